@@ -1,0 +1,747 @@
+//! The `Kvs` handle: the catalog of stores, the checks every request passes, and the
+//! operations of the contract.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+
+use futures::future::BoxFuture;
+use tracing::Instrument as _;
+
+use crate::backend::{Backend, PlannedOp, PlannedWrite, QueryPlan, ScanPlan};
+use crate::builders::{Delete, Put, Query, Scan, Update};
+use crate::limits::{self, DEFAULT_PAGE_LIMIT, MAX_TRANSACTION_WRITES};
+use crate::page::{QueryBinding, TokenCodec, check_cursor, cursor_of};
+use crate::request::*;
+use crate::{
+    Condition, Error, ErrorKind, Item, Key, KeyAttr, Page, Result, SortCondition, StoreSchema,
+    Value, codec, eval,
+};
+
+/// A handle on a store engine and the stores defined on it. Cheap to clone: clones share
+/// the engine and the catalog.
+///
+/// Every operation of the contract is here, on the dynamic API (stores by name, items as
+/// [`Item`]s); each builds a request value and runs it through [`Kvs::execute`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> kvs::Result<()> {
+/// use kvs::{attr, item, Kvs, KeyAttr, StoreSchema};
+///
+/// let kvs = Kvs::memory();
+/// kvs.ensure_store(StoreSchema::new("users", KeyAttr::string("userId"))).await?;
+/// kvs.upsert("users", item! { "userId" => "u-1", "name" => "Ada", "logins" => 0 }).await?;
+/// let user = kvs.update("users", "u-1").add("logins", 1).when(attr("name").eq("Ada")).await?;
+/// assert_eq!(user["logins"], 1.into());
+/// assert!(kvs.delete("users", "u-1").await?.is_some());
+/// assert_eq!(kvs.get("users", "u-1").await?, None);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Kvs {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    backend: Arc<dyn Backend>,
+    stores: RwLock<HashMap<String, Arc<StoreSchema>>>,
+    tokens: TokenCodec,
+}
+
+impl std::fmt::Debug for Kvs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kvs")
+            .field("backend", &self.inner.backend)
+            .field("stores", &self.store_names())
+            .finish()
+    }
+}
+
+/// Configures a [`Kvs`] before it is built.
+#[must_use]
+pub struct KvsBuilder {
+    backend: Arc<dyn Backend>,
+    signing_key: Option<Vec<u8>>,
+    stores: Vec<StoreSchema>,
+}
+
+impl KvsBuilder {
+    /// Authenticates page tokens with HMAC-SHA-256 under this key, so that a client cannot
+    /// forge a position. Without a key, tokens carry a checksum that catches corruption.
+    pub fn page_token_signing_key(mut self, key: impl Into<Vec<u8>>) -> Self {
+        self.signing_key = Some(key.into());
+        self
+    }
+
+    /// Registers a store that already exists on the backend (see
+    /// [`Kvs::register_store`]).
+    pub fn store(mut self, schema: StoreSchema) -> Self {
+        self.stores.push(schema);
+        self
+    }
+
+    /// The handle.
+    pub fn build(self) -> Result<Kvs> {
+        let kvs = Kvs {
+            inner: Arc::new(Inner {
+                backend: self.backend,
+                stores: RwLock::new(HashMap::new()),
+                tokens: TokenCodec::new(self.signing_key),
+            }),
+        };
+        for schema in self.stores {
+            kvs.register_store(schema)?;
+        }
+        Ok(kvs)
+    }
+}
+
+/// A request value that [`Kvs::execute`] can run.
+pub trait Request: Send + Sized {
+    /// What the request gives back.
+    type Output: Send;
+
+    /// Runs the request on `kvs`.
+    fn execute(self, kvs: &Kvs) -> impl Future<Output = Result<Self::Output>> + Send;
+}
+
+impl Kvs {
+    /// A handle on `backend`, with no stores registered yet.
+    pub fn new(backend: impl Backend) -> Kvs {
+        Kvs::builder(backend)
+            .build()
+            .expect("a builder without stores cannot fail")
+    }
+
+    /// Configures a handle on `backend`.
+    pub fn builder(backend: impl Backend) -> KvsBuilder {
+        KvsBuilder {
+            backend: Arc::new(backend),
+            signing_key: None,
+            stores: Vec::new(),
+        }
+    }
+
+    /// The engine underneath.
+    pub fn backend(&self) -> &dyn Backend {
+        self.inner.backend.as_ref()
+    }
+
+    /// Creates the store on the backend if it does not exist yet, and registers it.
+    pub async fn ensure_store(&self, schema: StoreSchema) -> Result<()> {
+        schema.validate()?;
+        let span = tracing::debug_span!("kvs.ensure_store", store = %schema.name, backend = self.backend().name());
+        self.inner
+            .backend
+            .ensure_store(&schema)
+            .instrument(span)
+            .await?;
+        self.insert_schema(schema);
+        Ok(())
+    }
+
+    /// Registers a store that already exists on the backend (made by infrastructure
+    /// code), without contacting the backend.
+    pub fn register_store(&self, schema: StoreSchema) -> Result<()> {
+        schema.validate()?;
+        self.insert_schema(schema);
+        Ok(())
+    }
+
+    fn insert_schema(&self, schema: StoreSchema) {
+        let mut stores = self.inner.stores.write().unwrap_or_else(|e| e.into_inner());
+        stores.insert(schema.name.clone(), Arc::new(schema));
+    }
+
+    /// The schema of a registered store, or `StoreNotFound`.
+    pub fn schema(&self, store: &str) -> Result<Arc<StoreSchema>> {
+        let stores = self.inner.stores.read().unwrap_or_else(|e| e.into_inner());
+        stores.get(store).cloned().ok_or_else(|| {
+            Error::new(
+                ErrorKind::StoreNotFound,
+                format!("store {store:?} is not defined"),
+            )
+        })
+    }
+
+    /// The names of the registered stores, sorted.
+    pub fn store_names(&self) -> Vec<String> {
+        let stores = self.inner.stores.read().unwrap_or_else(|e| e.into_inner());
+        let mut names: Vec<String> = stores.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    /// Runs a request value.
+    pub async fn execute<R: Request>(&self, request: R) -> Result<R::Output> {
+        request.execute(self).await
+    }
+
+    /// Reads one item by key; `None` if there is none. Strongly consistent.
+    pub async fn get(&self, store: &str, key: impl Into<Key>) -> Result<Option<Item>> {
+        self.execute(GetRequest {
+            store: store.to_owned(),
+            key: key.into(),
+        })
+        .await
+    }
+
+    /// Reads many items by key: one answer per key, in the order asked, `None` where
+    /// missing. Duplicate keys are allowed.
+    pub async fn get_many<K: Into<Key>>(
+        &self,
+        store: &str,
+        keys: impl IntoIterator<Item = K>,
+    ) -> Result<Vec<Option<Item>>> {
+        self.execute(GetManyRequest {
+            store: store.to_owned(),
+            keys: keys.into_iter().map(Into::into).collect(),
+        })
+        .await
+    }
+
+    /// Writes a whole item, replacing any item with its key. Add a condition with
+    /// [`Put::when`].
+    pub fn upsert(&self, store: &str, item: Item) -> Put {
+        Put::new(self.clone(), store, item, PutMode::Upsert)
+    }
+
+    /// Writes an item that must not exist yet: `AlreadyExists` if it does.
+    pub fn insert(&self, store: &str, item: Item) -> Put {
+        Put::new(self.clone(), store, item, PutMode::Insert)
+    }
+
+    /// Updates an existing item (`NotFound` if there is none) and returns the whole new
+    /// item. Chain the ops on the returned builder and await it.
+    pub fn update(&self, store: &str, key: impl Into<Key>) -> Update {
+        Update::new(self.clone(), store, key.into())
+    }
+
+    /// Deletes an item and returns it (`None` if there was none).
+    pub fn delete(&self, store: &str, key: impl Into<Key>) -> Delete {
+        Delete::new(self.clone(), store, key.into())
+    }
+
+    /// Queries one partition of a store (or, with [`Query::index`], of an index).
+    pub fn query(&self, store: &str, partition: impl Into<Value>) -> Query {
+        Query::new(self.clone(), store, partition.into())
+    }
+
+    /// Scans a whole store.
+    pub fn scan(&self, store: &str) -> Scan {
+        Scan::new(self.clone(), store)
+    }
+
+    /// Applies every write or none. On failure: `TransactionCanceled` with each write's
+    /// reason by position.
+    pub async fn transact(&self, writes: impl IntoIterator<Item = TransactWrite>) -> Result<()> {
+        self.execute(TransactRequest {
+            writes: writes.into_iter().collect(),
+        })
+        .await
+    }
+
+    /// Writes many items; not atomic. One invalid item fails the call before anything is
+    /// written; a partial failure names the keys not written.
+    pub async fn upsert_many(
+        &self,
+        store: &str,
+        items: impl IntoIterator<Item = Item>,
+    ) -> Result<()> {
+        self.execute(UpsertManyRequest {
+            store: store.to_owned(),
+            items: items.into_iter().collect(),
+        })
+        .await
+    }
+
+    /// Deletes many items; not atomic. A partial failure names the keys not deleted.
+    pub async fn delete_many<K: Into<Key>>(
+        &self,
+        store: &str,
+        keys: impl IntoIterator<Item = K>,
+    ) -> Result<()> {
+        self.execute(DeleteManyRequest {
+            store: store.to_owned(),
+            keys: keys.into_iter().map(Into::into).collect(),
+        })
+        .await
+    }
+
+    fn span(&self, op: &'static str, store: &str) -> tracing::Span {
+        tracing::debug_span!("kvs", op, store, backend = self.backend().name())
+    }
+}
+
+/// The whole request of a transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransactRequest {
+    /// The writes, at most 100, each item at most once.
+    pub writes: Vec<TransactWrite>,
+}
+
+fn check_condition(condition: Option<&Condition>) -> Result<()> {
+    condition.map_or(Ok(()), Condition::validate)
+}
+
+/// Checks the ops of an update: well formed, not overlapping, finite operands, and no
+/// key attribute written.
+fn check_update(schema: &StoreSchema, key: &Key, ops: &[crate::UpdateOp]) -> Result<()> {
+    schema.check_key(key)?;
+    eval::validate_ops(ops)?;
+    for op in ops {
+        let path = op.path();
+        if schema.is_key_attribute(path.root()) {
+            return Err(Error::validation(format!(
+                "{} {path}: key attributes cannot be changed by an update",
+                op.name()
+            )));
+        }
+        let operands: &[Value] = match op {
+            crate::UpdateOp::Set { value, .. } | crate::UpdateOp::Add { value, .. } => {
+                std::slice::from_ref(value)
+            }
+            crate::UpdateOp::Append { values, .. }
+            | crate::UpdateOp::Prepend { values, .. }
+            | crate::UpdateOp::Delete { values, .. } => values,
+            crate::UpdateOp::Remove { .. } => &[],
+        };
+        for v in operands {
+            limits::check_operand(path, v)?;
+        }
+    }
+    Ok(())
+}
+
+/// Refuses two entries with the same key, naming the key and both positions.
+fn check_distinct<'a>(keys: impl IntoIterator<Item = &'a Key>) -> Result<()> {
+    let mut seen: HashMap<Vec<u8>, usize> = HashMap::new();
+    for (i, key) in keys.into_iter().enumerate() {
+        if let Some(first) = seen.insert(codec::table_key(key), i) {
+            return Err(Error::validation(format!(
+                "key {key} appears twice (positions {first} and {i})"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a sort condition's values against the sort key's type.
+fn check_sort(attr: Option<&KeyAttr>, sort: &SortCondition, what: &str) -> Result<()> {
+    let Some(attr) = attr else {
+        return Err(Error::validation(format!(
+            "{what} has no sort key, so a query on it takes no sort condition"
+        )));
+    };
+    let type_ok = |v: &Value| attr.ty.matches(v) && v.as_number().is_none_or(|n| n.is_finite());
+    for v in sort.values() {
+        if !type_ok(v) {
+            return Err(Error::validation(format!(
+                "the sort key {:?} of {what} is a {}; the condition compares it with a {}",
+                attr.name,
+                attr.ty,
+                v.value_type()
+            )));
+        }
+    }
+    match sort {
+        SortCondition::Between(a, b) => crate::expr::validate_between(a, b),
+        SortCondition::BeginsWith(p) => crate::expr::validate_prefix(p),
+        _ => Ok(()),
+    }
+}
+
+fn page_limit(limit: Option<usize>) -> Result<usize> {
+    match limit {
+        Some(0) => Err(Error::validation("a page limit must be at least 1")),
+        Some(n) => Ok(n),
+        None => Ok(DEFAULT_PAGE_LIMIT),
+    }
+}
+
+impl Request for GetRequest {
+    type Output = Option<Item>;
+    async fn execute(self, kvs: &Kvs) -> Result<Option<Item>> {
+        let schema = kvs.schema(&self.store)?;
+        schema.check_key(&self.key)?;
+        kvs.inner
+            .backend
+            .get(&schema, &self.key)
+            .instrument(kvs.span("get", &self.store))
+            .await
+    }
+}
+
+impl Request for GetManyRequest {
+    type Output = Vec<Option<Item>>;
+    async fn execute(self, kvs: &Kvs) -> Result<Vec<Option<Item>>> {
+        let schema = kvs.schema(&self.store)?;
+        // Ask for each distinct key once, then answer every position asked.
+        let mut slots: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut distinct = Vec::new();
+        let mut positions = Vec::with_capacity(self.keys.len());
+        for (i, key) in self.keys.into_iter().enumerate() {
+            schema
+                .check_key(&key)
+                .map_err(|e| e.context(format_args!("key {i}")))?;
+            let slot = *slots.entry(codec::table_key(&key)).or_insert_with(|| {
+                distinct.push(key);
+                distinct.len() - 1
+            });
+            positions.push(slot);
+        }
+        if distinct.is_empty() {
+            return Ok(Vec::new());
+        }
+        let found = kvs
+            .inner
+            .backend
+            .get_many(&schema, &distinct)
+            .instrument(kvs.span("get_many", &self.store))
+            .await?;
+        if found.len() != distinct.len() {
+            return Err(Error::new(
+                ErrorKind::Backend,
+                format!(
+                    "backend {} answered {} keys of {}",
+                    kvs.backend().name(),
+                    found.len(),
+                    distinct.len()
+                ),
+            ));
+        }
+        Ok(positions.into_iter().map(|s| found[s].clone()).collect())
+    }
+}
+
+impl Request for PutRequest {
+    type Output = ();
+    async fn execute(mut self, kvs: &Kvs) -> Result<()> {
+        let schema = kvs.schema(&self.store)?;
+        eval::drop_empty_sets(&mut self.item);
+        schema.check_item(&self.item)?;
+        check_condition(self.condition.as_ref())?;
+        kvs.inner
+            .backend
+            .put(&schema, &self.item, self.mode, self.condition.as_ref())
+            .instrument(kvs.span("put", &self.store))
+            .await
+    }
+}
+
+impl Request for UpdateRequest {
+    type Output = Item;
+    async fn execute(self, kvs: &Kvs) -> Result<Item> {
+        let schema = kvs.schema(&self.store)?;
+        check_update(&schema, &self.key, &self.ops)?;
+        check_condition(self.condition.as_ref())?;
+        kvs.inner
+            .backend
+            .update(&schema, &self.key, &self.ops, self.condition.as_ref())
+            .instrument(kvs.span("update", &self.store))
+            .await
+    }
+}
+
+impl Request for DeleteRequest {
+    type Output = Option<Item>;
+    async fn execute(self, kvs: &Kvs) -> Result<Option<Item>> {
+        let schema = kvs.schema(&self.store)?;
+        schema.check_key(&self.key)?;
+        check_condition(self.condition.as_ref())?;
+        kvs.inner
+            .backend
+            .delete(&schema, &self.key, self.condition.as_ref())
+            .instrument(kvs.span("delete", &self.store))
+            .await
+    }
+}
+
+impl QueryRequest {
+    fn binding(&self) -> QueryBinding {
+        let mut partition = Vec::new();
+        codec::encode_value(&self.partition, &mut partition);
+        QueryBinding::new(&[
+            b"query",
+            self.store.as_bytes(),
+            self.index.as_deref().unwrap_or("").as_bytes(),
+            &partition,
+            format!("{:?}", self.sort).as_bytes(),
+            format!("{:?}", self.filter).as_bytes(),
+            &[u8::from(self.descending)],
+        ])
+    }
+}
+
+impl ScanRequest {
+    fn binding(&self) -> QueryBinding {
+        QueryBinding::new(&[
+            b"scan",
+            self.store.as_bytes(),
+            format!("{:?}", self.filter).as_bytes(),
+        ])
+    }
+}
+
+impl Request for QueryRequest {
+    type Output = Page;
+    async fn execute(self, kvs: &Kvs) -> Result<Page> {
+        let schema = kvs.schema(&self.store)?;
+        let index = self
+            .index
+            .as_deref()
+            .map(|n| schema.find_index(n))
+            .transpose()?;
+        let (what, partition_key, sort_key) = match index {
+            Some(i) => (
+                format!("index {:?} of store {:?}", i.name, schema.name),
+                &i.partition_key,
+                i.sort_key.as_ref(),
+            ),
+            None => (
+                format!("store {:?}", schema.name),
+                &schema.partition_key,
+                schema.sort_key.as_ref(),
+            ),
+        };
+        partition_key
+            .check(&self.partition)
+            .map_err(|e| e.context(format_args!("query on {what}")))?;
+        if let Some(sort) = &self.sort {
+            check_sort(sort_key, sort, &what)?;
+        }
+        check_condition(self.filter.as_ref())?;
+        let limit = page_limit(self.limit)?;
+        if self.consistent && index.is_some() {
+            return Err(Error::validation(format!(
+                "a consistent read is for the base table only, not {what}"
+            )));
+        }
+        let binding = self.binding();
+        let after = match &self.page_token {
+            Some(token) => {
+                let cursor = kvs.inner.tokens.decode(token, binding)?;
+                check_cursor(&schema, index, Some(&self.partition), &cursor)?;
+                Some(cursor)
+            }
+            None => None,
+        };
+        let plan = QueryPlan {
+            schema: &schema,
+            index,
+            partition: &self.partition,
+            sort: self.sort.as_ref(),
+            filter: self.filter.as_ref(),
+            limit,
+            after: after.as_ref(),
+            descending: self.descending,
+            consistent: self.consistent,
+        };
+        let raw = kvs
+            .inner
+            .backend
+            .query(&plan)
+            .instrument(kvs.span("query", &self.store))
+            .await?;
+        Ok(kvs.page(raw, binding, &schema, index))
+    }
+}
+
+impl Request for ScanRequest {
+    type Output = Page;
+    async fn execute(self, kvs: &Kvs) -> Result<Page> {
+        let schema = kvs.schema(&self.store)?;
+        check_condition(self.filter.as_ref())?;
+        let limit = page_limit(self.limit)?;
+        let binding = self.binding();
+        let after = match &self.page_token {
+            Some(token) => {
+                let cursor = kvs.inner.tokens.decode(token, binding)?;
+                check_cursor(&schema, None, None, &cursor)?;
+                Some(cursor)
+            }
+            None => None,
+        };
+        let plan = ScanPlan {
+            schema: &schema,
+            filter: self.filter.as_ref(),
+            limit,
+            after: after.as_ref(),
+        };
+        let raw = kvs
+            .inner
+            .backend
+            .scan(&plan)
+            .instrument(kvs.span("scan", &self.store))
+            .await?;
+        Ok(kvs.page(raw, binding, &schema, None))
+    }
+}
+
+impl Kvs {
+    fn page(
+        &self,
+        raw: crate::backend::RawPage,
+        binding: QueryBinding,
+        schema: &StoreSchema,
+        index: Option<&crate::IndexSchema>,
+    ) -> Page {
+        let next_page_token = match (raw.more, raw.items.last()) {
+            (true, Some(last)) => Some(
+                self.inner
+                    .tokens
+                    .encode(binding, &cursor_of(schema, index, last)),
+            ),
+            _ => None,
+        };
+        Page {
+            items: raw.items,
+            next_page_token,
+        }
+    }
+}
+
+impl Request for TransactRequest {
+    type Output = ();
+    async fn execute(mut self, kvs: &Kvs) -> Result<()> {
+        if self.writes.is_empty() {
+            return Err(Error::validation("a transaction needs at least one write"));
+        }
+        if self.writes.len() > MAX_TRANSACTION_WRITES {
+            return Err(Error::validation(format!(
+                "a transaction holds at most {MAX_TRANSACTION_WRITES} writes, not {}",
+                self.writes.len()
+            )));
+        }
+        let mut schemas = Vec::with_capacity(self.writes.len());
+        let mut keys = Vec::with_capacity(self.writes.len());
+        let mut seen: HashSet<(String, Vec<u8>)> = HashSet::new();
+        for (i, write) in self.writes.iter_mut().enumerate() {
+            let at = |e: Error| e.context(format_args!("transaction write {i}"));
+            if let Some(e) = write.error.take() {
+                return Err(at(e));
+            }
+            let schema = kvs.schema(&write.store).map_err(at)?;
+            let key = match &mut write.op {
+                WriteOp::Put {
+                    item, condition, ..
+                } => {
+                    eval::drop_empty_sets(item);
+                    check_condition(condition.as_ref()).map_err(at)?;
+                    schema.check_item(item).map_err(at)?
+                }
+                WriteOp::Update {
+                    key,
+                    ops,
+                    condition,
+                } => {
+                    check_update(&schema, key, ops).map_err(at)?;
+                    check_condition(condition.as_ref()).map_err(at)?;
+                    key.clone()
+                }
+                WriteOp::Delete { key, condition } => {
+                    schema.check_key(key).map_err(at)?;
+                    check_condition(condition.as_ref()).map_err(at)?;
+                    key.clone()
+                }
+                WriteOp::Check { key, condition } => {
+                    schema.check_key(key).map_err(at)?;
+                    condition.validate().map_err(at)?;
+                    key.clone()
+                }
+            };
+            if !seen.insert((write.store.clone(), codec::table_key(&key))) {
+                return Err(at(Error::validation(format!(
+                    "item {key} of store {:?} is written twice in one transaction",
+                    write.store
+                ))));
+            }
+            schemas.push(schema);
+            keys.push(key);
+        }
+        let planned: Vec<PlannedWrite<'_>> = self
+            .writes
+            .iter()
+            .zip(&schemas)
+            .zip(keys)
+            .map(|((write, schema), key)| {
+                let (op, condition) = match &write.op {
+                    WriteOp::Put {
+                        item,
+                        mode,
+                        condition,
+                    } => (PlannedOp::Put { item, mode: *mode }, condition.as_ref()),
+                    WriteOp::Update { ops, condition, .. } => {
+                        (PlannedOp::Update { ops }, condition.as_ref())
+                    }
+                    WriteOp::Delete { condition, .. } => (PlannedOp::Delete, condition.as_ref()),
+                    WriteOp::Check { condition, .. } => (PlannedOp::Check, Some(condition)),
+                };
+                PlannedWrite {
+                    schema,
+                    key,
+                    op,
+                    condition,
+                }
+            })
+            .collect();
+        kvs.inner
+            .backend
+            .transact(&planned)
+            .instrument(kvs.span("transact", ""))
+            .await
+    }
+}
+
+impl Request for UpsertManyRequest {
+    type Output = ();
+    async fn execute(mut self, kvs: &Kvs) -> Result<()> {
+        let schema = kvs.schema(&self.store)?;
+        let mut keys = Vec::with_capacity(self.items.len());
+        for (i, item) in self.items.iter_mut().enumerate() {
+            eval::drop_empty_sets(item);
+            keys.push(
+                schema
+                    .check_item(item)
+                    .map_err(|e| e.context(format_args!("item {i}")))?,
+            );
+        }
+        check_distinct(&keys)?;
+        if self.items.is_empty() {
+            return Ok(());
+        }
+        kvs.inner
+            .backend
+            .put_many(&schema, &self.items)
+            .instrument(kvs.span("upsert_many", &self.store))
+            .await
+    }
+}
+
+impl Request for DeleteManyRequest {
+    type Output = ();
+    async fn execute(self, kvs: &Kvs) -> Result<()> {
+        let schema = kvs.schema(&self.store)?;
+        for (i, key) in self.keys.iter().enumerate() {
+            schema
+                .check_key(key)
+                .map_err(|e| e.context(format_args!("key {i}")))?;
+        }
+        check_distinct(&self.keys)?;
+        if self.keys.is_empty() {
+            return Ok(());
+        }
+        kvs.inner
+            .backend
+            .delete_many(&schema, &self.keys)
+            .instrument(kvs.span("delete_many", &self.store))
+            .await
+    }
+}
+
+/// A boxed future of a request, for builders' `IntoFuture`.
+pub(crate) fn boxed<R: Request + 'static>(
+    kvs: Kvs,
+    request: R,
+) -> BoxFuture<'static, Result<R::Output>> {
+    Box::pin(async move { request.execute(&kvs).await })
+}

@@ -1,0 +1,8 @@
+//! Byte encodings: the compact value encoding items are stored and tokens carried in,
+//! and the order-preserving key encoding the embedded engine sorts by.
+
+mod key;
+mod value;
+
+pub use key::{encode_key_value, encode_prefix, index_key, prefix_successor, table_key};
+pub use value::{decode_item, decode_value, encode_item, encode_value};

@@ -1,0 +1,246 @@
+//! The one error type of kvs, with a kind to match on.
+
+use std::fmt;
+
+/// A boxed error from a backend or a library underneath, kept as the [`Error`]'s source.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// The result type of every fallible kvs operation.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong, in terms a caller can act on.
+///
+/// Match on [`Error::kind`]; the message and the source say the details.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The item an update needed does not exist (nothing was created).
+    NotFound,
+    /// An insert found an item with the same key.
+    AlreadyExists,
+    /// A write's condition was false; nothing changed.
+    ConditionFailed,
+    /// A transaction wrote nothing. `reasons` holds, by position, `None` for a write that
+    /// would have succeeded, else the kind of error it met.
+    TransactionCanceled {
+        /// One entry per write of the transaction, in the order given.
+        reasons: Vec<Option<ErrorKind>>,
+    },
+    /// The request or an item in it breaks a rule of the contract (bad key, wrong type,
+    /// oversize item, bad limit, ...). Nothing was written.
+    Validation,
+    /// The store or index was never defined.
+    StoreNotFound,
+    /// A page token is malformed, tampered with, or belongs to another query.
+    InvalidPageToken,
+    /// The backend refused the work for lack of capacity, after retries. The keys that
+    /// were not processed are in [`Error::keys`].
+    Throttled,
+    /// The backend could not be reached, or the outcome of a write is unknown.
+    Unavailable,
+    /// The backend cannot do this at all; nothing was sent.
+    Unsupported,
+    /// A value could not be converted between a Rust type and a kvs [`Value`](crate::Value).
+    Serialization,
+    /// Any other backend failure; the backend's own error is the source.
+    Backend,
+}
+
+impl ErrorKind {
+    /// A short stable name of the kind, as used in messages and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ErrorKind::NotFound => "NotFound",
+            ErrorKind::AlreadyExists => "AlreadyExists",
+            ErrorKind::ConditionFailed => "ConditionFailed",
+            ErrorKind::TransactionCanceled { .. } => "TransactionCanceled",
+            ErrorKind::Validation => "Validation",
+            ErrorKind::StoreNotFound => "StoreNotFound",
+            ErrorKind::InvalidPageToken => "InvalidPageToken",
+            ErrorKind::Throttled => "Throttled",
+            ErrorKind::Unavailable => "Unavailable",
+            ErrorKind::Unsupported => "Unsupported",
+            ErrorKind::Serialization => "Serialization",
+            ErrorKind::Backend => "Backend",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The error of every kvs operation: a [`ErrorKind`], a message, and where the backend
+/// failed, its own error as the [source](std::error::Error::source).
+///
+/// ```
+/// use kvs::{Error, ErrorKind};
+///
+/// fn describe(err: &Error) -> &'static str {
+///     match err.kind() {
+///         ErrorKind::NotFound => "no such item",
+///         ErrorKind::ConditionFailed => "someone else changed it",
+///         ErrorKind::TransactionCanceled { .. } => "nothing was written",
+///         _ => "something else",
+///     }
+/// }
+/// let err = Error::new(ErrorKind::NotFound, "users/u-1");
+/// assert_eq!(describe(&err), "no such item");
+/// ```
+#[derive(Clone)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+    keys: Vec<crate::Key>,
+    // An `Arc` so that errors can be cloned (a builder keeps one until it runs).
+    source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl Error {
+    /// An error of `kind` with a message.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+            keys: Vec::new(),
+            source: None,
+        }
+    }
+
+    /// A [`ErrorKind::Validation`] error.
+    pub fn validation(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Validation, message)
+    }
+
+    /// A [`ErrorKind::Unsupported`] error.
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Unsupported, message)
+    }
+
+    /// A [`ErrorKind::Serialization`] error.
+    pub fn serialization(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Serialization, message)
+    }
+
+    /// A [`ErrorKind::InvalidPageToken`] error.
+    pub fn invalid_page_token(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::InvalidPageToken, message)
+    }
+
+    /// A [`ErrorKind::Backend`] error wrapping the backend's own error.
+    pub fn backend(message: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Error::new(ErrorKind::Backend, message).with_source(source)
+    }
+
+    /// Keeps `source` as the cause of this error.
+    pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+        self.source = Some(std::sync::Arc::from(source.into()));
+        self
+    }
+
+    /// Attaches the keys this error is about (the keys a batch did not process).
+    pub fn with_keys(mut self, keys: Vec<crate::Key>) -> Self {
+        self.keys = keys;
+        self
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    /// The human-readable message, without the kind.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The keys the error is about: for a batch operation that gave up, the keys that
+    /// were not read or written. Empty otherwise.
+    pub fn keys(&self) -> &[crate::Key] {
+        &self.keys
+    }
+
+    /// For [`ErrorKind::TransactionCanceled`], the reason of each write by position.
+    pub fn reasons(&self) -> Option<&[Option<ErrorKind>]> {
+        match &self.kind {
+            ErrorKind::TransactionCanceled { reasons } => Some(reasons),
+            _ => None,
+        }
+    }
+
+    /// Whether the error is of the given kind, ignoring the details of
+    /// [`ErrorKind::TransactionCanceled`].
+    pub fn is(&self, kind: &ErrorKind) -> bool {
+        std::mem::discriminant(&self.kind) == std::mem::discriminant(kind)
+    }
+
+    /// Prefixes the message with context, keeping kind, keys and source.
+    pub(crate) fn context(mut self, context: impl fmt::Display) -> Self {
+        self.message = format!("{context}: {}", self.message);
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind, self.message)?;
+        if let ErrorKind::TransactionCanceled { reasons } = &self.kind {
+            f.write_str(" [")?;
+            for (i, r) in reasons.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                match r {
+                    Some(k) => write!(f, "{i}: {k}")?,
+                    None => write!(f, "{i}: ok")?,
+                }
+            }
+            f.write_str("]")?;
+        }
+        if !self.keys.is_empty() {
+            write!(f, " (keys: ")?;
+            for (i, k) in self.keys.iter().take(10).enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                write!(f, "{k}")?;
+            }
+            if self.keys.len() > 10 {
+                write!(f, ", and {} more", self.keys.len() - 10)?;
+            }
+            f.write_str(")")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.kind).field("message", &self.message);
+        if !self.keys.is_empty() {
+            d.field("keys", &self.keys);
+        }
+        if let Some(source) = &self.source {
+            d.field("source", source);
+        }
+        d.finish()
+    }
+}
+
+/// Two errors are equal when kind and message are (sources are not compared).
+impl PartialEq for Error {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.message == other.message && self.keys == other.keys
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_ref()
+            .map(|s| s.as_ref() as &(dyn std::error::Error + 'static))
+    }
+}

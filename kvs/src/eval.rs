@@ -1,0 +1,426 @@
+//! The shared evaluator: conditions and update operations over items.
+//!
+//! Every backend uses it for whatever it cannot do natively (the embedded engine uses it
+//! for everything), so that a filter or an update means the same thing everywhere.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use crate::expr::{CompareOp, Condition, Path, Segment, UpdateOp};
+use crate::{Error, Item, Result, Value};
+
+/// Whether `item` satisfies `condition`. A missing item satisfies only conditions that
+/// hold on missing attributes (`not_exists`, `!=`, `not_contains`, `not`).
+///
+/// The condition must have passed [`Condition::validate`]; evaluation itself never fails:
+/// comparing values of different types is false.
+///
+/// ```
+/// use kvs::{attr, eval, item};
+/// let it = item! { "n" => 5, "s" => "abc" };
+/// assert!(eval::matches(&attr("n").gt(4.5), Some(&it)));
+/// assert!(!eval::matches(&attr("n").gt("4"), Some(&it))); // cross-type: false
+/// assert!(eval::matches(&attr("missing").ne(1), Some(&it)));
+/// ```
+pub fn matches(condition: &Condition, item: Option<&Item>) -> bool {
+    let get = |path: &Path| item.and_then(|it| path.resolve(it));
+    match condition {
+        Condition::Compare { path, op, value } => match op {
+            CompareOp::Eq => get(path).is_some_and(|v| v == value),
+            CompareOp::Ne => get(path).is_none_or(|v| v != value),
+            op => get(path)
+                .and_then(|v| v.partial_compare(value))
+                .is_some_and(|ord| match op {
+                    CompareOp::Lt => ord == Ordering::Less,
+                    CompareOp::Le => ord != Ordering::Greater,
+                    CompareOp::Gt => ord == Ordering::Greater,
+                    CompareOp::Ge => ord != Ordering::Less,
+                    CompareOp::Eq | CompareOp::Ne => unreachable!("handled above"),
+                }),
+        },
+        Condition::Between { path, low, high } => get(path).is_some_and(|v| {
+            v.partial_compare(low).is_some_and(|o| o != Ordering::Less)
+                && v.partial_compare(high)
+                    .is_some_and(|o| o != Ordering::Greater)
+        }),
+        Condition::In { path, values } => get(path).is_some_and(|v| values.contains(v)),
+        Condition::BeginsWith { path, prefix } => get(path).is_some_and(|v| begins_with(v, prefix)),
+        Condition::Contains { path, value } => get(path).is_some_and(|v| contains(v, value)),
+        Condition::NotContains { path, value } => !get(path).is_some_and(|v| contains(v, value)),
+        Condition::Exists(path) => get(path).is_some(),
+        Condition::NotExists(path) => get(path).is_none(),
+        Condition::TypeOf { path, ty } => get(path).is_some_and(|v| v.value_type() == *ty),
+        Condition::And(parts) => parts.iter().all(|c| matches(c, item)),
+        Condition::Or(parts) => parts.iter().any(|c| matches(c, item)),
+        Condition::Not(inner) => !matches(inner, item),
+    }
+}
+
+/// Whether a string (bytes) value starts with a string (bytes) prefix.
+pub fn begins_with(value: &Value, prefix: &Value) -> bool {
+    match (value, prefix) {
+        (Value::String(s), Value::String(p)) => s.starts_with(p.as_str()),
+        (Value::Bytes(b), Value::Bytes(p)) => b.starts_with(p),
+        _ => false,
+    }
+}
+
+/// Whether `haystack` contains `needle`: a substring of a string, an element of a list,
+/// a member of a set.
+pub fn contains(haystack: &Value, needle: &Value) -> bool {
+    match (haystack, needle) {
+        (Value::String(s), Value::String(n)) => s.contains(n.as_str()),
+        (Value::Bytes(b), Value::Bytes(n)) => {
+            n.is_empty() || b.windows(n.len()).any(|w| w == n.as_slice())
+        }
+        (Value::List(l), n) => l.contains(n),
+        (Value::StringSet(s), Value::String(n)) => s.contains(n),
+        (Value::NumberSet(s), Value::Number(n)) => s.contains(n),
+        (Value::BytesSet(s), Value::Bytes(n)) => s.contains(n),
+        _ => false,
+    }
+}
+
+/// Checks the ops of one update against each other: paths are well formed, no two ops
+/// touch overlapping paths (`a` and `a.b`), and each op's operand has a possible type.
+pub fn validate_ops(ops: &[UpdateOp]) -> Result<()> {
+    if ops.is_empty() {
+        return Err(Error::validation("an update needs at least one operation"));
+    }
+    for (i, op) in ops.iter().enumerate() {
+        op.path().validate()?;
+        match op {
+            UpdateOp::Add { path, value } => {
+                if !matches!(value, Value::Number(_)) && !value.is_set() {
+                    return Err(Error::validation(format!(
+                        "ADD {path}: the value must be a number or a set, not a {}",
+                        value.value_type()
+                    )));
+                }
+            }
+            UpdateOp::Delete { path, values } if values.is_empty() => {
+                return Err(Error::validation(format!(
+                    "DELETE {path}: no values to delete"
+                )));
+            }
+            _ => {}
+        }
+        for other in &ops[..i] {
+            if op.path().overlaps(other.path()) {
+                return Err(Error::validation(format!(
+                    "{} {} and {} {} touch overlapping paths in one update",
+                    other.name(),
+                    other.path(),
+                    op.name(),
+                    op.path()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Applies update ops to an item and returns the new item; `item` is unchanged.
+///
+/// Ops apply in order, each path naming a place in the item as it was before the update:
+/// removals of list positions are done last, from the highest position down, so that
+/// `REMOVE a[0], REMOVE a[1]` removes the first two elements. Empty sets left by an op are
+/// removed (an empty set is a missing attribute).
+///
+/// ```
+/// use kvs::{attr, eval, item, UpdateOp, Value};
+/// let before = item! { "n" => 1, "l" => Value::list([1, 2, 3]) };
+/// let ops = [
+///     UpdateOp::Add { path: attr("n"), value: 2.into() },
+///     UpdateOp::Remove { path: attr("l").index(0) },
+///     UpdateOp::Remove { path: attr("l").index(1) },
+/// ];
+/// let after = eval::apply(&before, &ops).unwrap();
+/// assert_eq!(after, item! { "n" => 3, "l" => Value::list([3]) });
+/// ```
+pub fn apply(item: &Item, ops: &[UpdateOp]) -> Result<Item> {
+    validate_ops(ops)?;
+    let mut map = item.as_map().clone();
+    let mut list_removals: Vec<(Path, usize)> = Vec::new();
+    for op in ops {
+        apply_one(&mut map, op, &mut list_removals)
+            .map_err(|e| e.context(format_args!("{} {}", op.name(), op.path())))?;
+    }
+    // Highest position first, so earlier positions still name the original elements.
+    list_removals.sort_by(|a, b| b.1.cmp(&a.1));
+    for (parent, index) in list_removals {
+        if let Some(Value::List(list)) = slot_mut(&mut map, parent.segments()) {
+            if index < list.len() {
+                list.remove(index);
+            }
+        }
+    }
+    drop_empty_sets(&mut map);
+    Ok(Item::from(map))
+}
+
+/// Removes empty sets from a map and every map nested in it.
+pub(crate) fn drop_empty_sets(map: &mut BTreeMap<String, Value>) {
+    map.retain(|_, v| !v.is_empty_set());
+    for v in map.values_mut() {
+        drop_empty_sets_in(v);
+    }
+}
+
+fn drop_empty_sets_in(value: &mut Value) {
+    match value {
+        Value::Map(m) => drop_empty_sets(m),
+        Value::List(l) => l.iter_mut().for_each(drop_empty_sets_in),
+        _ => {}
+    }
+}
+
+fn apply_one(
+    map: &mut BTreeMap<String, Value>,
+    op: &UpdateOp,
+    list_removals: &mut Vec<(Path, usize)>,
+) -> Result<()> {
+    let path = op.path();
+    let current = path.resolve_map(map).cloned();
+    let new_value = match op {
+        UpdateOp::Set { value, .. } => value.clone(),
+        UpdateOp::Remove { .. } => {
+            if let (Some(parent), Segment::Index(i)) = (path.parent(), path.last()) {
+                list_removals.push((parent, *i));
+            } else if current.is_some() {
+                remove(map, path);
+            }
+            return Ok(());
+        }
+        UpdateOp::Add { value, .. } => add(current, value)?,
+        UpdateOp::Append { values, .. } | UpdateOp::Prepend { values, .. } => {
+            let mut list = match current {
+                None => Vec::new(),
+                Some(Value::List(l)) => l,
+                Some(other) => {
+                    return Err(Error::validation(format!(
+                        "the attribute is a {}, not a list",
+                        other.value_type()
+                    )));
+                }
+            };
+            if matches!(op, UpdateOp::Append { .. }) {
+                list.extend(values.iter().cloned());
+            } else {
+                list.splice(0..0, values.iter().cloned());
+            }
+            Value::List(list)
+        }
+        UpdateOp::Delete { values, .. } => match current {
+            None => return Ok(()),
+            Some(current) => delete_elements(current, values)?,
+        },
+    };
+    put(map, path, new_value)
+}
+
+fn add(current: Option<Value>, operand: &Value) -> Result<Value> {
+    match (current, operand) {
+        (None, v) => Ok(v.clone()),
+        (Some(Value::Number(a)), Value::Number(b)) => a
+            .checked_add(b)
+            .map(Value::Number)
+            .ok_or_else(|| Error::validation(format!("{a} + {b} overflows"))),
+        (Some(Value::StringSet(mut a)), Value::StringSet(b)) => {
+            a.extend(b.iter().cloned());
+            Ok(Value::StringSet(a))
+        }
+        (Some(Value::NumberSet(mut a)), Value::NumberSet(b)) => {
+            a.extend(b.iter().copied());
+            Ok(Value::NumberSet(a))
+        }
+        (Some(Value::BytesSet(mut a)), Value::BytesSet(b)) => {
+            a.extend(b.iter().cloned());
+            Ok(Value::BytesSet(a))
+        }
+        (Some(current), operand) => Err(Error::validation(format!(
+            "cannot ADD a {} to a {}",
+            operand.value_type(),
+            current.value_type()
+        ))),
+    }
+}
+
+fn delete_elements(current: Value, values: &[Value]) -> Result<Value> {
+    let wrong = |set: &str, v: &Value| {
+        Error::validation(format!("cannot DELETE a {} from a {set}", v.value_type()))
+    };
+    Ok(match current {
+        Value::List(l) => Value::List(l.into_iter().filter(|e| !values.contains(e)).collect()),
+        Value::StringSet(mut s) => {
+            for v in values {
+                match v {
+                    Value::String(x) => s.remove(x),
+                    other => return Err(wrong("string set", other)),
+                };
+            }
+            Value::StringSet(s)
+        }
+        Value::NumberSet(mut s) => {
+            for v in values {
+                match v {
+                    Value::Number(x) => s.remove(x),
+                    other => return Err(wrong("number set", other)),
+                };
+            }
+            Value::NumberSet(s)
+        }
+        Value::BytesSet(mut s) => {
+            for v in values {
+                match v {
+                    Value::Bytes(x) => s.remove(x),
+                    other => return Err(wrong("bytes set", other)),
+                };
+            }
+            Value::BytesSet(s)
+        }
+        other => {
+            return Err(Error::validation(format!(
+                "the attribute is a {}, not a list or a set",
+                other.value_type()
+            )));
+        }
+    })
+}
+
+/// The container a path's last segment lives in.
+fn slot_mut<'a>(
+    map: &'a mut BTreeMap<String, Value>,
+    segments: &[Segment],
+) -> Option<&'a mut Value> {
+    let (first, rest) = segments.split_first()?;
+    let Segment::Attr(name) = first else {
+        return None;
+    };
+    let mut current = map.get_mut(name)?;
+    for seg in rest {
+        current = match (seg, current) {
+            (Segment::Attr(name), Value::Map(m)) => m.get_mut(name)?,
+            (Segment::Index(i), Value::List(l)) => l.get_mut(*i)?,
+            _ => return None,
+        };
+    }
+    Some(current)
+}
+
+fn remove(map: &mut BTreeMap<String, Value>, path: &Path) {
+    match (path.parent(), path.last()) {
+        (None, Segment::Attr(name)) => {
+            map.remove(name);
+        }
+        (Some(parent), Segment::Attr(name)) => {
+            if let Some(Value::Map(m)) = slot_mut(map, parent.segments()) {
+                m.remove(name);
+            }
+        }
+        // List positions are removed at the end of the update.
+        _ => {}
+    }
+}
+
+fn put(map: &mut BTreeMap<String, Value>, path: &Path, value: Value) -> Result<()> {
+    let Some(parent) = path.parent() else {
+        map.insert(path.root().to_owned(), value);
+        return Ok(());
+    };
+    let Some(container) = slot_mut(map, parent.segments()) else {
+        return Err(Error::validation(format!(
+            "the parent {parent} does not exist"
+        )));
+    };
+    match (container, path.last()) {
+        (Value::Map(m), Segment::Attr(name)) => {
+            m.insert(name.clone(), value);
+        }
+        (Value::List(l), Segment::Index(i)) => {
+            if *i < l.len() {
+                l[*i] = value;
+            } else {
+                l.push(value);
+            }
+        }
+        (container, _) => {
+            return Err(Error::validation(format!(
+                "{parent} is a {}, which this path cannot step into",
+                container.value_type()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// What a write does to its item, decided against the item as it is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteEffect<'a> {
+    /// Store this whole item (validated against the schema): the item of a put, or the
+    /// new item of an update.
+    Put(std::borrow::Cow<'a, Item>),
+    /// Remove the item.
+    Delete,
+    /// Change nothing (a condition check, or a delete of a missing item).
+    Nothing,
+}
+
+/// Decides a write against the existing item: checks insert-must-not-exist, update
+/// must-exist, and the condition, applies update ops, and validates the new item.
+///
+/// This is the write semantics of the contract in one place; the embedded engine uses it
+/// for every write, and a backend that emulates conditional writes (read, decide, write
+/// if unchanged) uses it the same way.
+///
+/// Errors: `AlreadyExists`, `NotFound`, `ConditionFailed`, `Validation`.
+pub fn decide<'a>(
+    schema: &crate::StoreSchema,
+    key: &crate::Key,
+    op: &crate::backend::PlannedOp<'a>,
+    condition: Option<&Condition>,
+    existing: Option<&Item>,
+) -> Result<WriteEffect<'a>> {
+    use crate::backend::PlannedOp;
+    use crate::{ErrorKind, PutMode};
+
+    let describe = || format!("{}/{key}", schema.name);
+    if let (
+        PlannedOp::Put {
+            mode: PutMode::Insert,
+            ..
+        },
+        Some(_),
+    ) = (op, existing)
+    {
+        return Err(Error::new(
+            ErrorKind::AlreadyExists,
+            format!("{} already exists", describe()),
+        ));
+    }
+    if let (PlannedOp::Update { .. }, None) = (op, existing) {
+        return Err(Error::new(
+            ErrorKind::NotFound,
+            format!("{} does not exist, so it cannot be updated", describe()),
+        ));
+    }
+    if let Some(c) = condition {
+        if !matches(c, existing) {
+            return Err(Error::new(
+                ErrorKind::ConditionFailed,
+                format!("the condition on {} is false", describe()),
+            ));
+        }
+    }
+    Ok(match op {
+        PlannedOp::Put { item, .. } => WriteEffect::Put(std::borrow::Cow::Borrowed(*item)),
+        PlannedOp::Update { ops } => {
+            let old = existing.expect("checked above");
+            let new = apply(old, ops)?;
+            schema.check_item(&new)?;
+            WriteEffect::Put(std::borrow::Cow::Owned(new))
+        }
+        PlannedOp::Delete if existing.is_some() => WriteEffect::Delete,
+        PlannedOp::Delete | PlannedOp::Check => WriteEffect::Nothing,
+    })
+}

@@ -1,0 +1,11 @@
+//! Expressions: paths, conditions and update operations, as plain data.
+
+mod condition;
+mod path;
+mod update;
+
+pub use condition::{CompareOp, Condition, SortCondition, attr};
+pub(crate) use condition::{validate_between, validate_prefix};
+pub use path::{Path, Segment};
+pub(crate) use update::elements;
+pub use update::{IntoPath, UpdateOp, Updates};

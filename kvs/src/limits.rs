@@ -1,0 +1,142 @@
+//! Limits every backend keeps, so that an item valid on one is valid on all.
+
+use crate::{Error, Item, Path, Result, Segment, Value};
+
+/// The largest item, in bytes as DynamoDB counts them (attribute names plus values):
+/// 400 KB, the limit of the strictest backend, kept on every backend.
+pub const MAX_ITEM_SIZE: usize = 400 * 1024;
+
+/// How deep maps and lists may nest (DynamoDB's limit).
+pub const MAX_DEPTH: usize = 32;
+
+/// The most writes in one transaction.
+pub const MAX_TRANSACTION_WRITES: usize = 100;
+
+/// The most items a page holds when the query sets no limit.
+pub const DEFAULT_PAGE_LIMIT: usize = 1000;
+
+/// The size of an item as DynamoDB counts it.
+pub fn item_size(item: &Item) -> usize {
+    item.iter().map(|(k, v)| k.len() + value_size(v)).sum()
+}
+
+fn number_size(n: &crate::Number) -> usize {
+    // DynamoDB: about one byte per two significant digits, plus one; at most 21.
+    let digits = n.to_string().bytes().filter(u8::is_ascii_digit).count();
+    (digits.div_ceil(2) + 1).min(21)
+}
+
+fn value_size(v: &Value) -> usize {
+    match v {
+        Value::Null | Value::Bool(_) => 1,
+        Value::Number(n) => number_size(n),
+        Value::String(s) => s.len(),
+        Value::Bytes(b) => b.len(),
+        Value::List(l) => 3 + l.iter().map(|e| 1 + value_size(e)).sum::<usize>(),
+        Value::Map(m) => {
+            3 + m
+                .iter()
+                .map(|(k, e)| 1 + k.len() + value_size(e))
+                .sum::<usize>()
+        }
+        Value::StringSet(s) => s.iter().map(String::len).sum(),
+        Value::NumberSet(s) => s.iter().map(number_size).sum(),
+        Value::BytesSet(s) => s.iter().map(Vec::len).sum(),
+    }
+}
+
+/// Checks what every value of an item must be: numbers finite, names non-empty, nesting
+/// no deeper than [`MAX_DEPTH`], and the whole no larger than [`MAX_ITEM_SIZE`]. The
+/// error names the attribute at fault.
+pub fn check_values(item: &Item) -> Result<()> {
+    let mut at = Vec::new();
+    for (name, value) in item.iter() {
+        if name.is_empty() {
+            return Err(Error::validation("an attribute name cannot be empty"));
+        }
+        at.push(Step::Key(name));
+        check_value(value, &mut at)?;
+        at.pop();
+    }
+    let size = item_size(item);
+    if size > MAX_ITEM_SIZE {
+        return Err(Error::validation(format!(
+            "the item is {size} bytes, over the {MAX_ITEM_SIZE}-byte limit"
+        )));
+    }
+    Ok(())
+}
+
+/// A step of the path to the value being checked, borrowed so that checking allocates
+/// nothing unless it fails.
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn path_of(steps: &[Step<'_>]) -> Path {
+    let mut segments = steps.iter().map(|s| match s {
+        Step::Key(k) => Segment::Attr((*k).to_owned()),
+        Step::Index(i) => Segment::Index(*i),
+    });
+    let first = segments.next();
+    let mut path = match first {
+        Some(Segment::Attr(name)) => Path::attr(name),
+        _ => Path::attr("?"),
+    };
+    for seg in segments {
+        path = match seg {
+            Segment::Attr(k) => path.key(k),
+            Segment::Index(i) => path.index(i),
+        };
+    }
+    path
+}
+
+fn check_value<'a>(value: &'a Value, at: &mut Vec<Step<'a>>) -> Result<()> {
+    match value {
+        Value::Number(n) if !n.is_finite() => Err(Error::validation(format!(
+            "attribute {} is {n}: only finite numbers can be stored",
+            path_of(at)
+        ))),
+        Value::NumberSet(s) if s.iter().any(|n| !n.is_finite()) => Err(Error::validation(format!(
+            "attribute {} holds a number that is not finite",
+            path_of(at)
+        ))),
+        Value::List(_) | Value::Map(_) if at.len() > MAX_DEPTH => Err(Error::validation(format!(
+            "attribute {} nests deeper than {MAX_DEPTH} levels",
+            path_of(at)
+        ))),
+        Value::List(l) => {
+            for (i, e) in l.iter().enumerate() {
+                at.push(Step::Index(i));
+                check_value(e, at)?;
+                at.pop();
+            }
+            Ok(())
+        }
+        Value::Map(m) => {
+            for (k, e) in m {
+                if k.is_empty() {
+                    return Err(Error::validation(format!(
+                        "attribute {} holds a map with an empty key",
+                        path_of(at)
+                    )));
+                }
+                at.push(Step::Key(k));
+                check_value(e, at)?;
+                at.pop();
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Checks an update operand as [`check_values`] checks an attribute (finite numbers,
+/// depth), naming the op's path.
+pub(crate) fn check_operand(path: &Path, value: &Value) -> Result<()> {
+    let name = path.to_string();
+    let mut at = vec![Step::Key(&name)];
+    check_value(value, &mut at)
+}

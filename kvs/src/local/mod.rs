@@ -1,0 +1,569 @@
+//! The embedded engine on redb: one code path as an in-memory store
+//! ([`Kvs::memory`](crate::Kvs::memory)) and as a durable file
+//! ([`Kvs::open`](crate::Kvs::open)).
+//!
+//! Items live in one table per store, keyed by the order-preserving key encoding;
+//! secondary indexes are real index tables maintained in the same write transaction as
+//! the item; a transaction is one redb write transaction. A file store commits every
+//! write durably (fsync) before acknowledging it.
+
+mod range;
+mod tables;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use redb::backends::InMemoryBackend;
+use redb::{
+    Database, DatabaseError, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction,
+};
+
+use crate::backend::{Backend, PlannedOp, PlannedWrite, QueryPlan, RawPage, ScanPlan};
+use crate::eval::{self, WriteEffect};
+use crate::{
+    Condition, Error, ErrorKind, Item, Key, Kvs, PutMode, Result, StoreSchema, UpdateOp, codec,
+};
+use range::KeyRange;
+use tables::{Bytes, META, Writer, index_entry, index_table, items_table, storage};
+
+/// The embedded engine: a redb database in memory or in a file.
+#[derive(Clone)]
+pub struct LocalBackend {
+    db: Arc<Database>,
+    /// The file, or `None` in memory.
+    path: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for LocalBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.path {
+            Some(p) => write!(f, "LocalBackend({})", p.display()),
+            None => f.write_str("LocalBackend(memory)"),
+        }
+    }
+}
+
+impl LocalBackend {
+    /// A store that lives in memory and is gone when the last handle is dropped.
+    pub fn memory() -> Self {
+        let db = Database::builder()
+            .create_with_backend(InMemoryBackend::new())
+            .expect("an in-memory redb database cannot fail to initialize");
+        LocalBackend {
+            db: Arc::new(db),
+            path: None,
+        }
+    }
+
+    /// Opens the store file at `path`, creating it (and its folder) if missing.
+    ///
+    /// A file that another process (or handle) has open is `Unavailable`; a file that is
+    /// not a store, or is corrupt, is an error naming the file: it is never treated as
+    /// empty.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let named = |kind: ErrorKind, what: &str| {
+            Error::new(kind, format!("local store {}: {what}", path.display()))
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                named(ErrorKind::Unavailable, "cannot create its folder").with_source(e)
+            })?;
+        }
+        let db = Database::create(path).map_err(|e| match e {
+            DatabaseError::DatabaseAlreadyOpen => named(
+                ErrorKind::Unavailable,
+                "the file is already open in another process (or by another handle)",
+            ),
+            DatabaseError::Storage(redb::StorageError::Io(io)) => named(
+                ErrorKind::Unavailable,
+                &format!("cannot read the file: {io}"),
+            )
+            .with_source(io),
+            other => named(
+                ErrorKind::Backend,
+                &format!("the file is not a readable kvs store ({other})"),
+            )
+            .with_source(other),
+        })?;
+        Ok(LocalBackend {
+            db: Arc::new(db),
+            path: Some(path.to_owned()),
+        })
+    }
+
+    /// The stores defined in the database.
+    pub fn stores(&self) -> Result<Vec<StoreSchema>> {
+        let txn = self.db.begin_read().map_err(storage)?;
+        let meta = match txn.open_table(META) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(storage(e)),
+        };
+        let mut out = Vec::new();
+        for entry in meta.iter().map_err(storage)? {
+            let (_, v) = entry.map_err(storage)?;
+            out.push(tables::decode_schema(v.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Runs a write transaction and commits it. A file store's commit waits for the
+    /// disk, so on a multi-threaded runtime it runs in `block_in_place` to keep the
+    /// other tasks moving.
+    fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T>) -> Result<T> {
+        let run = || {
+            let txn = self.db.begin_write().map_err(storage)?;
+            // Dropping the transaction on an error aborts it: nothing is written.
+            let out = f(&txn)?;
+            txn.commit().map_err(storage)?;
+            Ok(out)
+        };
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if self.path.is_some() && multi_thread {
+            tokio::task::block_in_place(run)
+        } else {
+            run()
+        }
+    }
+
+    fn read(&self) -> Result<ReadTransaction> {
+        self.db.begin_read().map_err(storage)
+    }
+}
+
+/// Opens a table for reading; a table never written to reads as empty.
+macro_rules! read_table {
+    ($txn:expr, $name:expr) => {
+        match $txn.open_table(Bytes::new($name)) {
+            Ok(t) => Some(t),
+            Err(redb::TableError::TableDoesNotExist(_)) => None,
+            Err(e) => return Err(storage(e)),
+        }
+    };
+}
+
+impl Kvs {
+    /// A store that lives in memory, for tests: the same engine as the file store, so the
+    /// two cannot drift apart.
+    pub fn memory() -> Kvs {
+        Kvs::new(LocalBackend::memory())
+    }
+
+    /// Opens (or creates) the durable local store file at `path`, with the stores
+    /// already defined in it.
+    ///
+    /// ```no_run
+    /// let kvs = kvs::Kvs::open("data/app.redb")?;
+    /// # Ok::<(), kvs::Error>(())
+    /// ```
+    pub fn open(path: impl AsRef<Path>) -> Result<Kvs> {
+        let backend = LocalBackend::open(path)?;
+        let stores = backend.stores()?;
+        let mut builder = Kvs::builder(backend);
+        for s in stores {
+            builder = builder.store(s);
+        }
+        builder.build()
+    }
+}
+
+impl LocalBackend {
+    fn read_item(
+        &self,
+        txn: &ReadTransaction,
+        schema: &StoreSchema,
+        key: &[u8],
+    ) -> Result<Option<Item>> {
+        let name = items_table(&schema.name);
+        let Some(table) = read_table!(txn, &name) else {
+            return Ok(None);
+        };
+        let found = table.get(key).map_err(storage)?;
+        found.map(|v| codec::decode_item(v.value())).transpose()
+    }
+
+    /// Applies one write (not in a transaction) and maps its outcome.
+    fn single_write(
+        &self,
+        schema: &StoreSchema,
+        key: &Key,
+        op: PlannedOp<'_>,
+        condition: Option<&Condition>,
+    ) -> Result<(Option<Item>, Option<Item>)> {
+        let tkey = codec::table_key(key);
+        self.write(|txn| {
+            let w = Writer { txn };
+            let old = w.get(schema, &tkey)?;
+            match eval::decide(schema, key, &op, condition, old.as_ref())? {
+                WriteEffect::Put(new) => {
+                    w.put(schema, &tkey, old.as_ref(), &new)?;
+                    Ok((old, Some(new.into_owned())))
+                }
+                WriteEffect::Delete => {
+                    if let Some(o) = &old {
+                        w.remove(schema, &tkey, o)?;
+                    }
+                    Ok((old, None))
+                }
+                WriteEffect::Nothing => Ok((old, None)),
+            }
+        })
+    }
+}
+
+#[async_trait]
+impl Backend for LocalBackend {
+    fn name(&self) -> &'static str {
+        if self.path.is_some() {
+            "local"
+        } else {
+            "memory"
+        }
+    }
+
+    async fn ensure_store(&self, schema: &StoreSchema) -> Result<()> {
+        self.write(|txn| {
+            let mut meta = txn.open_table(META).map_err(storage)?;
+            let existing = meta
+                .get(schema.name.as_str())
+                .map_err(storage)?
+                .map(|v| tables::decode_schema(v.value()))
+                .transpose()?;
+            match existing {
+                Some(old) if old == *schema => return Ok(()),
+                Some(old) => {
+                    if old.partition_key != schema.partition_key || old.sort_key != schema.sort_key
+                    {
+                        return Err(Error::validation(format!(
+                            "store {:?} exists with another key schema ({:?}/{:?})",
+                            schema.name, old.partition_key, old.sort_key
+                        )));
+                    }
+                    // Drop indexes that changed or went away, then build the new ones from
+                    // the items already stored.
+                    for index in &old.indexes {
+                        if !schema.indexes.contains(index) {
+                            let name = index_table(&schema.name, &index.name);
+                            txn.delete_table(Bytes::new(&name)).map_err(storage)?;
+                        }
+                    }
+                    let added: Vec<_> = schema
+                        .indexes
+                        .iter()
+                        .filter(|i| !old.indexes.contains(i))
+                        .collect();
+                    if !added.is_empty() {
+                        let name = items_table(&schema.name);
+                        let items = txn.open_table(Bytes::new(&name)).map_err(storage)?;
+                        for entry in items.iter().map_err(storage)? {
+                            let (k, v) = entry.map_err(storage)?;
+                            let item = codec::decode_item(v.value())?;
+                            for index in &added {
+                                if let Some(e) =
+                                    index_entry(index, &item, k.value()).map_err(|e| {
+                                        e.context("an existing item does not fit the new index")
+                                    })?
+                                {
+                                    let name = index_table(&schema.name, &index.name);
+                                    let mut t =
+                                        txn.open_table(Bytes::new(&name)).map_err(storage)?;
+                                    t.insert(e.as_slice(), k.value()).map_err(storage)?;
+                                }
+                            }
+                        }
+                    }
+                }
+                None => {
+                    // Create the tables now, so reads never meet a missing table.
+                    txn.open_table(Bytes::new(&items_table(&schema.name)))
+                        .map_err(storage)?;
+                    for index in &schema.indexes {
+                        txn.open_table(Bytes::new(&index_table(&schema.name, &index.name)))
+                            .map_err(storage)?;
+                    }
+                }
+            }
+            meta.insert(
+                schema.name.as_str(),
+                tables::encode_schema(schema)?.as_slice(),
+            )
+            .map_err(storage)?;
+            Ok(())
+        })
+    }
+
+    async fn get(&self, schema: &StoreSchema, key: &Key) -> Result<Option<Item>> {
+        let txn = self.read()?;
+        self.read_item(&txn, schema, &codec::table_key(key))
+    }
+
+    async fn get_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<Vec<Option<Item>>> {
+        let txn = self.read()?;
+        keys.iter()
+            .map(|k| self.read_item(&txn, schema, &codec::table_key(k)))
+            .collect()
+    }
+
+    async fn put(
+        &self,
+        schema: &StoreSchema,
+        item: &Item,
+        mode: PutMode,
+        condition: Option<&Condition>,
+    ) -> Result<()> {
+        let key = schema.key_of(item)?;
+        self.single_write(schema, &key, PlannedOp::Put { item, mode }, condition)?;
+        Ok(())
+    }
+
+    async fn update(
+        &self,
+        schema: &StoreSchema,
+        key: &Key,
+        ops: &[UpdateOp],
+        condition: Option<&Condition>,
+    ) -> Result<Item> {
+        let (_, new) = self.single_write(schema, key, PlannedOp::Update { ops }, condition)?;
+        new.ok_or_else(|| Error::new(ErrorKind::Backend, "an update wrote no item"))
+    }
+
+    async fn delete(
+        &self,
+        schema: &StoreSchema,
+        key: &Key,
+        condition: Option<&Condition>,
+    ) -> Result<Option<Item>> {
+        let (old, _) = self.single_write(schema, key, PlannedOp::Delete, condition)?;
+        Ok(old)
+    }
+
+    async fn query(&self, plan: &QueryPlan<'_>) -> Result<RawPage> {
+        let txn = self.read()?;
+        let schema = plan.schema;
+        let mut partition = Vec::with_capacity(32);
+        codec::encode_key_value(plan.partition, &mut partition);
+        let mut range = KeyRange::partition(&partition, plan.sort);
+        let items_name = items_table(&schema.name);
+        let Some(items) = read_table!(txn, &items_name) else {
+            return Ok(RawPage::default());
+        };
+        let mut page = PageFill::new(plan.limit, plan.filter);
+        match plan.index {
+            Some(index) => {
+                if let Some(after) = plan.after {
+                    let tkey = codec::table_key(&schema.key_of(after)?);
+                    let ikey = index.key_of(after)?.ok_or_else(|| {
+                        Error::invalid_page_token("invalid page token: no index position")
+                    })?;
+                    range = range.after(codec::index_key(&ikey, &tkey), plan.descending);
+                }
+                let name = index_table(&schema.name, &index.name);
+                let Some(entries) = read_table!(txn, &name) else {
+                    return Ok(RawPage::default());
+                };
+                if range.is_empty() {
+                    return Ok(RawPage::default());
+                }
+                let iter = entries.range::<&[u8]>(range.bounds()).map_err(storage)?;
+                let mut visit = |entry: std::result::Result<
+                    (redb::AccessGuard<'_, &[u8]>, redb::AccessGuard<'_, &[u8]>),
+                    redb::StorageError,
+                >|
+                 -> Result<bool> {
+                    let (_, tkey) = entry.map_err(storage)?;
+                    let stored = items.get(tkey.value()).map_err(storage)?.ok_or_else(|| {
+                        Error::new(
+                            ErrorKind::Backend,
+                            "local store: an index entry points at no item",
+                        )
+                    })?;
+                    page.offer(codec::decode_item(stored.value())?)
+                };
+                if plan.descending {
+                    for e in iter.rev() {
+                        if !visit(e)? {
+                            break;
+                        }
+                    }
+                } else {
+                    for e in iter {
+                        if !visit(e)? {
+                            break;
+                        }
+                    }
+                }
+            }
+            None => {
+                if let Some(after) = plan.after {
+                    range = range.after(codec::table_key(&schema.key_of(after)?), plan.descending);
+                }
+                if range.is_empty() {
+                    return Ok(RawPage::default());
+                }
+                let iter = items.range::<&[u8]>(range.bounds()).map_err(storage)?;
+                let mut visit = |entry: std::result::Result<
+                    (redb::AccessGuard<'_, &[u8]>, redb::AccessGuard<'_, &[u8]>),
+                    redb::StorageError,
+                >|
+                 -> Result<bool> {
+                    let (_, v) = entry.map_err(storage)?;
+                    page.offer(codec::decode_item(v.value())?)
+                };
+                if plan.descending {
+                    for e in iter.rev() {
+                        if !visit(e)? {
+                            break;
+                        }
+                    }
+                } else {
+                    for e in iter {
+                        if !visit(e)? {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(page.finish())
+    }
+
+    async fn scan(&self, plan: &ScanPlan<'_>) -> Result<RawPage> {
+        let txn = self.read()?;
+        let name = items_table(&plan.schema.name);
+        let Some(items) = read_table!(txn, &name) else {
+            return Ok(RawPage::default());
+        };
+        let mut range = KeyRange {
+            lower: std::ops::Bound::Unbounded,
+            upper: std::ops::Bound::Unbounded,
+        };
+        if let Some(after) = plan.after {
+            range = range.after(codec::table_key(&plan.schema.key_of(after)?), false);
+        }
+        let mut page = PageFill::new(plan.limit, plan.filter);
+        for entry in items.range::<&[u8]>(range.bounds()).map_err(storage)? {
+            let (_, v) = entry.map_err(storage)?;
+            if !page.offer(codec::decode_item(v.value())?)? {
+                break;
+            }
+        }
+        Ok(page.finish())
+    }
+
+    async fn transact(&self, writes: &[PlannedWrite<'_>]) -> Result<()> {
+        self.write(|txn| {
+            let w = Writer { txn };
+            // Every condition is checked against the items as they were before the
+            // transaction; only if all writes would succeed is anything written.
+            let mut effects = Vec::with_capacity(writes.len());
+            let mut reasons = Vec::with_capacity(writes.len());
+            for write in writes {
+                let tkey = codec::table_key(&write.key);
+                let old = w.get(write.schema, &tkey)?;
+                match eval::decide(
+                    write.schema,
+                    &write.key,
+                    &write.op,
+                    write.condition,
+                    old.as_ref(),
+                ) {
+                    Ok(effect) => {
+                        reasons.push(None);
+                        effects.push((tkey, old, effect));
+                    }
+                    Err(e) => reasons.push(Some(e.kind().clone())),
+                }
+            }
+            if reasons.iter().any(Option::is_some) {
+                let failed = reasons.iter().filter(|r| r.is_some()).count();
+                return Err(Error::new(
+                    ErrorKind::TransactionCanceled { reasons },
+                    format!(
+                        "{failed} of {} writes could not be done; nothing was written",
+                        writes.len()
+                    ),
+                ));
+            }
+            for (write, (tkey, old, effect)) in writes.iter().zip(effects) {
+                match effect {
+                    WriteEffect::Put(new) => w.put(write.schema, &tkey, old.as_ref(), &new)?,
+                    WriteEffect::Delete => {
+                        if let Some(o) = &old {
+                            w.remove(write.schema, &tkey, o)?;
+                        }
+                    }
+                    WriteEffect::Nothing => {}
+                }
+            }
+            Ok(())
+        })
+    }
+
+    async fn put_many(&self, schema: &StoreSchema, items: &[Item]) -> Result<()> {
+        self.write(|txn| {
+            let w = Writer { txn };
+            for item in items {
+                let tkey = codec::table_key(&schema.key_of(item)?);
+                let old = w.get(schema, &tkey)?;
+                w.put(schema, &tkey, old.as_ref(), item)?;
+            }
+            Ok(())
+        })
+    }
+
+    async fn delete_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<()> {
+        self.write(|txn| {
+            let w = Writer { txn };
+            for key in keys {
+                let tkey = codec::table_key(key);
+                if let Some(old) = w.get(schema, &tkey)? {
+                    w.remove(schema, &tkey, &old)?;
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Collects a page: items that pass the filter until the limit, then looks for one more
+/// match so that a page token is given only when another item will follow.
+struct PageFill<'a> {
+    limit: usize,
+    filter: Option<&'a Condition>,
+    items: Vec<Item>,
+    more: bool,
+}
+
+impl<'a> PageFill<'a> {
+    fn new(limit: usize, filter: Option<&'a Condition>) -> Self {
+        PageFill {
+            limit,
+            filter,
+            items: Vec::new(),
+            more: false,
+        }
+    }
+
+    /// Offers the next item in order; `false` once the page is settled.
+    fn offer(&mut self, item: Item) -> Result<bool> {
+        if !self.filter.is_none_or(|f| eval::matches(f, Some(&item))) {
+            return Ok(true);
+        }
+        if self.items.len() == self.limit {
+            self.more = true;
+            return Ok(false);
+        }
+        self.items.push(item);
+        Ok(true)
+    }
+
+    fn finish(self) -> RawPage {
+        RawPage {
+            items: self.items,
+            more: self.more,
+        }
+    }
+}

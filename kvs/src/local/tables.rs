@@ -1,0 +1,109 @@
+//! The redb tables of the embedded engine and the reads and writes on them.
+//!
+//! Each store is a table from encoded primary key to encoded item; each secondary index
+//! is a table from encoded index key (index partition, index sort, primary key) to the
+//! primary key. Index entries are written in the same write transaction as their item.
+
+use redb::{ReadableTable, TableDefinition, WriteTransaction};
+
+use crate::codec;
+use crate::{Error, IndexSchema, Item, Result, StoreSchema};
+
+/// Store name -> encoded schema.
+pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("kvs\0meta");
+
+pub(crate) type Bytes<'a> = TableDefinition<'a, &'static [u8], &'static [u8]>;
+
+/// The name of a store's item table (NUL cannot occur in store names).
+pub(crate) fn items_table(store: &str) -> String {
+    format!("kvs\0s\0{store}")
+}
+
+/// The name of an index table.
+pub(crate) fn index_table(store: &str, index: &str) -> String {
+    format!("kvs\0i\0{store}\0{index}")
+}
+
+pub(crate) fn storage(e: impl Into<redb::Error>) -> Error {
+    let e: redb::Error = e.into();
+    Error::backend(format!("local store: {e}"), e)
+}
+
+pub(crate) fn encode_schema(schema: &StoreSchema) -> Result<Vec<u8>> {
+    Ok(codec::encode_item(&crate::to_item(schema)?))
+}
+
+pub(crate) fn decode_schema(bytes: &[u8]) -> Result<StoreSchema> {
+    crate::from_item(codec::decode_item(bytes)?)
+}
+
+/// Reads and writes items inside one write transaction, keeping indexes in step.
+pub(crate) struct Writer<'t> {
+    pub txn: &'t WriteTransaction,
+}
+
+impl Writer<'_> {
+    pub(crate) fn get(&self, schema: &StoreSchema, key: &[u8]) -> Result<Option<Item>> {
+        let name = items_table(&schema.name);
+        let table = self.txn.open_table(Bytes::new(&name)).map_err(storage)?;
+        let found = table.get(key).map_err(storage)?;
+        found.map(|v| codec::decode_item(v.value())).transpose()
+    }
+
+    /// Writes `new` in place of `old` (the item stored under `key` now, if any).
+    pub(crate) fn put(
+        &self,
+        schema: &StoreSchema,
+        key: &[u8],
+        old: Option<&Item>,
+        new: &Item,
+    ) -> Result<()> {
+        for index in &schema.indexes {
+            let before = old
+                .map(|o| index_entry(index, o, key))
+                .transpose()?
+                .flatten();
+            let after = index_entry(index, new, key)?;
+            if before != after {
+                let name = index_table(&schema.name, &index.name);
+                let mut table = self.txn.open_table(Bytes::new(&name)).map_err(storage)?;
+                if let Some(b) = before {
+                    table.remove(b.as_slice()).map_err(storage)?;
+                }
+                if let Some(a) = after {
+                    table.insert(a.as_slice(), key).map_err(storage)?;
+                }
+            }
+        }
+        let name = items_table(&schema.name);
+        let mut table = self.txn.open_table(Bytes::new(&name)).map_err(storage)?;
+        table
+            .insert(key, codec::encode_item(new).as_slice())
+            .map_err(storage)?;
+        Ok(())
+    }
+
+    /// Removes the item `old` stored under `key`.
+    pub(crate) fn remove(&self, schema: &StoreSchema, key: &[u8], old: &Item) -> Result<()> {
+        for index in &schema.indexes {
+            if let Some(entry) = index_entry(index, old, key)? {
+                let name = index_table(&schema.name, &index.name);
+                let mut table = self.txn.open_table(Bytes::new(&name)).map_err(storage)?;
+                table.remove(entry.as_slice()).map_err(storage)?;
+            }
+        }
+        let name = items_table(&schema.name);
+        let mut table = self.txn.open_table(Bytes::new(&name)).map_err(storage)?;
+        table.remove(key).map_err(storage)?;
+        Ok(())
+    }
+}
+
+/// The index entry key of an item, or `None` where the item is not in the index.
+pub(crate) fn index_entry(
+    index: &IndexSchema,
+    item: &Item,
+    table_key: &[u8],
+) -> Result<Option<Vec<u8>>> {
+    Ok(index.key_of(item)?.map(|k| codec::index_key(&k, table_key)))
+}

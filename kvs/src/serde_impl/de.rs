@@ -1,0 +1,381 @@
+//! [`Value`] -> `Deserialize`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{
+    self, Deserialize, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess,
+    Visitor,
+};
+
+use super::SET_TOKEN;
+use crate::{Error, Item, Number, Result, Value};
+
+/// Converts a [`Value`] into any `Deserialize` type.
+///
+/// Numbers convert only where that is exact: `2.0` reads as an `i64`, but `2.5` does not,
+/// and an integer beyond 2^53 does not read as an `f64`.
+pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T> {
+    T::deserialize(value)
+}
+
+/// Converts an [`Item`] into any `Deserialize` type.
+///
+/// ```
+/// #[derive(serde::Deserialize, Debug, PartialEq)]
+/// struct User { id: String, nick: Option<String> }
+/// let user: User = kvs::from_item(kvs::item! { "id" => "u1" }).unwrap();
+/// assert_eq!(user, User { id: "u1".into(), nick: None });
+/// ```
+pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T> {
+    T::deserialize(Value::Map(item.into_map()))
+}
+
+fn invalid(value: &Value, expected: &str) -> Error {
+    Error::serialization(format!(
+        "expected {expected}, found a {}",
+        value.value_type()
+    ))
+}
+
+impl Value {
+    /// The number as an exact i64, for integer targets.
+    fn exact_int(&self, target: &str) -> Result<i64> {
+        match self {
+            Value::Number(n) => n.as_i64().ok_or_else(|| {
+                Error::serialization(format!("{n} is not an integer that fits {target}"))
+            }),
+            other => Err(invalid(other, target)),
+        }
+    }
+}
+
+macro_rules! deserialize_int {
+    ($($method:ident: $t:ty),*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+            let i = self.exact_int(stringify!($t))?;
+            let v = <$t>::try_from(i).map_err(|_| {
+                Error::serialization(format!("{i} does not fit {}", stringify!($t)))
+            })?;
+            visitor.visit_i64(v as i64)
+        }
+    )*};
+}
+
+impl<'de> de::Deserializer<'de> for Value {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self {
+            Value::Null => visitor.visit_unit(),
+            Value::Bool(b) => visitor.visit_bool(b),
+            Value::Number(n) => match n.float() {
+                Some(f) => visitor.visit_f64(f),
+                None => visitor.visit_i64(n.as_i64().unwrap_or_default()),
+            },
+            Value::String(s) => visitor.visit_string(s),
+            Value::Bytes(b) => visitor.visit_byte_buf(b),
+            Value::List(l) => visitor.visit_seq(Seq(l.into_iter())),
+            Value::Map(m) => visitor.visit_map(Map::new(m)),
+            set @ (Value::StringSet(_) | Value::NumberSet(_) | Value::BytesSet(_)) => {
+                let elements = crate::expr::elements(set);
+                visitor.visit_seq(Seq(elements.into_iter()))
+            }
+        }
+    }
+
+    deserialize_int!(deserialize_i8: i8, deserialize_i16: i16, deserialize_i32: i32,
+                     deserialize_i64: i64);
+
+    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_u64(visitor)
+    }
+    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_u64(visitor)
+    }
+    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_u64(visitor)
+    }
+    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        let i = self.exact_int("an unsigned integer")?;
+        let u = u64::try_from(i).map_err(|_| Error::serialization(format!("{i} is negative")))?;
+        // The visitor checks the range of the narrower types.
+        visitor.visit_u64(u)
+    }
+    fn deserialize_i128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        let i = self.exact_int("i128")?;
+        visitor.visit_i128(i128::from(i))
+    }
+    fn deserialize_u128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        let i = self.exact_int("u128")?;
+        let u = u128::try_from(i).map_err(|_| Error::serialization(format!("{i} is negative")))?;
+        visitor.visit_u128(u)
+    }
+
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_f64(visitor)
+    }
+    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match &self {
+            Value::Number(n) => visitor
+                .visit_f64(n.as_f64().ok_or_else(|| {
+                    Error::serialization(format!("{n} cannot be an f64 exactly"))
+                })?),
+            other => Err(invalid(other, "a number")),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self {
+            Value::Null => visitor.visit_none(),
+            other => visitor.visit_some(other),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value> {
+        if name == SET_TOKEN {
+            return self.deserialize_seq(visitor);
+        }
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self {
+            Value::List(l) => visitor.visit_seq(Seq(l.into_iter())),
+            set @ (Value::StringSet(_) | Value::NumberSet(_) | Value::BytesSet(_)) => {
+                visitor.visit_seq(Seq(crate::expr::elements(set).into_iter()))
+            }
+            Value::Bytes(b) => visitor.visit_seq(Seq(b
+                .into_iter()
+                .map(Value::from)
+                .collect::<Vec<_>>()
+                .into_iter())),
+            other => Err(invalid(&other, "a list")),
+        }
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_byte_buf(visitor)
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self {
+            Value::Bytes(b) => visitor.visit_byte_buf(b),
+            Value::List(l) => visitor.visit_seq(Seq(l.into_iter())),
+            Value::String(s) => visitor.visit_string(s),
+            other => Err(invalid(&other, "bytes")),
+        }
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        match self {
+            Value::String(s) => visitor.visit_enum(s.into_deserializer()),
+            Value::Map(m) if m.len() == 1 => {
+                let (variant, value) = m.into_iter().next().expect("one entry");
+                visitor.visit_enum(Enum { variant, value })
+            }
+            other => Err(invalid(&other, "an enum (a string or a map of one entry)")),
+        }
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool char str string unit unit_struct tuple tuple_struct map struct identifier
+        ignored_any
+    }
+}
+
+impl IntoDeserializer<'_, Error> for Value {
+    type Deserializer = Value;
+    fn into_deserializer(self) -> Value {
+        self
+    }
+}
+
+struct Seq(std::vec::IntoIter<Value>);
+
+impl<'de> SeqAccess<'de> for Seq {
+    type Error = Error;
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
+        self.0.next().map(|v| seed.deserialize(v)).transpose()
+    }
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.0.len())
+    }
+}
+
+struct Map {
+    entries: std::collections::btree_map::IntoIter<String, Value>,
+    /// The entry whose key was just read, kept to name it in errors.
+    current: Option<(String, Value)>,
+}
+
+impl Map {
+    fn new(m: BTreeMap<String, Value>) -> Self {
+        Map {
+            entries: m.into_iter(),
+            current: None,
+        }
+    }
+}
+
+impl<'de> MapAccess<'de> for Map {
+    type Error = Error;
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
+        match self.entries.next() {
+            Some((k, v)) => {
+                let key = seed.deserialize(de::value::StrDeserializer::<Error>::new(&k))?;
+                self.current = Some((k, v));
+                Ok(Some(key))
+            }
+            None => Ok(None),
+        }
+    }
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
+        let (k, v) = self
+            .current
+            .take()
+            .ok_or_else(|| Error::serialization("a map value was asked for before its key"))?;
+        seed.deserialize(v)
+            .map_err(|e| e.context(format_args!("attribute {k:?}")))
+    }
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.entries.len())
+    }
+}
+
+struct Enum {
+    variant: String,
+    value: Value,
+}
+
+impl<'de> de::EnumAccess<'de> for Enum {
+    type Error = Error;
+    type Variant = Value;
+    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Value)> {
+        let v = seed.deserialize(Value::String(self.variant))?;
+        Ok((v, self.value))
+    }
+}
+
+impl<'de> de::VariantAccess<'de> for Value {
+    type Error = Error;
+    fn unit_variant(self) -> Result<()> {
+        match self {
+            Value::Null => Ok(()),
+            other => Err(invalid(&other, "a unit variant")),
+        }
+    }
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value> {
+        seed.deserialize(self)
+    }
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value> {
+        de::Deserializer::deserialize_seq(self, visitor)
+    }
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        de::Deserializer::deserialize_any(self, visitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    /// Reads any self-describing data as a value. Through serde, sets arrive as lists
+    /// (serde has no set type); read an [`Item`] directly to keep them.
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Value, D::Error> {
+        struct ValueVisitor;
+
+        impl<'de> Visitor<'de> for ValueVisitor {
+            type Value = Value;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> std::result::Result<Value, E> {
+                Ok(Value::Bool(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Value, E> {
+                Ok(Value::from(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Value, E> {
+                Number::try_from(v).map(Value::Number).map_err(E::custom)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Value, E> {
+                Ok(Value::from(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Value, E> {
+                Ok(Value::from(v))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> std::result::Result<Value, E> {
+                Ok(Value::String(v))
+            }
+            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> std::result::Result<Value, E> {
+                Ok(Value::Bytes(v.to_vec()))
+            }
+            fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> std::result::Result<Value, E> {
+                Ok(Value::Bytes(v))
+            }
+            fn visit_unit<E: de::Error>(self) -> std::result::Result<Value, E> {
+                Ok(Value::Null)
+            }
+            fn visit_none<E: de::Error>(self) -> std::result::Result<Value, E> {
+                Ok(Value::Null)
+            }
+            fn visit_some<D: de::Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> std::result::Result<Value, D::Error> {
+                Value::deserialize(d)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Value, A::Error> {
+                let mut l = Vec::new();
+                while let Some(v) = seq.next_element()? {
+                    l.push(v);
+                }
+                Ok(Value::List(l))
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Value, A::Error> {
+                let mut m = BTreeMap::new();
+                while let Some((k, v)) = map.next_entry::<String, Value>()? {
+                    m.insert(k, v);
+                }
+                Ok(Value::Map(m))
+            }
+        }
+
+        d.deserialize_any(ValueVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Number, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Number(n) => Ok(n),
+            other => Err(de::Error::custom(format!(
+                "expected a number, found a {}",
+                other.value_type()
+            ))),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Item {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Item, D::Error> {
+        BTreeMap::<String, Value>::deserialize(d).map(Item::from)
+    }
+}

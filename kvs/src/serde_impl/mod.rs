@@ -1,0 +1,31 @@
+//! serde between any `Serialize`/`Deserialize` type and [`Value`](crate::Value).
+//!
+//! A struct becomes a map; `None` fields and empty [`Set`]s are left out (a missing
+//! attribute), and read back as `None` and an empty set. [`Set`] becomes a string,
+//! number or bytes set, and [`Bytes`] (or a `serde_bytes` field) binary data, so both
+//! survive a round trip. Unit enum variants are strings, other variants one-entry maps,
+//! as in serde_json.
+
+mod de;
+mod ser;
+mod types;
+
+pub use de::{from_item, from_value};
+pub use ser::{to_item, to_value};
+pub use types::{Bytes, Set};
+
+/// The newtype-struct name [`Set`] serializes through, which the kvs serializer turns
+/// into a set value (other serializers see a plain sequence).
+pub(crate) const SET_TOKEN: &str = "$kvs::private::Set";
+
+impl serde::ser::Error for crate::Error {
+    fn custom<T: std::fmt::Display>(msg: T) -> Self {
+        crate::Error::serialization(msg.to_string())
+    }
+}
+
+impl serde::de::Error for crate::Error {
+    fn custom<T: std::fmt::Display>(msg: T) -> Self {
+        crate::Error::serialization(msg.to_string())
+    }
+}

@@ -1,0 +1,720 @@
+//! The dynamic value model: [`Value`], [`Number`], [`Item`] and [`ValueType`].
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+
+/// A number: a 64-bit integer or a 64-bit float, compared numerically.
+///
+/// `Number::from(1) == Number::from(1.0)`, and comparisons between integers and floats
+/// are exact (no integer is rounded to a float to compare it). A number remembers
+/// whether it was written as an integer or a float, so both round-trip exactly.
+///
+/// NaN and the infinities can be held, so that a value built from an `f64` never
+/// panics, but every write rejects them with [`ErrorKind::Validation`](crate::ErrorKind).
+#[derive(Clone, Copy)]
+pub struct Number(N);
+
+#[derive(Clone, Copy, Debug)]
+enum N {
+    Int(i64),
+    Float(f64),
+}
+
+impl Number {
+    /// The number as an `i64`, if it is an integer in range (`2.0` gives `Some(2)`).
+    pub fn as_i64(&self) -> Option<i64> {
+        match self.0 {
+            N::Int(i) => Some(i),
+            N::Float(f) => float_to_i64_exact(f),
+        }
+    }
+
+    /// The number as an `f64`, if that is exact (`2^53 + 1` gives `None`).
+    pub fn as_f64(&self) -> Option<f64> {
+        match self.0 {
+            N::Int(i) => {
+                let f = i as f64;
+                // `f as i64` saturates, so 2^63 (the rounding of i64::MAX) is caught too.
+                (f < 9_223_372_036_854_775_808.0 && f as i64 == i).then_some(f)
+            }
+            N::Float(f) => Some(f),
+        }
+    }
+
+    /// The number as an `f64`, rounding integers beyond 2^53 (for display and
+    /// arithmetic on floats only).
+    pub fn to_f64_lossy(&self) -> f64 {
+        match self.0 {
+            N::Int(i) => i as f64,
+            N::Float(f) => f,
+        }
+    }
+
+    /// Whether the number was written as an integer.
+    pub fn is_integer(&self) -> bool {
+        matches!(self.0, N::Int(_))
+    }
+
+    /// Whether the number is neither NaN nor infinite (only those can be stored).
+    pub fn is_finite(&self) -> bool {
+        match self.0 {
+            N::Int(_) => true,
+            N::Float(f) => f.is_finite(),
+        }
+    }
+
+    /// Whether the number is zero.
+    pub fn is_zero(&self) -> bool {
+        match self.0 {
+            N::Int(i) => i == 0,
+            N::Float(f) => f == 0.0,
+        }
+    }
+
+    /// Whether the number is below zero.
+    pub fn is_negative(&self) -> bool {
+        match self.0 {
+            N::Int(i) => i < 0,
+            N::Float(f) => f < 0.0,
+        }
+    }
+
+    /// Exact sum: integers add as integers (an overflow is an error, never a wrap), and a
+    /// float on either side gives a float.
+    pub fn checked_add(&self, other: &Number) -> Option<Number> {
+        match (self.0, other.0) {
+            (N::Int(a), N::Int(b)) => a.checked_add(b).map(Number::from),
+            _ => {
+                let sum = self.to_f64_lossy() + other.to_f64_lossy();
+                sum.is_finite().then(|| Number(N::Float(sum)))
+            }
+        }
+    }
+
+    /// The float, if the number was written as one.
+    pub(crate) fn float(&self) -> Option<f64> {
+        match self.0 {
+            N::Float(f) => Some(f),
+            N::Int(_) => None,
+        }
+    }
+}
+
+fn float_to_i64_exact(f: f64) -> Option<i64> {
+    if f.fract() == 0.0 && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f)
+    {
+        Some(f as i64)
+    } else {
+        None
+    }
+}
+
+/// Compares an integer with a float exactly. NaN sorts above every number.
+fn cmp_int_float(i: i64, f: f64) -> Ordering {
+    if f.is_nan() || f >= 9_223_372_036_854_775_808.0 {
+        return Ordering::Less;
+    }
+    if f < -9_223_372_036_854_775_808.0 {
+        return Ordering::Greater;
+    }
+    // f is now in [-2^63, 2^63), so its integer part fits an i64 exactly.
+    let whole = f.trunc();
+    match i.cmp(&(whole as i64)) {
+        Ordering::Equal => 0.0.partial_cmp(&(f - whole)).unwrap_or(Ordering::Equal),
+        other => other,
+    }
+}
+
+impl Ord for Number {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self.0, other.0) {
+            (N::Int(a), N::Int(b)) => a.cmp(&b),
+            (N::Int(a), N::Float(b)) => cmp_int_float(a, b),
+            (N::Float(a), N::Int(b)) => cmp_int_float(b, a).reverse(),
+            (N::Float(a), N::Float(b)) => match (a.is_nan(), b.is_nan()) {
+                (true, true) => Ordering::Equal,
+                (true, false) => Ordering::Greater,
+                (false, true) => Ordering::Less,
+                // -0.0 == 0.0 here, as everywhere numbers are compared.
+                (false, false) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
+            },
+        }
+    }
+}
+
+impl PartialOrd for Number {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Number {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Number {}
+
+impl fmt::Debug for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            N::Int(i) => write!(f, "{i}"),
+            // `{:?}` prints the shortest string that parses back to the same f64.
+            N::Float(x) => write!(f, "{x:?}"),
+        }
+    }
+}
+
+macro_rules! number_from_int {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Number {
+            fn from(v: $t) -> Self {
+                Number(N::Int(i64::from(v)))
+            }
+        }
+    )*};
+}
+number_from_int!(i8, i16, i32, i64, u8, u16, u32);
+
+impl From<f64> for Number {
+    fn from(v: f64) -> Self {
+        Number(N::Float(v))
+    }
+}
+
+impl From<f32> for Number {
+    fn from(v: f32) -> Self {
+        Number(N::Float(f64::from(v)))
+    }
+}
+
+impl TryFrom<u64> for Number {
+    type Error = crate::Error;
+    fn try_from(v: u64) -> Result<Self, Self::Error> {
+        i64::try_from(v).map(Number::from).map_err(|_| {
+            crate::Error::validation(format!("{v} is beyond the i64 range numbers can hold"))
+        })
+    }
+}
+
+impl std::str::FromStr for Number {
+    type Err = crate::Error;
+    /// Parses an integer as an integer and anything else as a finite float.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Ok(i) = s.parse::<i64>() {
+            return Ok(Number::from(i));
+        }
+        match s.parse::<f64>() {
+            Ok(f) if f.is_finite() => Ok(Number::from(f)),
+            _ => Err(crate::Error::validation(format!(
+                "{s:?} is not a finite number"
+            ))),
+        }
+    }
+}
+
+/// The type of a [`Value`], as `type_of` conditions name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ValueType {
+    /// [`Value::Null`]
+    Null,
+    /// [`Value::Bool`]
+    Bool,
+    /// [`Value::Number`]
+    Number,
+    /// [`Value::String`]
+    String,
+    /// [`Value::Bytes`]
+    Bytes,
+    /// [`Value::List`]
+    List,
+    /// [`Value::Map`]
+    Map,
+    /// [`Value::StringSet`]
+    StringSet,
+    /// [`Value::NumberSet`]
+    NumberSet,
+    /// [`Value::BytesSet`]
+    BytesSet,
+}
+
+impl ValueType {
+    /// Every type, in declaration order.
+    pub const ALL: [ValueType; 10] = [
+        ValueType::Null,
+        ValueType::Bool,
+        ValueType::Number,
+        ValueType::String,
+        ValueType::Bytes,
+        ValueType::List,
+        ValueType::Map,
+        ValueType::StringSet,
+        ValueType::NumberSet,
+        ValueType::BytesSet,
+    ];
+
+    /// A short lowercase name: `"string"`, `"number set"`, ...
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueType::Null => "null",
+            ValueType::Bool => "bool",
+            ValueType::Number => "number",
+            ValueType::String => "string",
+            ValueType::Bytes => "bytes",
+            ValueType::List => "list",
+            ValueType::Map => "map",
+            ValueType::StringSet => "string set",
+            ValueType::NumberSet => "number set",
+            ValueType::BytesSet => "bytes set",
+        }
+    }
+}
+
+impl fmt::Display for ValueType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Any value an attribute can hold.
+///
+/// Equality is structural, with numbers compared numerically (`1 == 1.0`). Sets hold
+/// no duplicates, and an empty set is written as a missing attribute.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Value {
+    /// Null: present, but without a value (unlike a missing attribute).
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// An `i64` or a finite `f64`.
+    Number(Number),
+    /// A UTF-8 string; strings sort by their bytes.
+    String(String),
+    /// Binary data.
+    Bytes(Vec<u8>),
+    /// An ordered list of values of any types.
+    List(Vec<Value>),
+    /// A map from attribute names to values.
+    Map(BTreeMap<String, Value>),
+    /// A set of strings.
+    StringSet(BTreeSet<String>),
+    /// A set of numbers.
+    NumberSet(BTreeSet<Number>),
+    /// A set of byte strings.
+    BytesSet(BTreeSet<Vec<u8>>),
+}
+
+impl Value {
+    /// The type of the value.
+    pub fn value_type(&self) -> ValueType {
+        match self {
+            Value::Null => ValueType::Null,
+            Value::Bool(_) => ValueType::Bool,
+            Value::Number(_) => ValueType::Number,
+            Value::String(_) => ValueType::String,
+            Value::Bytes(_) => ValueType::Bytes,
+            Value::List(_) => ValueType::List,
+            Value::Map(_) => ValueType::Map,
+            Value::StringSet(_) => ValueType::StringSet,
+            Value::NumberSet(_) => ValueType::NumberSet,
+            Value::BytesSet(_) => ValueType::BytesSet,
+        }
+    }
+
+    /// Binary data.
+    pub fn bytes(b: impl Into<Vec<u8>>) -> Value {
+        Value::Bytes(b.into())
+    }
+
+    /// A list of anything that converts into values.
+    pub fn list<T: Into<Value>>(items: impl IntoIterator<Item = T>) -> Value {
+        Value::List(items.into_iter().map(Into::into).collect())
+    }
+
+    /// A string set; duplicates fold into one.
+    pub fn string_set<S: Into<String>>(items: impl IntoIterator<Item = S>) -> Value {
+        Value::StringSet(items.into_iter().map(Into::into).collect())
+    }
+
+    /// A number set; duplicates (including `1` and `1.0`) fold into one.
+    pub fn number_set<T: Into<Number>>(items: impl IntoIterator<Item = T>) -> Value {
+        Value::NumberSet(items.into_iter().map(Into::into).collect())
+    }
+
+    /// A bytes set; duplicates fold into one.
+    pub fn bytes_set<B: Into<Vec<u8>>>(items: impl IntoIterator<Item = B>) -> Value {
+        Value::BytesSet(items.into_iter().map(Into::into).collect())
+    }
+
+    /// The string, if this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The number, if this is one.
+    pub fn as_number(&self) -> Option<Number> {
+        match self {
+            Value::Number(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// The number as an exact `i64`, if this is one.
+    pub fn as_i64(&self) -> Option<i64> {
+        self.as_number().and_then(|n| n.as_i64())
+    }
+
+    /// The number as an exact `f64`, if this is one.
+    pub fn as_f64(&self) -> Option<f64> {
+        self.as_number().and_then(|n| n.as_f64())
+    }
+
+    /// The bool, if this is one.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The bytes, if this is binary data.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Value::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The elements, if this is a list.
+    pub fn as_list(&self) -> Option<&[Value]> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The entries, if this is a map.
+    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
+        match self {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// Whether this is one of the three set types.
+    pub fn is_set(&self) -> bool {
+        matches!(
+            self,
+            Value::StringSet(_) | Value::NumberSet(_) | Value::BytesSet(_)
+        )
+    }
+
+    /// Whether this is an empty set (written as a missing attribute).
+    pub fn is_empty_set(&self) -> bool {
+        match self {
+            Value::StringSet(s) => s.is_empty(),
+            Value::NumberSet(s) => s.is_empty(),
+            Value::BytesSet(s) => s.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// Orders two values of the same scalar type (number, string, bytes); `None` for
+    /// different types or non-scalars, which no comparison holds for.
+    pub fn partial_compare(&self, other: &Value) -> Option<Ordering> {
+        match (self, other) {
+            (Value::Number(a), Value::Number(b)) => Some(a.cmp(b)),
+            (Value::String(a), Value::String(b)) => Some(a.as_bytes().cmp(b.as_bytes())),
+            (Value::Bytes(a), Value::Bytes(b)) => Some(a.cmp(b)),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("null"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Number(n) => write!(f, "{n}"),
+            Value::String(s) => write!(f, "{s:?}"),
+            Value::Bytes(b) => write!(f, "b{}", HexBytes(b)),
+            Value::List(l) => f.debug_list().entries(l).finish(),
+            Value::Map(m) => f.debug_map().entries(m).finish(),
+            Value::StringSet(s) => write!(f, "StringSet{s:?}"),
+            Value::NumberSet(s) => write!(f, "NumberSet{s:?}"),
+            Value::BytesSet(s) => {
+                f.write_str("BytesSet")?;
+                f.debug_set()
+                    .entries(s.iter().map(|b| HexBytes(b)))
+                    .finish()
+            }
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+struct HexBytes<'a>(&'a [u8]);
+
+impl fmt::Display for HexBytes<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"")?;
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        f.write_str("\"")
+    }
+}
+
+impl fmt::Debug for HexBytes<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+macro_rules! value_from_number {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Value {
+            fn from(v: $t) -> Self {
+                Value::Number(Number::from(v))
+            }
+        }
+    )*};
+}
+value_from_number!(i8, i16, i32, i64, u8, u16, u32, f32, f64);
+
+impl From<Number> for Value {
+    fn from(v: Number) -> Self {
+        Value::Number(v)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::String(v.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::String(v)
+    }
+}
+
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::String(v.clone())
+    }
+}
+
+impl From<Vec<Value>> for Value {
+    fn from(v: Vec<Value>) -> Self {
+        Value::List(v)
+    }
+}
+
+impl From<BTreeMap<String, Value>> for Value {
+    fn from(v: BTreeMap<String, Value>) -> Self {
+        Value::Map(v)
+    }
+}
+
+impl From<Item> for Value {
+    fn from(v: Item) -> Self {
+        Value::Map(v.0)
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+/// One stored item: a map from top-level attribute names to values.
+///
+/// It dereferences to its `BTreeMap`, so the map's whole API is at hand.
+///
+/// ```
+/// use kvs::{item, Item, Value};
+///
+/// let user: Item = item! { "userId" => "u-1", "age" => 42, "tags" => Value::string_set(["a", "b"]) };
+/// assert_eq!(user.get("age"), Some(&Value::from(42)));
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Item(BTreeMap<String, Value>);
+
+impl Item {
+    /// An empty item.
+    pub fn new() -> Self {
+        Item(BTreeMap::new())
+    }
+
+    /// Adds an attribute, builder style.
+    pub fn with(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.0.insert(name.into(), value.into());
+        self
+    }
+
+    /// Sets an attribute, returning the value it replaced.
+    pub fn set(&mut self, name: impl Into<String>, value: impl Into<Value>) -> Option<Value> {
+        self.0.insert(name.into(), value.into())
+    }
+
+    /// The value at a path (`"address.city"`, `"tags[0]"`, or a [`Path`](crate::Path)).
+    ///
+    /// ```
+    /// use kvs::{item, Value};
+    /// let it = item! { "address" => item! { "city" => "Paris" } };
+    /// assert_eq!(it.get_path("address.city").unwrap(), Some(&Value::from("Paris")));
+    /// ```
+    pub fn get_path(
+        &self,
+        path: impl TryInto<crate::Path, Error = crate::Error>,
+    ) -> crate::Result<Option<&Value>> {
+        Ok(path.try_into()?.resolve(self))
+    }
+
+    /// The map of attributes.
+    pub fn into_map(self) -> BTreeMap<String, Value> {
+        self.0
+    }
+
+    /// The map of attributes.
+    pub fn as_map(&self) -> &BTreeMap<String, Value> {
+        &self.0
+    }
+}
+
+impl Deref for Item {
+    type Target = BTreeMap<String, Value>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl DerefMut for Item {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl From<BTreeMap<String, Value>> for Item {
+    fn from(m: BTreeMap<String, Value>) -> Self {
+        Item(m)
+    }
+}
+
+impl<K: Into<String>, V: Into<Value>> FromIterator<(K, V)> for Item {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        Item(
+            iter.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
+    }
+}
+
+impl IntoIterator for Item {
+    type Item = (String, Value);
+    type IntoIter = std::collections::btree_map::IntoIter<String, Value>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Item {
+    type Item = (&'a String, &'a Value);
+    type IntoIter = std::collections::btree_map::Iter<'a, String, Value>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl fmt::Debug for Item {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(&self.0).finish()
+    }
+}
+
+/// Builds an [`Item`] from `name => value` pairs; values go through `Into<Value>`.
+///
+/// ```
+/// let it = kvs::item! { "id" => "a", "n" => 1, "nested" => kvs::item! { "x" => true } };
+/// assert_eq!(it.len(), 3);
+/// ```
+#[macro_export]
+macro_rules! item {
+    () => { $crate::Item::new() };
+    ($($name:expr => $value:expr),+ $(,)?) => {{
+        let mut item = $crate::Item::new();
+        $( item.set($name, $value); )+
+        item
+    }};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn int_and_float_compare_exactly() {
+        assert_eq!(Number::from(1), Number::from(1.0));
+        assert!(Number::from(i64::MAX) < Number::from(9_223_372_036_854_775_808.0));
+        assert!(Number::from(i64::MIN) == Number::from(-9_223_372_036_854_775_808.0));
+        assert!(Number::from(9_007_199_254_740_993_i64) > Number::from(9_007_199_254_740_992.0));
+        assert!(Number::from(2) > Number::from(1.5));
+        assert!(Number::from(-2) < Number::from(-1.5));
+        assert!(Number::from(-1) < Number::from(-0.5));
+        assert_eq!(Number::from(0), Number::from(-0.0));
+    }
+
+    #[test]
+    fn exact_conversions_only() {
+        assert_eq!(Number::from(2.0).as_i64(), Some(2));
+        assert_eq!(Number::from(2.5).as_i64(), None);
+        assert_eq!(Number::from(9_007_199_254_740_993_i64).as_f64(), None);
+        assert_eq!(Number::from(i64::MAX).as_f64(), None);
+        assert_eq!(
+            Number::from(1_i64 << 53).as_f64(),
+            Some(9_007_199_254_740_992.0)
+        );
+        assert!(
+            Number::from(i64::MAX)
+                .checked_add(&Number::from(1))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn sets_fold_equal_numbers() {
+        let v = Value::number_set([Number::from(1), Number::from(1.0), Number::from(2)]);
+        assert_eq!(v, Value::number_set([1, 2]));
+        if let Value::NumberSet(s) = v {
+            assert_eq!(s.len(), 2);
+        }
+    }
+}
