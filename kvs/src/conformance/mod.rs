@@ -1,0 +1,124 @@
+//! The shared conformance suite: SEMANTICS.md turned into tests that any backend runs.
+//!
+//! Each case is an `async fn(Kvs)` that checks one behaviour of the contract and panics
+//! when the backend breaks it. A case creates the stores it needs under fresh names, so
+//! every case can share one server. Run the whole suite against a backend with
+//! [`conformance_tests!`](crate::conformance_tests), which makes one `#[test]` per case:
+//!
+//! ```ignore
+//! async fn kvs() -> kvs::Kvs {
+//!     kvs::Kvs::memory()
+//! }
+//! kvs::conformance_tests!(kvs);
+//! ```
+//!
+//! (Feature `conformance`.) The same pattern as `object_store`'s integration tests: the
+//! behaviours live once, here, and each backend's test file is a few lines.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::{ErrorKind, Kvs, Result, StoreSchema};
+
+pub mod batches;
+pub mod errors;
+pub mod filters;
+pub mod keys;
+pub mod pages;
+pub mod transactions;
+pub mod typed;
+pub mod updates;
+pub mod values;
+
+/// Runs one case on a fresh multi-threaded runtime, with a handle from `make`.
+pub fn run<M, MF, C, CF>(make: M, case: C)
+where
+    M: FnOnce() -> MF,
+    MF: Future<Output = Kvs>,
+    C: FnOnce(Kvs) -> CF,
+    CF: Future<Output = ()>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    runtime.block_on(async move {
+        let kvs = make().await;
+        case(kvs).await;
+    });
+}
+
+/// A store name no other case (or earlier run against the same server) uses:
+/// `base`, the process id, and a counter.
+pub fn fresh_name(base: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{base}_{}_{nanos}_{n}", std::process::id())
+}
+
+/// Creates a store like `schema` under a fresh name and returns the name.
+pub async fn fresh_store(kvs: &Kvs, schema: StoreSchema) -> String {
+    let name = fresh_name(&schema.name);
+    let schema = StoreSchema {
+        name: name.clone(),
+        ..schema
+    };
+    kvs.ensure_store(schema).await.expect("ensure_store");
+    name
+}
+
+/// Asserts that `result` failed with an error of `kind` (transaction reasons ignored),
+/// and returns the error.
+#[track_caller]
+pub fn expect_kind<T: std::fmt::Debug>(result: Result<T>, kind: ErrorKind) -> crate::Error {
+    match result {
+        Ok(v) => panic!("expected a {kind} error, got Ok({v:?})"),
+        Err(e) => {
+            assert!(e.is(&kind), "expected a {kind} error, got {e}");
+            e
+        }
+    }
+}
+
+/// Makes one `#[test]` per conformance case, each calling `$make().await` for a handle.
+///
+/// `$make` is the path of an `async fn() -> kvs::Kvs`. The tests run on their own tokio
+/// runtime, so the calling crate needs no test attributes of its own.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make:path) => {
+        $crate::__conformance_cases!($crate::__conformance_test, $make);
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_test {
+    ($make:path, $module:ident :: $case:ident) => {
+        #[test]
+        fn $case() {
+            $crate::conformance::run($make, $crate::conformance::$module::$case);
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_cases {
+    ($cb:path, $make:path) => {
+        $crate::__conformance_cases_keys!($cb, $make);
+        $crate::__conformance_cases_values!($cb, $make);
+        $crate::__conformance_cases_typed!($cb, $make);
+        $crate::__conformance_cases_errors!($cb, $make);
+        $crate::__conformance_cases_batches!($cb, $make);
+        $crate::__conformance_cases_updates!($cb, $make);
+        $crate::__conformance_cases_filters!($cb, $make);
+        $crate::__conformance_cases_pages!($cb, $make);
+        $crate::__conformance_cases_transactions!($cb, $make);
+    };
+}
