@@ -90,13 +90,13 @@ pub fn validate_ops(ops: &[UpdateOp]) -> Result<()> {
     for (i, op) in ops.iter().enumerate() {
         op.path().validate()?;
         match op {
-            UpdateOp::Add { path, value } => {
-                if !matches!(value, Value::Number(_)) && !value.is_set() {
-                    return Err(Error::validation(format!(
-                        "ADD {path}: the value must be a number or a set, not a {}",
-                        value.value_type()
-                    )));
-                }
+            UpdateOp::Add { path, value }
+                if !matches!(value, Value::Number(_)) && !value.is_set() =>
+            {
+                return Err(Error::validation(format!(
+                    "ADD {path}: the value must be a number or a set, not a {}",
+                    value.value_type()
+                )));
             }
             UpdateOp::Delete { path, values } if values.is_empty() => {
                 return Err(Error::validation(format!(
@@ -147,7 +147,7 @@ pub fn apply(item: &Item, ops: &[UpdateOp]) -> Result<Item> {
             .map_err(|e| e.context(format_args!("{} {}", op.name(), op.path())))?;
     }
     // Highest position first, so earlier positions still name the original elements.
-    list_removals.sort_by(|a, b| b.1.cmp(&a.1));
+    list_removals.sort_by_key(|r| std::cmp::Reverse(r.1));
     for (parent, index) in list_removals {
         if let Some(Value::List(list)) = slot_mut(&mut map, parent.segments()) {
             if index < list.len() {

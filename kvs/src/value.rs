@@ -88,7 +88,7 @@ impl Number {
             (N::Int(a), N::Int(b)) => a.checked_add(b).map(Number::from),
             _ => {
                 let sum = self.to_f64_lossy() + other.to_f64_lossy();
-                sum.is_finite().then(|| Number(N::Float(sum)))
+                sum.is_finite().then_some(Number(N::Float(sum)))
             }
         }
     }

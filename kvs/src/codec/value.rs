@@ -208,13 +208,15 @@ impl Reader<'_> {
 
     fn map_body(&mut self, depth: usize) -> Result<BTreeMap<String, Value>> {
         let n = self.count()?;
-        let mut m = BTreeMap::new();
+        // Entries are written in key order, so building the map from a vector is a bulk
+        // load rather than n searches.
+        let mut entries = Vec::with_capacity(n);
         for _ in 0..n {
             let k = self.string()?;
             let v = self.value(depth + 1)?;
-            m.insert(k, v);
+            entries.push((k, v));
         }
-        Ok(m)
+        Ok(BTreeMap::from_iter(entries))
     }
 
     fn value(&mut self, depth: usize) -> Result<Value> {
@@ -293,7 +295,7 @@ pub(crate) mod tests {
             ".{0,8}".prop_map(Value::String),
             proptest::collection::vec(any::<u8>(), 0..8).prop_map(Value::Bytes),
             proptest::collection::btree_set(".{0,4}", 1..4).prop_map(Value::StringSet),
-            proptest::collection::btree_set(any::<i32>(), 1..4).prop_map(|s| Value::number_set(s)),
+            proptest::collection::btree_set(any::<i32>(), 1..4).prop_map(Value::number_set),
             proptest::collection::btree_set(proptest::collection::vec(any::<u8>(), 0..4), 1..4)
                 .prop_map(Value::BytesSet),
         ];

@@ -1,7 +1,704 @@
-//! Conformance cases: values.
+//! Conformance cases: values, attribute names and item limits.
+
+use std::collections::BTreeMap;
+
+use super::errors::assert_mentions;
+use super::{expect_kind, fresh_store};
+use crate::limits::{MAX_DEPTH, MAX_ITEM_SIZE, item_size};
+use crate::{ErrorKind, Item, KeyAttr, Kvs, Number, Path, StoreSchema, Value, ValueType, item};
+
+/// A store keyed by the string attribute `id`.
+async fn things(kvs: &Kvs) -> String {
+    fresh_store(kvs, StoreSchema::new("things", KeyAttr::string("id"))).await
+}
+
+/// Every item of a store, by scanning all pages.
+async fn all_items(kvs: &Kvs, store: &str) -> Vec<Item> {
+    use futures::TryStreamExt as _;
+    kvs.scan(store).stream().try_collect().await.unwrap()
+}
+
+/// Asserts that two numbers are the same number written the same way: integers as the
+/// same integer, floats as the same bits (so `-0.0` is not `0.0`, and `2.0` not `2`).
+#[track_caller]
+fn assert_same_number(got: Number, expected: Number, at: &str) {
+    assert_eq!(
+        got.is_integer(),
+        expected.is_integer(),
+        "{at}: {got} vs {expected}: integer-ness differs"
+    );
+    if expected.is_integer() {
+        assert_eq!(got.as_i64(), expected.as_i64(), "{at}");
+    } else {
+        assert_eq!(
+            got.as_f64().map(f64::to_bits),
+            expected.as_f64().map(f64::to_bits),
+            "{at}: {got} vs {expected}"
+        );
+    }
+}
+
+/// Asserts that two values are identical, stricter than `==`: the same types all the
+/// way down and numbers written the same way.
+#[track_caller]
+pub(crate) fn assert_same_value(got: &Value, expected: &Value, at: &str) {
+    assert_eq!(
+        got.value_type(),
+        expected.value_type(),
+        "{at}: {got:?} vs {expected:?}"
+    );
+    match (got, expected) {
+        (Value::Number(g), Value::Number(e)) => assert_same_number(*g, *e, at),
+        (Value::List(g), Value::List(e)) => {
+            assert_eq!(g.len(), e.len(), "{at}: {got:?} vs {expected:?}");
+            for (i, (g, e)) in g.iter().zip(e).enumerate() {
+                assert_same_value(g, e, &format!("{at}[{i}]"));
+            }
+        }
+        (Value::Map(g), Value::Map(e)) => assert_same_map(g, e, at),
+        (Value::NumberSet(g), Value::NumberSet(e)) => {
+            assert_eq!(g.len(), e.len(), "{at}: {got:?} vs {expected:?}");
+            for (g, e) in g.iter().zip(e) {
+                assert_eq!(g, e, "{at}");
+            }
+        }
+        _ => assert_eq!(got, expected, "{at}"),
+    }
+}
+
+#[track_caller]
+fn assert_same_map(got: &BTreeMap<String, Value>, expected: &BTreeMap<String, Value>, at: &str) {
+    let got_names: Vec<&String> = got.keys().collect();
+    let expected_names: Vec<&String> = expected.keys().collect();
+    assert_eq!(got_names, expected_names, "{at}: attribute names differ");
+    for (name, e) in expected {
+        assert_same_value(&got[name], e, &format!("{at}.{name}"));
+    }
+}
+
+/// Asserts that two items are identical (see [`assert_same_value`]).
+#[track_caller]
+pub(crate) fn assert_same_item(got: &Item, expected: &Item) {
+    assert_same_map(got.as_map(), expected.as_map(), "item");
+}
+
+/// Writes `attrs` under the key `id` into a fresh store, reads the item back, and
+/// asserts it is identical to what was written.
+async fn round_trip(kvs: &Kvs, attrs: Item) {
+    let store = things(kvs).await;
+    let mut it = attrs;
+    it.set("id", "x");
+    kvs.upsert(&store, it.clone()).await.unwrap();
+    let got = kvs.get(&store, "x").await.unwrap().expect("the item");
+    assert_same_item(&got, &it);
+    // Scans return the same values as gets.
+    let scanned = all_items(kvs, &store).await;
+    assert_eq!(scanned.len(), 1);
+    assert_same_item(&scanned[0], &it);
+}
+
+/// `n` nested containers (maps and lists in turn) around the number 1.
+fn nested(n: usize) -> Value {
+    let mut v = Value::from(1);
+    for level in 0..n {
+        v = if level % 2 == 0 {
+            Value::Map(BTreeMap::from([("k".to_owned(), v)]))
+        } else {
+            Value::List(vec![v])
+        };
+    }
+    v
+}
+
+/// Null and both booleans round-trip.
+pub async fn value_null_and_bool_round_trip(kvs: Kvs) {
+    round_trip(
+        &kvs,
+        item! { "null" => Value::Null, "yes" => true, "no" => false },
+    )
+    .await;
+}
+
+/// Integers round-trip exactly and stay integers, i64 extremes and beyond 2^53 included.
+pub async fn value_integers_round_trip(kvs: Kvs) {
+    round_trip(
+        &kvs,
+        item! {
+            "min" => i64::MIN,
+            "max" => i64::MAX,
+            "zero" => 0,
+            "neg" => -1,
+            "small" => 42,
+            "beyond53" => 9_007_199_254_740_993_i64,
+            "maxm1" => i64::MAX - 1,
+            "negbeyond53" => -9_007_199_254_740_993_i64,
+        },
+    )
+    .await;
+}
+
+/// Finite floats round-trip bit for bit: 0.1, 1e308, 5e-324, -0.0, `f64::MAX`, 1/3.
+pub async fn value_floats_round_trip(kvs: Kvs) {
+    round_trip(
+        &kvs,
+        item! {
+            "tenth" => 0.1,
+            "big" => 1e308,
+            "tiny" => 5e-324,
+            "negzero" => -0.0,
+            "max" => f64::MAX,
+            "lowest" => f64::MIN,
+            "minpos" => f64::MIN_POSITIVE,
+            "third" => 1.0 / 3.0,
+            "neg" => -123.456e-7,
+            "eps" => f64::EPSILON,
+            "twoto63" => 9_223_372_036_854_775_808.0,
+        },
+    )
+    .await;
+}
+
+/// An integer stays an integer and a float (even `2.0`) a float, top-level and nested.
+pub async fn value_integer_and_float_kept_apart(kvs: Kvs) {
+    let store = things(&kvs).await;
+    kvs.upsert(
+        &store,
+        item! {
+            "id" => "x",
+            "int" => 2,
+            "float" => 2.0,
+            "bigfloat" => 1e20,
+            "nested" => item! { "int" => 3, "float" => 3.0 },
+            "list" => Value::list([Value::from(4), Value::from(4.0)]),
+        },
+    )
+    .await
+    .unwrap();
+    let got = kvs.get(&store, "x").await.unwrap().unwrap();
+    let number = |p: &str| got.get_path(p).unwrap().unwrap().as_number().unwrap();
+    assert!(number("int").is_integer());
+    assert!(!number("float").is_integer());
+    assert_eq!(number("float").as_f64(), Some(2.0));
+    assert!(!number("bigfloat").is_integer());
+    assert!(number("nested.int").is_integer());
+    assert!(!number("nested.float").is_integer());
+    assert!(number("list[0]").is_integer());
+    assert!(!number("list[1]").is_integer());
+    // ... and they still compare equal: 2 == 2.0.
+    assert_eq!(got["int"], got["float"]);
+}
+
+/// Strings round-trip byte for byte: empty, unicode, emoji, NUL, control characters, long.
+pub async fn value_strings_round_trip(kvs: Kvs) {
+    round_trip(
+        &kvs,
+        item! {
+            "empty" => "",
+            "accents" => "h\u{e9}llo w\u{f6}rld",
+            "combining" => "e\u{301}",
+            "cjk" => "日本語のテキスト",
+            "emoji" => "\u{1F600}\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}",
+            "nul" => "a\0b\0",
+            "control" => "\t\n\r\u{1b}\u{7f}",
+            "rtl" => "\u{5e9}\u{5dc}\u{5d5}\u{5dd}",
+            "bmp_edge" => "\u{fffd}\u{ffff}\u{10ffff}",
+            "quotes" => "\"'`\\ {} [] $ # :",
+            "long" => "x\u{e9}".repeat(20_000),
+        },
+    )
+    .await;
+}
+
+/// Bytes round-trip: empty, all 256 byte values, invalid UTF-8, large.
+pub async fn value_bytes_round_trip(kvs: Kvs) {
+    round_trip(
+        &kvs,
+        item! {
+            "empty" => Value::bytes(Vec::new()),
+            "all" => Value::bytes((0..=255u8).collect::<Vec<_>>()),
+            "reversed" => Value::bytes((0..=255u8).rev().collect::<Vec<_>>()),
+            "zero" => Value::bytes([0u8]),
+            "not_utf8" => Value::bytes([0xC3u8, 0x28, 0xFF, 0xFE]),
+            "large" => Value::bytes((0..100_000u32).map(|i| (i % 251) as u8).collect::<Vec<_>>()),
+        },
+    )
+    .await;
+}
+
+/// Maps and lists nested several levels deep, mixed lists and empty containers round-trip.
+pub async fn value_nested_round_trip(kvs: Kvs) {
+    let deep = item! {
+        "level1" => item! {
+            "level2" => Value::List(vec![
+                Value::from(item! {
+                    "level4" => Value::List(vec![
+                        Value::from(item! { "level6" => "bottom", "n" => 1.5 }),
+                        Value::List(vec![Value::from(1), Value::List(vec![])]),
+                    ]),
+                }),
+                Value::Null,
+            ]),
+            "sibling" => Value::string_set(["a"]),
+        },
+    };
+    round_trip(
+        &kvs,
+        item! {
+            "deep" => deep,
+            "mixed" => Value::List(vec![
+                Value::Null,
+                Value::Bool(true),
+                Value::from(1),
+                Value::from(1.5),
+                Value::from("s"),
+                Value::bytes([1u8, 2]),
+                Value::List(vec![]),
+                Value::Map(BTreeMap::new()),
+                Value::number_set([1, 2]),
+                Value::bytes_set([vec![1u8], vec![2u8]]),
+            ]),
+            "empty_list" => Value::List(vec![]),
+            "empty_map" => Value::Map(BTreeMap::new()),
+            "list_of_lists" => Value::List(vec![Value::list([1, 2]), Value::list(["a"])]),
+        },
+    )
+    .await;
+}
+
+/// String, number and bytes sets round-trip as sets of their type.
+pub async fn value_sets_round_trip(kvs: Kvs) {
+    round_trip(
+        &kvs,
+        item! {
+            "ss" => Value::string_set(["b", "a", "\u{1F600}", "a b"]),
+            "ns" => Value::number_set([
+                Number::from(-5),
+                Number::from(0),
+                Number::from(2.5),
+                Number::from(i64::MAX),
+                Number::from(1e-300),
+            ]),
+            "bs" => Value::bytes_set([vec![0u8], vec![0u8, 0], vec![255u8], vec![1u8, 2]]),
+            "one" => Value::string_set(["only"]),
+        },
+    )
+    .await;
+}
+
+/// A set never holds duplicates: duplicates written (`"a"` twice, `1` and `1.0`) fold into one.
+pub async fn value_set_duplicates_folded(kvs: Kvs) {
+    let store = things(&kvs).await;
+    kvs.upsert(
+        &store,
+        item! {
+            "id" => "x",
+            "ss" => Value::string_set(["a", "a", "b"]),
+            "ns" => Value::number_set([Number::from(1), Number::from(1.0), Number::from(2)]),
+            "bs" => Value::bytes_set([vec![1u8], vec![1u8]]),
+        },
+    )
+    .await
+    .unwrap();
+    let got = kvs.get(&store, "x").await.unwrap().unwrap();
+    match &got["ss"] {
+        Value::StringSet(s) => assert_eq!(s.len(), 2, "{s:?}"),
+        other => panic!("not a string set: {other:?}"),
+    }
+    match &got["ns"] {
+        Value::NumberSet(s) => {
+            assert_eq!(s.len(), 2, "{s:?}");
+            assert!(s.contains(&Number::from(1)) && s.contains(&Number::from(2)));
+        }
+        other => panic!("not a number set: {other:?}"),
+    }
+    match &got["bs"] {
+        Value::BytesSet(s) => assert_eq!(s.len(), 1, "{s:?}"),
+        other => panic!("not a bytes set: {other:?}"),
+    }
+}
+
+/// An empty set written is a missing attribute, top-level and nested; `exists` is false.
+pub async fn value_empty_set_is_missing(kvs: Kvs) {
+    let store = things(&kvs).await;
+    kvs.upsert(
+        &store,
+        item! {
+            "id" => "x",
+            "ss" => Value::StringSet(Default::default()),
+            "ns" => Value::NumberSet(Default::default()),
+            "bs" => Value::BytesSet(Default::default()),
+            "map" => item! { "inner" => Value::StringSet(Default::default()), "keep" => 1 },
+        },
+    )
+    .await
+    .unwrap();
+    let got = kvs.get(&store, "x").await.unwrap().unwrap();
+    assert_eq!(
+        got,
+        item! { "id" => "x", "map" => item! { "keep" => 1 } },
+        "empty sets must be missing attributes"
+    );
+    for path in [
+        Path::attr("ss"),
+        Path::attr("ns"),
+        Path::attr("bs"),
+        Path::attr("map").key("inner"),
+    ] {
+        let page = kvs
+            .scan(&store)
+            .filter(path.clone().exists())
+            .await
+            .unwrap();
+        assert!(page.items.is_empty(), "{path:?} exists");
+    }
+    let page = kvs
+        .scan(&store)
+        .filter(Path::attr("ss").not_exists())
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+}
+
+/// Null is not missing: it reads back as null, and `exists` and `type_of` null hold for it.
+pub async fn value_null_is_not_missing(kvs: Kvs) {
+    let store = things(&kvs).await;
+    kvs.upsert(&store, item! { "id" => "null", "a" => Value::Null })
+        .await
+        .unwrap();
+    kvs.upsert(&store, item! { "id" => "missing" })
+        .await
+        .unwrap();
+    let got = kvs.get(&store, "null").await.unwrap().unwrap();
+    assert_eq!(got.get("a"), Some(&Value::Null));
+    let got = kvs.get(&store, "missing").await.unwrap().unwrap();
+    assert_eq!(got.get("a"), None);
+    let ids = |items: Vec<Item>| -> Vec<String> {
+        let mut ids: Vec<String> = items
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let page = kvs.scan(&store).filter(Path::attr("a").exists()).await;
+    assert_eq!(ids(page.unwrap().items), ["null"]);
+    let page = kvs.scan(&store).filter(Path::attr("a").not_exists()).await;
+    assert_eq!(ids(page.unwrap().items), ["missing"]);
+    let page = kvs
+        .scan(&store)
+        .filter(Path::attr("a").type_of(ValueType::Null))
+        .await;
+    assert_eq!(ids(page.unwrap().items), ["null"]);
+}
+
+/// NaN and infinite attributes are `Validation` naming the attribute; nothing is written.
+pub async fn value_non_finite_rejected(kvs: Kvs) {
+    let store = things(&kvs).await;
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -f64::NAN] {
+        let err = expect_kind(
+            kvs.upsert(&store, item! { "id" => "x", "ok" => 1, "score" => bad })
+                .await,
+            ErrorKind::Validation,
+        );
+        assert_mentions(&err, "score");
+    }
+    assert_eq!(kvs.get(&store, "x").await.unwrap(), None);
+    assert!(all_items(&kvs, &store).await.is_empty());
+}
+
+/// NaN and infinities nested in maps, lists and sets are `Validation` naming the attribute.
+pub async fn value_non_finite_nested_rejected(kvs: Kvs) {
+    let store = things(&kvs).await;
+    let bad_set = Value::number_set([Number::from(1), Number::from(f64::NEG_INFINITY)]);
+    let cases = [
+        (
+            "outer",
+            item! { "outer" => item! { "inner" => Value::list([1.0, f64::INFINITY]) } },
+        ),
+        (
+            "rows",
+            item! { "rows" => Value::List(vec![Value::from(item! { "v" => f64::NAN })]) },
+        ),
+        ("scores", item! { "scores" => bad_set }),
+    ];
+    for (name, mut it) in cases {
+        it.set("id", "x");
+        let err = expect_kind(kvs.upsert(&store, it).await, ErrorKind::Validation);
+        assert_mentions(&err, name);
+    }
+    assert!(all_items(&kvs, &store).await.is_empty());
+}
+
+/// Attribute names with reserved words, dots, `#:$`, spaces or non-ASCII round-trip and filter.
+pub async fn value_odd_attribute_names_round_trip(kvs: Kvs) {
+    let names = [
+        "name",
+        "status",
+        "size",
+        "value",
+        "select",
+        "a.b",
+        "#hash",
+        ":colon",
+        "$dollar",
+        "with space",
+        " lead",
+        "[0]",
+        "back\\slash",
+        "日本語",
+        "\u{1F600}",
+        "x-y",
+        "-",
+        "null",
+    ];
+    let mut it = Item::new();
+    let mut map = BTreeMap::new();
+    for (i, name) in names.iter().enumerate() {
+        it.set(*name, i as i64);
+        map.insert((*name).to_owned(), Value::from(format!("v{i}")));
+    }
+    it.set("nested", Value::Map(map));
+    round_trip(&kvs, it.clone()).await;
+
+    let store = things(&kvs).await;
+    it.set("id", "x");
+    kvs.upsert(&store, it).await.unwrap();
+    kvs.upsert(&store, item! { "id" => "other" }).await.unwrap();
+    for (i, name) in names.iter().enumerate() {
+        let page = kvs
+            .scan(&store)
+            .filter(Path::attr(*name).eq(i as i64))
+            .await
+            .unwrap();
+        assert_eq!(page.items.len(), 1, "top-level attribute {name:?}");
+        let page = kvs
+            .scan(&store)
+            .filter(Path::attr("nested").key(*name).eq(format!("v{i}")))
+            .await
+            .unwrap();
+        assert_eq!(page.items.len(), 1, "map key {name:?}");
+    }
+}
+
+/// An attribute named `a.b` is not the path `a` -> `b`, in filters and in updates.
+pub async fn value_dotted_name_is_not_a_path(kvs: Kvs) {
+    let store = things(&kvs).await;
+    kvs.upsert(
+        &store,
+        item! { "id" => "x", "a.b" => 1, "a" => item! { "b" => 2 } },
+    )
+    .await
+    .unwrap();
+    let count = |c: crate::Condition| {
+        let kvs = kvs.clone();
+        let store = store.clone();
+        async move { kvs.scan(&store).filter(c).await.unwrap().items.len() }
+    };
+    assert_eq!(count(Path::attr("a.b").eq(1)).await, 1);
+    assert_eq!(count(Path::attr("a.b").eq(2)).await, 0);
+    assert_eq!(count(Path::parse("a.b").unwrap().eq(2)).await, 1);
+    assert_eq!(count(Path::parse("a.b").unwrap().eq(1)).await, 0);
+    assert_eq!(count(Path::attr("a").key("b").eq(2)).await, 1);
+
+    let new = kvs
+        .update(&store, "x")
+        .set(Path::attr("a.b"), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        new,
+        item! { "id" => "x", "a.b" => 10, "a" => item! { "b" => 2 } }
+    );
+    let new = kvs
+        .update(&store, "x")
+        .set(Path::parse("a.b").unwrap(), 20)
+        .await
+        .unwrap();
+    assert_eq!(
+        new,
+        item! { "id" => "x", "a.b" => 10, "a" => item! { "b" => 20 } }
+    );
+    let new = kvs
+        .update(&store, "x")
+        .remove(Path::attr("a.b"))
+        .await
+        .unwrap();
+    assert_eq!(new, item! { "id" => "x", "a" => item! { "b" => 20 } });
+    assert_eq!(kvs.get(&store, "x").await.unwrap(), Some(new));
+}
+
+/// An item over `MAX_ITEM_SIZE` (400 KB) is `Validation`, and nothing is written.
+pub async fn value_item_over_size_limit_rejected(kvs: Kvs) {
+    let store = things(&kvs).await;
+    let mut it = item! { "id" => "x", "data" => "" };
+    let fixed = item_size(&it);
+    it.set("data", "y".repeat(MAX_ITEM_SIZE + 1 - fixed));
+    assert_eq!(item_size(&it), MAX_ITEM_SIZE + 1);
+    expect_kind(kvs.upsert(&store, it).await, ErrorKind::Validation);
+    let mut it = item! { "id" => "x" };
+    it.set("bytes", Value::bytes(vec![7u8; MAX_ITEM_SIZE]));
+    expect_kind(kvs.upsert(&store, it).await, ErrorKind::Validation);
+    assert_eq!(kvs.get(&store, "x").await.unwrap(), None);
+    assert!(all_items(&kvs, &store).await.is_empty());
+}
+
+/// An item of exactly `MAX_ITEM_SIZE` bytes is written and reads back whole.
+pub async fn value_item_at_size_limit_accepted(kvs: Kvs) {
+    let store = things(&kvs).await;
+    let mut it = item! { "id" => "x", "data" => "", "n" => 12345 };
+    let fixed = item_size(&it);
+    it.set("data", "y".repeat(MAX_ITEM_SIZE - fixed));
+    assert_eq!(item_size(&it), MAX_ITEM_SIZE);
+    kvs.upsert(&store, it.clone()).await.unwrap();
+    assert_eq!(kvs.get(&store, "x").await.unwrap(), Some(it));
+}
+
+/// Nesting `MAX_DEPTH` deep is fine; deeper is `Validation` naming the attribute; nothing written.
+pub async fn value_nesting_too_deep_rejected(kvs: Kvs) {
+    let store = things(&kvs).await;
+    let ok = item! { "id" => "ok", "deep" => nested(MAX_DEPTH) };
+    kvs.upsert(&store, ok.clone()).await.unwrap();
+    assert_eq!(kvs.get(&store, "ok").await.unwrap(), Some(ok.clone()));
+
+    let err = expect_kind(
+        kvs.upsert(
+            &store,
+            item! { "id" => "bad", "deeper" => nested(MAX_DEPTH + 1) },
+        )
+        .await,
+        ErrorKind::Validation,
+    );
+    assert_mentions(&err, "deeper");
+    assert_eq!(kvs.get(&store, "bad").await.unwrap(), None);
+    expect_kind(
+        kvs.update(&store, "ok")
+            .set("other", nested(MAX_DEPTH + 1))
+            .await,
+        ErrorKind::Validation,
+    );
+    // The depth counts from the top of the item, also for a value set at a nested path.
+    kvs.upsert(&store, item! { "id" => "wrap", "wrap" => item! {} })
+        .await
+        .unwrap();
+    expect_kind(
+        kvs.update(&store, "wrap")
+            .set(Path::attr("wrap").key("inner"), nested(MAX_DEPTH))
+            .await,
+        ErrorKind::Validation,
+    );
+    kvs.update(&store, "wrap")
+        .set(Path::attr("wrap").key("inner"), nested(MAX_DEPTH - 1))
+        .await
+        .unwrap();
+    assert_eq!(kvs.get(&store, "ok").await.unwrap(), Some(ok));
+}
+
+/// An empty attribute name (top-level or a map key) is `Validation`; nothing is written.
+pub async fn value_empty_attribute_name_rejected(kvs: Kvs) {
+    let store = things(&kvs).await;
+    expect_kind(
+        kvs.upsert(&store, item! { "id" => "x", "" => 1 }).await,
+        ErrorKind::Validation,
+    );
+    expect_kind(
+        kvs.upsert(&store, item! { "id" => "x", "m" => item! { "" => 1 } })
+            .await,
+        ErrorKind::Validation,
+    );
+    assert!(all_items(&kvs, &store).await.is_empty());
+}
+
+/// Values keep their types: "1", 1 and bytes "1" differ, as do "true" and `true`, [] and {}.
+pub async fn value_types_preserved(kvs: Kvs) {
+    let store = things(&kvs).await;
+    let it = item! {
+        "id" => "x",
+        "s" => "1",
+        "n" => 1,
+        "b" => Value::bytes(*b"1"),
+        "st" => "true",
+        "t" => true,
+        "l" => Value::List(vec![]),
+        "m" => Value::Map(BTreeMap::new()),
+        "z" => Value::Null,
+        "es" => "",
+        "eb" => Value::bytes(Vec::new()),
+    };
+    kvs.upsert(&store, it).await.unwrap();
+    let got = kvs.get(&store, "x").await.unwrap().unwrap();
+    let types: Vec<(&str, ValueType)> = got
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.value_type()))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            ("b", ValueType::Bytes),
+            ("eb", ValueType::Bytes),
+            ("es", ValueType::String),
+            ("id", ValueType::String),
+            ("l", ValueType::List),
+            ("m", ValueType::Map),
+            ("n", ValueType::Number),
+            ("s", ValueType::String),
+            ("st", ValueType::String),
+            ("t", ValueType::Bool),
+            ("z", ValueType::Null),
+        ]
+    );
+    for (path, value) in [
+        ("s", Value::from(1)),
+        ("n", Value::from("1")),
+        ("t", "true".into()),
+    ] {
+        let page = kvs
+            .scan(&store)
+            .filter(Path::attr(path).eq(value))
+            .await
+            .unwrap();
+        assert!(page.items.is_empty(), "{path} matched another type");
+    }
+}
+
+/// An upsert replaces the whole item: attributes it does not carry are gone.
+pub async fn value_upsert_replaces_whole_item(kvs: Kvs) {
+    let store = things(&kvs).await;
+    kvs.upsert(&store, item! { "id" => "x", "a" => 1, "b" => 2 })
+        .await
+        .unwrap();
+    kvs.upsert(&store, item! { "id" => "x", "c" => 3 })
+        .await
+        .unwrap();
+    assert_eq!(
+        kvs.get(&store, "x").await.unwrap(),
+        Some(item! { "id" => "x", "c" => 3 })
+    );
+}
 
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_cases_values {
-    ($cb:path, $make:path) => {};
+    ($cb:path, $make:path) => {
+        $cb!($make, values::value_null_and_bool_round_trip);
+        $cb!($make, values::value_integers_round_trip);
+        $cb!($make, values::value_floats_round_trip);
+        $cb!($make, values::value_integer_and_float_kept_apart);
+        $cb!($make, values::value_strings_round_trip);
+        $cb!($make, values::value_bytes_round_trip);
+        $cb!($make, values::value_nested_round_trip);
+        $cb!($make, values::value_sets_round_trip);
+        $cb!($make, values::value_set_duplicates_folded);
+        $cb!($make, values::value_empty_set_is_missing);
+        $cb!($make, values::value_null_is_not_missing);
+        $cb!($make, values::value_non_finite_rejected);
+        $cb!($make, values::value_non_finite_nested_rejected);
+        $cb!($make, values::value_odd_attribute_names_round_trip);
+        $cb!($make, values::value_dotted_name_is_not_a_path);
+        $cb!($make, values::value_item_over_size_limit_rejected);
+        $cb!($make, values::value_item_at_size_limit_accepted);
+        $cb!($make, values::value_nesting_too_deep_rejected);
+        $cb!($make, values::value_empty_attribute_name_rejected);
+        $cb!($make, values::value_types_preserved);
+        $cb!($make, values::value_upsert_replaces_whole_item);
+    };
 }

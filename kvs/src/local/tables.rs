@@ -9,19 +9,21 @@ use redb::{ReadableTable, TableDefinition, WriteTransaction};
 use crate::codec;
 use crate::{Error, IndexSchema, Item, Result, StoreSchema};
 
-/// Store name -> encoded schema.
-pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("kvs\0meta");
+/// Store name -> encoded schema. Its name starts with NUL, which no store name holds.
+pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("\0kvs\0meta");
 
 pub(crate) type Bytes<'a> = TableDefinition<'a, &'static [u8], &'static [u8]>;
 
-/// The name of a store's item table (NUL cannot occur in store names).
-pub(crate) fn items_table(store: &str) -> String {
-    format!("kvs\0s\0{store}")
+/// The name of a store's item table: the store name itself, so that the hot paths
+/// allocate no name.
+pub(crate) fn items_table(store: &str) -> &str {
+    store
 }
 
-/// The name of an index table.
+/// The name of an index table. It holds a NUL, which store names cannot, so it never
+/// meets an item table's name.
 pub(crate) fn index_table(store: &str, index: &str) -> String {
-    format!("kvs\0i\0{store}\0{index}")
+    format!("{store}\0{index}")
 }
 
 pub(crate) fn storage(e: impl Into<redb::Error>) -> Error {
@@ -45,7 +47,7 @@ pub(crate) struct Writer<'t> {
 impl Writer<'_> {
     pub(crate) fn get(&self, schema: &StoreSchema, key: &[u8]) -> Result<Option<Item>> {
         let name = items_table(&schema.name);
-        let table = self.txn.open_table(Bytes::new(&name)).map_err(storage)?;
+        let table = self.txn.open_table(Bytes::new(name)).map_err(storage)?;
         let found = table.get(key).map_err(storage)?;
         found.map(|v| codec::decode_item(v.value())).transpose()
     }
@@ -76,7 +78,7 @@ impl Writer<'_> {
             }
         }
         let name = items_table(&schema.name);
-        let mut table = self.txn.open_table(Bytes::new(&name)).map_err(storage)?;
+        let mut table = self.txn.open_table(Bytes::new(name)).map_err(storage)?;
         table
             .insert(key, codec::encode_item(new).as_slice())
             .map_err(storage)?;
@@ -93,7 +95,7 @@ impl Writer<'_> {
             }
         }
         let name = items_table(&schema.name);
-        let mut table = self.txn.open_table(Bytes::new(&name)).map_err(storage)?;
+        let mut table = self.txn.open_table(Bytes::new(name)).map_err(storage)?;
         table.remove(key).map_err(storage)?;
         Ok(())
     }

@@ -113,7 +113,16 @@ impl<'de> de::Deserializer<'de> for Value {
     }
 
     fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_f64(visitor)
+        match &self {
+            Value::Number(n) => {
+                let exact = n
+                    .as_f64()
+                    .filter(|f| f64::from(*f as f32) == *f)
+                    .ok_or_else(|| Error::serialization(format!("{n} cannot be an f32 exactly")))?;
+                visitor.visit_f32(exact as f32)
+            }
+            other => Err(invalid(other, "a number")),
+        }
     }
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match &self {
@@ -232,7 +241,7 @@ impl<'de> MapAccess<'de> for Map {
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
         match self.entries.next() {
             Some((k, v)) => {
-                let key = seed.deserialize(de::value::StrDeserializer::<Error>::new(&k))?;
+                let key = seed.deserialize(KeyDeserializer(&k))?;
                 self.current = Some((k, v));
                 Ok(Some(key))
             }
@@ -249,6 +258,58 @@ impl<'de> MapAccess<'de> for Map {
     }
     fn size_hint(&self) -> Option<usize> {
         Some(self.entries.len())
+    }
+}
+
+/// A map key: text, read as text or parsed for integer and bool keys (which the
+/// serializer stored as text).
+struct KeyDeserializer<'a>(&'a str);
+
+macro_rules! parse_key {
+    ($($method:ident: $t:ty => $visit:ident),*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+            let v: $t = self.0.parse().map_err(|_| {
+                Error::serialization(format!("map key {:?} is not a {}", self.0, stringify!($t)))
+            })?;
+            visitor.$visit(v)
+        }
+    )*};
+}
+
+impl<'de> de::Deserializer<'de> for KeyDeserializer<'_> {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visitor.visit_str(self.0)
+    }
+
+    parse_key!(deserialize_bool: bool => visit_bool, deserialize_i8: i8 => visit_i8,
+               deserialize_i16: i16 => visit_i16, deserialize_i32: i32 => visit_i32,
+               deserialize_i64: i64 => visit_i64, deserialize_i128: i128 => visit_i128,
+               deserialize_u8: u8 => visit_u8, deserialize_u16: u16 => visit_u16,
+               deserialize_u32: u32 => visit_u32, deserialize_u64: u64 => visit_u64,
+               deserialize_u128: u128 => visit_u128);
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        visitor.visit_enum(de::value::StrDeserializer::<Error>::new(self.0))
+    }
+
+    serde::forward_to_deserialize_any! {
+        f32 f64 char str string bytes byte_buf option unit unit_struct seq tuple
+        tuple_struct map struct identifier ignored_any
     }
 }
 

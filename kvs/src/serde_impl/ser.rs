@@ -301,7 +301,11 @@ impl ser::SerializeMap for MapSerializer {
             .key
             .take()
             .ok_or_else(|| Error::serialization("a map value came before its key"))?;
-        self.map.insert(key, to_value(value)?);
+        // An absent value (`None`, an empty set) is left out, as in a struct: the fields
+        // of a `#[serde(flatten)]` struct arrive here, and must read back the same way.
+        if let Some(v) = value.serialize(ValueSerializer)? {
+            self.map.insert(key, v);
+        }
         Ok(())
     }
     fn end(self) -> Result<Out> {

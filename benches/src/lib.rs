@@ -1,0 +1,76 @@
+//! Helpers of the kvs benchmarks: interleaved measurement and the markdown table.
+
+use std::time::{Duration, Instant};
+
+/// One row of the results table.
+pub struct Row {
+    /// What was measured.
+    pub name: String,
+    /// kvs, in operations per second.
+    pub kvs: f64,
+    /// The baseline, in operations per second.
+    pub baseline: f64,
+    /// What the baseline is.
+    pub baseline_name: String,
+    /// The goal, as text.
+    pub goal: String,
+}
+
+/// Measures `a` and `b` in alternating rounds, so that both see the same machine load,
+/// and returns the median throughput of each (ops/s). Each closure is called with a
+/// number of operations to do.
+pub fn interleaved(
+    rounds: usize,
+    per_round: usize,
+    mut a: impl FnMut(usize),
+    mut b: impl FnMut(usize),
+) -> (f64, f64) {
+    let mut ra = Vec::with_capacity(rounds);
+    let mut rb = Vec::with_capacity(rounds);
+    // One warm-up round each.
+    time(per_round, &mut a);
+    time(per_round, &mut b);
+    for _ in 0..rounds {
+        ra.push(per_round as f64 / time(per_round, &mut a).as_secs_f64());
+        rb.push(per_round as f64 / time(per_round, &mut b).as_secs_f64());
+    }
+    (median(ra), median(rb))
+}
+
+fn time(n: usize, f: &mut impl FnMut(usize)) -> Duration {
+    let start = Instant::now();
+    f(n);
+    start.elapsed()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn human(ops: f64) -> String {
+    if ops >= 1e6 {
+        format!("{:.2} M/s", ops / 1e6)
+    } else if ops >= 1e3 {
+        format!("{:.1} k/s", ops / 1e3)
+    } else {
+        format!("{ops:.1} /s")
+    }
+}
+
+/// Prints the rows as a markdown table.
+pub fn print_table(rows: &[Row]) {
+    println!("| benchmark | kvs | baseline | baseline ops | kvs / baseline | goal |");
+    println!("|---|---|---|---|---|---|");
+    for r in rows {
+        println!(
+            "| {} | {} | {} | {} | {:.2}x | {} |",
+            r.name,
+            human(r.kvs),
+            r.baseline_name,
+            human(r.baseline),
+            r.kvs / r.baseline,
+            r.goal
+        );
+    }
+}
