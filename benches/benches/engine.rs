@@ -106,6 +106,35 @@ fn local_get_and_upsert(
         },
     );
 
+    // The same read plus decoding the value bytes into an item: what a get must do.
+    let (mut at_c, mut at_d) = (0, 0);
+    let (kvs_get2, raw_decode_get) = interleaved(
+        rounds,
+        per,
+        |ops| {
+            rt.block_on(async {
+                for _ in 0..ops {
+                    at_c = (at_c + 1) % picks.len();
+                    let got = kvs.get("users", key(picks[at_c])).await.unwrap();
+                    std::hint::black_box(got);
+                }
+            })
+        },
+        |ops| {
+            for _ in 0..ops {
+                at_d = (at_d + 1) % picks.len();
+                let (k, _) = &encoded[picks[at_d]];
+                let txn = raw.begin_read().unwrap();
+                let t = txn.open_table(RAW).unwrap();
+                let got = t
+                    .get(k.as_slice())
+                    .unwrap()
+                    .map(|v| codec::decode_item(v.value()).unwrap());
+                std::hint::black_box(got);
+            }
+        },
+    );
+
     let (rounds, per) = if args.quick { (3, 20) } else { (7, 100) };
     let (mut next, mut next_b) = (0, 0);
     let (kvs_put, raw_put) = interleaved(
@@ -139,6 +168,13 @@ fn local_get_and_upsert(
             baseline: raw_get,
             baseline_name: "raw redb get, same bytes".into(),
             goal: ">= 0.8x".into(),
+        },
+        Row {
+            name: "local get (10k items, file)".into(),
+            kvs: kvs_get2,
+            baseline: raw_decode_get,
+            baseline_name: "raw redb get + decode into an Item".into(),
+            goal: "engine overhead".into(),
         },
         Row {
             name: "local upsert (durable commit each)".into(),
