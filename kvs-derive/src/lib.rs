@@ -1,4 +1,50 @@
-//! The `#[derive(KeyValueStore)]` macro of `kvs`.
+//! The derives of `kvs`: `#[derive(KeyValueStore)]` for models and `#[derive(Nested)]`
+//! for the structs and enums inside them. Use them through `kvs` (feature `derive`, on
+//! by default); the documentation of the attributes is on `kvs::KeyValueStore`.
 //!
-//! This crate is a skeleton for now: the derive lands with its own issue. It is part of
-//! the workspace so that the crate layout users will depend on exists from the start.
+//! The macro reads its input into its own view (`ast`), checks every rule and reports
+//! all broken ones at once with the span of what broke them (`check`), then generates
+//! code (`expand`) that names everything by absolute path through `::kvs`.
+
+mod ast;
+mod attr;
+mod case;
+mod check;
+mod errors;
+mod expand;
+
+use proc_macro::TokenStream;
+use syn::{Data, DeriveInput, parse_macro_input};
+
+/// See `kvs::KeyValueStore`.
+#[proc_macro_derive(KeyValueStore, attributes(kvs))]
+pub fn derive_key_value_store(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    match ast::Model::from_input(&input) {
+        Ok(model) => expand::model(&model).into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
+/// See `kvs::Nested`.
+#[proc_macro_derive(Nested, attributes(kvs))]
+pub fn derive_nested(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    let mut errors = errors::Errors::default();
+    let out = match &input.data {
+        Data::Enum(e) => {
+            if !input.generics.params.is_empty() {
+                errors.at(input.ident.span(), "a nested enum cannot be generic");
+            }
+            let unit_only = e.variants.iter().all(|v| v.fields.is_empty());
+            Some(expand::nested_enum(&input, unit_only))
+        }
+        _ => ast::struct_fields(&input, "nested struct", &mut errors)
+            .map(|fields| expand::nested_struct(&input, &fields)),
+    };
+    match (errors.finish(), out) {
+        (Ok(()), Some(out)) => out.into(),
+        (Err(e), _) => e.to_compile_error().into(),
+        (Ok(()), None) => TokenStream::new(),
+    }
+}

@@ -42,6 +42,13 @@
 //! - [`Error`] with an [`ErrorKind`] to match on.
 #![warn(missing_docs)]
 
+// Lets the derive's generated `::kvs::...` paths resolve inside this crate too (its
+// own conformance suite uses the derive).
+extern crate self as kvs;
+
+#[doc(hidden)]
+pub mod __private;
+
 pub mod backend;
 mod builders;
 mod client;
@@ -59,6 +66,7 @@ pub mod page;
 mod request;
 mod schema;
 mod serde_impl;
+pub mod typed;
 mod value;
 
 pub use builders::{Delete, Put, Query, Scan, Update};
@@ -75,4 +83,8 @@ pub use request::{
 };
 pub use schema::{IndexSchema, KeyAttr, KeyType, StoreSchema};
 pub use serde_impl::{Bytes, Set, from_item, from_value, to_item, to_value};
+pub use typed::{Cond, Field, Model, Store, TypedPath};
 pub use value::{Item, Number, Value, ValueType};
+
+#[cfg(feature = "derive")]
+pub use kvs_derive::{KeyValueStore, Nested};

@@ -14,6 +14,7 @@ mod ser;
 mod types;
 
 pub use de::{from_item, from_value};
+pub(crate) use ser::to_value_opt;
 pub use ser::{to_item, to_value};
 pub use types::{Bytes, Set};
 

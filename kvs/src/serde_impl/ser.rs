@@ -19,6 +19,12 @@ pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value> {
     Ok(value.serialize(ValueSerializer)?.unwrap_or(Value::Null))
 }
 
+/// Converts a value, giving `None` where it is absent (`None`, an empty `Set`): what a
+/// struct field leaves out.
+pub(crate) fn to_value_opt<T: Serialize + ?Sized>(value: &T) -> Result<Option<Value>> {
+    value.serialize(ValueSerializer)
+}
+
 /// Converts a `Serialize` struct or map into an [`Item`].
 pub fn to_item<T: Serialize + ?Sized>(value: &T) -> Result<Item> {
     match to_value(value)? {

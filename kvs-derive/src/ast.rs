@@ -1,0 +1,119 @@
+//! The derive's own view of a model, read from the input once.
+
+use syn::{Data, DeriveInput, Fields, Ident, LitStr, Type, Visibility};
+
+use crate::attr::{ContainerAttrs, FieldAttrs, SerdeContainer};
+use crate::errors::Errors;
+
+/// A field of a model or nested struct.
+pub struct Field<'a> {
+    pub ident: &'a Ident,
+    pub ty: &'a Type,
+    /// The attribute name it is stored under (after serde's rename and rename_all).
+    pub stored: String,
+    pub attrs: FieldAttrs,
+}
+
+impl Field<'_> {
+    /// Whether the field gets a typed path: it is stored as itself, under its own name.
+    pub fn addressable(&self) -> bool {
+        !self.attrs.opaque
+            && self.attrs.flatten.is_none()
+            && self.attrs.skip.is_none()
+            && self.attrs.with.is_none()
+    }
+}
+
+/// A secondary index, checked.
+pub struct Index {
+    pub name: LitStr,
+    /// The accessor: `byUser` -> `by_user`.
+    pub accessor: Ident,
+    pub partition_key: usize,
+    pub sort_key: Option<usize>,
+}
+
+/// A `#[derive(KeyValueStore)]` model, checked.
+pub struct Model<'a> {
+    pub ident: &'a Ident,
+    pub vis: &'a Visibility,
+    pub store: LitStr,
+    pub fields: Vec<Field<'a>>,
+    pub partition_key: usize,
+    pub sort_key: Option<usize>,
+    pub indexes: Vec<Index>,
+}
+
+/// The named fields of a struct, with their stored names.
+pub fn struct_fields<'a>(
+    input: &'a DeriveInput,
+    what: &str,
+    errors: &mut Errors,
+) -> Option<Vec<Field<'a>>> {
+    if !input.generics.params.is_empty() {
+        errors.at(
+            input
+                .generics
+                .params
+                .first()
+                .map_or(input.ident.span(), |p| syn::spanned::Spanned::span(p)),
+            format!("a {what} cannot be generic"),
+        );
+    }
+    let named = match &input.data {
+        Data::Struct(s) => match &s.fields {
+            Fields::Named(named) => named,
+            _ => {
+                errors.at(
+                    input.ident.span(),
+                    format!("a {what} must be a struct with named fields"),
+                );
+                return None;
+            }
+        },
+        _ => {
+            errors.at(
+                input.ident.span(),
+                format!("a {what} must be a struct with named fields"),
+            );
+            return None;
+        }
+    };
+    let serde = SerdeContainer::parse(&input.attrs, errors);
+    Some(
+        named
+            .named
+            .iter()
+            .filter_map(|f| {
+                let ident = f.ident.as_ref()?;
+                let attrs = FieldAttrs::parse(&f.attrs, errors);
+                let rust_name = ident.to_string();
+                let rust_name = rust_name.strip_prefix("r#").unwrap_or(&rust_name);
+                let stored = match (&attrs.rename, serde.rename_all) {
+                    (Some(name), _) => name.clone(),
+                    (None, Some(rule)) => rule.apply_to_field(rust_name),
+                    (None, None) => rust_name.to_owned(),
+                };
+                Some(Field {
+                    ident,
+                    ty: &f.ty,
+                    stored,
+                    attrs,
+                })
+            })
+            .collect(),
+    )
+}
+
+impl<'a> Model<'a> {
+    /// Reads and checks a model; every problem is reported at once.
+    pub fn from_input(input: &'a DeriveInput) -> syn::Result<Model<'a>> {
+        let mut errors = Errors::default();
+        let attrs = ContainerAttrs::parse(&input.attrs, &mut errors);
+        let fields = struct_fields(input, "kvs model", &mut errors);
+        let model =
+            fields.and_then(|fields| crate::check::model(input, attrs, fields, &mut errors));
+        errors.finish()?;
+        Ok(model.expect("no errors means a model"))
+    }
+}

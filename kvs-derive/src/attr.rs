@@ -1,0 +1,235 @@
+//! Parsing of `#[kvs(..)]` and of the `#[serde(..)]` attributes that decide stored names.
+//!
+//! Every problem is collected (not returned at the first), so that the user sees all
+//! of them at once.
+
+use syn::meta::ParseNestedMeta;
+use syn::{Attribute, Ident, LitStr, Token};
+
+use crate::case::RenameRule;
+use crate::errors::Errors;
+
+/// `index(name = "..", partition_key = field, sort_key = field)`.
+pub struct IndexAttr {
+    pub name: LitStr,
+    pub partition_key: Option<Ident>,
+    pub sort_key: Option<Ident>,
+    pub span: proc_macro2::Span,
+}
+
+/// The `#[kvs(..)]` attributes of a model.
+#[derive(Default)]
+pub struct ContainerAttrs {
+    pub store: Option<LitStr>,
+    pub partition_key: Option<Ident>,
+    pub sort_key: Option<Ident>,
+    pub indexes: Vec<IndexAttr>,
+}
+
+/// What serde says of a container.
+#[derive(Default)]
+pub struct SerdeContainer {
+    pub rename_all: Option<RenameRule>,
+}
+
+/// What serde and kvs say of a field.
+#[derive(Default)]
+pub struct FieldAttrs {
+    /// `#[serde(rename = "..")]`.
+    pub rename: Option<String>,
+    /// `#[serde(flatten)]`, with its span.
+    pub flatten: Option<proc_macro2::Span>,
+    /// `#[serde(skip)]`, `skip_serializing` or `skip_deserializing`.
+    pub skip: Option<proc_macro2::Span>,
+    /// `#[serde(skip_serializing_if = ..)]`.
+    pub skip_if: Option<proc_macro2::Span>,
+    /// `#[serde(with | serialize_with | deserialize_with = ..)]`.
+    pub with: Option<proc_macro2::Span>,
+    /// `#[kvs(opaque)]`: no typed path for this field.
+    pub opaque: bool,
+}
+
+fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    // Consume `= value` or `(...)` of a serde attribute kvs does not care about.
+    if meta.input.peek(Token![=]) {
+        let _: syn::Expr = meta.value()?.parse()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        let content;
+        syn::parenthesized!(content in meta.input);
+        let _: proc_macro2::TokenStream = content.parse()?;
+    }
+    Ok(())
+}
+
+fn ident_value(meta: &ParseNestedMeta<'_>) -> syn::Result<Ident> {
+    meta.value()?.parse()
+}
+
+impl ContainerAttrs {
+    pub fn parse(attrs: &[Attribute], errors: &mut Errors) -> Self {
+        let mut out = ContainerAttrs::default();
+        for attr in attrs.iter().filter(|a| a.path().is_ident("kvs")) {
+            let result = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("store") {
+                    let lit: LitStr = meta.value()?.parse()?;
+                    if out.store.is_some() {
+                        errors.push(syn::Error::new(lit.span(), "`store` is given twice"));
+                    }
+                    out.store = Some(lit);
+                } else if meta.path.is_ident("partition_key") {
+                    out.partition_key = Some(ident_value(&meta)?);
+                } else if meta.path.is_ident("sort_key") {
+                    out.sort_key = Some(ident_value(&meta)?);
+                } else if meta.path.is_ident("index") {
+                    let span = meta.path.get_ident().map_or_else(proc_macro2::Span::call_site, Ident::span);
+                    let mut name = None;
+                    let mut partition_key = None;
+                    let mut sort_key = None;
+                    meta.parse_nested_meta(|inner| {
+                        if inner.path.is_ident("name") {
+                            name = Some(inner.value()?.parse::<LitStr>()?);
+                        } else if inner.path.is_ident("partition_key") {
+                            partition_key = Some(ident_value(&inner)?);
+                        } else if inner.path.is_ident("sort_key") {
+                            sort_key = Some(ident_value(&inner)?);
+                        } else {
+                            return Err(inner.error(
+                                "unknown index attribute: expected `name`, `partition_key` or `sort_key`",
+                            ));
+                        }
+                        Ok(())
+                    })?;
+                    match name {
+                        Some(name) => out.indexes.push(IndexAttr {
+                            name,
+                            partition_key,
+                            sort_key,
+                            span,
+                        }),
+                        None => errors.push(syn::Error::new(span, "an index needs `name = \"...\"`")),
+                    }
+                } else {
+                    return Err(meta.error(
+                        "unknown kvs attribute: expected `store`, `partition_key`, `sort_key` or `index(..)`",
+                    ));
+                }
+                Ok(())
+            });
+            if let Err(e) = result {
+                errors.push(e);
+            }
+        }
+        out
+    }
+}
+
+impl SerdeContainer {
+    pub fn parse(attrs: &[Attribute], errors: &mut Errors) -> Self {
+        let mut out = SerdeContainer::default();
+        for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+            let result = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("rename_all") {
+                    if meta.input.peek(Token![=]) {
+                        let lit: LitStr = meta.value()?.parse()?;
+                        out.rename_all = Some(RenameRule::parse(&lit)?);
+                    } else {
+                        // rename_all(serialize = "..", deserialize = "..")
+                        let mut rules = Vec::new();
+                        meta.parse_nested_meta(|inner| {
+                            let lit: LitStr = inner.value()?.parse()?;
+                            rules.push(RenameRule::parse(&lit)?);
+                            Ok(())
+                        })?;
+                        if rules.windows(2).any(|w| w[0] != w[1]) {
+                            return Err(meta.error(
+                                "kvs needs one stored name per field: rename_all must be the same for serialize and deserialize",
+                            ));
+                        }
+                        out.rename_all = rules.first().copied();
+                    }
+                } else if ["transparent", "from", "try_from", "into", "remote"]
+                    .iter()
+                    .any(|p| meta.path.is_ident(p))
+                {
+                    let name = meta.path.get_ident().map(Ident::to_string).unwrap_or_default();
+                    errors.push(meta.error(format!(
+                        "kvs cannot honour `#[serde({name})]` on a model: an item must be stored as the struct's own fields"
+                    )));
+                    skip_value(&meta)?;
+                } else {
+                    skip_value(&meta)?;
+                }
+                Ok(())
+            });
+            if let Err(e) = result {
+                errors.push(e);
+            }
+        }
+        out
+    }
+}
+
+impl FieldAttrs {
+    pub fn parse(attrs: &[Attribute], errors: &mut Errors) -> Self {
+        let mut out = FieldAttrs::default();
+        for attr in attrs {
+            if attr.path().is_ident("kvs") {
+                let result = attr.parse_nested_meta(|meta| {
+                    if meta.path.is_ident("opaque") {
+                        out.opaque = true;
+                        Ok(())
+                    } else {
+                        Err(meta.error("unknown kvs field attribute: expected `opaque`"))
+                    }
+                });
+                if let Err(e) = result {
+                    errors.push(e);
+                }
+            } else if attr.path().is_ident("serde") {
+                let result = attr.parse_nested_meta(|meta| {
+                    let span = meta.path.get_ident().map_or_else(proc_macro2::Span::call_site, Ident::span);
+                    if meta.path.is_ident("rename") {
+                        if meta.input.peek(Token![=]) {
+                            out.rename = Some(meta.value()?.parse::<LitStr>()?.value());
+                        } else {
+                            let mut names = Vec::new();
+                            meta.parse_nested_meta(|inner| {
+                                names.push(inner.value()?.parse::<LitStr>()?.value());
+                                Ok(())
+                            })?;
+                            if names.windows(2).any(|w| w[0] != w[1]) {
+                                return Err(meta.error(
+                                    "kvs needs one stored name per field: rename must be the same for serialize and deserialize",
+                                ));
+                            }
+                            out.rename = names.into_iter().next();
+                        }
+                    } else if meta.path.is_ident("flatten") {
+                        out.flatten = Some(span);
+                    } else if meta.path.is_ident("skip")
+                        || meta.path.is_ident("skip_serializing")
+                        || meta.path.is_ident("skip_deserializing")
+                    {
+                        out.skip = Some(span);
+                    } else if meta.path.is_ident("skip_serializing_if") {
+                        out.skip_if = Some(span);
+                        skip_value(&meta)?;
+                    } else if meta.path.is_ident("with")
+                        || meta.path.is_ident("serialize_with")
+                        || meta.path.is_ident("deserialize_with")
+                    {
+                        out.with = Some(span);
+                        skip_value(&meta)?;
+                    } else {
+                        skip_value(&meta)?;
+                    }
+                    Ok(())
+                });
+                if let Err(e) = result {
+                    errors.push(e);
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,158 @@
+//! Typed field paths: `OrderFields` for a model, `AddressFields<M>` for a nested struct,
+//! and the `FieldType` impls of nested types.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{DeriveInput, Ident, Visibility};
+
+use crate::ast::Field;
+
+/// One accessor per addressable field. `root` builds the field's path from its stored
+/// name; `model` is the model type the paths belong to.
+fn accessors(
+    fields: &[Field<'_>],
+    key_fields: &[usize],
+    model: &TokenStream,
+    root: impl Fn(&str) -> TokenStream,
+    vis: &Visibility,
+) -> TokenStream {
+    let items = fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.addressable())
+        .map(|(i, f)| {
+            let ident = f.ident;
+            let ty = f.ty;
+            let path = root(&f.stored);
+            let doc = format!("The typed path of `{}` (stored as `{}`).", ident, f.stored);
+            if key_fields.contains(&i) {
+                quote_spanned! {ty.span()=>
+                    #[doc = #doc]
+                    #vis fn #ident(&self) -> ::kvs::Field<#model, #ty, ::kvs::typed::KeyRole> {
+                        ::kvs::__private::std::convert::From::from(#path)
+                    }
+                }
+            } else {
+                quote_spanned! {ty.span()=>
+                    #[doc = #doc]
+                    #vis fn #ident(&self) -> <#ty as ::kvs::typed::FieldType>::Fields<#model> {
+                        ::kvs::__private::std::convert::From::from(#path)
+                    }
+                }
+            }
+        });
+    quote! { #(#items)* }
+}
+
+/// `OrderFields`: the typed paths of a model's fields.
+pub fn model_fields(
+    model_ident: &Ident,
+    vis: &Visibility,
+    fields: &[Field<'_>],
+    key_fields: &[usize],
+) -> TokenStream {
+    let fields_ident = format_ident!("{}Fields", model_ident);
+    let doc =
+        format!("The typed paths of the fields of [`{model_ident}`]: `{model_ident}::fields()`.");
+    let model = quote! { #model_ident };
+    let accessors = accessors(
+        fields,
+        key_fields,
+        &model,
+        |name| quote! { ::kvs::Path::attr(#name) },
+        vis,
+    );
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, Copy, Default)]
+        #vis struct #fields_ident;
+
+        impl #fields_ident {
+            #accessors
+        }
+    }
+}
+
+/// `#[derive(Nested)]` on a struct: `AddressFields<M>` and `FieldType for Address`.
+pub fn nested_struct(input: &DeriveInput, fields: &[Field<'_>]) -> TokenStream {
+    let ident = &input.ident;
+    let vis = &input.vis;
+    let fields_ident = format_ident!("{}Fields", ident);
+    let doc = format!(
+        "The typed paths of the fields of [`{ident}`], nested in a model `M`. It dereferences to the path of the whole value, for conditions on it."
+    );
+    let model = quote! { M };
+    let accessors = accessors(
+        fields,
+        &[],
+        &model,
+        |name| quote! { ::kvs::TypedPath::path(&self.whole).clone().key(#name) },
+        vis,
+    );
+    quote! {
+        #[doc = #doc]
+        #vis struct #fields_ident<M> {
+            whole: ::kvs::Field<M, #ident>,
+        }
+
+        impl<M> ::kvs::__private::std::convert::From<::kvs::Path> for #fields_ident<M> {
+            fn from(path: ::kvs::Path) -> Self {
+                #fields_ident { whole: ::kvs::__private::std::convert::From::from(path) }
+            }
+        }
+
+        impl<M> ::kvs::__private::std::clone::Clone for #fields_ident<M> {
+            fn clone(&self) -> Self {
+                #fields_ident { whole: ::kvs::__private::std::clone::Clone::clone(&self.whole) }
+            }
+        }
+
+        impl<M> ::kvs::__private::std::ops::Deref for #fields_ident<M> {
+            type Target = ::kvs::Field<M, #ident>;
+            fn deref(&self) -> &Self::Target {
+                &self.whole
+            }
+        }
+
+        impl<M> ::kvs::TypedPath for #fields_ident<M> {
+            type Model = M;
+            type Value = #ident;
+            type Role = ::kvs::typed::Plain;
+            fn path(&self) -> &::kvs::Path {
+                ::kvs::TypedPath::path(&self.whole)
+            }
+        }
+
+        impl<M: 'static> #fields_ident<M> {
+            #accessors
+        }
+
+        impl ::kvs::typed::FieldType for #ident {
+            type Compare = #ident;
+            type Fields<M: 'static> = #fields_ident<M>;
+        }
+    }
+}
+
+/// `#[derive(Nested)]` on an enum: a plain value; a unit-only enum is also a key type
+/// (stored as its variant name).
+pub fn nested_enum(input: &DeriveInput, unit_only: bool) -> TokenStream {
+    let ident = &input.ident;
+    let key = unit_only.then(|| {
+        quote! {
+            impl ::kvs::typed::KeyField for #ident {
+                const KEY_TYPE: ::kvs::KeyType = ::kvs::KeyType::String;
+            }
+            impl ::kvs::typed::SortKeyType for #ident {}
+        }
+    });
+    let ty_span = ident.span();
+    quote_spanned! {ty_span=>
+        impl ::kvs::typed::FieldType for #ident {
+            type Compare = #ident;
+            type Fields<M: 'static> = ::kvs::Field<M, #ident>;
+        }
+        #key
+    }
+}

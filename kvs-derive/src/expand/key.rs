@@ -1,0 +1,111 @@
+//! The key type of a model: `OrderKey`, with conversions from the key values.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::ast::Model;
+
+/// `struct OrderKey`, `From<OrderKey> for Key` and the `KeyFrom` conversions.
+pub fn key_type(model: &Model<'_>) -> TokenStream {
+    let ident = model.ident;
+    let vis = model.vis;
+    let key_ident = format_ident!("{}Key", ident);
+    let pk = &model.fields[model.partition_key];
+    let sk = model.sort_key.map(|s| &model.fields[s]);
+    let pk_ident = pk.ident;
+    let pk_ty = pk.ty;
+    let doc = format!("The key of a [`{ident}`]: its key fields, as the store addresses it.");
+
+    let (fields, to_key, conversions) = match sk {
+        None => (
+            quote! { pub #pk_ident: #pk_ty, },
+            quote! { ::kvs::Key::new(::kvs::__private::key_value(&key.#pk_ident)) },
+            quote! {
+                impl<V0: ::kvs::typed::IntoFieldValue<#pk_ty>> ::kvs::typed::KeyFrom<V0> for #key_ident {
+                    fn key_from(value: V0) -> Self {
+                        #key_ident { #pk_ident: value.into_field() }
+                    }
+                }
+            },
+        ),
+        Some(sk) => {
+            let sk_ident = sk.ident;
+            let sk_ty = sk.ty;
+            (
+                quote! { pub #pk_ident: #pk_ty, pub #sk_ident: #sk_ty, },
+                quote! {
+                    ::kvs::Key::with_sort(
+                        ::kvs::__private::key_value(&key.#pk_ident),
+                        ::kvs::__private::key_value(&key.#sk_ident),
+                    )
+                },
+                quote! {
+                    impl<V0, V1> ::kvs::typed::KeyFrom<(V0, V1)> for #key_ident
+                    where
+                        V0: ::kvs::typed::IntoFieldValue<#pk_ty>,
+                        V1: ::kvs::typed::IntoFieldValue<#sk_ty>,
+                    {
+                        fn key_from((v0, v1): (V0, V1)) -> Self {
+                            #key_ident { #pk_ident: v0.into_field(), #sk_ident: v1.into_field() }
+                        }
+                    }
+                },
+            )
+        }
+    };
+    let key_checks = std::iter::once(pk).chain(sk).map(|f| {
+        let ty = f.ty;
+        quote_spanned! {ty.span()=>
+            let _ = <#ty as ::kvs::typed::KeyField>::KEY_TYPE;
+        }
+    });
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, PartialEq)]
+        #vis struct #key_ident {
+            #fields
+        }
+
+        impl ::kvs::__private::std::convert::From<#key_ident> for ::kvs::Key {
+            fn from(key: #key_ident) -> ::kvs::Key {
+                #to_key
+            }
+        }
+
+        impl ::kvs::__private::std::convert::From<&#key_ident> for ::kvs::Key {
+            fn from(key: &#key_ident) -> ::kvs::Key {
+                ::kvs::__private::std::convert::From::from(::kvs::__private::std::clone::Clone::clone(key))
+            }
+        }
+
+        impl ::kvs::typed::KeyFrom<#key_ident> for #key_ident {
+            fn key_from(key: #key_ident) -> Self {
+                key
+            }
+        }
+
+        impl ::kvs::typed::KeyFrom<&#key_ident> for #key_ident {
+            fn key_from(key: &#key_ident) -> Self {
+                ::kvs::__private::std::clone::Clone::clone(key)
+            }
+        }
+
+        #conversions
+
+        // Key fields must be of key types; the error points at the field's type.
+        const _: () = { #(#key_checks)* };
+    }
+}
+
+/// The body of `Model::key`.
+pub fn key_of(model: &Model<'_>) -> TokenStream {
+    let key_ident = format_ident!("{}Key", model.ident);
+    let pk = &model.fields[model.partition_key];
+    let sk = model.sort_key.map(|s| &model.fields[s]);
+    let clone_fields = std::iter::once(pk).chain(sk).map(|f| {
+        let i = f.ident;
+        quote! { #i: ::kvs::__private::std::clone::Clone::clone(&self.#i) }
+    });
+    quote! { #key_ident { #(#clone_fields),* } }
+}

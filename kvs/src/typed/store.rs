@@ -1,0 +1,641 @@
+//! `Store<M>`: every operation of the contract on a model's store, taking and returning
+//! models.
+
+use std::future::IntoFuture;
+use std::marker::PhantomData;
+
+use futures::future::BoxFuture;
+use futures::stream::{BoxStream, StreamExt, TryStreamExt};
+
+use super::field::{IntoCond, TypedPath, Writable, field_value};
+use super::model::{IntoKey, Model, from_item};
+use super::query::KeyQuery;
+use super::traits::{Addable, CollectionField, IntoFieldValue, ListField, Removable};
+use crate::request::*;
+use crate::{Condition, Error, Key, Kvs, Page, PageToken, Result, UpdateOp, Value};
+
+/// The typed handle on the store of model `M`: `kvs.store::<Order>()`.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> kvs::Result<()> {
+/// use kvs::KeyValueStore;
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(KeyValueStore, Serialize, Deserialize, Debug, PartialEq)]
+/// #[kvs(store = "users", partition_key = id)]
+/// struct User { id: String, name: String, logins: i64 }
+///
+/// let kvs = kvs::Kvs::memory();
+/// let users = kvs.store::<User>();
+/// users.ensure().await?;
+/// users.upsert(&User { id: "u-1".into(), name: "Ada".into(), logins: 0 }).await?;
+/// let user = users.update("u-1").add(User::fields().logins(), 1).await?;
+/// assert_eq!(user.logins, 1);
+/// assert_eq!(users.get("u-1").await?, Some(user));
+/// # Ok(()) }
+/// ```
+pub struct Store<M> {
+    kvs: Kvs,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M> Clone for Store<M> {
+    fn clone(&self) -> Self {
+        Store {
+            kvs: self.kvs.clone(),
+            _model: PhantomData,
+        }
+    }
+}
+
+impl<M: Model> std::fmt::Debug for Store<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Store<{}>", M::STORE)
+    }
+}
+
+impl Kvs {
+    /// The typed handle on the store of model `M`.
+    pub fn store<M: Model>(&self) -> Store<M> {
+        Store {
+            kvs: self.clone(),
+            _model: PhantomData,
+        }
+    }
+}
+
+fn boxed<T: Send + 'static>(
+    f: impl Future<Output = Result<T>> + Send + 'static,
+) -> BoxFuture<'static, Result<T>> {
+    Box::pin(f)
+}
+
+fn and(slot: &mut Option<Result<Condition>>, c: Result<Condition>) {
+    *slot = Some(match (slot.take(), c) {
+        (None, c) => c,
+        (Some(Ok(a)), Ok(b)) => Ok(a.and(b)),
+        (Some(Err(e)), _) | (_, Err(e)) => Err(e),
+    });
+}
+
+impl<M: Model> Store<M> {
+    /// The `Kvs` handle underneath.
+    pub fn kvs(&self) -> &Kvs {
+        &self.kvs
+    }
+
+    /// Creates the store (and its indexes) on the backend if missing, and registers it.
+    pub async fn ensure(&self) -> Result<()> {
+        self.kvs.ensure_store(M::schema()).await
+    }
+
+    /// Reads one item; `None` if there is none.
+    pub async fn get(&self, key: impl IntoKey<M>) -> Result<Option<M>> {
+        match self.kvs.get(M::STORE, key.into_key()).await? {
+            Some(item) => from_item(item).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Reads many items: one answer per key, in the order asked.
+    pub async fn get_many<K: IntoKey<M>>(
+        &self,
+        keys: impl IntoIterator<Item = K>,
+    ) -> Result<Vec<Option<M>>> {
+        let keys: Vec<Key> = keys.into_iter().map(IntoKey::into_key).collect();
+        self.kvs
+            .get_many(M::STORE, keys)
+            .await?
+            .into_iter()
+            .map(|o| o.map(from_item).transpose())
+            .collect()
+    }
+
+    /// Writes the whole item, replacing any with its key.
+    pub fn upsert(&self, item: &M) -> TypedPut<M> {
+        TypedPut::new(self.kvs.clone(), item, PutMode::Upsert)
+    }
+
+    /// Writes an item that must not exist yet (`AlreadyExists` otherwise).
+    pub fn insert(&self, item: &M) -> TypedPut<M> {
+        TypedPut::new(self.kvs.clone(), item, PutMode::Insert)
+    }
+
+    /// Updates an existing item (`NotFound` otherwise) and returns it whole.
+    pub fn update(&self, key: impl IntoKey<M>) -> TypedUpdate<M> {
+        TypedUpdate {
+            kvs: self.kvs.clone(),
+            key: key.into_key(),
+            ops: Ok(Vec::new()),
+            condition: None,
+            _model: PhantomData,
+        }
+    }
+
+    /// Deletes an item and returns it (`None` if there was none).
+    pub fn delete(&self, key: impl IntoKey<M>) -> TypedDelete<M> {
+        TypedDelete {
+            kvs: self.kvs.clone(),
+            key: key.into_key(),
+            condition: None,
+            _model: PhantomData,
+        }
+    }
+
+    /// Queries one partition of the store or of an index: `Order::by_user("u-1")`.
+    pub fn query<S>(&self, query: KeyQuery<M, S>) -> TypedQuery<M> {
+        TypedQuery {
+            kvs: self.kvs.clone(),
+            query: query.erase(),
+            filter: None,
+            limit: None,
+            page_token: None,
+            descending: false,
+            consistent: false,
+        }
+    }
+
+    /// Scans the whole store.
+    pub fn scan(&self) -> TypedScan<M> {
+        TypedScan {
+            kvs: self.kvs.clone(),
+            filter: None,
+            limit: None,
+            page_token: None,
+            _model: PhantomData,
+        }
+    }
+
+    /// Writes many items; not atomic.
+    pub async fn upsert_many<'a>(&self, items: impl IntoIterator<Item = &'a M>) -> Result<()> {
+        let items = items
+            .into_iter()
+            .map(crate::to_item)
+            .collect::<Result<Vec<_>>>()?;
+        self.kvs.upsert_many(M::STORE, items).await
+    }
+
+    /// Deletes many items; not atomic.
+    pub async fn delete_many<K: IntoKey<M>>(
+        &self,
+        keys: impl IntoIterator<Item = K>,
+    ) -> Result<()> {
+        let keys: Vec<Key> = keys.into_iter().map(IntoKey::into_key).collect();
+        self.kvs.delete_many(M::STORE, keys).await
+    }
+
+    /// A transaction write that only checks `condition` on the item.
+    pub fn check(&self, key: impl IntoKey<M>, condition: impl IntoCond<M>) -> TransactWrite {
+        let key = key.into_key();
+        match condition.into_cond().into_condition() {
+            Ok(c) => TransactWrite::check(M::STORE, key, c),
+            Err(e) => TransactWrite::check(M::STORE, key, Condition::And(Vec::new())).failed(e),
+        }
+    }
+}
+
+/// A typed upsert or insert; await it, or turn it into a transaction write.
+#[must_use = "a request does nothing until it is awaited"]
+pub struct TypedPut<M> {
+    kvs: Kvs,
+    item: Result<crate::Item>,
+    mode: PutMode,
+    condition: Option<Result<Condition>>,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M: Model> TypedPut<M> {
+    fn new(kvs: Kvs, item: &M, mode: PutMode) -> Self {
+        TypedPut {
+            kvs,
+            item: crate::to_item(item),
+            mode,
+            condition: None,
+            _model: PhantomData,
+        }
+    }
+
+    /// Writes only if the existing item (or its absence) meets `condition`.
+    pub fn when(mut self, condition: impl IntoCond<M>) -> Self {
+        and(&mut self.condition, condition.into_cond().into_condition());
+        self
+    }
+
+    fn request(self) -> Result<PutRequest> {
+        Ok(PutRequest {
+            store: M::STORE.to_owned(),
+            item: self.item?,
+            mode: self.mode,
+            condition: self.condition.transpose()?,
+        })
+    }
+
+    /// The write, for [`Kvs::transact`].
+    pub fn into_transact_write(self) -> TransactWrite {
+        match self.request() {
+            Ok(r) => {
+                let w = match r.mode {
+                    PutMode::Upsert => TransactWrite::put(r.store, r.item),
+                    PutMode::Insert => TransactWrite::insert(r.store, r.item),
+                };
+                match r.condition {
+                    Some(c) => w.when(c),
+                    None => w,
+                }
+            }
+            Err(e) => TransactWrite::put(M::STORE, crate::Item::new()).failed(e),
+        }
+    }
+}
+
+impl<M: Model> IntoFuture for TypedPut<M> {
+    type Output = Result<()>;
+    type IntoFuture = BoxFuture<'static, Result<()>>;
+    fn into_future(self) -> Self::IntoFuture {
+        let kvs = self.kvs.clone();
+        boxed(async move { kvs.execute(self.request()?).await })
+    }
+}
+
+/// A typed update: chain ops on typed fields, then await it for the whole new item.
+///
+/// Each op only compiles on fields it fits: ADD on numbers and sets, APPEND on lists,
+/// REMOVE on `Option` fields, nothing on key fields; values must be of the field's type.
+#[must_use = "a request does nothing until it is awaited"]
+pub struct TypedUpdate<M> {
+    kvs: Kvs,
+    key: Key,
+    ops: Result<Vec<UpdateOp>>,
+    condition: Option<Result<Condition>>,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M: Model> TypedUpdate<M> {
+    fn push(mut self, op: Result<Option<UpdateOp>>) -> Self {
+        match (&mut self.ops, op) {
+            (Ok(ops), Ok(Some(op))) => ops.push(op),
+            (Ok(_), Ok(None)) | (Err(_), _) => {}
+            (ops @ Ok(_), Err(e)) => *ops = Err(e),
+        }
+        self
+    }
+
+    /// SET the field to `value`. Setting an `Option` field to `None` (or a set to empty)
+    /// removes the attribute, as `None` is written as a missing attribute.
+    pub fn set<F>(self, field: F, value: impl IntoFieldValue<F::Value>) -> Self
+    where
+        F: TypedPath<Model = M>,
+        F::Role: Writable,
+    {
+        let path = field.path().clone();
+        let op = field_value(&value.into_field()).map(|v| {
+            Some(match v {
+                Some(value) => UpdateOp::Set { path, value },
+                None => UpdateOp::Remove { path },
+            })
+        });
+        self.push(op)
+    }
+
+    /// REMOVE the field (an `Option`, which then reads back as `None`).
+    pub fn remove<F>(self, field: F) -> Self
+    where
+        F: TypedPath<Model = M>,
+        F::Role: Writable,
+        F::Value: Removable,
+    {
+        let path = field.path().clone();
+        self.push(Ok(Some(UpdateOp::Remove { path })))
+    }
+
+    /// ADD a number (a missing attribute counts as 0) or union a set.
+    pub fn add<F>(
+        self,
+        field: F,
+        value: impl IntoFieldValue<<F::Value as Addable>::Operand>,
+    ) -> Self
+    where
+        F: TypedPath<Model = M>,
+        F::Role: Writable,
+        F::Value: Addable,
+    {
+        let path = field.path().clone();
+        // Adding an empty set changes nothing.
+        let op =
+            field_value(&value.into_field()).map(|v| v.map(|value| UpdateOp::Add { path, value }));
+        self.push(op)
+    }
+
+    fn elements<E: serde::Serialize>(values: Vec<E>) -> Result<Vec<Value>> {
+        values
+            .iter()
+            .map(|v| Ok(field_value(v)?.unwrap_or(Value::Null)))
+            .collect()
+    }
+
+    /// APPEND elements to a list (a missing attribute counts as an empty list).
+    pub fn append<F>(
+        self,
+        field: F,
+        values: impl IntoFieldValue<Vec<<F::Value as ListField>::Elem>>,
+    ) -> Self
+    where
+        F: TypedPath<Model = M>,
+        F::Role: Writable,
+        F::Value: ListField,
+    {
+        let path = field.path().clone();
+        let op = Self::elements(values.into_field())
+            .map(|values| Some(UpdateOp::Append { path, values }));
+        self.push(op)
+    }
+
+    /// PREPEND elements to a list (a missing attribute counts as an empty list).
+    pub fn prepend<F>(
+        self,
+        field: F,
+        values: impl IntoFieldValue<Vec<<F::Value as ListField>::Elem>>,
+    ) -> Self
+    where
+        F: TypedPath<Model = M>,
+        F::Role: Writable,
+        F::Value: ListField,
+    {
+        let path = field.path().clone();
+        let op = Self::elements(values.into_field())
+            .map(|values| Some(UpdateOp::Prepend { path, values }));
+        self.push(op)
+    }
+
+    /// DELETE elements from a set, or every equal element from a list.
+    pub fn delete<F>(
+        self,
+        field: F,
+        values: impl IntoFieldValue<Vec<<F::Value as CollectionField>::Elem>>,
+    ) -> Self
+    where
+        F: TypedPath<Model = M>,
+        F::Role: Writable,
+        F::Value: CollectionField,
+    {
+        let path = field.path().clone();
+        let op = Self::elements(values.into_field())
+            .map(|values| Some(UpdateOp::Delete { path, values }));
+        self.push(op)
+    }
+
+    /// Updates only if the existing item meets `condition`; otherwise `ConditionFailed`.
+    pub fn when(mut self, condition: impl IntoCond<M>) -> Self {
+        and(&mut self.condition, condition.into_cond().into_condition());
+        self
+    }
+
+    fn request(self) -> Result<UpdateRequest> {
+        Ok(UpdateRequest {
+            store: M::STORE.to_owned(),
+            key: self.key,
+            ops: self.ops?,
+            condition: self.condition.transpose()?,
+        })
+    }
+
+    /// The write, for [`Kvs::transact`].
+    pub fn into_transact_write(self) -> TransactWrite {
+        let key = self.key.clone();
+        match self.request() {
+            Ok(r) => {
+                let w = TransactWrite::update(r.store, r.key, crate::Updates::from(r.ops));
+                match r.condition {
+                    Some(c) => w.when(c),
+                    None => w,
+                }
+            }
+            Err(e) => TransactWrite::update(M::STORE, key, crate::Updates::new()).failed(e),
+        }
+    }
+}
+
+impl<M: Model> IntoFuture for TypedUpdate<M> {
+    type Output = Result<M>;
+    type IntoFuture = BoxFuture<'static, Result<M>>;
+    fn into_future(self) -> Self::IntoFuture {
+        let kvs = self.kvs.clone();
+        boxed(async move { from_item(kvs.execute(self.request()?).await?) })
+    }
+}
+
+/// A typed delete; await it for the deleted item.
+#[must_use = "a request does nothing until it is awaited"]
+pub struct TypedDelete<M> {
+    kvs: Kvs,
+    key: Key,
+    condition: Option<Result<Condition>>,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M: Model> TypedDelete<M> {
+    /// Deletes only if the item (or its absence) meets `condition`.
+    pub fn when(mut self, condition: impl IntoCond<M>) -> Self {
+        and(&mut self.condition, condition.into_cond().into_condition());
+        self
+    }
+
+    fn request(self) -> Result<DeleteRequest> {
+        Ok(DeleteRequest {
+            store: M::STORE.to_owned(),
+            key: self.key,
+            condition: self.condition.transpose()?,
+        })
+    }
+
+    /// The write, for [`Kvs::transact`].
+    pub fn into_transact_write(self) -> TransactWrite {
+        let key = self.key.clone();
+        match self.request() {
+            Ok(r) => {
+                let w = TransactWrite::delete(r.store, r.key);
+                match r.condition {
+                    Some(c) => w.when(c),
+                    None => w,
+                }
+            }
+            Err(e) => TransactWrite::delete(M::STORE, key).failed(e),
+        }
+    }
+}
+
+impl<M: Model> IntoFuture for TypedDelete<M> {
+    type Output = Result<Option<M>>;
+    type IntoFuture = BoxFuture<'static, Result<Option<M>>>;
+    fn into_future(self) -> Self::IntoFuture {
+        let kvs = self.kvs.clone();
+        boxed(async move {
+            match kvs.execute(self.request()?).await? {
+                Some(item) => from_item(item).map(Some),
+                None => Ok(None),
+            }
+        })
+    }
+}
+
+/// A typed query; await it for a page of models, or walk every page with
+/// [`stream`](TypedQuery::stream).
+#[must_use = "a request does nothing until it is awaited"]
+pub struct TypedQuery<M> {
+    kvs: Kvs,
+    query: KeyQuery<M, ()>,
+    filter: Option<Result<Condition>>,
+    limit: Option<usize>,
+    page_token: Option<PageToken>,
+    descending: bool,
+    consistent: bool,
+}
+
+impl<M: Model> TypedQuery<M> {
+    /// Returns only items that meet `condition`. Several calls combine with `and`.
+    pub fn filter(mut self, condition: impl IntoCond<M>) -> Self {
+        and(&mut self.filter, condition.into_cond().into_condition());
+        self
+    }
+
+    /// The most items per page, counted after the filter (at least 1; default 1,000).
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// Continues where the page that returned `token` ended.
+    pub fn page_token(mut self, token: impl Into<Option<PageToken>>) -> Self {
+        self.page_token = token.into();
+        self
+    }
+
+    /// Highest sort key first.
+    pub fn descending(mut self) -> Self {
+        self.descending = true;
+        self
+    }
+
+    /// A strongly consistent read (base table only).
+    pub fn consistent(mut self) -> Self {
+        self.consistent = true;
+        self
+    }
+
+    fn request(self) -> Result<(Kvs, QueryRequest)> {
+        let q = self.query;
+        Ok((
+            self.kvs,
+            QueryRequest {
+                store: M::STORE.to_owned(),
+                index: q.index.map(str::to_owned),
+                partition: q.partition?,
+                sort: q.sort.transpose()?,
+                filter: self.filter.transpose()?,
+                limit: self.limit,
+                page_token: self.page_token,
+                descending: self.descending,
+                consistent: self.consistent,
+            },
+        ))
+    }
+
+    /// Every matching model, page after page.
+    pub fn stream(self) -> BoxStream<'static, Result<M>> {
+        match self.request() {
+            Ok((kvs, request)) => {
+                crate::builders::pages(kvs, request, |r, t| r.page_token = Some(t))
+                    .map_ok(|page| futures::stream::iter(page.items.into_iter().map(from_item)))
+                    .try_flatten()
+                    .boxed()
+            }
+            Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
+        }
+    }
+}
+
+impl<M: Model> IntoFuture for TypedQuery<M> {
+    type Output = Result<Page<M>>;
+    type IntoFuture = BoxFuture<'static, Result<Page<M>>>;
+    fn into_future(self) -> Self::IntoFuture {
+        boxed(async move {
+            let (kvs, request) = self.request()?;
+            kvs.execute(request).await?.try_map(from_item)
+        })
+    }
+}
+
+/// A typed scan; await it for a page of models, or walk every page with
+/// [`stream`](TypedScan::stream).
+#[must_use = "a request does nothing until it is awaited"]
+pub struct TypedScan<M> {
+    kvs: Kvs,
+    filter: Option<Result<Condition>>,
+    limit: Option<usize>,
+    page_token: Option<PageToken>,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M: Model> TypedScan<M> {
+    /// Returns only items that meet `condition`. Several calls combine with `and`.
+    pub fn filter(mut self, condition: impl IntoCond<M>) -> Self {
+        and(&mut self.filter, condition.into_cond().into_condition());
+        self
+    }
+
+    /// The most items per page, counted after the filter (at least 1; default 1,000).
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// Continues where the page that returned `token` ended.
+    pub fn page_token(mut self, token: impl Into<Option<PageToken>>) -> Self {
+        self.page_token = token.into();
+        self
+    }
+
+    fn request(self) -> Result<(Kvs, ScanRequest)> {
+        Ok((
+            self.kvs,
+            ScanRequest {
+                store: M::STORE.to_owned(),
+                filter: self.filter.transpose()?,
+                limit: self.limit,
+                page_token: self.page_token,
+            },
+        ))
+    }
+
+    /// Every matching model, page after page.
+    pub fn stream(self) -> BoxStream<'static, Result<M>> {
+        match self.request() {
+            Ok((kvs, request)) => {
+                crate::builders::pages(kvs, request, |r, t| r.page_token = Some(t))
+                    .map_ok(|page| futures::stream::iter(page.items.into_iter().map(from_item)))
+                    .try_flatten()
+                    .boxed()
+            }
+            Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
+        }
+    }
+}
+
+impl<M: Model> IntoFuture for TypedScan<M> {
+    type Output = Result<Page<M>>;
+    type IntoFuture = BoxFuture<'static, Result<Page<M>>>;
+    fn into_future(self) -> Self::IntoFuture {
+        boxed(async move {
+            let (kvs, request) = self.request()?;
+            kvs.execute(request).await?.try_map(from_item)
+        })
+    }
+}
+
+impl TransactWrite {
+    /// Marks the write as failed to build: the transaction reports `error` before sending.
+    pub(crate) fn failed(mut self, error: Error) -> Self {
+        self.error = Some(error);
+        self
+    }
+}

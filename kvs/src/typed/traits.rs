@@ -1,0 +1,271 @@
+//! The traits that make wrong filters, updates and keys fail to compile, each with a
+//! sentence for the compiler to say.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::{Bytes, KeyType, Path, Set, Value};
+
+/// A type a field of a model can have: it says what conditions compare the field with,
+/// and what the field's accessor returns (a [`Field`](super::Field) for a plain value,
+/// the generated accessors for a nested struct).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a type kvs knows how to address in a model",
+    label = "this field's type has no typed paths",
+    note = "derive `kvs::Nested` on your own structs and enums, or mark the field `#[kvs(opaque)]`"
+)]
+pub trait FieldType: Serialize + 'static {
+    /// What conditions compare the field with: the type itself, or `T` for `Option<T>`.
+    type Compare: Serialize;
+    /// What the accessor of a field of this type returns, for model `M`.
+    type Fields<M: 'static>: From<Path>;
+}
+
+macro_rules! leaf_field_types {
+    ($($t:ty),* $(,)?) => {$(
+        impl FieldType for $t {
+            type Compare = $t;
+            type Fields<M: 'static> = super::Field<M, $t>;
+        }
+    )*};
+}
+leaf_field_types!(
+    bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, String, char, Bytes, Value
+);
+
+impl<T: FieldType> FieldType for Option<T> {
+    type Compare = T::Compare;
+    type Fields<M: 'static> = super::Field<M, Option<T>>;
+}
+
+impl<T: FieldType> FieldType for Vec<T> {
+    type Compare = Vec<T>;
+    type Fields<M: 'static> = super::Field<M, Vec<T>>;
+}
+
+impl<T: FieldType + Ord> FieldType for Set<T> {
+    type Compare = Set<T>;
+    type Fields<M: 'static> = super::Field<M, Set<T>>;
+}
+
+impl<V: FieldType> FieldType for HashMap<String, V> {
+    type Compare = HashMap<String, V>;
+    type Fields<M: 'static> = super::Field<M, HashMap<String, V>>;
+}
+
+impl<V: FieldType> FieldType for BTreeMap<String, V> {
+    type Compare = BTreeMap<String, V>;
+    type Fields<M: 'static> = super::Field<M, BTreeMap<String, V>>;
+}
+
+impl<T: FieldType> FieldType for Box<T> {
+    type Compare = T::Compare;
+    type Fields<M: 'static> = T::Fields<M>;
+}
+
+/// A type a key attribute (of the store or of an index) can have: a string, a number,
+/// bytes, or a unit-only enum (stored as its variant name).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a key attribute",
+    label = "key attributes are strings, numbers or bytes",
+    note = "use String, an integer, f64, kvs::Bytes, or a unit-only enum with `#[derive(kvs::Nested)]`"
+)]
+pub trait KeyField: FieldType {
+    /// The key type the schema declares for it.
+    const KEY_TYPE: KeyType;
+}
+
+macro_rules! key_fields {
+    ($kind:ident: $($t:ty),*) => {$(
+        impl KeyField for $t {
+            const KEY_TYPE: KeyType = KeyType::$kind;
+        }
+        impl super::query::SortKeyType for $t {}
+    )*};
+}
+key_fields!(String: String);
+key_fields!(Number: i8, i16, i32, i64, u8, u16, u32, f32, f64);
+key_fields!(Bytes: Bytes);
+
+/// A value that can stand where a `T` is expected: a `T` itself, or a type that widens
+/// to it without loss (`&str` for `String`, `i32` for `i64` or `f64`, an array for a
+/// `Vec` or a `Set`).
+#[diagnostic::on_unimplemented(
+    message = "this field holds `{T}`, so it must be given a `{T}`, not `{Self}`",
+    label = "expected a value of the field's type"
+)]
+pub trait IntoFieldValue<T> {
+    /// The value as a `T`.
+    fn into_field(self) -> T;
+}
+
+impl<T> IntoFieldValue<T> for T {
+    fn into_field(self) -> T {
+        self
+    }
+}
+
+macro_rules! widen {
+    ($($from:ty => $($to:ty),+);* $(;)?) => {$($(
+        impl IntoFieldValue<$to> for $from {
+            fn into_field(self) -> $to {
+                <$to>::from(self)
+            }
+        }
+    )+)*};
+}
+widen!(
+    i8 => i16, i32, i64, f32, f64;
+    i16 => i32, i64, f32, f64;
+    i32 => i64, f64;
+    u8 => i16, i32, i64, u16, u32, u64, f32, f64;
+    u16 => i32, i64, u32, u64, f32, f64;
+    u32 => i64, u64, f64;
+    f32 => f64;
+    &str => String;
+    &String => String;
+    char => String;
+    Vec<u8> => Bytes;
+);
+
+impl IntoFieldValue<Bytes> for &[u8] {
+    fn into_field(self) -> Bytes {
+        Bytes(self.to_vec())
+    }
+}
+
+impl<T, V: IntoFieldValue<T>, const N: usize> IntoFieldValue<Vec<T>> for [V; N] {
+    fn into_field(self) -> Vec<T> {
+        self.into_iter().map(IntoFieldValue::into_field).collect()
+    }
+}
+
+impl<T: Ord, V: IntoFieldValue<T>, const N: usize> IntoFieldValue<Set<T>> for [V; N] {
+    fn into_field(self) -> Set<T> {
+        self.into_iter().map(IntoFieldValue::into_field).collect()
+    }
+}
+
+impl<T: Ord> IntoFieldValue<Set<T>> for Vec<T> {
+    fn into_field(self) -> Set<T> {
+        self.into_iter().collect()
+    }
+}
+
+impl<T: Ord> IntoFieldValue<Vec<T>> for Set<T> {
+    fn into_field(self) -> Vec<T> {
+        self.into_iter().collect()
+    }
+}
+
+/// Fields ADD works on: numbers (a missing attribute counts as 0) and sets (union).
+#[diagnostic::on_unimplemented(
+    message = "ADD needs a number or a set field, and this field is a `{Self}`",
+    label = "ADD adds to numbers and unions sets"
+)]
+pub trait Addable {
+    /// What is added: the number type, or the set.
+    type Operand: Serialize;
+}
+
+macro_rules! addable {
+    ($($t:ty),*) => {$( impl Addable for $t { type Operand = $t; } )*};
+}
+addable!(i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
+
+impl<T: Ord + Serialize> Addable for Set<T> {
+    type Operand = Set<T>;
+}
+
+impl<T: Addable> Addable for Option<T> {
+    type Operand = T::Operand;
+}
+
+/// Fields APPEND and PREPEND work on: lists.
+#[diagnostic::on_unimplemented(
+    message = "APPEND and PREPEND need a list field (a `Vec`), and this field is a `{Self}`",
+    label = "only lists can be appended or prepended to"
+)]
+pub trait ListField {
+    /// The element type.
+    type Elem: Serialize;
+}
+
+impl<T: Serialize> ListField for Vec<T> {
+    type Elem = T;
+}
+
+impl<T: ListField> ListField for Option<T> {
+    type Elem = T::Elem;
+}
+
+/// Fields DELETE (of elements) works on: lists and sets.
+#[diagnostic::on_unimplemented(
+    message = "DELETE of elements needs a list or set field, and this field is a `{Self}`",
+    label = "elements can only be deleted from a `Vec` or a `kvs::Set`",
+    note = "to remove the whole attribute, use `remove` on an `Option` field"
+)]
+pub trait CollectionField {
+    /// The element type.
+    type Elem: Serialize;
+}
+
+impl<T: Serialize> CollectionField for Vec<T> {
+    type Elem = T;
+}
+
+impl<T: Ord + Serialize> CollectionField for Set<T> {
+    type Elem = T;
+}
+
+impl<T: CollectionField> CollectionField for Option<T> {
+    type Elem = T::Elem;
+}
+
+/// Fields REMOVE works on: those whose absence reads back (`Option`, `kvs::Set`).
+#[diagnostic::on_unimplemented(
+    message = "REMOVE needs an `Option` (or `kvs::Set`) field, and this field is a `{Self}`",
+    label = "after REMOVE the item could no longer be read back as the model",
+    note = "make the field an `Option<_>` if it may be missing"
+)]
+pub trait Removable {}
+
+impl<T> Removable for Option<T> {}
+impl<T: Ord> Removable for Set<T> {}
+
+/// String fields, for `begins_with`.
+#[diagnostic::on_unimplemented(
+    message = "begins_with needs a string field, and this field is a `{Self}`",
+    label = "only strings have prefixes"
+)]
+pub trait StringField {}
+
+impl StringField for String {}
+impl<T: StringField> StringField for Option<T> {}
+
+/// Fields `contains` works on: strings (substring), lists and sets (element).
+#[diagnostic::on_unimplemented(
+    message = "contains needs a string, list or set field, and this field is a `{Self}`",
+    label = "only strings, lists and sets contain things"
+)]
+pub trait Containable {
+    /// What the field may contain.
+    type Needle: Serialize;
+}
+
+impl Containable for String {
+    type Needle = String;
+}
+
+impl<T: Serialize> Containable for Vec<T> {
+    type Needle = T;
+}
+
+impl<T: Ord + Serialize> Containable for Set<T> {
+    type Needle = T;
+}
+
+impl<T: Containable> Containable for Option<T> {
+    type Needle = T::Needle;
+}
