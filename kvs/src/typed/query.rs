@@ -68,35 +68,54 @@ fn sort_value<S: serde::Serialize>(v: S) -> crate::Result<Value> {
     crate::to_value(&v)
 }
 
-/// Sort key conditions; each takes a value of the sort key's type.
-impl<M, S: SortKeyType> KeyQuery<M, S> {
+/// Sort key conditions; each takes a value of the sort key's type, and none compiles on
+/// an index (or store) without a sort key.
+impl<M, S> KeyQuery<M, S> {
     /// Sort key `= value`.
-    pub fn sort_eq(self, value: impl IntoFieldValue<S>) -> Self {
+    pub fn sort_eq(self, value: impl IntoFieldValue<S>) -> Self
+    where
+        S: SortKeyType,
+    {
         self.with_sort(|| Ok(SortCondition::Eq(sort_value(value.into_field())?)))
     }
 
     /// Sort key `< value`.
-    pub fn sort_lt(self, value: impl IntoFieldValue<S>) -> Self {
+    pub fn sort_lt(self, value: impl IntoFieldValue<S>) -> Self
+    where
+        S: SortKeyType,
+    {
         self.with_sort(|| Ok(SortCondition::Lt(sort_value(value.into_field())?)))
     }
 
     /// Sort key `<= value`.
-    pub fn sort_le(self, value: impl IntoFieldValue<S>) -> Self {
+    pub fn sort_le(self, value: impl IntoFieldValue<S>) -> Self
+    where
+        S: SortKeyType,
+    {
         self.with_sort(|| Ok(SortCondition::Le(sort_value(value.into_field())?)))
     }
 
     /// Sort key `> value`.
-    pub fn sort_gt(self, value: impl IntoFieldValue<S>) -> Self {
+    pub fn sort_gt(self, value: impl IntoFieldValue<S>) -> Self
+    where
+        S: SortKeyType,
+    {
         self.with_sort(|| Ok(SortCondition::Gt(sort_value(value.into_field())?)))
     }
 
     /// Sort key `>= value`.
-    pub fn sort_ge(self, value: impl IntoFieldValue<S>) -> Self {
+    pub fn sort_ge(self, value: impl IntoFieldValue<S>) -> Self
+    where
+        S: SortKeyType,
+    {
         self.with_sort(|| Ok(SortCondition::Ge(sort_value(value.into_field())?)))
     }
 
     /// `low <= sort key <= high`.
-    pub fn sort_between(self, low: impl IntoFieldValue<S>, high: impl IntoFieldValue<S>) -> Self {
+    pub fn sort_between(self, low: impl IntoFieldValue<S>, high: impl IntoFieldValue<S>) -> Self
+    where
+        S: SortKeyType,
+    {
         self.with_sort(|| {
             Ok(SortCondition::Between(
                 sort_value(low.into_field())?,
@@ -108,7 +127,7 @@ impl<M, S: SortKeyType> KeyQuery<M, S> {
     /// The (string) sort key starts with `prefix`.
     pub fn sort_begins_with(self, prefix: impl IntoFieldValue<String>) -> Self
     where
-        S: StringField,
+        S: SortKeyType + StringField,
     {
         self.with_sort(|| {
             Ok(SortCondition::BeginsWith(Value::String(
