@@ -188,20 +188,43 @@ fn a_second_process_cannot_open_a_store_in_use() {
 
 #[test]
 fn a_corrupt_file_is_an_error_naming_it_and_is_left_alone() {
-    let path = temp_path("corrupt");
-    let garbage: Vec<u8> = (0..64 * 1024).map(|i| (i * 7 % 251) as u8).collect();
-    std::fs::write(&path, &garbage).unwrap();
-    let err = Kvs::open(&path).unwrap_err();
-    assert!(
-        err.to_string().contains(&path.display().to_string()),
-        "{err}"
-    );
-    assert_eq!(
-        std::fs::read(&path).unwrap(),
-        garbage,
-        "the file was changed"
-    );
-    std::fs::remove_file(&path).unwrap();
+    // A real store, cut short; a text file; binary garbage.
+    let store = temp_path("store");
+    {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let kvs = Kvs::open(&store).unwrap();
+        rt.block_on(async {
+            kvs.ensure_store(StoreSchema::new("s", KeyAttr::string("id")))
+                .await
+                .unwrap();
+            kvs.upsert("s", item! { "id" => "a" }).await.unwrap();
+        });
+    }
+    let whole = std::fs::read(&store).unwrap();
+    std::fs::remove_file(&store).unwrap();
+    let contents: Vec<Vec<u8>> = vec![
+        whole[..100].to_vec(),
+        b"name,city\nAda,London\n".repeat(100),
+        (0..64 * 1024).map(|i| (i * 7 % 251) as u8).collect(),
+    ];
+    for bytes in contents {
+        let path = temp_path("corrupt");
+        std::fs::write(&path, &bytes).unwrap();
+        let err = Kvs::open(&path).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            &ErrorKind::Backend,
+            "not a transient fault: {err}"
+        );
+        assert!(
+            err.to_string().contains(&path.display().to_string()),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "the file was changed");
+        std::fs::remove_file(&path).unwrap();
+    }
 }
 
 #[tokio::test]

@@ -56,7 +56,7 @@ pub fn struct_fields<'a>(
                 .generics
                 .params
                 .first()
-                .map_or(input.ident.span(), |p| syn::spanned::Spanned::span(p)),
+                .map_or(input.ident.span(), syn::spanned::Spanned::span),
             format!("a {what} cannot be generic"),
         );
     }

@@ -15,6 +15,7 @@ use crate::{
 
 /// A validated query, ready for a backend.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct QueryPlan<'a> {
     /// The store.
     pub schema: &'a StoreSchema,
@@ -39,6 +40,7 @@ pub struct QueryPlan<'a> {
 
 /// A validated scan, ready for a backend.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ScanPlan<'a> {
     /// The store.
     pub schema: &'a StoreSchema,
@@ -62,6 +64,7 @@ pub struct RawPage {
 
 /// A validated write of a transaction, with its store's schema.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct PlannedWrite<'a> {
     /// The store written.
     pub schema: &'a StoreSchema,

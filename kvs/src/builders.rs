@@ -11,14 +11,10 @@ use crate::{
     Condition, IntoPath, Item, Key, Kvs, Page, PageToken, Result, SortCondition, Updates, Value,
 };
 
-fn and(slot: &mut Option<Condition>, condition: Condition) {
-    *slot = Some(match slot.take() {
-        Some(existing) => existing.and(condition),
-        None => condition,
-    });
-}
+use crate::expr::conjoin as and;
 
 /// An upsert or insert; await it to run it.
+#[derive(Clone, Debug)]
 #[must_use = "a request does nothing until it is awaited"]
 pub struct Put {
     kvs: Kvs,
@@ -60,6 +56,7 @@ impl IntoFuture for Put {
 }
 
 /// An update; chain ops, then await it to get the whole new item.
+#[derive(Clone, Debug)]
 #[must_use = "a request does nothing until it is awaited"]
 pub struct Update {
     kvs: Kvs,
@@ -155,6 +152,7 @@ impl IntoFuture for Update {
 }
 
 /// A delete; await it to get the deleted item.
+#[derive(Clone, Debug)]
 #[must_use = "a request does nothing until it is awaited"]
 pub struct Delete {
     kvs: Kvs,
@@ -195,6 +193,7 @@ impl IntoFuture for Delete {
 
 /// A query of one partition; await it for one page, or walk every page with
 /// [`Query::stream`].
+#[derive(Clone, Debug)]
 #[must_use = "a request does nothing until it is awaited"]
 pub struct Query {
     kvs: Kvs,
@@ -290,6 +289,7 @@ impl IntoFuture for Query {
 
 /// A scan of a whole store; await it for one page, or walk every page with
 /// [`Scan::stream`].
+#[derive(Clone, Debug)]
 #[must_use = "a request does nothing until it is awaited"]
 pub struct Scan {
     kvs: Kvs,

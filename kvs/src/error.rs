@@ -230,7 +230,7 @@ impl fmt::Debug for Error {
     }
 }
 
-/// Two errors are equal when kind and message are (sources are not compared).
+/// Two errors are equal when kind, message and keys are (sources are not compared).
 impl PartialEq for Error {
     fn eq(&self, other: &Self) -> bool {
         self.kind == other.kind && self.message == other.message && self.keys == other.keys

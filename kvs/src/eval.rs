@@ -122,10 +122,13 @@ pub fn validate_ops(ops: &[UpdateOp]) -> Result<()> {
 
 /// Applies update ops to an item and returns the new item; `item` is unchanged.
 ///
-/// Ops apply in order, each path naming a place in the item as it was before the update:
-/// removals of list positions are done last, from the highest position down, so that
-/// `REMOVE a[0], REMOVE a[1]` removes the first two elements. Empty sets left by an op are
-/// removed (an empty set is a missing attribute).
+/// Every path names a place in the item as it was before the update, and every op reads
+/// the value it changes from that item. Writes are then applied in three phases, so that
+/// no op moves another's target: first replacements (of map entries and of list positions
+/// that existed), then appends (a list position past the end, in op order), then removals,
+/// deepest and highest position first, so that `REMOVE a[0], REMOVE a[1]` removes the
+/// first two elements. Empty sets left by an op are removed (an empty set is a missing
+/// attribute).
 ///
 /// ```
 /// use kvs::{attr, eval, item, UpdateOp, Value};
@@ -140,26 +143,47 @@ pub fn validate_ops(ops: &[UpdateOp]) -> Result<()> {
 /// ```
 pub fn apply(item: &Item, ops: &[UpdateOp]) -> Result<Item> {
     validate_ops(ops)?;
-    let mut map = item.as_map().clone();
-    let mut list_removals: Vec<(Path, usize)> = Vec::new();
+    let original = item.as_map();
+    let mut replacements: Vec<(&Path, Value)> = Vec::new();
+    let mut appends: Vec<(Path, Value)> = Vec::new();
+    let mut removals: Vec<&Path> = Vec::new();
     for op in ops {
-        apply_one(&mut map, op, &mut list_removals)
+        let effect = effect_of(original, op)
             .map_err(|e| e.context(format_args!("{} {}", op.name(), op.path())))?;
-    }
-    // Highest position first, so earlier positions still name the original elements.
-    list_removals.sort_by_key(|r| std::cmp::Reverse(r.1));
-    for (parent, index) in list_removals {
-        if let Some(Value::List(list)) = slot_mut(&mut map, parent.segments()) {
-            if index < list.len() {
-                list.remove(index);
-            }
+        let path = op.path();
+        match effect {
+            Effect::Nothing => {}
+            Effect::Remove => removals.push(path),
+            Effect::Write(value) => match (path.parent(), path.last()) {
+                // A list position past the end appends.
+                (Some(parent), Segment::Index(i)) if is_past_end(original, &parent, *i) => {
+                    appends.push((parent, value))
+                }
+                _ => replacements.push((path, value)),
+            },
         }
+    }
+    let mut map = original.clone();
+    for (path, value) in replacements {
+        put(&mut map, path, value)?;
+    }
+    for (parent, value) in appends {
+        if let Some(Value::List(list)) = slot_mut(&mut map, parent.segments()) {
+            list.push(value);
+        }
+    }
+    // Deepest paths and highest positions first: removing position k only moves the
+    // elements after k, whose paths sort higher and are done already.
+    removals.sort_by(|a, b| b.cmp(a));
+    for path in removals {
+        remove(&mut map, path);
     }
     drop_empty_sets(&mut map);
     Ok(Item::from(map))
 }
 
-/// Removes empty sets from a map and every map nested in it.
+/// Removes empty sets from a map and every map nested in it (an empty set is a missing
+/// attribute).
 pub(crate) fn drop_empty_sets(map: &mut BTreeMap<String, Value>) {
     map.retain(|_, v| !v.is_empty_set());
     for v in map.values_mut() {
@@ -175,28 +199,61 @@ fn drop_empty_sets_in(value: &mut Value) {
     }
 }
 
-fn apply_one(
-    map: &mut BTreeMap<String, Value>,
-    op: &UpdateOp,
-    list_removals: &mut Vec<(Path, usize)>,
-) -> Result<()> {
-    let path = op.path();
-    let current = path.resolve_map(map).cloned();
-    let new_value = match op {
-        UpdateOp::Set { value, .. } => value.clone(),
-        UpdateOp::Remove { .. } => {
-            if let (Some(parent), Segment::Index(i)) = (path.parent(), path.last()) {
-                list_removals.push((parent, *i));
-            } else if current.is_some() {
-                remove(map, path);
-            }
-            return Ok(());
+/// What one op does to its path, decided on the original item.
+enum Effect {
+    Write(Value),
+    Remove,
+    Nothing,
+}
+
+fn is_past_end(map: &BTreeMap<String, Value>, parent: &Path, i: usize) -> bool {
+    matches!(parent.resolve_map(map), Some(Value::List(l)) if i >= l.len())
+}
+
+/// Checks that a write to `path` has somewhere to go in the original item: a top-level
+/// attribute, a key of an existing map, or a position of an existing list.
+fn check_parent(map: &BTreeMap<String, Value>, path: &Path) -> Result<()> {
+    let Some(parent) = path.parent() else {
+        return Ok(());
+    };
+    match (parent.resolve_map(map), path.last()) {
+        (None, _) => Err(Error::validation(format!(
+            "the parent {parent} does not exist"
+        ))),
+        (Some(Value::Map(_)), Segment::Attr(_)) | (Some(Value::List(_)), Segment::Index(_)) => {
+            Ok(())
         }
-        UpdateOp::Add { value, .. } => add(current, value)?,
+        (Some(container), _) => Err(Error::validation(format!(
+            "{parent} is a {}, which this path cannot step into",
+            container.value_type()
+        ))),
+    }
+}
+
+fn effect_of(original: &BTreeMap<String, Value>, op: &UpdateOp) -> Result<Effect> {
+    let path = op.path();
+    let current = path.resolve_map(original);
+    let value = match op {
+        UpdateOp::Set { value, .. } => {
+            check_parent(original, path)?;
+            value.clone()
+        }
+        UpdateOp::Remove { .. } => {
+            return Ok(if current.is_some() {
+                Effect::Remove
+            } else {
+                Effect::Nothing
+            });
+        }
+        UpdateOp::Add { value, .. } => {
+            check_parent(original, path)?;
+            add(current.cloned(), value)?
+        }
         UpdateOp::Append { values, .. } | UpdateOp::Prepend { values, .. } => {
+            check_parent(original, path)?;
             let mut list = match current {
                 None => Vec::new(),
-                Some(Value::List(l)) => l,
+                Some(Value::List(l)) => l.clone(),
                 Some(other) => {
                     return Err(Error::validation(format!(
                         "the attribute is a {}, not a list",
@@ -212,20 +269,27 @@ fn apply_one(
             Value::List(list)
         }
         UpdateOp::Delete { values, .. } => match current {
-            None => return Ok(()),
-            Some(current) => delete_elements(current, values)?,
+            None => return Ok(Effect::Nothing),
+            Some(current) => delete_elements(current.clone(), values)?,
         },
     };
-    put(map, path, new_value)
+    Ok(if value.is_empty_set() {
+        Effect::Remove
+    } else {
+        Effect::Write(value)
+    })
 }
 
 fn add(current: Option<Value>, operand: &Value) -> Result<Value> {
     match (current, operand) {
         (None, v) => Ok(v.clone()),
-        (Some(Value::Number(a)), Value::Number(b)) => a
-            .checked_add(b)
-            .map(Value::Number)
-            .ok_or_else(|| Error::validation(format!("{a} + {b} overflows"))),
+        (Some(Value::Number(a)), Value::Number(b)) => {
+            a.checked_add(b).map(Value::Number).ok_or_else(|| {
+                Error::validation(format!(
+                    "{a} + {b} cannot be stored exactly (it overflows, or a float would round it)"
+                ))
+            })
+        }
         (Some(Value::StringSet(mut a)), Value::StringSet(b)) => {
             a.extend(b.iter().cloned());
             Ok(Value::StringSet(a))
@@ -309,45 +373,36 @@ fn slot_mut<'a>(
 }
 
 fn remove(map: &mut BTreeMap<String, Value>, path: &Path) {
-    match (path.parent(), path.last()) {
-        (None, Segment::Attr(name)) => {
-            map.remove(name);
+    let Some(parent) = path.parent() else {
+        map.remove(path.root());
+        return;
+    };
+    match (slot_mut(map, parent.segments()), path.last()) {
+        (Some(Value::Map(m)), Segment::Attr(name)) => {
+            m.remove(name);
         }
-        (Some(parent), Segment::Attr(name)) => {
-            if let Some(Value::Map(m)) = slot_mut(map, parent.segments()) {
-                m.remove(name);
-            }
+        (Some(Value::List(l)), Segment::Index(i)) if *i < l.len() => {
+            l.remove(*i);
         }
-        // List positions are removed at the end of the update.
         _ => {}
     }
 }
 
+/// Replaces the value at a path whose parent exists (checked on the original item,
+/// whose shape the replacements do not change).
 fn put(map: &mut BTreeMap<String, Value>, path: &Path, value: Value) -> Result<()> {
     let Some(parent) = path.parent() else {
         map.insert(path.root().to_owned(), value);
         return Ok(());
     };
-    let Some(container) = slot_mut(map, parent.segments()) else {
-        return Err(Error::validation(format!(
-            "the parent {parent} does not exist"
-        )));
-    };
-    match (container, path.last()) {
-        (Value::Map(m), Segment::Attr(name)) => {
+    match (slot_mut(map, parent.segments()), path.last()) {
+        (Some(Value::Map(m)), Segment::Attr(name)) => {
             m.insert(name.clone(), value);
         }
-        (Value::List(l), Segment::Index(i)) => {
-            if *i < l.len() {
-                l[*i] = value;
-            } else {
-                l.push(value);
-            }
-        }
-        (container, _) => {
+        (Some(Value::List(l)), Segment::Index(i)) if *i < l.len() => l[*i] = value,
+        _ => {
             return Err(Error::validation(format!(
-                "{parent} is a {}, which this path cannot step into",
-                container.value_type()
+                "{path}: the place to write no longer exists"
             )));
         }
     }
@@ -416,7 +471,7 @@ pub fn decide<'a>(
         PlannedOp::Put { item, .. } => WriteEffect::Put(std::borrow::Cow::Borrowed(*item)),
         PlannedOp::Update { ops } => {
             let old = existing.expect("checked above");
-            let new = apply(old, ops)?;
+            let new = apply(old, ops).map_err(|e| e.context(describe()))?;
             schema.check_item(&new)?;
             WriteEffect::Put(std::borrow::Cow::Owned(new))
         }

@@ -17,7 +17,7 @@ use crate::{Number, Value};
 /// assert_eq!(composite.sort(), Some(&kvs::Value::from(42)));
 /// assert_eq!(simple.to_string(), "\"u-1\"");
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Key {
     partition: Value,
     sort: Option<Value>,

@@ -55,6 +55,7 @@ mod client;
 pub mod codec;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod decimal;
 mod error;
 pub mod eval;
 mod expr;

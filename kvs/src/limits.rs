@@ -108,6 +108,14 @@ fn check_value<'a>(value: &'a Value, at: &mut Vec<Step<'a>>) -> Result<()> {
             path_of(at)
         ))),
         Value::List(l) => {
+            if l.iter().any(Value::is_empty_set) {
+                // In a map it would be a missing attribute; in a list there is no
+                // attribute to leave out, and DynamoDB refuses empty sets.
+                return Err(Error::validation(format!(
+                    "attribute {} holds an empty set in a list",
+                    path_of(at)
+                )));
+            }
             for (i, e) in l.iter().enumerate() {
                 at.push(Step::Index(i));
                 check_value(e, at)?;

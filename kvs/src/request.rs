@@ -236,19 +236,12 @@ impl TransactWrite {
 
     /// Adds a condition on the existing item (for a check, it is combined with `and`).
     pub fn when(mut self, condition: Condition) -> Self {
-        let slot = match &mut self.op {
+        match &mut self.op {
             WriteOp::Put { condition: c, .. }
             | WriteOp::Update { condition: c, .. }
-            | WriteOp::Delete { condition: c, .. } => c,
-            WriteOp::Check { condition: c, .. } => {
-                *c = c.clone().and(condition);
-                return self;
-            }
-        };
-        *slot = Some(match slot.take() {
-            Some(existing) => existing.and(condition),
-            None => condition,
-        });
+            | WriteOp::Delete { condition: c, .. } => crate::expr::conjoin(c, condition),
+            WriteOp::Check { condition: c, .. } => *c = c.clone().and(condition),
+        }
         self
     }
 }

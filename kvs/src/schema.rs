@@ -320,7 +320,8 @@ impl StoreSchema {
                 .key_of(item)
                 .map_err(|e| e.context(format_args!("store {:?}", self.name)))?;
         }
-        crate::limits::check_values(item)?;
+        crate::limits::check_values(item)
+            .map_err(|e| e.context(format_args!("store {:?}, item {key}", self.name)))?;
         Ok(key)
     }
 }

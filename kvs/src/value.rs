@@ -81,15 +81,15 @@ impl Number {
         }
     }
 
-    /// Exact sum: integers add as integers (an overflow is an error, never a wrap), and a
-    /// float on either side gives a float.
+    /// The exact sum, or `None` if it cannot be stored exactly: integers add as integers
+    /// (an overflow is `None`, never a wrap); with a float, the sum of the decimals the two
+    /// print as, stored as an integer where an integer took part and the sum is one, else
+    /// as the float that prints as the sum (`0.1 + 0.2` is `0.3`), or `None` where that
+    /// float would round it.
     pub fn checked_add(&self, other: &Number) -> Option<Number> {
         match (self.0, other.0) {
             (N::Int(a), N::Int(b)) => a.checked_add(b).map(Number::from),
-            _ => {
-                let sum = self.to_f64_lossy() + other.to_f64_lossy();
-                sum.is_finite().then_some(Number(N::Float(sum)))
-            }
+            _ => crate::decimal::exact_sum(self, other),
         }
     }
 
@@ -157,6 +157,17 @@ impl PartialEq for Number {
 }
 
 impl Eq for Number {}
+
+/// Hashes agree with equality: `1` and `1.0` hash alike.
+impl std::hash::Hash for Number {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        match self.as_i64() {
+            Some(i) => i.hash(state),
+            // -0.0 is integral, so every float here is non-zero or NaN.
+            None => self.to_f64_lossy().to_bits().hash(state),
+        }
+    }
+}
 
 impl fmt::Debug for Number {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -289,7 +300,7 @@ impl fmt::Display for ValueType {
 ///
 /// Equality is structural, with numbers compared numerically (`1 == 1.0`). Sets hold
 /// no duplicates, and an empty set is written as a missing attribute.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub enum Value {
     /// Null: present, but without a value (unlike a missing attribute).
     Null,
@@ -564,7 +575,7 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 /// let user: Item = item! { "userId" => "u-1", "age" => 42, "tags" => Value::string_set(["a", "b"]) };
 /// assert_eq!(user.get("age"), Some(&Value::from(42)));
 /// ```
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Item(BTreeMap<String, Value>);
 
 impl Item {

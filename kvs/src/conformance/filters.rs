@@ -593,10 +593,37 @@ pub async fn filter_write_condition_cross_type_is_false(kvs: Kvs) {
     assert_eq!(kvs.get(&store, "b").await.unwrap(), Some(before));
 }
 
+/// NaN in a filter or a write condition is `Validation`, never a match.
+pub async fn filter_nan_rejected(kvs: Kvs) {
+    let store = fixture(&kvs).await;
+    expect_kind(
+        kvs.scan(&store).filter(attr("n").lt(f64::NAN)).await,
+        ErrorKind::Validation,
+    );
+    expect_kind(
+        kvs.scan(&store)
+            .filter(attr("n").is_in([f64::INFINITY]))
+            .await,
+        ErrorKind::Validation,
+    );
+    let first = fixture_items().remove(0);
+    let id = first["id"].clone();
+    expect_kind(
+        kvs.update(&store, id.clone())
+            .set("touched", true)
+            .when(attr("n").lt(f64::NAN))
+            .await,
+        ErrorKind::Validation,
+    );
+    let after = kvs.get(&store, id).await.unwrap().unwrap();
+    assert!(!after.contains_key("touched"), "a rejected update wrote");
+}
+
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_cases_filters {
     ($cb:path, $make:path) => {
+        $cb!($make, filters::filter_nan_rejected);
         $cb!($make, filters::filter_eq);
         $cb!($make, filters::filter_eq_int_equals_float);
         $cb!($make, filters::filter_ne_true_where_missing);

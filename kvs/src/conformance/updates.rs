@@ -765,10 +765,98 @@ pub async fn update_concurrent_adds_lose_nothing(kvs: Kvs) {
     );
 }
 
+/// Every op reads the item as it was before the update: removing an outer list position
+/// does not move an inner path onto another element.
+pub async fn update_nested_list_paths_name_original(kvs: Kvs) {
+    let l = Value::list([
+        Value::list(["a0", "a1"]),
+        Value::list(["b0", "b1"]),
+        Value::list(["c0", "c1"]),
+        Value::list(["d0", "d1"]),
+    ]);
+    let store = store_with(&kvs, item! { "id" => "k", "l" => l }).await;
+    let new = kvs
+        .update(&store, "k")
+        .remove("l[0]")
+        .remove("l[2][0]")
+        .await
+        .unwrap();
+    let expected = Value::list([
+        Value::list(["b0", "b1"]),
+        Value::list(["c1"]),
+        Value::list(["d0", "d1"]),
+    ]);
+    assert_eq!(new["l"], expected);
+}
+
+/// Two SETs past the end of a list both append, in op order; neither write is lost.
+pub async fn update_two_sets_past_end_both_append(kvs: Kvs) {
+    let store = store_with(&kvs, item! { "id" => "k", "l" => Value::list(["a", "b"]) }).await;
+    let new = kvs
+        .update(&store, "k")
+        .set("l[5]", "x")
+        .set("l[2]", "y")
+        .await
+        .unwrap();
+    assert_eq!(new["l"], Value::list(["a", "b", "x", "y"]));
+}
+
+/// REMOVE of a list position that did not exist before the update removes nothing, even
+/// where a SET of the same update appends there.
+pub async fn update_remove_past_end_removes_nothing(kvs: Kvs) {
+    let store = store_with(&kvs, item! { "id" => "k", "l" => Value::list(["a", "b"]) }).await;
+    let new = kvs
+        .update(&store, "k")
+        .set("l[5]", "x")
+        .remove("l[2]")
+        .await
+        .unwrap();
+    assert_eq!(new["l"], Value::list(["a", "b", "x"]));
+}
+
+/// A nested SET needs its parent in the item as it was: a parent appended by the same
+/// update does not count (`Validation`, nothing changes).
+pub async fn update_parent_made_by_same_update_rejected(kvs: Kvs) {
+    let before = item! { "id" => "k", "l" => Value::list(["a", "b"]) };
+    let store = store_with(&kvs, before.clone()).await;
+    let update = kvs
+        .update(&store, "k")
+        .set("l[5]", crate::Item::new())
+        .set("l[2].k", 1);
+    expect_rejected(&kvs, &store, &before, update, ErrorKind::Validation).await;
+}
+
+/// ADD is exact: decimals add as decimals (0.1 + 0.2 is 0.3), an integer stays an
+/// integer, and a sum a float would round is `Validation`, never rounded.
+pub async fn update_add_is_exact(kvs: Kvs) {
+    let before = item! { "id" => "k", "f" => 0.1, "i" => 5, "big" => 9_007_199_254_740_993_i64 };
+    let store = store_with(&kvs, before).await;
+    let new = kvs
+        .update(&store, "k")
+        .add("f", 0.2)
+        .add("i", 1.0)
+        .await
+        .unwrap();
+    assert_eq!(new["f"].as_number().and_then(|n| n.as_f64()), Some(0.3));
+    assert_eq!(new["i"], Value::from(6));
+    assert!(
+        new["i"].as_number().is_some_and(|n| n.is_integer()),
+        "an integer stays an integer"
+    );
+    let now = read(&kvs, &store, "k").await.unwrap();
+    let update = kvs.update(&store, "k").add("big", 0.5);
+    expect_rejected(&kvs, &store, &now, update, ErrorKind::Validation).await;
+}
+
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_cases_updates {
     ($cb:path, $make:path) => {
+        $cb!($make, updates::update_nested_list_paths_name_original);
+        $cb!($make, updates::update_two_sets_past_end_both_append);
+        $cb!($make, updates::update_remove_past_end_removes_nothing);
+        $cb!($make, updates::update_parent_made_by_same_update_rejected);
+        $cb!($make, updates::update_add_is_exact);
         $cb!($make, updates::update_set_creates_attribute);
         $cb!($make, updates::update_set_replaces_attribute);
         $cb!($make, updates::update_set_nested_parent_exists);

@@ -675,10 +675,31 @@ pub async fn value_upsert_replaces_whole_item(kvs: Kvs) {
     );
 }
 
+/// An empty set inside a list is `Validation` (in a map it is a missing attribute; a
+/// list has no attribute to leave out), and nothing is written.
+pub async fn value_empty_set_in_list_rejected(kvs: Kvs) {
+    let store = things(&kvs).await;
+    let bad = item! { "id" => "e", "l" => Value::list([Value::string_set(Vec::<String>::new())]) };
+    expect_kind(kvs.upsert(&store, bad).await, ErrorKind::Validation);
+    assert_eq!(kvs.get(&store, "e").await.unwrap(), None);
+}
+
+/// delete returns the whole old item, and `None` for a missing one.
+pub async fn value_delete_returns_old_item(kvs: Kvs) {
+    let store = things(&kvs).await;
+    let it =
+        item! { "id" => "d", "n" => 1.5, "l" => Value::list(["x"]), "m" => item! { "k" => true } };
+    kvs.upsert(&store, it.clone()).await.unwrap();
+    assert_eq!(kvs.delete(&store, "d").await.unwrap(), Some(it));
+    assert_eq!(kvs.delete(&store, "d").await.unwrap(), None);
+}
+
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_cases_values {
     ($cb:path, $make:path) => {
+        $cb!($make, values::value_empty_set_in_list_rejected);
+        $cb!($make, values::value_delete_returns_old_item);
         $cb!($make, values::value_null_and_bool_round_trip);
         $cb!($make, values::value_integers_round_trip);
         $cb!($make, values::value_floats_round_trip);

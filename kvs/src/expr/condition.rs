@@ -151,15 +151,23 @@ impl Condition {
     /// bounds are ordered, prefixes are strings or bytes.
     pub fn validate(&self) -> Result<()> {
         match self {
-            Condition::Compare { path, .. }
-            | Condition::In { path, .. }
-            | Condition::Contains { path, .. }
-            | Condition::NotContains { path, .. }
-            | Condition::Exists(path)
+            Condition::Compare { path, value: v, .. }
+            | Condition::Contains { path, value: v }
+            | Condition::NotContains { path, value: v } => {
+                path.validate()?;
+                check_operand(path, v)
+            }
+            Condition::In { path, values } => {
+                path.validate()?;
+                values.iter().try_for_each(|v| check_operand(path, v))
+            }
+            Condition::Exists(path)
             | Condition::NotExists(path)
             | Condition::TypeOf { path, .. } => path.validate(),
             Condition::Between { path, low, high } => {
                 path.validate()?;
+                check_operand(path, low)?;
+                check_operand(path, high)?;
                 validate_between(low, high)
                     .map_err(|e| e.context(format_args!("between on {path}")))
             }
@@ -198,6 +206,20 @@ impl Condition {
             Condition::Not(inner) => inner.collect_paths(out),
         }
     }
+}
+
+/// A condition compares with finite numbers only: NaN is rejected, never matched.
+fn check_operand(path: &Path, value: &Value) -> Result<()> {
+    crate::limits::check_operand(path, value).map_err(|e| e.context("a condition value"))
+}
+
+/// Adds `condition` to an optional condition with `and`: how several `when` / `filter`
+/// calls combine.
+pub(crate) fn conjoin(slot: &mut Option<Condition>, condition: Condition) {
+    *slot = Some(match slot.take() {
+        Some(existing) => existing.and(condition),
+        None => condition,
+    });
 }
 
 pub(crate) fn validate_between(low: &Value, high: &Value) -> Result<()> {

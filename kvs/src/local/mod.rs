@@ -6,12 +6,19 @@
 //! secondary indexes are real index tables maintained in the same write transaction as
 //! the item; a transaction is one redb write transaction. A file store commits every
 //! write durably (fsync) before acknowledging it.
+//!
+//! redb is synchronous. Reads (microseconds) run on the calling task. A file store's
+//! commit waits for the disk, so on a multi-threaded tokio runtime it runs inside
+//! `block_in_place`, letting the runtime move other tasks off the thread; on a
+//! current-thread runtime it blocks the runtime for the length of the fsync, as any
+//! embedded database called from async code does.
 
 mod range;
 mod tables;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use redb::backends::InMemoryBackend;
@@ -25,7 +32,7 @@ use crate::{
     Condition, Error, ErrorKind, Item, Key, Kvs, PutMode, Result, StoreSchema, UpdateOp, codec,
 };
 use range::KeyRange;
-use tables::{Bytes, META, Writer, index_entry, index_table, items_table, storage};
+use tables::{Bytes, META, Writer, decode_stored, index_entry, index_table, items_table, storage};
 
 /// The embedded engine: a redb database in memory or in a file.
 #[derive(Clone)]
@@ -33,7 +40,15 @@ pub struct LocalBackend {
     db: Arc<Database>,
     /// The file, or `None` in memory.
     path: Option<PathBuf>,
+    /// Write transactions committed, to make every `DURABLE_EVERY`th in-memory commit a
+    /// full one.
+    commits: Arc<AtomicU64>,
 }
+
+/// In memory, most commits skip redb's commit protocol (there is nothing to sync), but
+/// redb keeps the pages such commits free in memory until a full commit: one in this
+/// many is full, so that memory stays bounded.
+const DURABLE_EVERY: u64 = 256;
 
 impl std::fmt::Debug for LocalBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -53,6 +68,7 @@ impl LocalBackend {
         LocalBackend {
             db: Arc::new(db),
             path: None,
+            commits: Arc::default(),
         }
     }
 
@@ -76,6 +92,18 @@ impl LocalBackend {
                 ErrorKind::Unavailable,
                 "the file is already open in another process (or by another handle)",
             ),
+            DatabaseError::Storage(redb::StorageError::Io(io))
+                if matches!(
+                    io.kind(),
+                    std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof
+                ) =>
+            {
+                named(
+                    ErrorKind::Backend,
+                    &format!("the file is corrupt or not a kvs store ({io})"),
+                )
+                .with_source(io)
+            }
             DatabaseError::Storage(redb::StorageError::Io(io)) => named(
                 ErrorKind::Unavailable,
                 &format!("cannot read the file: {io}"),
@@ -90,6 +118,7 @@ impl LocalBackend {
         Ok(LocalBackend {
             db: Arc::new(db),
             path: Some(path.to_owned()),
+            commits: Arc::default(),
         })
     }
 
@@ -115,7 +144,8 @@ impl LocalBackend {
     fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T>) -> Result<T> {
         let run = || {
             let mut txn = self.db.begin_write().map_err(storage)?;
-            if self.path.is_none() {
+            let n = self.commits.fetch_add(1, Ordering::Relaxed);
+            if self.path.is_none() && n % DURABLE_EVERY != DURABLE_EVERY - 1 {
                 // Nothing to make durable in memory: skip the commit protocol's syncs.
                 txn.set_durability(redb::Durability::None)
                     .map_err(|e| Error::new(ErrorKind::Backend, format!("local store: {e}")))?;
@@ -187,7 +217,9 @@ impl LocalBackend {
             return Ok(None);
         };
         let found = table.get(key).map_err(storage)?;
-        found.map(|v| codec::decode_item(v.value())).transpose()
+        found
+            .map(|v| decode_stored(&schema.name, v.value()))
+            .transpose()
     }
 
     /// Applies one write (not in a transaction) and maps its outcome.
@@ -265,7 +297,7 @@ impl Backend for LocalBackend {
                         let items = txn.open_table(Bytes::new(name)).map_err(storage)?;
                         for entry in items.iter().map_err(storage)? {
                             let (k, v) = entry.map_err(storage)?;
-                            let item = codec::decode_item(v.value())?;
+                            let item = decode_stored(&schema.name, v.value())?;
                             for index in &added {
                                 if let Some(e) =
                                     index_entry(index, &item, k.value()).map_err(|e| {
@@ -384,34 +416,20 @@ impl Backend for LocalBackend {
                 if range.is_empty() {
                     return Ok(RawPage::default());
                 }
-                let iter = entries.range::<&[u8]>(range.bounds()).map_err(storage)?;
-                let mut visit = |entry: std::result::Result<
-                    (redb::AccessGuard<'_, &[u8]>, redb::AccessGuard<'_, &[u8]>),
-                    redb::StorageError,
-                >|
-                 -> Result<bool> {
+                let entries = entries.range::<&[u8]>(range.bounds()).map_err(storage)?;
+                walk(entries, plan.descending, |entry| {
                     let (_, tkey) = entry.map_err(storage)?;
                     let stored = items.get(tkey.value()).map_err(storage)?.ok_or_else(|| {
                         Error::new(
                             ErrorKind::Backend,
-                            "local store: an index entry points at no item",
+                            format!(
+                                "local store: an index entry of store {:?} points at no item",
+                                schema.name
+                            ),
                         )
                     })?;
-                    page.offer(codec::decode_item(stored.value())?)
-                };
-                if plan.descending {
-                    for e in iter.rev() {
-                        if !visit(e)? {
-                            break;
-                        }
-                    }
-                } else {
-                    for e in iter {
-                        if !visit(e)? {
-                            break;
-                        }
-                    }
-                }
+                    page.offer(decode_stored(&schema.name, stored.value())?)
+                })?;
             }
             None => {
                 if let Some(after) = plan.after {
@@ -420,28 +438,11 @@ impl Backend for LocalBackend {
                 if range.is_empty() {
                     return Ok(RawPage::default());
                 }
-                let iter = items.range::<&[u8]>(range.bounds()).map_err(storage)?;
-                let mut visit = |entry: std::result::Result<
-                    (redb::AccessGuard<'_, &[u8]>, redb::AccessGuard<'_, &[u8]>),
-                    redb::StorageError,
-                >|
-                 -> Result<bool> {
+                let entries = items.range::<&[u8]>(range.bounds()).map_err(storage)?;
+                walk(entries, plan.descending, |entry| {
                     let (_, v) = entry.map_err(storage)?;
-                    page.offer(codec::decode_item(v.value())?)
-                };
-                if plan.descending {
-                    for e in iter.rev() {
-                        if !visit(e)? {
-                            break;
-                        }
-                    }
-                } else {
-                    for e in iter {
-                        if !visit(e)? {
-                            break;
-                        }
-                    }
-                }
+                    page.offer(decode_stored(&schema.name, v.value())?)
+                })?;
             }
         }
         Ok(page.finish())
@@ -461,12 +462,11 @@ impl Backend for LocalBackend {
             range = range.after(codec::table_key(&plan.schema.key_of(after)?), false);
         }
         let mut page = PageFill::new(plan.limit, plan.filter);
-        for entry in items.range::<&[u8]>(range.bounds()).map_err(storage)? {
+        let entries = items.range::<&[u8]>(range.bounds()).map_err(storage)?;
+        walk(entries, false, |entry| {
             let (_, v) = entry.map_err(storage)?;
-            if !page.offer(codec::decode_item(v.value())?)? {
-                break;
-            }
-        }
+            page.offer(decode_stored(&plan.schema.name, v.value())?)
+        })?;
         Ok(page.finish())
     }
 
@@ -543,6 +543,28 @@ impl Backend for LocalBackend {
             Ok(())
         })
     }
+}
+
+/// Visits entries in key order (or reversed) until `visit` says the page is settled.
+fn walk<T>(
+    entries: impl DoubleEndedIterator<Item = T>,
+    descending: bool,
+    mut visit: impl FnMut(T) -> Result<bool>,
+) -> Result<()> {
+    if descending {
+        for e in entries.rev() {
+            if !visit(e)? {
+                break;
+            }
+        }
+    } else {
+        for e in entries {
+            if !visit(e)? {
+                break;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Collects a page: items that pass the filter until the limit, then looks for one more

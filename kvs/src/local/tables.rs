@@ -31,6 +31,20 @@ pub(crate) fn storage(e: impl Into<redb::Error>) -> Error {
     Error::backend(format!("local store: {e}"), e)
 }
 
+/// Decodes a stored item. Bytes that do not decode are a corrupt store, not bad input:
+/// a `Backend` error naming the store.
+pub(crate) fn decode_stored(store: &str, bytes: &[u8]) -> Result<Item> {
+    codec::decode_item(bytes).map_err(|e| {
+        Error::new(
+            crate::ErrorKind::Backend,
+            format!(
+                "local store: an item of store {store:?} is corrupt ({})",
+                e.message()
+            ),
+        )
+    })
+}
+
 pub(crate) fn encode_schema(schema: &StoreSchema) -> Result<Vec<u8>> {
     Ok(codec::encode_item(&crate::to_item(schema)?))
 }
@@ -49,7 +63,9 @@ impl Writer<'_> {
         let name = items_table(&schema.name);
         let table = self.txn.open_table(Bytes::new(name)).map_err(storage)?;
         let found = table.get(key).map_err(storage)?;
-        found.map(|v| codec::decode_item(v.value())).transpose()
+        found
+            .map(|v| decode_stored(&schema.name, v.value()))
+            .transpose()
     }
 
     /// Writes `new` in place of `old` (the item stored under `key` now, if any).

@@ -30,8 +30,12 @@ impl Writable for Plain {}
 /// from their methods, and updates take them.
 pub struct Field<M, T, R = Plain> {
     path: Path,
-    _types: PhantomData<fn() -> (M, T, R)>,
+    _types: Types<M, T, R>,
 }
+
+/// The types a [`Field`] carries, as a marker that owns none of them (so a field is
+/// `Send`, `Sync` and `'static` whatever the model holds).
+type Types<M, T, R> = PhantomData<fn() -> (M, T, R)>;
 
 impl<M, T, R> Clone for Field<M, T, R> {
     fn clone(&self) -> Self {

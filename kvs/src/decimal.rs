@@ -1,0 +1,212 @@
+//! Exact decimal addition of numbers, for ADD.
+//!
+//! A float is taken as the decimal it prints as (its shortest round-trip form: `0.1` is
+//! 0.1), which is also what a JSON store or DynamoDB keeps. The sum is exact; it is
+//! stored only if it can be stored without rounding: as an integer where an integer
+//! took part and the sum is one that fits, else as the float that prints as the sum.
+//! So `0.1 + 0.2` is `0.3` (as DynamoDB's decimal arithmetic gives), and
+//! `9007199254740993 + 0.5` is refused rather than rounded.
+
+use std::cmp::Ordering;
+
+use crate::Number;
+
+/// `digits * 10^exp`, digits most significant first, without leading or trailing zeros.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Decimal {
+    negative: bool,
+    digits: Vec<u8>,
+    exp: i32,
+}
+
+impl Decimal {
+    fn zero() -> Self {
+        Decimal {
+            negative: false,
+            digits: Vec::new(),
+            exp: 0,
+        }
+    }
+
+    /// Parses `[-]d[.ddd][e[-]x]`, the forms `i64` and `{:e}` print.
+    fn parse(s: &str) -> Option<Decimal> {
+        let (negative, s) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let (mantissa, exp) = match s.split_once('e') {
+            Some((m, e)) => (m, e.parse::<i32>().ok()?),
+            None => (s, 0),
+        };
+        let (whole, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let mut digits = Vec::with_capacity(whole.len() + frac.len());
+        for c in whole.chars().chain(frac.chars()) {
+            digits.push(c.to_digit(10)? as u8);
+        }
+        let exp = exp.checked_sub(i32::try_from(frac.len()).ok()?)?;
+        Some(
+            Decimal {
+                negative,
+                digits,
+                exp,
+            }
+            .normalized(),
+        )
+    }
+
+    fn of(n: &Number) -> Option<Decimal> {
+        match n.float() {
+            Some(f) if f.is_finite() => Decimal::parse(&format!("{f:e}")),
+            Some(_) => None,
+            None => Decimal::parse(&n.as_i64()?.to_string()),
+        }
+    }
+
+    fn normalized(mut self) -> Self {
+        let lead = self.digits.iter().take_while(|d| **d == 0).count();
+        self.digits.drain(..lead);
+        while self.digits.last() == Some(&0) {
+            self.digits.pop();
+            self.exp += 1;
+        }
+        if self.digits.is_empty() {
+            return Decimal::zero();
+        }
+        self
+    }
+
+    /// The digits scaled to exponent `exp` (at most `self.exp`).
+    fn scaled(&self, exp: i32) -> Vec<u8> {
+        let mut d = self.digits.clone();
+        d.resize(d.len() + (self.exp - exp) as usize, 0);
+        d
+    }
+
+    fn add(&self, other: &Decimal) -> Decimal {
+        let exp = self.exp.min(other.exp);
+        let (a, b) = (self.scaled(exp), other.scaled(exp));
+        let (digits, negative) = if self.negative == other.negative {
+            (add_magnitudes(&a, &b), self.negative)
+        } else {
+            match cmp_magnitudes(&a, &b) {
+                Ordering::Less => (sub_magnitudes(&b, &a), other.negative),
+                _ => (sub_magnitudes(&a, &b), self.negative),
+            }
+        };
+        Decimal {
+            negative,
+            digits,
+            exp,
+        }
+        .normalized()
+    }
+
+    /// The value as an i64, if it is an integer in range.
+    fn to_i64(&self) -> Option<i64> {
+        if self.exp < 0 || self.digits.len() as i64 + i64::from(self.exp) > 19 {
+            return None;
+        }
+        let mut v: i128 = 0;
+        for d in &self.digits {
+            v = v * 10 + i128::from(*d);
+        }
+        for _ in 0..self.exp {
+            v *= 10;
+        }
+        i64::try_from(if self.negative { -v } else { v }).ok()
+    }
+
+    fn to_text(&self) -> String {
+        if self.digits.is_empty() {
+            return "0".into();
+        }
+        let digits: String = self.digits.iter().map(|d| char::from(b'0' + d)).collect();
+        format!(
+            "{}{digits}e{}",
+            if self.negative { "-" } else { "" },
+            self.exp
+        )
+    }
+}
+
+fn cmp_magnitudes(a: &[u8], b: &[u8]) -> Ordering {
+    let strip = |x: &[u8]| x.iter().skip_while(|d| **d == 0).count();
+    strip(a).cmp(&strip(b)).then_with(|| {
+        let a = &a[a.len() - strip(a)..];
+        let b = &b[b.len() - strip(b)..];
+        a.cmp(b)
+    })
+}
+
+fn add_magnitudes(a: &[u8], b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(a.len().max(b.len()) + 1);
+    let (mut i, mut j, mut carry) = (a.len(), b.len(), 0u8);
+    while i > 0 || j > 0 || carry > 0 {
+        let mut s = carry;
+        if i > 0 {
+            i -= 1;
+            s += a[i];
+        }
+        if j > 0 {
+            j -= 1;
+            s += b[j];
+        }
+        out.push(s % 10);
+        carry = s / 10;
+    }
+    out.reverse();
+    out
+}
+
+/// `a - b` for `a >= b`.
+fn sub_magnitudes(a: &[u8], b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(a.len());
+    let (mut i, mut j, mut borrow) = (a.len(), b.len(), 0i8);
+    while i > 0 {
+        i -= 1;
+        let mut d = a[i] as i8 - borrow;
+        if j > 0 {
+            j -= 1;
+            d -= b[j] as i8;
+        }
+        borrow = i8::from(d < 0);
+        out.push((d + 10 * borrow) as u8);
+    }
+    out.reverse();
+    out
+}
+
+/// The exact sum, if it can be stored exactly (see the module docs).
+pub(crate) fn exact_sum(a: &Number, b: &Number) -> Option<Number> {
+    let sum = Decimal::of(a)?.add(&Decimal::of(b)?);
+    if a.is_integer() || b.is_integer() {
+        if let Some(i) = sum.to_i64() {
+            return Some(Number::from(i));
+        }
+    }
+    let f: f64 = sum.to_text().parse().ok()?;
+    (f.is_finite() && Decimal::of(&Number::from(f))? == sum).then(|| Number::from(f))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sum(a: impl Into<Number>, b: impl Into<Number>) -> Option<Number> {
+        exact_sum(&a.into(), &b.into())
+    }
+
+    #[test]
+    fn decimal_sums_are_exact() {
+        assert_eq!(sum(0.1, 0.2).unwrap().float(), Some(0.3));
+        assert_eq!(sum(1.5, -0.25).unwrap().float(), Some(1.25));
+        assert_eq!(sum(5, 1.0), Some(Number::from(6)));
+        assert!(sum(5, 1.0).unwrap().is_integer());
+        assert_eq!(sum(2.5, 0.5).unwrap().float(), Some(3.0));
+        assert_eq!(sum(-0.1, 0.1).unwrap(), Number::from(0));
+        assert_eq!(sum(1e308, 1e308), None);
+        assert_eq!(sum(1e300, 1e-300), None, "would round");
+        assert_eq!(sum(9_007_199_254_740_993_i64, 0.5), None, "would round");
+        assert_eq!(sum(10, -2.5).unwrap().float(), Some(7.5));
+    }
+}
