@@ -89,3 +89,10 @@ pub use value::{Item, Number, Value, ValueType};
 
 #[cfg(feature = "derive")]
 pub use kvs_derive::{KeyValueStore, Nested};
+
+/// The names most programs use: `use kvs::prelude::*;`.
+pub mod prelude {
+    #[cfg(feature = "derive")]
+    pub use crate::{KeyValueStore, Nested};
+    pub use crate::{Bytes, Error, ErrorKind, Kvs, Model, Result, Set, Store};
+}
