@@ -87,12 +87,127 @@ pub use serde_impl::{Bytes, Set, from_item, from_value, to_item, to_value};
 pub use typed::{Cond, Field, Model, Store, TypedPath};
 pub use value::{Item, Number, Value, ValueType};
 
+/// Declares a struct as a model stored in a kvs store, with compile-time checked keys,
+/// field paths, conditions, updates and queries.
+///
+/// # Attributes
+///
+/// On the struct (several `#[kvs(..)]` attributes may be given; they add up):
+///
+/// | attribute | meaning |
+/// |---|---|
+/// | `store = "orders"` | the store's name (required) |
+/// | `partition_key = field` | the field that is the partition key (required) |
+/// | `sort_key = field` | the field that is the sort key (optional) |
+/// | `index(name = "byUser", partition_key = field, sort_key = field)` | a secondary index; `sort_key` optional; any number of them |
+///
+/// On a field: `#[kvs(opaque)]` gives the field no typed path (for types kvs does not
+/// know; the field is still stored by serde).
+///
+/// Key fields (of the store and of the indexes) must be of key types: `String`, the
+/// integers up to `i64`, `f32`/`f64`, [`Bytes`](crate::Bytes), or a unit-only enum with
+/// `#[derive(Nested)]`. Other fields may be of any type kvs knows (numbers, `String`,
+/// `bool`, `Option`, `Vec`, maps with string keys, [`Set`](crate::Set),
+/// [`Bytes`](crate::Bytes), [`Value`](crate::Value)) or types with `#[derive(Nested)]`.
+///
+/// Stored attribute names follow serde: `#[serde(rename = "..")]` and
+/// `#[serde(rename_all = "..")]` decide them, and the typed paths use the same names.
+/// serde attributes the derive cannot honour are compile errors that say so:
+/// `flatten`, `skip`, `skip_serializing_if` or `with` on a key field, and `transparent`,
+/// `from`, `into` on the model. (A `flatten`, `skip` or `with` field that is not a key gets
+/// no typed path.) The model must also derive `Serialize` and `Deserialize`.
+///
+/// # What it generates
+///
+/// For `struct Order`:
+/// - `OrderKey`, the key type (its key fields), built from the key values:
+///   `store.get("o-1")`, `store.get(("u-1", 42))` for a sort key, or `store.get(order.key())`;
+/// - `Order::fields()`, the typed path of every field: nested structs' fields
+///   (`.address().city()`), list positions (`.lines().at(0)`), map entries
+///   (`.extra().entry("k")`) and the value inside an `Option` (`.note().some()`);
+/// - `Order::partition(value)`, a query on one partition of the store, and one accessor per
+///   index, named in snake_case (`byUser` gives `Order::by_user(value)`), each taking a
+///   value of its partition key's type and offering only its own sort key's conditions;
+/// - `impl Model for Order`, which gives the runtime the schema.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> kvs::Result<()> {
+/// use kvs::prelude::*;
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Nested, Serialize, Deserialize, Debug, Clone, PartialEq)]
+/// struct Address { city: String, zip: Option<String> }
+///
+/// #[derive(KeyValueStore, Serialize, Deserialize, Debug, Clone, PartialEq)]
+/// #[serde(rename_all = "camelCase")]
+/// #[kvs(store = "posts", partition_key = user_id, sort_key = post_id)]
+/// #[kvs(index(name = "byTitle", partition_key = title))]
+/// struct Post { user_id: String, post_id: String, title: String, likes: i64, tags: Set<String>, address: Address }
+///
+/// let kvs = Kvs::memory();
+/// let posts = kvs.store::<Post>();
+/// posts.ensure().await?;
+/// let post = Post {
+///     user_id: "u-1".into(), post_id: "2026-01-hello".into(), title: "Hello".into(),
+///     likes: 0, tags: Set::new(), address: Address { city: "Paris".into(), zip: None },
+/// };
+/// posts.insert(&post).await?;
+///
+/// let f = Post::fields();
+/// let liked = posts
+///     .update(("u-1", "2026-01-hello"))
+///     .add(f.likes(), 1)
+///     .add(f.tags(), ["intro"])
+///     .set(f.address().zip(), Some("75001".to_string()))
+///     .await?;
+/// assert_eq!(liked.likes, 1);
+///
+/// let page = posts.query(Post::partition("u-1").sort_begins_with("2026-")).await?;
+/// assert_eq!(page.items, vec![liked.clone()]);
+/// let by_title = posts.query(Post::by_title("Hello")).filter(f.likes().ge(1)).await?;
+/// assert_eq!(by_title.items.len(), 1);
+/// assert_eq!(posts.delete(liked.key()).await?, Some(liked));
+/// # Ok(()) }
+/// ```
+///
+/// Mistakes do not compile: a filter value of the wrong type, `begins_with` on a number,
+/// ADD on a string or a list, APPEND on a non-list, DELETE of elements from a scalar,
+/// REMOVE of a field that is not an `Option` (the item could not be read back), SET of a
+/// key field, a query on an index the model does not declare, a sort condition on an
+/// index without a sort key or of the wrong type, a condition made of another model's
+/// fields, and keys or indexes naming missing fields (all reported at once). The
+/// `tests/ui/fail` directory of the repository holds one case of each, with the message.
 #[cfg(feature = "derive")]
-pub use kvs_derive::{KeyValueStore, Nested};
+pub use kvs_derive::KeyValueStore;
+
+/// Gives a struct or an enum used inside a model typed paths and conditions.
+///
+/// On a struct, it generates `AddressFields<M>`, the typed paths of its fields within a
+/// model `M` (`Order::fields().address().city()`); it dereferences to the path of the
+/// whole value, so `Order::fields().address().exists()` works too. Stored names follow
+/// serde's `rename` / `rename_all`, as for models.
+///
+/// On an enum, it makes the enum a plain value that conditions compare with its own
+/// variants; a unit-only enum (stored as its variant name, a string) can also be a key,
+/// such as the partition key of a `byStatus` index.
+///
+/// ```
+/// use kvs::Nested;
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Nested, Serialize, Deserialize)]
+/// #[serde(rename_all = "lowercase")]
+/// enum Status { Pending, Completed }
+///
+/// #[derive(Nested, Serialize, Deserialize)]
+/// struct Line { sku: String, qty: i64 }
+/// ```
+#[cfg(feature = "derive")]
+pub use kvs_derive::Nested;
 
 /// The names most programs use: `use kvs::prelude::*;`.
 pub mod prelude {
+    pub use crate::{Bytes, Error, ErrorKind, Kvs, Model, Result, Set, Store};
     #[cfg(feature = "derive")]
     pub use crate::{KeyValueStore, Nested};
-    pub use crate::{Bytes, Error, ErrorKind, Kvs, Model, Result, Set, Store};
 }

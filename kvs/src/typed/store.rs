@@ -3,6 +3,7 @@
 
 use std::future::IntoFuture;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
@@ -36,6 +37,8 @@ use crate::{Condition, Error, Key, Kvs, Page, PageToken, Result, UpdateOp, Value
 /// ```
 pub struct Store<M> {
     kvs: Kvs,
+    /// The store's name: the model's own, or another given to [`Kvs::store_named`].
+    name: Arc<str>,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -43,6 +46,7 @@ impl<M> Clone for Store<M> {
     fn clone(&self) -> Self {
         Store {
             kvs: self.kvs.clone(),
+            name: self.name.clone(),
             _model: PhantomData,
         }
     }
@@ -50,15 +54,22 @@ impl<M> Clone for Store<M> {
 
 impl<M: Model> std::fmt::Debug for Store<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Store<{}>", M::STORE)
+        write!(f, "Store<{}>({})", std::any::type_name::<M>(), self.name)
     }
 }
 
 impl Kvs {
-    /// The typed handle on the store of model `M`.
+    /// The typed handle on the store of model `M`, under the model's store name.
     pub fn store<M: Model>(&self) -> Store<M> {
+        self.store_named(M::STORE)
+    }
+
+    /// The typed handle on a store of model `M` under another name: the same model kept
+    /// in several stores (an archive, one store per tenant, a test's own store).
+    pub fn store_named<M: Model>(&self, name: impl Into<String>) -> Store<M> {
         Store {
             kvs: self.clone(),
+            name: Arc::from(name.into()),
             _model: PhantomData,
         }
     }
@@ -84,14 +95,27 @@ impl<M: Model> Store<M> {
         &self.kvs
     }
 
+    /// The store's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The store's schema: the model's, under this store's name.
+    pub fn schema(&self) -> crate::StoreSchema {
+        crate::StoreSchema {
+            name: self.name.to_string(),
+            ..M::schema()
+        }
+    }
+
     /// Creates the store (and its indexes) on the backend if missing, and registers it.
     pub async fn ensure(&self) -> Result<()> {
-        self.kvs.ensure_store(M::schema()).await
+        self.kvs.ensure_store(self.schema()).await
     }
 
     /// Reads one item; `None` if there is none.
     pub async fn get(&self, key: impl IntoKey<M>) -> Result<Option<M>> {
-        match self.kvs.get(M::STORE, key.into_key()).await? {
+        match self.kvs.get(&self.name, key.into_key()).await? {
             Some(item) => from_item(item).map(Some),
             None => Ok(None),
         }
@@ -104,7 +128,7 @@ impl<M: Model> Store<M> {
     ) -> Result<Vec<Option<M>>> {
         let keys: Vec<Key> = keys.into_iter().map(IntoKey::into_key).collect();
         self.kvs
-            .get_many(M::STORE, keys)
+            .get_many(&self.name, keys)
             .await?
             .into_iter()
             .map(|o| o.map(from_item).transpose())
@@ -113,18 +137,19 @@ impl<M: Model> Store<M> {
 
     /// Writes the whole item, replacing any with its key.
     pub fn upsert(&self, item: &M) -> TypedPut<M> {
-        TypedPut::new(self.kvs.clone(), item, PutMode::Upsert)
+        TypedPut::new(self.clone(), item, PutMode::Upsert)
     }
 
     /// Writes an item that must not exist yet (`AlreadyExists` otherwise).
     pub fn insert(&self, item: &M) -> TypedPut<M> {
-        TypedPut::new(self.kvs.clone(), item, PutMode::Insert)
+        TypedPut::new(self.clone(), item, PutMode::Insert)
     }
 
     /// Updates an existing item (`NotFound` otherwise) and returns it whole.
     pub fn update(&self, key: impl IntoKey<M>) -> TypedUpdate<M> {
         TypedUpdate {
             kvs: self.kvs.clone(),
+            store: self.name.clone(),
             key: key.into_key(),
             ops: Ok(Vec::new()),
             condition: None,
@@ -136,6 +161,7 @@ impl<M: Model> Store<M> {
     pub fn delete(&self, key: impl IntoKey<M>) -> TypedDelete<M> {
         TypedDelete {
             kvs: self.kvs.clone(),
+            store: self.name.clone(),
             key: key.into_key(),
             condition: None,
             _model: PhantomData,
@@ -146,6 +172,7 @@ impl<M: Model> Store<M> {
     pub fn query<S>(&self, query: KeyQuery<M, S>) -> TypedQuery<M> {
         TypedQuery {
             kvs: self.kvs.clone(),
+            store: self.name.clone(),
             query: query.erase(),
             filter: None,
             limit: None,
@@ -159,6 +186,7 @@ impl<M: Model> Store<M> {
     pub fn scan(&self) -> TypedScan<M> {
         TypedScan {
             kvs: self.kvs.clone(),
+            store: self.name.clone(),
             filter: None,
             limit: None,
             page_token: None,
@@ -172,7 +200,7 @@ impl<M: Model> Store<M> {
             .into_iter()
             .map(crate::to_item)
             .collect::<Result<Vec<_>>>()?;
-        self.kvs.upsert_many(M::STORE, items).await
+        self.kvs.upsert_many(&self.name, items).await
     }
 
     /// Deletes many items; not atomic.
@@ -181,15 +209,15 @@ impl<M: Model> Store<M> {
         keys: impl IntoIterator<Item = K>,
     ) -> Result<()> {
         let keys: Vec<Key> = keys.into_iter().map(IntoKey::into_key).collect();
-        self.kvs.delete_many(M::STORE, keys).await
+        self.kvs.delete_many(&self.name, keys).await
     }
 
     /// A transaction write that only checks `condition` on the item.
     pub fn check(&self, key: impl IntoKey<M>, condition: impl IntoCond<M>) -> TransactWrite {
         let key = key.into_key();
         match condition.into_cond().into_condition() {
-            Ok(c) => TransactWrite::check(M::STORE, key, c),
-            Err(e) => TransactWrite::check(M::STORE, key, Condition::And(Vec::new())).failed(e),
+            Ok(c) => TransactWrite::check(&*self.name, key, c),
+            Err(e) => TransactWrite::check(&*self.name, key, Condition::And(Vec::new())).failed(e),
         }
     }
 }
@@ -198,6 +226,7 @@ impl<M: Model> Store<M> {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct TypedPut<M> {
     kvs: Kvs,
+    store: Arc<str>,
     item: Result<crate::Item>,
     mode: PutMode,
     condition: Option<Result<Condition>>,
@@ -205,9 +234,10 @@ pub struct TypedPut<M> {
 }
 
 impl<M: Model> TypedPut<M> {
-    fn new(kvs: Kvs, item: &M, mode: PutMode) -> Self {
+    fn new(store: Store<M>, item: &M, mode: PutMode) -> Self {
         TypedPut {
-            kvs,
+            kvs: store.kvs,
+            store: store.name,
             item: crate::to_item(item),
             mode,
             condition: None,
@@ -223,7 +253,7 @@ impl<M: Model> TypedPut<M> {
 
     fn request(self) -> Result<PutRequest> {
         Ok(PutRequest {
-            store: M::STORE.to_owned(),
+            store: self.store.to_string(),
             item: self.item?,
             mode: self.mode,
             condition: self.condition.transpose()?,
@@ -232,6 +262,7 @@ impl<M: Model> TypedPut<M> {
 
     /// The write, for [`Kvs::transact`].
     pub fn into_transact_write(self) -> TransactWrite {
+        let store = self.store.clone();
         match self.request() {
             Ok(r) => {
                 let w = match r.mode {
@@ -243,7 +274,7 @@ impl<M: Model> TypedPut<M> {
                     None => w,
                 }
             }
-            Err(e) => TransactWrite::put(M::STORE, crate::Item::new()).failed(e),
+            Err(e) => TransactWrite::put(&*store, crate::Item::new()).failed(e),
         }
     }
 }
@@ -264,6 +295,7 @@ impl<M: Model> IntoFuture for TypedPut<M> {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct TypedUpdate<M> {
     kvs: Kvs,
+    store: Arc<str>,
     key: Key,
     ops: Result<Vec<UpdateOp>>,
     condition: Option<Result<Condition>>,
@@ -392,7 +424,7 @@ impl<M: Model> TypedUpdate<M> {
 
     fn request(self) -> Result<UpdateRequest> {
         Ok(UpdateRequest {
-            store: M::STORE.to_owned(),
+            store: self.store.to_string(),
             key: self.key,
             ops: self.ops?,
             condition: self.condition.transpose()?,
@@ -402,6 +434,7 @@ impl<M: Model> TypedUpdate<M> {
     /// The write, for [`Kvs::transact`].
     pub fn into_transact_write(self) -> TransactWrite {
         let key = self.key.clone();
+        let store = self.store.clone();
         match self.request() {
             Ok(r) => {
                 let w = TransactWrite::update(r.store, r.key, crate::Updates::from(r.ops));
@@ -410,7 +443,7 @@ impl<M: Model> TypedUpdate<M> {
                     None => w,
                 }
             }
-            Err(e) => TransactWrite::update(M::STORE, key, crate::Updates::new()).failed(e),
+            Err(e) => TransactWrite::update(&*store, key, crate::Updates::new()).failed(e),
         }
     }
 }
@@ -428,6 +461,7 @@ impl<M: Model> IntoFuture for TypedUpdate<M> {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct TypedDelete<M> {
     kvs: Kvs,
+    store: Arc<str>,
     key: Key,
     condition: Option<Result<Condition>>,
     _model: PhantomData<fn() -> M>,
@@ -442,7 +476,7 @@ impl<M: Model> TypedDelete<M> {
 
     fn request(self) -> Result<DeleteRequest> {
         Ok(DeleteRequest {
-            store: M::STORE.to_owned(),
+            store: self.store.to_string(),
             key: self.key,
             condition: self.condition.transpose()?,
         })
@@ -451,6 +485,7 @@ impl<M: Model> TypedDelete<M> {
     /// The write, for [`Kvs::transact`].
     pub fn into_transact_write(self) -> TransactWrite {
         let key = self.key.clone();
+        let store = self.store.clone();
         match self.request() {
             Ok(r) => {
                 let w = TransactWrite::delete(r.store, r.key);
@@ -459,7 +494,7 @@ impl<M: Model> TypedDelete<M> {
                     None => w,
                 }
             }
-            Err(e) => TransactWrite::delete(M::STORE, key).failed(e),
+            Err(e) => TransactWrite::delete(&*store, key).failed(e),
         }
     }
 }
@@ -483,6 +518,7 @@ impl<M: Model> IntoFuture for TypedDelete<M> {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct TypedQuery<M> {
     kvs: Kvs,
+    store: Arc<str>,
     query: KeyQuery<M, ()>,
     filter: Option<Result<Condition>>,
     limit: Option<usize>,
@@ -527,7 +563,7 @@ impl<M: Model> TypedQuery<M> {
         Ok((
             self.kvs,
             QueryRequest {
-                store: M::STORE.to_owned(),
+                store: self.store.to_string(),
                 index: q.index.map(str::to_owned),
                 partition: q.partition?,
                 sort: q.sort.transpose()?,
@@ -570,6 +606,7 @@ impl<M: Model> IntoFuture for TypedQuery<M> {
 #[must_use = "a request does nothing until it is awaited"]
 pub struct TypedScan<M> {
     kvs: Kvs,
+    store: Arc<str>,
     filter: Option<Result<Condition>>,
     limit: Option<usize>,
     page_token: Option<PageToken>,
@@ -599,7 +636,7 @@ impl<M: Model> TypedScan<M> {
         Ok((
             self.kvs,
             ScanRequest {
-                store: M::STORE.to_owned(),
+                store: self.store.to_string(),
                 filter: self.filter.transpose()?,
                 limit: self.limit,
                 page_token: self.page_token,
