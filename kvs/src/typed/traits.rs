@@ -129,6 +129,25 @@ widen!(
     Vec<u8> => Bytes;
 );
 
+/// A plain value where an `Option` field is set: `Some(value)`.
+macro_rules! into_option {
+    ($($from:ty => $to:ty),* $(,)?) => {$(
+        impl IntoFieldValue<Option<$to>> for $from {
+            fn into_field(self) -> Option<$to> {
+                Some(IntoFieldValue::<$to>::into_field(self))
+            }
+        }
+    )*};
+}
+into_option!(
+    String => String, &str => String, &String => String, char => String,
+    bool => bool,
+    i8 => i8, i16 => i16, i32 => i32, i64 => i64, u8 => u8, u16 => u16, u32 => u32, u64 => u64,
+    i8 => i64, i16 => i64, i32 => i64, u8 => i64, u16 => i64, u32 => i64,
+    f32 => f32, f64 => f64, i32 => f64, f32 => f64,
+    Bytes => Bytes, Vec<u8> => Bytes,
+);
+
 impl IntoFieldValue<Bytes> for &[u8] {
     fn into_field(self) -> Bytes {
         Bytes(self.to_vec())
