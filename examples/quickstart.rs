@@ -2,16 +2,80 @@
 //! `kvs-data/`, no other setup. Run it with `cargo run --example quickstart`.
 //!
 //! It defines the seed's users, posts and orders stores (orders with the byUser and
-//! byStatus indexes), writes items, queries an index with a filter and pagination, uses
-//! every update op, runs a transaction, deletes an item and handles errors by kind.
+//! byStatus indexes) as Rust structs, writes items, queries an index with a filter and
+//! pagination, uses every update op, runs a transaction, deletes an item and handles
+//! errors by kind. Field names, value types, keys and index names are all checked by
+//! the compiler.
 
 use futures::TryStreamExt;
-use kvs::{
-    ErrorKind, IndexSchema, KeyAttr, Kvs, SortCondition, StoreSchema, TransactWrite, Updates,
-    Value, attr, item,
-};
+use kvs::prelude::*;
+use serde::{Deserialize, Serialize};
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// A nested struct: its fields get typed paths too (`f.address().city()`).
+#[derive(Nested, Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Address {
+    city: String,
+    country: String,
+}
+
+/// `defineKeyValueStore('users', { partitionKey: 'userId' })`. `rename_all` decides the
+/// stored attribute names: `login_count` is stored as `loginCount`.
+#[derive(KeyValueStore, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[kvs(store = "users", partition_key = user_id)]
+pub struct User {
+    user_id: String,
+    name: String,
+    email: Option<String>,
+    address: Address,
+    login_count: i64,
+    wishlist: Vec<String>,
+    tags: Set<String>,
+    created_at: i64,
+}
+
+/// `defineKeyValueStore('posts', { partitionKey: 'userId', sortKey: 'postId' })`
+#[derive(KeyValueStore, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[kvs(store = "posts", partition_key = user_id, sort_key = post_id)]
+pub struct Post {
+    user_id: String,
+    post_id: String,
+    title: String,
+}
+
+#[derive(Nested, Serialize, Deserialize, Debug, Clone, Copy, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pending,
+    Completed,
+    Shipped,
+}
+
+/// The orders store with its two indexes.
+#[derive(KeyValueStore, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[kvs(store = "orders", partition_key = order_id)]
+#[kvs(index(name = "byUser", partition_key = user_id, sort_key = created_at))]
+#[kvs(index(name = "byStatus", partition_key = status, sort_key = updated_at))]
+pub struct Order {
+    order_id: String,
+    user_id: String,
+    status: Status,
+    total: f64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+#[derive(KeyValueStore, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[kvs(store = "accounts", partition_key = user_id)]
+pub struct Account {
+    user_id: String,
+    balance: i64,
+}
 
 #[tokio::main]
 async fn main() -> kvs::Result<()> {
@@ -21,200 +85,237 @@ async fn main() -> kvs::Result<()> {
     let kvs = Kvs::open(path)?;
     println!("opened {}", path.display());
 
-    kvs.ensure_store(StoreSchema::new("users", KeyAttr::string("userId")))
-        .await?;
-    kvs.ensure_store(
-        StoreSchema::new("posts", KeyAttr::string("userId")).sort_key(KeyAttr::string("postId")),
-    )
-    .await?;
-    kvs.ensure_store(
-        StoreSchema::new("orders", KeyAttr::string("orderId"))
-            .index(
-                IndexSchema::new("byUser", KeyAttr::string("userId"))
-                    .sort_key(KeyAttr::number("createdAt")),
-            )
-            .index(
-                IndexSchema::new("byStatus", KeyAttr::string("status"))
-                    .sort_key(KeyAttr::number("updatedAt")),
-            ),
-    )
-    .await?;
-    kvs.ensure_store(StoreSchema::new("accounts", KeyAttr::string("userId")))
-        .await?;
+    // Typed handles; `ensure` creates each store (and its indexes) if missing.
+    let users = kvs.store::<User>();
+    let posts = kvs.store::<Post>();
+    let orders = kvs.store::<Order>();
+    let accounts = kvs.store::<Account>();
+    users.ensure().await?;
+    posts.ensure().await?;
+    orders.ensure().await?;
+    accounts.ensure().await?;
     println!("stores: {:?}", kvs.store_names());
 
     // Users and posts.
     let now: i64 = 1_767_225_600_000; // 2026-01-01, fixed so the output is stable
     for (id, name, country) in [("u-1", "Ada", "UK"), ("u-2", "Grace", "US")] {
-        kvs.upsert(
-            "users",
-            item! {
-                "userId" => id, "name" => name, "email" => format!("{}@example.com", name.to_lowercase()),
-                "address" => item! { "city" => "London", "country" => country },
-                "loginCount" => 0, "wishlist" => Value::list(["p-1"]), "createdAt" => now,
-            },
-        )
-        .await?;
+        users
+            .upsert(&User {
+                user_id: id.into(),
+                name: name.into(),
+                email: Some(format!("{}@example.com", name.to_lowercase())),
+                address: Address {
+                    city: "London".into(),
+                    country: country.into(),
+                },
+                login_count: 0,
+                wishlist: vec!["p-1".into()],
+                tags: Set::new(),
+                created_at: now,
+            })
+            .await?;
     }
-    kvs.upsert(
-        "posts",
-        item! { "userId" => "u-1", "postId" => "2026-01-01-hello", "title" => "Hello" },
-    )
-    .await?;
-    let user = kvs.get("users", "u-1").await?;
+    posts
+        .upsert(&Post {
+            user_id: "u-1".into(),
+            post_id: "2026-01-01-hello".into(),
+            title: "Hello".into(),
+        })
+        .await?;
+    let user = users.get("u-1").await?;
     println!("get users/u-1 -> {user:?}");
-    let post = kvs.get("posts", ("u-1", "2026-01-01-hello")).await?;
+    assert_eq!(user.map(|u| u.name), Some("Ada".to_string()));
+    let post = posts.get(("u-1", "2026-01-01-hello")).await?;
     println!("get posts/(u-1, 2026-01-01-hello) -> {post:?}");
+    assert!(post.is_some());
 
     // Orders, then a query on an index with a filter and pagination.
-    let statuses = ["pending", "completed", "shipped"];
-    let orders = (0..30).map(|i| {
-        item! {
-            "orderId" => format!("o-{i:02}"),
-            "userId" => if i % 2 == 0 { "u-1" } else { "u-2" },
-            "status" => statuses[i % 3],
-            "total" => (i as f64) * 97.5,
-            "createdAt" => now - (i as i64) * 2 * DAY_MS,
-            "updatedAt" => now - (i as i64) * DAY_MS,
-        }
-    });
-    kvs.upsert_many("orders", orders).await?;
-    println!("upserted 30 orders");
+    let statuses = [Status::Pending, Status::Completed, Status::Shipped];
+    let all: Vec<Order> = (0..30)
+        .map(|i: i64| Order {
+            order_id: format!("o-{i:02}"),
+            user_id: if i % 2 == 0 { "u-1" } else { "u-2" }.into(),
+            status: statuses[(i % 3) as usize],
+            total: (i as f64) * 97.5,
+            created_at: now - i * 2 * DAY_MS,
+            updated_at: now - i * DAY_MS,
+        })
+        .collect();
+    orders.upsert_many(&all).await?;
+    println!("upserted {} orders", all.len());
 
+    let o = Order::fields();
     let mut token = None;
-    let mut page_no = 1;
-    loop {
-        let page = kvs
-            .query("orders", "u-1")
-            .index("byUser")
-            .filter(attr("total").gt(300))
+    let mut seen = Vec::new();
+    for page_no in 1.. {
+        let page = orders
+            .query(Order::by_user("u-1"))
+            .filter(o.total().gt(300))
             .descending()
             .limit(4)
             .page_token(token)
             .await?;
-        let ids: Vec<_> = page
-            .items
-            .iter()
-            .map(|o| o["orderId"].to_string())
-            .collect();
+        let ids: Vec<_> = page.items.iter().map(|o| o.order_id.as_str()).collect();
         println!("byUser u-1, total > 300, page {page_no}: {}", ids.join(" "));
+        seen.extend(page.items.into_iter().map(|o| o.order_id));
         token = page.next_page_token;
         if token.is_none() {
             break;
         }
-        page_no += 1;
     }
+    // Newest first (byUser sorts by createdAt): o-04 is the newest of u-1's over 300.
+    let expected: Vec<_> = (4..30).step_by(2).map(|i| format!("o-{i:02}")).collect();
+    assert_eq!(seen, expected);
 
-    // The seed's "recent high-value orders": completed, total > 1000, last 30 days.
-    let recent: Vec<_> = kvs
-        .query("orders", "completed")
-        .index("byStatus")
-        .sort(SortCondition::gt(now - 30 * DAY_MS))
-        .filter(attr("total").gt(1000))
+    // The seed's "recent high-value orders": completed, total > 1000, last 30 days
+    // (here "updated in the last 30 days", a sort key condition on byStatus's updatedAt).
+    let recent: Vec<Order> = orders
+        .query(Order::by_status(Status::Completed).sort_gt(now - 30 * DAY_MS))
+        .filter(o.total().gt(1000))
         .limit(100)
         .stream()
         .try_collect()
         .await?;
-    let ids: Vec<_> = recent.iter().map(|o| o["orderId"].to_string()).collect();
+    let ids: Vec<_> = recent.iter().map(|o| o.order_id.as_str()).collect();
     println!("recent high-value completed orders: {}", ids.join(" "));
+    assert_eq!(ids, ["o-28", "o-25", "o-22", "o-19", "o-16", "o-13"]);
 
-    // Every update op.
-    let user = kvs
-        .update("users", "u-1")
-        .set("address.city", "Cambridge") // SET a nested attribute
-        .remove("email") // REMOVE
-        .add("loginCount", 1) // ADD to a number
-        .append("wishlist", Value::list(["p-2", "p-3"])) // APPEND to a list
-        .add("tags", Value::string_set(["admin", "beta"])) // ADD to a set
+    // Every update op. Each takes a typed field and a value of the field's type.
+    let f = User::fields();
+    let user = users
+        .update("u-1")
+        .set(f.address().city(), "Cambridge") // SET a nested attribute
+        .remove(f.email()) // REMOVE (an Option field)
+        .add(f.login_count(), 1) // ADD to a number
+        .append(f.wishlist(), ["p-2", "p-3"]) // APPEND to a list
+        .add(f.tags(), ["admin", "beta"]) // ADD to a set
         .await?;
     println!("after SET/REMOVE/ADD/APPEND -> {user:?}");
-    let user = kvs
-        .update("users", "u-1")
-        .prepend("wishlist", Value::list(["p-0"])) // PREPEND
-        .delete("tags", Value::string_set(["beta"])) // DELETE from a set
-        .when(attr("loginCount").eq(1)) // optimistic condition
+    assert_eq!(
+        (user.address.city.as_str(), user.email.as_deref()),
+        ("Cambridge", None)
+    );
+    let user = users
+        .update("u-1")
+        .prepend(f.wishlist(), ["p-0"]) // PREPEND
+        .delete(f.tags(), ["beta"]) // DELETE from a set
+        .when(f.login_count().eq(1)) // optimistic condition
         .await?;
     println!("after PREPEND/DELETE(set) -> {user:?}");
-    let user = kvs
-        .update("users", "u-1")
-        .delete("wishlist", Value::list(["p-2"])) // DELETE from a list
+    assert_eq!(user.tags, Set::from(["admin".to_string()]));
+    let user = users
+        .update("u-1")
+        .delete(f.wishlist(), ["p-2"]) // DELETE from a list
         .await?;
-    println!("after DELETE(list) -> wishlist {}", user["wishlist"]);
+    println!("after DELETE(list) -> wishlist {:?}", user.wishlist);
+    assert_eq!(user.wishlist, ["p-0", "p-1", "p-3"]);
 
     // A transaction: move 30 from u-1 to u-2, only if u-1 has enough.
-    kvs.upsert_many(
-        "accounts",
-        [
-            item! { "userId" => "u-1", "balance" => 100 },
-            item! { "userId" => "u-2", "balance" => 5 },
-        ],
-    )
-    .await?;
+    accounts
+        .upsert_many(&[
+            Account {
+                user_id: "u-1".into(),
+                balance: 100,
+            },
+            Account {
+                user_id: "u-2".into(),
+                balance: 5,
+            },
+        ])
+        .await?;
+    let a = Account::fields();
     let transfer = |amount: i64| {
         [
-            TransactWrite::update("accounts", "u-1", Updates::new().add("balance", -amount))
-                .when(attr("balance").ge(amount)),
-            TransactWrite::update("accounts", "u-2", Updates::new().add("balance", amount)),
+            accounts
+                .update("u-1")
+                .add(a.balance(), -amount)
+                .when(a.balance().ge(amount))
+                .into_transact_write(),
+            accounts
+                .update("u-2")
+                .add(a.balance(), amount)
+                .into_transact_write(),
         ]
     };
-    kvs.transact(transfer(30)).await?;
-    let balances = kvs.get_many("accounts", ["u-1", "u-2"]).await?;
-    let show = |b: &[Option<kvs::Item>]| {
-        b.iter()
-            .map(|a| a.as_ref().map(|a| a["balance"].to_string()))
-            .collect::<Vec<_>>()
+    let balances = async || -> kvs::Result<Vec<Option<i64>>> {
+        let both = accounts.get_many(["u-1", "u-2"]).await?;
+        Ok(both.into_iter().map(|a| a.map(|a| a.balance)).collect())
     };
-    println!("transfer 30: balances {:?}", show(&balances));
+    kvs.transact(transfer(30)).await?;
+    println!("transfer 30: balances {:?}", balances().await?);
+    assert_eq!(balances().await?, [Some(70), Some(35)]);
     match kvs.transact(transfer(500)).await {
         Err(e) => match e.kind() {
             ErrorKind::TransactionCanceled { reasons } => {
-                println!("transfer 500: canceled, reasons by write {reasons:?}")
+                println!("transfer 500: canceled, reasons by write {reasons:?}");
+                assert_eq!(reasons, &[Some(ErrorKind::ConditionFailed), None]);
             }
             _ => return Err(e),
         },
-        Ok(()) => println!("transfer 500: went through?!"),
+        Ok(()) => panic!("transfer 500 went through"),
     }
-    println!(
-        "balances unchanged: {:?}",
-        show(&kvs.get_many("accounts", ["u-1", "u-2"]).await?)
-    );
+    println!("balances unchanged: {:?}", balances().await?);
+    assert_eq!(balances().await?, [Some(70), Some(35)]);
 
     // Delete, then read again.
-    let deleted = kvs.delete("posts", ("u-1", "2026-01-01-hello")).await?;
+    let deleted = posts.delete(("u-1", "2026-01-01-hello")).await?;
     println!("deleted post: {}", deleted.is_some());
-    println!(
-        "get after delete -> {:?}",
-        kvs.get("posts", ("u-1", "2026-01-01-hello")).await?
-    );
+    let again = posts.get(("u-1", "2026-01-01-hello")).await?;
+    println!("get after delete -> {again:?}");
+    assert_eq!(again, None);
 
     // Errors, by kind.
-    for (what, result) in [
+    let u1 = users.get("u-1").await?.expect("u-1 exists");
+    let empty_key = User {
+        user_id: String::new(),
+        ..u1.clone()
+    };
+    for (what, result, expected) in [
         (
             "insert u-1 again",
-            kvs.insert("users", item! { "userId" => "u-1" })
-                .await
-                .map(|_| ()),
+            users.insert(&u1).await,
+            ErrorKind::AlreadyExists,
         ),
         (
             "update missing u-9",
-            kvs.update("users", "u-9")
-                .add("loginCount", 1)
-                .await
-                .map(|_| ()),
+            users.update("u-9").add(f.login_count(), 1).await.map(drop),
+            ErrorKind::NotFound,
         ),
         (
-            "get from unknown store",
-            kvs.get("nope", "x").await.map(|_| ()),
+            "update u-1 if loginCount > 5",
+            users
+                .update("u-1")
+                .add(f.login_count(), 1)
+                .when(f.login_count().gt(5))
+                .await
+                .map(drop),
+            ErrorKind::ConditionFailed,
         ),
         (
             "empty key",
-            kvs.upsert("users", item! { "userId" => "" }).await,
+            users.upsert(&empty_key).await,
+            ErrorKind::Validation,
+        ),
+        (
+            "get from a store never ensured",
+            kvs.store::<Unknown>().get("x").await.map(drop),
+            ErrorKind::StoreNotFound,
         ),
     ] {
         match result {
-            Ok(()) => println!("{what}: ok"),
-            Err(e) => println!("{what}: {} ({})", e.kind(), e.message()),
+            Ok(()) => panic!("{what}: ok?!"),
+            Err(e) => {
+                println!("{what}: {} ({})", e.kind(), e.message());
+                assert_eq!(e.kind(), &expected);
+            }
         }
     }
     Ok(())
+}
+
+/// A model whose store the quickstart never creates.
+#[derive(KeyValueStore, Serialize, Deserialize, Debug)]
+#[kvs(store = "nope", partition_key = id)]
+pub struct Unknown {
+    id: String,
 }

@@ -140,9 +140,9 @@ impl SerdeContainer {
                             rules.push(RenameRule::parse(&lit)?);
                             Ok(())
                         })?;
-                        if rules.windows(2).any(|w| w[0] != w[1]) {
+                        if rules.len() != 2 || rules[0] != rules[1] {
                             return Err(meta.error(
-                                "kvs needs one stored name per field: rename_all must be the same for serialize and deserialize",
+                                "kvs needs one stored name per field: give rename_all the same rule for serialize and deserialize",
                             ));
                         }
                         out.rename_all = rules.first().copied();
@@ -197,9 +197,9 @@ impl FieldAttrs {
                                 names.push(inner.value()?.parse::<LitStr>()?.value());
                                 Ok(())
                             })?;
-                            if names.windows(2).any(|w| w[0] != w[1]) {
+                            if names.len() != 2 || names[0] != names[1] {
                                 return Err(meta.error(
-                                    "kvs needs one stored name per field: rename must be the same for serialize and deserialize",
+                                    "kvs needs one stored name per field: give rename the same name for serialize and deserialize",
                                 ));
                             }
                             out.rename = names.into_iter().next();

@@ -306,7 +306,13 @@ fn check_update(schema: &StoreSchema, key: &Key, ops: &[crate::UpdateOp]) -> Res
             crate::UpdateOp::Remove { .. } => &[],
         };
         for v in operands {
-            limits::check_operand(path, v)?;
+            limits::check_operand(path, v).map_err(|e| {
+                e.context(format_args!(
+                    "store {:?}, item {key}, {} {path}",
+                    schema.name,
+                    op.name()
+                ))
+            })?;
         }
     }
     Ok(())

@@ -66,8 +66,11 @@ pub fn model_fields(
     quote! {
         #[doc = #doc]
         #[derive(Debug, Clone, Copy, Default)]
+        #[allow(dead_code)]
         #vis struct #fields_ident;
 
+        // A program need not use every field's path.
+        #[allow(dead_code)]
         impl #fields_ident {
             #accessors
         }
@@ -92,6 +95,7 @@ pub fn nested_struct(input: &DeriveInput, fields: &[Field<'_>]) -> TokenStream {
     );
     quote! {
         #[doc = #doc]
+        #[allow(dead_code)]
         #vis struct #fields_ident<M> {
             whole: ::kvs::Field<M, #ident>,
         }
@@ -124,6 +128,7 @@ pub fn nested_struct(input: &DeriveInput, fields: &[Field<'_>]) -> TokenStream {
             }
         }
 
+        #[allow(dead_code)]
         impl<M: 'static> #fields_ident<M> {
             #accessors
         }

@@ -63,6 +63,7 @@ pub fn key_type(model: &Model<'_>) -> TokenStream {
     quote! {
         #[doc = #doc]
         #[derive(Debug, Clone, PartialEq)]
+        #[allow(dead_code)]
         #vis struct #key_ident {
             #fields
         }

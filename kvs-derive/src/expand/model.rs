@@ -97,6 +97,8 @@ pub fn model(model: &Model<'_>) -> TokenStream {
 
         const _: () = { #(#index_key_checks)* };
 
+        // A program need not use every query accessor.
+        #[allow(dead_code)]
         impl #ident {
             /// The typed paths of this model's fields.
             #vis fn fields() -> #fields_ident {

@@ -1,11 +1,13 @@
 //! serde between any `Serialize`/`Deserialize` type and [`Value`](crate::Value).
 //!
 //! A struct becomes a map; `None` fields and empty [`Set`]s are left out (a missing
-//! attribute), and read back as `None` and an empty set. The same holds for the values
-//! of maps (so that `#[serde(flatten)]` fields behave like any others): a `None` in a
-//! `HashMap<String, Option<T>>` is not stored. Map keys must be strings, integers or
-//! bools; integer and bool keys are stored as text and parsed back. [`Set`] becomes a string,
-//! number or bytes set, and [`Bytes`] (or a `serde_bytes` field) binary data, so both
+//! attribute), and read back as `None` and an empty set; the fields of a
+//! `#[serde(flatten)]` struct behave the same. In a map (`HashMap`, `BTreeMap`) a `None`
+//! value is kept as null, so that the key reads back. Map keys must be strings, integers
+//! or bools; integer and bool keys are stored as text and parsed back. (One case cannot
+//! round-trip: an `Option<Set<T>>` holding an empty set reads back as `None`; use a plain
+//! `Set<T>`.) [`Set`] becomes a string, number or bytes set, and [`Bytes`] (or a
+//! `serde_bytes` field) binary data, so both
 //! survive a round trip. Unit enum variants are strings, other variants one-entry maps,
 //! as in serde_json.
 

@@ -178,14 +178,23 @@ impl ser::Serializer for ValueSerializer {
             inner: self.serialize_seq(Some(len))?,
         })
     }
-    fn serialize_map(self, _len: Option<usize>) -> Result<MapSerializer> {
+    fn serialize_map(self, len: Option<usize>) -> Result<MapSerializer> {
         Ok(MapSerializer {
             map: BTreeMap::new(),
             key: None,
+            // A map of known length is a real map (`HashMap`, `BTreeMap`: serde's
+            // `collect_map`), whose `None` values must read back. A struct with
+            // `#[serde(flatten)]` fields is serialized as a map of unknown length, and its
+            // fields, like any struct's, leave `None` out.
+            struct_like: len.is_none(),
         })
     }
-    fn serialize_struct(self, _: &'static str, len: usize) -> Result<MapSerializer> {
-        self.serialize_map(Some(len))
+    fn serialize_struct(self, _: &'static str, _len: usize) -> Result<MapSerializer> {
+        Ok(MapSerializer {
+            map: BTreeMap::new(),
+            key: None,
+            struct_like: true,
+        })
     }
     fn serialize_struct_variant(
         self,
@@ -283,6 +292,8 @@ impl ser::SerializeTupleStruct for SeqSerializer {
 struct MapSerializer {
     map: BTreeMap<String, Value>,
     key: Option<String>,
+    /// Whether absent values are left out (a struct) or kept as null (a map).
+    struct_like: bool,
 }
 
 impl ser::SerializeMap for MapSerializer {
@@ -307,10 +318,14 @@ impl ser::SerializeMap for MapSerializer {
             .key
             .take()
             .ok_or_else(|| Error::serialization("a map value came before its key"))?;
-        // An absent value (`None`, an empty set) is left out, as in a struct: the fields
-        // of a `#[serde(flatten)]` struct arrive here, and must read back the same way.
-        if let Some(v) = value.serialize(ValueSerializer)? {
-            self.map.insert(key, v);
+        match value.serialize(ValueSerializer)? {
+            Some(v) => {
+                self.map.insert(key, v);
+            }
+            None if !self.struct_like => {
+                self.map.insert(key, Value::Null);
+            }
+            None => {}
         }
         Ok(())
     }

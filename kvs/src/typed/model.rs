@@ -61,7 +61,12 @@ pub fn key_value<T: Serialize>(value: &T) -> crate::Value {
     crate::to_value(value).unwrap_or(crate::Value::Null)
 }
 
-/// Reads a model from an item.
-pub(crate) fn from_item<M: Model>(item: crate::Item) -> Result<M> {
-    crate::from_item(item).map_err(|e| e.context(format_args!("reading a {} item", M::STORE)))
+/// Reads a model from an item of `store`.
+pub(crate) fn from_item<M: Model>(store: &str, item: crate::Item) -> Result<M> {
+    crate::from_item(item).map_err(|e| {
+        e.context(format_args!(
+            "an item of store {store:?} does not read back as a {}",
+            std::any::type_name::<M>()
+        ))
+    })
 }

@@ -116,7 +116,7 @@ impl<M: Model> Store<M> {
     /// Reads one item; `None` if there is none.
     pub async fn get(&self, key: impl IntoKey<M>) -> Result<Option<M>> {
         match self.kvs.get(&self.name, key.into_key()).await? {
-            Some(item) => from_item(item).map(Some),
+            Some(item) => from_item(&self.name, item).map(Some),
             None => Ok(None),
         }
     }
@@ -131,7 +131,7 @@ impl<M: Model> Store<M> {
             .get_many(&self.name, keys)
             .await?
             .into_iter()
-            .map(|o| o.map(from_item).transpose())
+            .map(|o| o.map(|item| from_item(&self.name, item)).transpose())
             .collect()
     }
 
@@ -453,7 +453,12 @@ impl<M: Model> IntoFuture for TypedUpdate<M> {
     type IntoFuture = BoxFuture<'static, Result<M>>;
     fn into_future(self) -> Self::IntoFuture {
         let kvs = self.kvs.clone();
-        boxed(async move { from_item(kvs.execute(self.request()?).await?) })
+        let store = self.store.clone();
+        boxed(async move {
+            let new = kvs.execute(self.request()?).await?;
+            // The write is done: say so, so that nobody retries it.
+            from_item(&store, new).map_err(|e| e.context("the update was written"))
+        })
     }
 }
 
@@ -504,9 +509,12 @@ impl<M: Model> IntoFuture for TypedDelete<M> {
     type IntoFuture = BoxFuture<'static, Result<Option<M>>>;
     fn into_future(self) -> Self::IntoFuture {
         let kvs = self.kvs.clone();
+        let store = self.store.clone();
         boxed(async move {
             match kvs.execute(self.request()?).await? {
-                Some(item) => from_item(item).map(Some),
+                Some(item) => from_item(&store, item)
+                    .map(Some)
+                    .map_err(|e| e.context("the item was deleted")),
                 None => Ok(None),
             }
         })
@@ -580,8 +588,14 @@ impl<M: Model> TypedQuery<M> {
     pub fn stream(self) -> BoxStream<'static, Result<M>> {
         match self.request() {
             Ok((kvs, request)) => {
+                let store: Arc<str> = Arc::from(request.store.as_str());
                 crate::builders::pages(kvs, request, |r, t| r.page_token = Some(t))
-                    .map_ok(|page| futures::stream::iter(page.items.into_iter().map(from_item)))
+                    .map_ok(move |page| {
+                        let store = store.clone();
+                        futures::stream::iter(
+                            page.items.into_iter().map(move |i| from_item(&store, i)),
+                        )
+                    })
                     .try_flatten()
                     .boxed()
             }
@@ -596,7 +610,10 @@ impl<M: Model> IntoFuture for TypedQuery<M> {
     fn into_future(self) -> Self::IntoFuture {
         boxed(async move {
             let (kvs, request) = self.request()?;
-            kvs.execute(request).await?.try_map(from_item)
+            let store = request.store.clone();
+            kvs.execute(request)
+                .await?
+                .try_map(|i| from_item(&store, i))
         })
     }
 }
@@ -648,8 +665,14 @@ impl<M: Model> TypedScan<M> {
     pub fn stream(self) -> BoxStream<'static, Result<M>> {
         match self.request() {
             Ok((kvs, request)) => {
+                let store: Arc<str> = Arc::from(request.store.as_str());
                 crate::builders::pages(kvs, request, |r, t| r.page_token = Some(t))
-                    .map_ok(|page| futures::stream::iter(page.items.into_iter().map(from_item)))
+                    .map_ok(move |page| {
+                        let store = store.clone();
+                        futures::stream::iter(
+                            page.items.into_iter().map(move |i| from_item(&store, i)),
+                        )
+                    })
                     .try_flatten()
                     .boxed()
             }
@@ -664,7 +687,10 @@ impl<M: Model> IntoFuture for TypedScan<M> {
     fn into_future(self) -> Self::IntoFuture {
         boxed(async move {
             let (kvs, request) = self.request()?;
-            kvs.execute(request).await?.try_map(from_item)
+            let store = request.store.clone();
+            kvs.execute(request)
+                .await?
+                .try_map(|i| from_item(&store, i))
         })
     }
 }
