@@ -74,3 +74,49 @@ pub fn print_table(rows: &[Row]) {
         );
     }
 }
+
+/// One row of a table of times (lower is better), such as the compile-time benchmark.
+pub struct TimeRow {
+    /// What was measured.
+    pub name: String,
+    /// kvs: the median time.
+    pub kvs: Duration,
+    /// The baseline: the median time.
+    pub baseline: Duration,
+    /// What the baseline is.
+    pub baseline_name: String,
+    /// The goal, as text.
+    pub goal: String,
+}
+
+/// The median of some durations (the upper one of an even count).
+pub fn median_duration(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn human_time(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s >= 1.0 {
+        format!("{s:.2} s")
+    } else {
+        format!("{:.0} ms", s * 1e3)
+    }
+}
+
+/// Prints the rows as a markdown table, in the style of [`print_table`].
+pub fn print_time_table(rows: &[TimeRow]) {
+    println!("| benchmark | kvs | baseline | baseline time | kvs / baseline | goal |");
+    println!("|---|---|---|---|---|---|");
+    for r in rows {
+        println!(
+            "| {} | {} | {} | {} | {:.2}x | {} |",
+            r.name,
+            human_time(r.kvs),
+            r.baseline_name,
+            human_time(r.baseline),
+            r.kvs.as_secs_f64() / r.baseline.as_secs_f64(),
+            r.goal
+        );
+    }
+}
