@@ -97,6 +97,47 @@ pub enum PlannedOp<'a> {
     Check,
 }
 
+/// What a backend can hold exactly. The contract lets a backend refuse (with
+/// `Validation`, naming the attribute) a value it cannot store exactly; these say which,
+/// so that callers and the conformance suite know what to expect.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct Capabilities {
+    /// The magnitudes of floats it can store, `(smallest non-zero, largest)`; `None`
+    /// for every finite f64.
+    pub float_range: Option<(f64, f64)>,
+    /// Whether a float that is a whole number (`2.0`) reads back as a float; where not,
+    /// it reads back as the equal integer (`1 == 1.0`, so nothing is lost).
+    pub keeps_number_kind: bool,
+    /// Whether `-0.0` reads back with its sign (it equals `0.0` either way).
+    pub keeps_negative_zero: bool,
+    /// Whether a read of a secondary index right after a write sees it.
+    pub consistent_index_reads: bool,
+}
+
+impl Default for Capabilities {
+    /// Everything exact, as the embedded engine keeps it.
+    fn default() -> Self {
+        Capabilities {
+            float_range: None,
+            keeps_number_kind: true,
+            keeps_negative_zero: true,
+            consistent_index_reads: true,
+        }
+    }
+}
+
+impl Capabilities {
+    /// Whether a float can be stored.
+    pub fn stores_float(&self, f: f64) -> bool {
+        f.is_finite()
+            && (f == 0.0
+                || self
+                    .float_range
+                    .is_none_or(|(min, max)| (min..max).contains(&f.abs())))
+    }
+}
+
 /// A store engine: in-memory, local file, DynamoDB, Firestore, Cosmos DB.
 ///
 /// Every method receives requests the library has already validated against the
@@ -106,6 +147,11 @@ pub enum PlannedOp<'a> {
 pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     /// A short name for logs and errors: `"memory"`, `"local"`, `"dynamodb"`, ...
     fn name(&self) -> &'static str;
+
+    /// What the backend can hold exactly.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::default()
+    }
 
     /// Creates the store if it does not exist (and its indexes), and waits until it can
     /// be used. A store that exists with another key schema is a validation error.
@@ -163,4 +209,51 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     /// Deletes many (distinct) keys, not atomically. A partial failure names the keys not
     /// deleted.
     async fn delete_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<()>;
+}
+
+/// One chunk a backend read natively: items in order, and where to continue (`None` at
+/// the end of the range).
+#[derive(Debug)]
+pub struct Chunk<C> {
+    /// The items read, in order (already filtered if the backend filtered natively).
+    pub items: Vec<Item>,
+    /// The backend's own position after the chunk, or `None` if the range is done.
+    pub next: Option<C>,
+}
+
+/// Fills one page from chunks, for a backend whose native limit counts items read rather
+/// than items returned (DynamoDB), or that cannot evaluate a filter natively: it keeps
+/// reading until `limit` items pass `local_filter` or the range ends, and never skips an
+/// item it read but did not return (the page token is made from the last item returned).
+///
+/// `read` is called with the backend's position to continue from (`None` for the
+/// query's own start) and the number of items still wanted.
+pub async fn fill_page<C, F, Fut>(
+    limit: usize,
+    local_filter: Option<&Condition>,
+    mut read: F,
+) -> Result<RawPage>
+where
+    F: FnMut(Option<C>, usize) -> Fut,
+    Fut: std::future::Future<Output = Result<Chunk<C>>>,
+{
+    let mut items = Vec::with_capacity(limit.min(1024));
+    let mut position = None;
+    loop {
+        let chunk = read(position.take(), limit - items.len()).await?;
+        for item in chunk.items {
+            if !local_filter.is_none_or(|f| crate::eval::matches(f, Some(&item))) {
+                continue;
+            }
+            if items.len() == limit {
+                return Ok(RawPage { items, more: true });
+            }
+            items.push(item);
+        }
+        match chunk.next {
+            None => return Ok(RawPage { items, more: false }),
+            Some(_) if items.len() == limit => return Ok(RawPage { items, more: true }),
+            Some(next) => position = Some(next),
+        }
+    }
 }

@@ -126,6 +126,11 @@ impl Kvs {
         self.inner.backend.as_ref()
     }
 
+    /// What the engine underneath can hold exactly.
+    pub fn capabilities(&self) -> crate::backend::Capabilities {
+        self.inner.backend.capabilities()
+    }
+
     /// Creates the store on the backend if it does not exist yet, and registers it.
     pub async fn ensure_store(&self, schema: StoreSchema) -> Result<()> {
         schema.validate()?;

@@ -28,17 +28,31 @@ impl Decimal {
         }
     }
 
-    /// Parses `[-]d[.ddd][e[-]x]`, the forms `i64` and `{:e}` print.
+    /// Parses `[+-]d[.ddd][(e|E)[+-]x]`: what `i64` and `{:e}` print, and what stores
+    /// such as DynamoDB return.
     fn parse(s: &str) -> Option<Decimal> {
+        let lower;
+        let s = if s.contains('E') {
+            lower = s.to_ascii_lowercase();
+            lower.as_str()
+        } else {
+            s
+        };
         let (negative, s) = match s.strip_prefix('-') {
             Some(rest) => (true, rest),
-            None => (false, s),
+            None => (false, s.strip_prefix('+').unwrap_or(s)),
         };
+        if s.is_empty() {
+            return None;
+        }
         let (mantissa, exp) = match s.split_once('e') {
             Some((m, e)) => (m, e.parse::<i32>().ok()?),
             None => (s, 0),
         };
         let (whole, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        if whole.is_empty() && frac.is_empty() {
+            return None;
+        }
         let mut digits = Vec::with_capacity(whole.len() + frac.len());
         for c in whole.chars().chain(frac.chars()) {
             digits.push(c.to_digit(10)? as u8);
@@ -103,7 +117,12 @@ impl Decimal {
 
     /// The value as an i64, if it is an integer in range.
     fn to_i64(&self) -> Option<i64> {
-        if self.exp < 0 || self.digits.len() as i64 + i64::from(self.exp) > 19 {
+        i64::try_from(self.to_i128()?).ok()
+    }
+
+    /// The value as an i128, if it is an integer in range.
+    fn to_i128(&self) -> Option<i128> {
+        if self.exp < 0 || self.digits.len() as i64 + i64::from(self.exp) > 38 {
             return None;
         }
         let mut v: i128 = 0;
@@ -113,7 +132,7 @@ impl Decimal {
         for _ in 0..self.exp {
             v *= 10;
         }
-        i64::try_from(if self.negative { -v } else { v }).ok()
+        Some(if self.negative { -v } else { v })
     }
 
     fn to_text(&self) -> String {
@@ -176,6 +195,24 @@ fn sub_magnitudes(a: &[u8], b: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The number a decimal text stands for, if an i64 or an f64 holds it exactly: an
+/// integer in range as an integer, else the float that prints as the same decimal.
+pub(crate) fn exact_number(text: &str) -> Option<Number> {
+    let d = Decimal::parse(text)?;
+    if let Some(i) = d.to_i64() {
+        return Some(Number::from(i));
+    }
+    let f: f64 = d.to_text().parse().ok()?;
+    if !f.is_finite() {
+        return None;
+    }
+    // The decimal the float prints as, or (for a large integer written out in full, such
+    // as 2^63) the float's exact integer value.
+    let exact = Decimal::of(&Number::from(f))? == d
+        || (f.fract() == 0.0 && f.abs() < 1.7e38 && d.to_i128() == Some(f as i128));
+    exact.then(|| Number::from(f))
+}
+
 /// The exact sum, if it can be stored exactly (see the module docs).
 pub(crate) fn exact_sum(a: &Number, b: &Number) -> Option<Number> {
     let sum = Decimal::of(a)?.add(&Decimal::of(b)?);
@@ -194,6 +231,24 @@ mod tests {
 
     fn sum(a: impl Into<Number>, b: impl Into<Number>) -> Option<Number> {
         exact_sum(&a.into(), &b.into())
+    }
+
+    #[test]
+    fn decimal_texts_read_exactly() {
+        assert_eq!(exact_number("42"), Some(Number::from(42)));
+        assert!(exact_number("1.0").unwrap().is_integer());
+        assert_eq!(exact_number("-1.5E3"), Some(Number::from(-1500)));
+        assert_eq!(exact_number("0.1").unwrap().float(), Some(0.1));
+        assert_eq!(exact_number("1e125").unwrap().float(), Some(1e125));
+        assert_eq!(exact_number("+7"), Some(Number::from(7)));
+        assert_eq!(
+            exact_number("9223372036854775808").unwrap().float(),
+            Some(9.223372036854775808e18)
+        );
+        assert_eq!(exact_number("0.30000000000000000000000000001"), None);
+        assert_eq!(exact_number(""), None);
+        assert_eq!(exact_number("abc"), None);
+        assert_eq!(exact_number("."), None);
     }
 
     #[test]

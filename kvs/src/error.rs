@@ -94,6 +94,7 @@ pub struct Error {
     kind: ErrorKind,
     message: String,
     keys: Vec<crate::Key>,
+    retry: Retry,
     // An `Arc` so that errors can be cloned (a builder keeps one until it runs).
     source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync + 'static>>,
 }
@@ -105,6 +106,7 @@ impl Error {
             kind,
             message: message.into(),
             keys: Vec::new(),
+            retry: Retry::No,
             source: None,
         }
     }
@@ -144,6 +146,29 @@ impl Error {
     pub fn with_keys(mut self, keys: Vec<crate::Key>) -> Self {
         self.keys = keys;
         self
+    }
+
+    /// Marks the error as transient: `changed_nothing` when the backend said the request
+    /// had no effect (throttling, a refused connection), so any request may be sent
+    /// again; otherwise the outcome is unknown (the connection broke after sending), and
+    /// only an idempotent request may be.
+    pub fn transient(mut self, changed_nothing: bool) -> Self {
+        self.retry = if changed_nothing {
+            Retry::Safe
+        } else {
+            Retry::IfIdempotent
+        };
+        self
+    }
+
+    /// Whether sending the request again may succeed and cannot apply it twice, given
+    /// whether the request is idempotent (an update with ADD, APPEND or PREPEND is not).
+    pub fn is_retryable(&self, idempotent: bool) -> bool {
+        match self.retry {
+            Retry::No => false,
+            Retry::Safe => true,
+            Retry::IfIdempotent => idempotent,
+        }
     }
 
     /// What went wrong.
@@ -228,6 +253,17 @@ impl fmt::Debug for Error {
         }
         d.finish()
     }
+}
+
+/// Whether a failed request may be sent again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Retry {
+    /// No: the error is final.
+    No,
+    /// Yes: the backend said nothing changed.
+    Safe,
+    /// Only if the request is idempotent: the outcome is unknown.
+    IfIdempotent,
 }
 
 /// Two errors are equal when kind, message and keys are (sources are not compared).

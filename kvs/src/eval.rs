@@ -125,7 +125,8 @@ pub fn validate_ops(ops: &[UpdateOp]) -> Result<()> {
 /// Every path names a place in the item as it was before the update, and every op reads
 /// the value it changes from that item. Writes are then applied in three phases, so that
 /// no op moves another's target: first replacements (of map entries and of list positions
-/// that existed), then appends (a list position past the end, in op order), then removals,
+/// that existed), then appends (list positions past the end, in the order of the
+/// positions asked for), then removals,
 /// deepest and highest position first, so that `REMOVE a[0], REMOVE a[1]` removes the
 /// first two elements. Empty sets left by an op are removed (an empty set is a missing
 /// attribute).
@@ -145,7 +146,7 @@ pub fn apply(item: &Item, ops: &[UpdateOp]) -> Result<Item> {
     validate_ops(ops)?;
     let original = item.as_map();
     let mut replacements: Vec<(&Path, Value)> = Vec::new();
-    let mut appends: Vec<(Path, Value)> = Vec::new();
+    let mut appends: Vec<(Path, usize, Value)> = Vec::new();
     let mut removals: Vec<&Path> = Vec::new();
     for op in ops {
         let effect = effect_of(original, op)
@@ -157,7 +158,7 @@ pub fn apply(item: &Item, ops: &[UpdateOp]) -> Result<Item> {
             Effect::Write(value) => match (path.parent(), path.last()) {
                 // A list position past the end appends.
                 (Some(parent), Segment::Index(i)) if is_past_end(original, &parent, *i) => {
-                    appends.push((parent, value))
+                    appends.push((parent, *i, value))
                 }
                 _ => replacements.push((path, value)),
             },
@@ -167,7 +168,10 @@ pub fn apply(item: &Item, ops: &[UpdateOp]) -> Result<Item> {
     for (path, value) in replacements {
         put(&mut map, path, value)?;
     }
-    for (parent, value) in appends {
+    // Appends go in order of the positions asked for (as DynamoDB does), in op order
+    // among equal positions.
+    appends.sort_by_key(|(_, position, _)| *position);
+    for (parent, _, value) in appends {
         if let Some(Value::List(list)) = slot_mut(&mut map, parent.segments()) {
             list.push(value);
         }

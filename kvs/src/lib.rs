@@ -56,6 +56,8 @@ pub mod codec;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod decimal;
+#[cfg(feature = "dynamodb")]
+pub mod dynamodb;
 mod error;
 pub mod eval;
 mod expr;
@@ -65,6 +67,7 @@ pub mod limits;
 pub mod local;
 pub mod page;
 mod request;
+pub mod retry;
 mod schema;
 mod serde_impl;
 pub mod typed;

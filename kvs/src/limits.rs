@@ -6,7 +6,8 @@ use crate::{Error, Item, Path, Result, Segment, Value};
 /// 400 KB, the limit of the strictest backend, kept on every backend.
 pub const MAX_ITEM_SIZE: usize = 400 * 1024;
 
-/// How deep maps and lists may nest (DynamoDB's limit).
+/// How deep maps and lists may nest, the item itself counting as the first level
+/// (DynamoDB's limit): an attribute may hold 31 maps or lists inside one another.
 pub const MAX_DEPTH: usize = 32;
 
 /// The most writes in one transaction.
@@ -103,7 +104,7 @@ fn check_value<'a>(value: &'a Value, at: &mut Vec<Step<'a>>) -> Result<()> {
             "attribute {} holds a number that is not finite",
             path_of(at)
         ))),
-        Value::List(_) | Value::Map(_) if at.len() > MAX_DEPTH => Err(Error::validation(format!(
+        Value::List(_) | Value::Map(_) if at.len() >= MAX_DEPTH => Err(Error::validation(format!(
             "attribute {} nests deeper than {MAX_DEPTH} levels",
             path_of(at)
         ))),

@@ -629,16 +629,17 @@ pub async fn update_false_condition_changes_nothing(kvs: Kvs) {
     .await;
 }
 
-/// Ops apply in the order given: two SETs past the end of a list append in op order.
-pub async fn update_ops_applied_in_order(kvs: Kvs) {
+/// SETs past the end of a list append in the order of the positions asked for (not of
+/// the ops), as DynamoDB does.
+pub async fn update_appends_follow_positions(kvs: Kvs) {
     let store = store_with(&kvs, item! { "id" => "k", "l" => Value::list(["a", "b"]) }).await;
     let new = kvs
         .update(&store, "k")
-        .set("l[11]", "first")
-        .set("l[10]", "second")
+        .set("l[11]", "eleven")
+        .set("l[10]", "ten")
         .await
         .unwrap();
-    assert_eq!(new["l"], Value::list(["a", "b", "first", "second"]));
+    assert_eq!(new["l"], Value::list(["a", "b", "ten", "eleven"]));
     assert_eq!(read(&kvs, &store, "k").await, Some(new));
 }
 
@@ -789,7 +790,7 @@ pub async fn update_nested_list_paths_name_original(kvs: Kvs) {
     assert_eq!(new["l"], expected);
 }
 
-/// Two SETs past the end of a list both append, in op order; neither write is lost.
+/// Two SETs past the end of a list both append (by position); neither write is lost.
 pub async fn update_two_sets_past_end_both_append(kvs: Kvs) {
     let store = store_with(&kvs, item! { "id" => "k", "l" => Value::list(["a", "b"]) }).await;
     let new = kvs
@@ -798,7 +799,7 @@ pub async fn update_two_sets_past_end_both_append(kvs: Kvs) {
         .set("l[2]", "y")
         .await
         .unwrap();
-    assert_eq!(new["l"], Value::list(["a", "b", "x", "y"]));
+    assert_eq!(new["l"], Value::list(["a", "b", "y", "x"]));
 }
 
 /// REMOVE of a list position that did not exist before the update removes nothing, even
@@ -894,7 +895,7 @@ macro_rules! __conformance_cases_updates {
         $cb!($make, updates::update_missing_item_not_found);
         $cb!($make, updates::update_true_condition_applies);
         $cb!($make, updates::update_false_condition_changes_nothing);
-        $cb!($make, updates::update_ops_applied_in_order);
+        $cb!($make, updates::update_appends_follow_positions);
         $cb!($make, updates::update_key_attribute_rejected);
         $cb!($make, updates::update_index_attribute_moves_item);
         $cb!($make, updates::update_remove_index_attribute_leaves_index);

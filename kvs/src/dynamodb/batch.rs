@@ -1,0 +1,241 @@
+//! Batches: `BatchGetItem` in chunks of 100 and `BatchWriteItem` in chunks of 25, the
+//! chunks concurrent, unprocessed keys retried with backoff and jitter, and keys still
+//! unprocessed after the retries reported as `Throttled` (never as missing).
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{
+    AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest,
+};
+use futures::future::{join_all, try_join_all};
+
+use super::DynamoDbBackend;
+use super::convert::{attrs_to_item, item_to_attrs, key_attrs};
+use super::error::sdk_error;
+use crate::{Error, ErrorKind, Item, Key, Result, StoreSchema, codec};
+
+/// DynamoDB's limits per request.
+const GET_CHUNK: usize = 100;
+const WRITE_CHUNK: usize = 25;
+
+type Attrs = HashMap<String, AttributeValue>;
+
+fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> Error {
+    Error::backend(format!("building a DynamoDB request: {e}"), e)
+}
+
+/// The key of a DynamoDB key map, for errors.
+fn key_of_attrs(schema: &StoreSchema, attrs: &Attrs) -> Result<Key> {
+    schema.key_of(&attrs_to_item(attrs)?)
+}
+
+impl DynamoDbBackend {
+    pub(crate) async fn batch_get(
+        &self,
+        schema: &StoreSchema,
+        keys: &[Key],
+    ) -> Result<Vec<Option<Item>>> {
+        let chunks = keys
+            .chunks(GET_CHUNK)
+            .map(|chunk| self.get_chunk(schema, chunk));
+        let found: Vec<Item> = try_join_all(chunks).await?.into_iter().flatten().collect();
+        // Put the answers back in the order asked.
+        let mut by_key: HashMap<Vec<u8>, Item> = HashMap::with_capacity(found.len());
+        for item in found {
+            by_key.insert(codec::table_key(&schema.key_of(&item)?), item);
+        }
+        Ok(keys
+            .iter()
+            .map(|k| by_key.remove(&codec::table_key(k)))
+            .collect())
+    }
+
+    async fn get_chunk(&self, schema: &StoreSchema, keys: &[Key]) -> Result<Vec<Item>> {
+        let table = self.table_name(&schema.name);
+        let mut pending: Vec<Attrs> = keys
+            .iter()
+            .map(|k| key_attrs(schema, k))
+            .collect::<Result<_>>()?;
+        let mut items = Vec::with_capacity(keys.len());
+        let mut attempt = 1;
+        loop {
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(pending.clone()))
+                .consistent_read(true)
+                .build()
+                .map_err(build_error)?;
+            let out = self
+                .backoff
+                .run(true, || async {
+                    self.client
+                        .batch_get_item()
+                        .request_items(&table, request.clone())
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error("BatchGetItem", &table, e))
+                })
+                .await?;
+            for attrs in out
+                .responses
+                .as_ref()
+                .and_then(|r| r.get(&table))
+                .into_iter()
+                .flatten()
+            {
+                items.push(attrs_to_item(attrs)?);
+            }
+            pending = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&table))
+                .map(|k| k.keys)
+                .unwrap_or_default();
+            if pending.is_empty() {
+                return Ok(items);
+            }
+            if attempt >= self.backoff.attempts {
+                let keys = pending
+                    .iter()
+                    .map(|a| key_of_attrs(schema, a))
+                    .collect::<Result<Vec<_>>>()?;
+                return Err(Error::new(
+                    ErrorKind::Throttled,
+                    format!(
+                        "DynamoDB left {} keys of table {table:?} unread after {attempt} attempts",
+                        keys.len()
+                    ),
+                )
+                .with_keys(keys));
+            }
+            tokio::time::sleep(self.backoff.delay(attempt)).await;
+            attempt += 1;
+        }
+    }
+
+    pub(crate) async fn batch_put(&self, schema: &StoreSchema, items: &[Item]) -> Result<()> {
+        let requests = items
+            .iter()
+            .map(|item| {
+                Ok(WriteRequest::builder()
+                    .put_request(
+                        PutRequest::builder()
+                            .set_item(Some(item_to_attrs(item)?))
+                            .build()
+                            .map_err(build_error)?,
+                    )
+                    .build())
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let keys = items
+            .iter()
+            .map(|i| schema.key_of(i))
+            .collect::<Result<Vec<_>>>()?;
+        self.write_chunks(schema, requests, keys).await
+    }
+
+    pub(crate) async fn batch_delete(&self, schema: &StoreSchema, keys: &[Key]) -> Result<()> {
+        let requests = keys
+            .iter()
+            .map(|k| {
+                Ok(WriteRequest::builder()
+                    .delete_request(
+                        DeleteRequest::builder()
+                            .set_key(Some(key_attrs(schema, k)?))
+                            .build()
+                            .map_err(build_error)?,
+                    )
+                    .build())
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.write_chunks(schema, requests, keys.to_vec()).await
+    }
+
+    /// Sends write requests in concurrent chunks; a chunk that fails for good makes the
+    /// call fail naming every key not written (other chunks may have been written: batch
+    /// writes are not atomic).
+    async fn write_chunks(
+        &self,
+        schema: &StoreSchema,
+        requests: Vec<WriteRequest>,
+        keys: Vec<Key>,
+    ) -> Result<()> {
+        let chunks = requests
+            .chunks(WRITE_CHUNK)
+            .zip(keys.chunks(WRITE_CHUNK))
+            .map(|(r, k)| self.write_chunk(schema, r.to_vec(), k));
+        let results = join_all(chunks).await;
+        let mut first: Option<Error> = None;
+        let mut failed: Vec<Key> = Vec::new();
+        for result in results {
+            if let Err(e) = result {
+                failed.extend(e.keys().iter().cloned());
+                first.get_or_insert(e);
+            }
+        }
+        match first {
+            None => Ok(()),
+            Some(e) => {
+                let n = failed.len();
+                Err(Error::new(
+                    e.kind().clone(),
+                    format!(
+                        "{n} of {} writes were not done: {}",
+                        keys.len(),
+                        e.message()
+                    ),
+                )
+                .with_keys(failed)
+                .with_source(e))
+            }
+        }
+    }
+
+    /// One chunk; on failure, the error carries the keys of the chunk not written.
+    async fn write_chunk(
+        &self,
+        schema: &StoreSchema,
+        mut pending: Vec<WriteRequest>,
+        keys: &[Key],
+    ) -> Result<()> {
+        let table = self.table_name(&schema.name);
+        let mut attempt = 1;
+        loop {
+            let sent = pending.clone();
+            let out = self
+                .backoff
+                .run(true, || async {
+                    self.client
+                        .batch_write_item()
+                        .request_items(&table, sent.clone())
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error("BatchWriteItem", &table, e))
+                })
+                .await
+                .map_err(|e| e.with_keys(keys.to_vec()))?;
+            pending = out
+                .unprocessed_items
+                .and_then(|mut u| u.remove(&table))
+                .unwrap_or_default();
+            if pending.is_empty() {
+                return Ok(());
+            }
+            if attempt >= self.backoff.attempts {
+                let left = pending
+                    .iter()
+                    .map(|w| match (&w.put_request, &w.delete_request) {
+                        (Some(p), _) => key_of_attrs(schema, &p.item),
+                        (_, Some(d)) => key_of_attrs(schema, &d.key),
+                        _ => Err(Error::new(ErrorKind::Backend, "an empty write request")),
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                return Err(Error::new(
+                    ErrorKind::Throttled,
+                    format!("DynamoDB left {} writes to table {table:?} undone after {attempt} attempts", left.len()),
+                )
+                .with_keys(left));
+            }
+            tokio::time::sleep(self.backoff.delay(attempt)).await;
+            attempt += 1;
+        }
+    }
+}

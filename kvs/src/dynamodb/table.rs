@@ -1,0 +1,246 @@
+//! Store schemas as DynamoDB tables: the `CreateTable` input, and `ensure_store`.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::operation::create_table::builders::CreateTableInputBuilder;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, GlobalSecondaryIndexUpdate,
+    IndexStatus, KeySchemaElement, KeyType as DynamoKeyType, Projection, ProjectionType,
+    ScalarAttributeType, TableDescription, TableStatus,
+};
+
+use super::error::sdk_error;
+use crate::{Error, ErrorKind, IndexSchema, KeyAttr, KeyType, Result, StoreSchema};
+
+fn scalar(ty: KeyType) -> ScalarAttributeType {
+    match ty {
+        KeyType::String => ScalarAttributeType::S,
+        KeyType::Number => ScalarAttributeType::N,
+        KeyType::Bytes => ScalarAttributeType::B,
+    }
+}
+
+fn build_error(e: impl std::error::Error + Send + Sync + 'static) -> Error {
+    Error::backend(format!("building a DynamoDB request: {e}"), e)
+}
+
+fn key_schema(partition: &KeyAttr, sort: Option<&KeyAttr>) -> Result<Vec<KeySchemaElement>> {
+    let mut out = vec![
+        KeySchemaElement::builder()
+            .attribute_name(&partition.name)
+            .key_type(DynamoKeyType::Hash)
+            .build()
+            .map_err(build_error)?,
+    ];
+    if let Some(sort) = sort {
+        out.push(
+            KeySchemaElement::builder()
+                .attribute_name(&sort.name)
+                .key_type(DynamoKeyType::Range)
+                .build()
+                .map_err(build_error)?,
+        );
+    }
+    Ok(out)
+}
+
+fn gsi(index: &IndexSchema) -> Result<GlobalSecondaryIndex> {
+    GlobalSecondaryIndex::builder()
+        .index_name(&index.name)
+        .set_key_schema(Some(key_schema(
+            &index.partition_key,
+            index.sort_key.as_ref(),
+        )?))
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
+        .build()
+        .map_err(build_error)
+}
+
+fn attribute_definitions<'a>(
+    attrs: impl Iterator<Item = &'a KeyAttr>,
+) -> Result<Vec<AttributeDefinition>> {
+    // One definition per attribute (the schema checks that each has one type).
+    let unique: BTreeMap<&str, KeyType> = attrs.map(|a| (a.name.as_str(), a.ty)).collect();
+    unique
+        .into_iter()
+        .map(|(name, ty)| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(scalar(ty))
+                .build()
+                .map_err(build_error)
+        })
+        .collect()
+}
+
+/// Checks a table name against DynamoDB's rules: 3 to 255 of `[A-Za-z0-9_.-]`.
+pub fn check_table_name(name: &str) -> Result<()> {
+    let ok = (3..=255).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::validation(format!(
+            "{name:?} is not a DynamoDB table name (3 to 255 letters, digits, '_', '.' or '-')"
+        )))
+    }
+}
+
+/// The `CreateTable` input of a store: its keys, their attribute definitions, one GSI
+/// per index with the whole item projected, and on-demand billing. Usable from
+/// infrastructure code: `create_table_input("prod-orders", &Order::schema())?.send_with(&client)`.
+pub fn create_table_input(
+    table_name: &str,
+    schema: &StoreSchema,
+) -> Result<CreateTableInputBuilder> {
+    schema.validate()?;
+    check_table_name(table_name)?;
+    let mut attrs = vec![&schema.partition_key];
+    attrs.extend(&schema.sort_key);
+    for index in &schema.indexes {
+        attrs.push(&index.partition_key);
+        attrs.extend(&index.sort_key);
+    }
+    let gsis = schema.indexes.iter().map(gsi).collect::<Result<Vec<_>>>()?;
+    Ok(
+        aws_sdk_dynamodb::operation::create_table::CreateTableInput::builder()
+            .table_name(table_name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .set_attribute_definitions(Some(attribute_definitions(attrs.into_iter())?))
+            .set_key_schema(Some(key_schema(
+                &schema.partition_key,
+                schema.sort_key.as_ref(),
+            )?))
+            .set_global_secondary_indexes((!gsis.is_empty()).then_some(gsis)),
+    )
+}
+
+async fn describe(client: &Client, table: &str) -> Result<Option<TableDescription>> {
+    match client.describe_table().table_name(table).send().await {
+        Ok(out) => Ok(out.table),
+        Err(e) => {
+            let e = sdk_error("DescribeTable", table, e);
+            if e.is(&ErrorKind::StoreNotFound) {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+fn key_names(elements: &[KeySchemaElement]) -> (Option<&str>, Option<&str>) {
+    let find = |t: DynamoKeyType| {
+        elements
+            .iter()
+            .find(|e| e.key_type == t)
+            .map(|e| e.attribute_name.as_str())
+    };
+    (find(DynamoKeyType::Hash), find(DynamoKeyType::Range))
+}
+
+/// Creates the table if missing (and any missing GSI), then waits until the table and
+/// every index are ACTIVE, polling every `poll` (not the SDK waiter's 20 s minimum).
+pub(crate) async fn ensure(
+    client: &Client,
+    table: &str,
+    schema: &StoreSchema,
+    poll: Duration,
+    timeout: Duration,
+) -> Result<()> {
+    let existing = describe(client, table).await?;
+    match &existing {
+        None => {
+            let created = create_table_input(table, schema)?.send_with(client).await;
+            match created {
+                Ok(_) => {}
+                // Another process created it meanwhile: wait for it like for ours.
+                Err(e) if e.code() == Some("ResourceInUseException") => {}
+                Err(e) => return Err(sdk_error("CreateTable", table, e)),
+            }
+        }
+        Some(desc) => {
+            let (p, s) = key_names(desc.key_schema());
+            if p != Some(schema.partition_key.name.as_str())
+                || s != schema.sort_key.as_ref().map(|k| k.name.as_str())
+            {
+                return Err(Error::validation(format!(
+                    "table {table:?} exists with another key schema (partition {p:?}, sort {s:?})"
+                )));
+            }
+            // Add the indexes the table lacks, one at a time as DynamoDB requires.
+            for index in &schema.indexes {
+                if desc
+                    .global_secondary_indexes()
+                    .iter()
+                    .any(|g| g.index_name() == Some(index.name.as_str()))
+                {
+                    continue;
+                }
+                let attrs = std::iter::once(&index.partition_key).chain(&index.sort_key);
+                let create = aws_sdk_dynamodb::types::CreateGlobalSecondaryIndexAction::builder()
+                    .index_name(&index.name)
+                    .set_key_schema(Some(key_schema(
+                        &index.partition_key,
+                        index.sort_key.as_ref(),
+                    )?))
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
+                    .build()
+                    .map_err(build_error)?;
+                client
+                    .update_table()
+                    .table_name(table)
+                    .set_attribute_definitions(Some(attribute_definitions(attrs)?))
+                    .global_secondary_index_updates(
+                        GlobalSecondaryIndexUpdate::builder().create(create).build(),
+                    )
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("UpdateTable", table, e))?;
+                wait_active(client, table, poll, timeout).await?;
+            }
+        }
+    }
+    wait_active(client, table, poll, timeout).await
+}
+
+async fn wait_active(
+    client: &Client,
+    table: &str,
+    poll: Duration,
+    timeout: Duration,
+) -> Result<()> {
+    let start = Instant::now();
+    loop {
+        if let Some(desc) = describe(client, table).await? {
+            let table_ready = desc.table_status() == Some(&TableStatus::Active);
+            let indexes_ready = desc
+                .global_secondary_indexes()
+                .iter()
+                .all(|g| g.index_status().is_none_or(|s| *s == IndexStatus::Active));
+            if table_ready && indexes_ready {
+                return Ok(());
+            }
+        }
+        if start.elapsed() > timeout {
+            return Err(Error::new(
+                ErrorKind::Unavailable,
+                format!("table {table:?} did not become ACTIVE within {timeout:?}"),
+            ));
+        }
+        tokio::time::sleep(poll).await;
+    }
+}

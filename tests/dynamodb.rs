@@ -1,0 +1,127 @@
+//! The whole conformance suite on DynamoDB, against dynoxide started in-process (no setup
+//! needed), and what is particular to DynamoDB: items look native to other DynamoDB
+//! programs.
+
+mod support {
+    pub mod dynamo;
+}
+
+use support::dynamo;
+
+async fn kvs() -> kvs::Kvs {
+    dynamo::dynoxide_kvs().await
+}
+
+kvs::conformance_tests!(kvs);
+
+/// Items written by kvs are ordinary DynamoDB items: a plain SDK `GetItem` sees each
+/// value as its native type (`N`, `S`, `B`, `BOOL`, `NULL`, `L`, `M`, `SS`, `NS`, `BS`),
+/// and a table made by `ensure_store` has the keys and GSIs the schema declares.
+#[tokio::test]
+async fn items_written_by_kvs_are_native_dynamodb_items() {
+    use aws_sdk_dynamodb::types::{AttributeValue as A, KeyType};
+    use kvs::{IndexSchema, KeyAttr, StoreSchema, Value, item};
+
+    let endpoint = dynamo::start_dynoxide().await;
+    let client = dynamo::client(&endpoint);
+    let kvs =
+        kvs::Kvs::new(kvs::dynamodb::DynamoDbBackend::new(&client).with_table_prefix("test-"));
+    kvs.ensure_store(
+        StoreSchema::new("native", KeyAttr::string("id"))
+            .sort_key(KeyAttr::number("at"))
+            .index(
+                IndexSchema::new("byUser", KeyAttr::string("user")).sort_key(KeyAttr::number("at")),
+            ),
+    )
+    .await
+    .unwrap();
+    kvs.upsert(
+        "native",
+        item! {
+            "id" => "a", "at" => 7, "user" => "u-1",
+            "int" => i64::MIN, "float" => 0.1, "text" => "héllo", "bin" => Value::bytes([0, 255]),
+            "flag" => true, "nothing" => Value::Null,
+            "list" => Value::list([Value::from(1), Value::from("x")]),
+            "map" => item! { "k" => "v" },
+            "ss" => Value::string_set(["b", "a"]), "ns" => Value::number_set([2, 1]),
+            "bs" => Value::bytes_set([vec![1u8], vec![2u8]]),
+        },
+    )
+    .await
+    .unwrap();
+
+    let out = client
+        .get_item()
+        .table_name("test-native")
+        .key("id", A::S("a".into()))
+        .key("at", A::N("7".into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    let got = out.item().expect("the item is in the prefixed table");
+    assert_eq!(got["int"], A::N(i64::MIN.to_string()));
+    assert_eq!(got["float"], A::N("0.1".into()));
+    assert_eq!(got["text"], A::S("héllo".into()));
+    assert_eq!(got["bin"], A::B(vec![0u8, 255].into()));
+    assert_eq!(got["flag"], A::Bool(true));
+    assert_eq!(got["nothing"], A::Null(true));
+    assert_eq!(got["list"], A::L(vec![A::N("1".into()), A::S("x".into())]));
+    assert_eq!(
+        got["map"],
+        A::M([("k".to_owned(), A::S("v".into()))].into())
+    );
+    let mut ss = got["ss"].as_ss().unwrap().clone();
+    ss.sort();
+    assert_eq!(ss, ["a", "b"]);
+    let mut ns = got["ns"].as_ns().unwrap().clone();
+    ns.sort();
+    assert_eq!(ns, ["1", "2"]);
+    assert_eq!(got["bs"].as_bs().unwrap().len(), 2);
+
+    let table = client
+        .describe_table()
+        .table_name("test-native")
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap();
+    let keys: Vec<_> = table
+        .key_schema()
+        .iter()
+        .map(|k| (k.attribute_name().to_owned(), k.key_type().clone()))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("id".to_owned(), KeyType::Hash),
+            ("at".to_owned(), KeyType::Range)
+        ]
+    );
+    let gsi = &table.global_secondary_indexes()[0];
+    assert_eq!(gsi.index_name(), Some("byUser"));
+}
+
+/// `create_table_input` gives infrastructure code the same table `ensure_store` makes.
+#[tokio::test]
+async fn create_table_input_makes_the_table_ensure_store_expects() {
+    use kvs::{KeyAttr, StoreSchema, item};
+    let endpoint = dynamo::start_dynoxide().await;
+    let client = dynamo::client(&endpoint);
+    let schema = StoreSchema::new("infra", KeyAttr::string("id"));
+    kvs::dynamodb::create_table_input("infra", &schema)
+        .unwrap()
+        .send_with(&client)
+        .await
+        .unwrap();
+    let kvs = kvs::Kvs::new(kvs::dynamodb::DynamoDbBackend::new(&client));
+    // The table exists: ensure_store accepts it, and it works.
+    kvs.ensure_store(schema).await.unwrap();
+    kvs.upsert("infra", item! { "id" => "x" }).await.unwrap();
+    assert!(kvs.get("infra", "x").await.unwrap().is_some());
+    // A table with another key schema is refused.
+    let other = StoreSchema::new("infra", KeyAttr::string("other"));
+    let err = kvs.ensure_store(other).await.unwrap_err();
+    assert_eq!(err.kind(), &kvs::ErrorKind::Validation, "{err}");
+}
