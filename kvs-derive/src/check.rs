@@ -97,8 +97,10 @@ pub fn model<'a>(
         .sort_key
         .as_ref()
         .and_then(|name| find(&fields, name, "sort key", errors));
-    if let (Some(p), Some(s), Some(name)) = (partition_key, sort_key, &attrs.sort_key) {
-        if p == s {
+    if let (Some(p), Some(s), Some(name)) = (partition_key, sort_key, &attrs.sort_key)
+        && p == s
+    {
+        {
             errors.at(
                 name.span(),
                 "the sort key must be another field than the partition key",
@@ -177,8 +179,10 @@ pub fn model<'a>(
                 errors,
             )
         });
-        if let (Some(p), Some(s), Some(field)) = (pk, sk, &index.sort_key) {
-            if p == s {
+        if let (Some(p), Some(s), Some(field)) = (pk, sk, &index.sort_key)
+            && p == s
+        {
+            {
                 errors.at(
                     field.span(),
                     "an index's sort key must be another field than its partition key",

@@ -216,10 +216,10 @@ pub(crate) fn exact_number(text: &str) -> Option<Number> {
 /// The exact sum, if it can be stored exactly (see the module docs).
 pub(crate) fn exact_sum(a: &Number, b: &Number) -> Option<Number> {
     let sum = Decimal::of(a)?.add(&Decimal::of(b)?);
-    if a.is_integer() || b.is_integer() {
-        if let Some(i) = sum.to_i64() {
-            return Some(Number::from(i));
-        }
+    if (a.is_integer() || b.is_integer())
+        && let Some(i) = sum.to_i64()
+    {
+        return Some(Number::from(i));
     }
     let f: f64 = sum.to_text().parse().ok()?;
     (f.is_finite() && Decimal::of(&Number::from(f))? == sum).then(|| Number::from(f))
@@ -243,7 +243,7 @@ mod tests {
         assert_eq!(exact_number("+7"), Some(Number::from(7)));
         assert_eq!(
             exact_number("9223372036854775808").unwrap().float(),
-            Some(9.223372036854775808e18)
+            Some(9.223_372_036_854_776e18)
         );
         assert_eq!(exact_number("0.30000000000000000000000000001"), None);
         assert_eq!(exact_number(""), None);

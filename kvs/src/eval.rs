@@ -463,13 +463,13 @@ pub fn decide<'a>(
             format!("{} does not exist, so it cannot be updated", describe()),
         ));
     }
-    if let Some(c) = condition {
-        if !matches(c, existing) {
-            return Err(Error::new(
-                ErrorKind::ConditionFailed,
-                format!("the condition on {} is false", describe()),
-            ));
-        }
+    if let Some(c) = condition
+        && !matches(c, existing)
+    {
+        return Err(Error::new(
+            ErrorKind::ConditionFailed,
+            format!("the condition on {} is false", describe()),
+        ));
     }
     Ok(match op {
         PlannedOp::Put { item, .. } => WriteEffect::Put(std::borrow::Cow::Borrowed(*item)),

@@ -237,10 +237,10 @@ pub(crate) fn check_cursor(
                 expected += 1;
             }
         }
-    } else if let Some(p) = partition {
-        if cursor.get(&schema.partition_key.name) != Some(p) {
-            return Err(bad());
-        }
+    } else if let Some(p) = partition
+        && cursor.get(&schema.partition_key.name) != Some(p)
+    {
+        return Err(bad());
     }
     if cursor.len() != expected {
         return Err(bad());

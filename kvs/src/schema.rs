@@ -220,10 +220,10 @@ impl StoreSchema {
         }
         let mut attrs: Vec<&KeyAttr> = vec![&self.partition_key];
         attrs.extend(&self.sort_key);
-        if let Some(sort) = &self.sort_key {
-            if sort.name == self.partition_key.name {
-                return Err(bad("the sort key must differ from the partition key".into()));
-            }
+        if let Some(sort) = &self.sort_key
+            && sort.name == self.partition_key.name
+        {
+            return Err(bad("the sort key must differ from the partition key".into()));
         }
         for (i, index) in self.indexes.iter().enumerate() {
             if index.name.is_empty() || index.name.contains('\0') {
@@ -232,13 +232,13 @@ impl StoreSchema {
             if self.indexes[..i].iter().any(|o| o.name == index.name) {
                 return Err(bad(format!("index {:?} is declared twice", index.name)));
             }
-            if let Some(sort) = &index.sort_key {
-                if sort.name == index.partition_key.name {
-                    return Err(bad(format!(
-                        "index {:?}: the sort key must differ from the partition key",
-                        index.name
-                    )));
-                }
+            if let Some(sort) = &index.sort_key
+                && sort.name == index.partition_key.name
+            {
+                return Err(bad(format!(
+                    "index {:?}: the sort key must differ from the partition key",
+                    index.name
+                )));
             }
             attrs.push(&index.partition_key);
             attrs.extend(&index.sort_key);

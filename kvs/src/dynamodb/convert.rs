@@ -17,7 +17,7 @@ pub(crate) const MAX_MAGNITUDE: f64 = 1e126;
 fn number_text(n: &Number, at: &str) -> Result<String> {
     match n.float() {
         None => Ok(n.to_string()),
-        Some(f) if f == 0.0 => Ok("0".to_owned()),
+        Some(0.0) => Ok("0".to_owned()),
         // A whole float is written as the integer it equals: DynamoDB compares set
         // elements by their text, and it would not fold `2.0` into `2`.
         Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(format!("{}", f as i64)),

@@ -151,14 +151,14 @@ impl Backend for DynamoDbBackend {
     }
 
     fn capabilities(&self) -> Capabilities {
-        let mut c = Capabilities::default();
-        c.float_range = Some((convert::MIN_MAGNITUDE, convert::MAX_MAGNITUDE));
-        // DynamoDB has one number type and normalizes `1.0` to `1`, `-0.0` to `0`.
-        c.keeps_number_kind = false;
-        c.keeps_negative_zero = false;
-        // Global secondary indexes are eventually consistent.
-        c.consistent_index_reads = false;
-        c
+        Capabilities {
+            float_range: Some((convert::MIN_MAGNITUDE, convert::MAX_MAGNITUDE)),
+            // DynamoDB has one number type and normalizes `1.0` to `1`, `-0.0` to `0`.
+            keeps_number_kind: false,
+            keeps_negative_zero: false,
+            // Global secondary indexes are eventually consistent.
+            consistent_index_reads: false,
+        }
     }
 
     async fn ensure_store(&self, schema: &StoreSchema) -> Result<()> {

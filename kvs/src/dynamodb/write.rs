@@ -61,19 +61,19 @@ impl Guards {
     /// Why the write was refused, judged on the item as DynamoDB found it.
     fn classify(&self, op: &PlannedOp<'_>, old: Option<&Item>, what: &str) -> Error {
         let holds = |c: &Condition| eval::matches(c, old);
-        if let Some(e) = &self.existence {
-            if !holds(e) {
-                return match op {
-                    PlannedOp::Put {
-                        mode: PutMode::Insert,
-                        ..
-                    } => Error::new(ErrorKind::AlreadyExists, format!("{what} already exists")),
-                    _ => Error::new(
-                        ErrorKind::NotFound,
-                        format!("{what} does not exist, so it cannot be updated"),
-                    ),
-                };
-            }
+        if let Some(e) = &self.existence
+            && !holds(e)
+        {
+            return match op {
+                PlannedOp::Put {
+                    mode: PutMode::Insert,
+                    ..
+                } => Error::new(ErrorKind::AlreadyExists, format!("{what} already exists")),
+                _ => Error::new(
+                    ErrorKind::NotFound,
+                    format!("{what} does not exist, so it cannot be updated"),
+                ),
+            };
         }
         if self.user.as_ref().is_some_and(|c| !holds(c)) {
             return Error::new(
