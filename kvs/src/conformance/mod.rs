@@ -49,6 +49,32 @@ where
     });
 }
 
+/// Runs one case like [`run`] with a handle from `make`, or, where `make` gives none
+/// (its server is not configured), reports the case as skipped on the terminal, past
+/// the test harness's output capture, and passes.
+pub fn run_optional<M, MF, C, CF>(name: &str, make: M, case: C)
+where
+    M: FnOnce() -> MF,
+    MF: Future<Output = Option<Kvs>>,
+    C: FnOnce(Kvs) -> CF,
+    CF: Future<Output = ()>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    runtime.block_on(async move {
+        match make().await {
+            Some(kvs) => case(kvs).await,
+            None => {
+                use std::io::Write as _;
+                let _ = writeln!(std::io::stderr(), "SKIPPED {name}: its server is not configured");
+            }
+        }
+    });
+}
+
 /// A store name no other case (or earlier run against the same server) uses:
 /// `base`, the process id, and a counter.
 pub fn fresh_name(base: &str) -> String {
@@ -89,10 +115,31 @@ pub fn expect_kind<T: std::fmt::Debug>(result: Result<T>, kind: ErrorKind) -> cr
 ///
 /// `$make` is the path of an `async fn() -> kvs::Kvs`. The tests run on their own tokio
 /// runtime, so the calling crate needs no test attributes of its own.
+///
+/// With `optional`, `$make` is an `async fn() -> Option<kvs::Kvs>`, and every case is
+/// reported as skipped where it gives `None` (a server that is not configured).
 #[macro_export]
 macro_rules! conformance_tests {
+    (optional $make:path) => {
+        $crate::__conformance_cases!($crate::__conformance_optional_test, $make);
+    };
     ($make:path) => {
         $crate::__conformance_cases!($crate::__conformance_test, $make);
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_optional_test {
+    ($make:path, $module:ident :: $case:ident) => {
+        #[test]
+        fn $case() {
+            $crate::conformance::run_optional(
+                stringify!($case),
+                $make,
+                $crate::conformance::$module::$case,
+            );
+        }
     };
 }
 
