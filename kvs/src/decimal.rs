@@ -197,6 +197,8 @@ fn sub_magnitudes(a: &[u8], b: &[u8]) -> Vec<u8> {
 
 /// The number a decimal text stands for, if an i64 or an f64 holds it exactly: an
 /// integer in range as an integer, else the float that prints as the same decimal.
+// Used by backends that store numbers as decimal text.
+#[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
 pub(crate) fn exact_number(text: &str) -> Option<Number> {
     let d = Decimal::parse(text)?;
     if let Some(i) = d.to_i64() {
