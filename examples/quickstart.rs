@@ -1,6 +1,11 @@
 //! The kvs quickstart on the embedded default: a durable local store file in
 //! `kvs-data/`, no other setup. Run it with `cargo run --example quickstart`.
 //!
+//! The same program runs on DynamoDB with `KVS_BACKEND=dynamodb` and the usual AWS
+//! variables (`AWS_ENDPOINT_URL` for a local server, `AWS_REGION`,
+//! `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, optionally `KVS_TABLE_PREFIX`); it
+//! empties its tables first, so each run starts from nothing.
+//!
 //! It defines the seed's users, posts and orders stores (orders with the byUser and
 //! byStatus indexes) as Rust structs, writes items, queries an index with a filter and
 //! pagination, uses every update op, runs a transaction, deletes an item and handles
@@ -79,11 +84,17 @@ pub struct Account {
 
 #[tokio::main]
 async fn main() -> kvs::Result<()> {
-    // A fresh store file each run, so the output is the same every time.
-    let path = std::path::Path::new("kvs-data/quickstart.redb");
-    let _ = std::fs::remove_file(path);
-    let kvs = Kvs::open(path)?;
-    println!("opened {}", path.display());
+    let kvs = if std::env::var("KVS_BACKEND").as_deref() == Ok("dynamodb") {
+        let backend = kvs::dynamodb::DynamoDbBackend::from_env()?;
+        println!("on DynamoDB (tables {}*)", backend.table_name(""));
+        Kvs::new(backend)
+    } else {
+        // A fresh store file each run, so the output is the same every time.
+        let path = std::path::Path::new("kvs-data/quickstart.redb");
+        let _ = std::fs::remove_file(path);
+        println!("opened {}", path.display());
+        Kvs::open(path)?
+    };
 
     // Typed handles; `ensure` creates each store (and its indexes) if missing.
     let users = kvs.store::<User>();
@@ -95,6 +106,11 @@ async fn main() -> kvs::Result<()> {
     orders.ensure().await?;
     accounts.ensure().await?;
     println!("stores: {:?}", kvs.store_names());
+    // Start from empty stores (a server keeps what an earlier run wrote).
+    empty(&users).await?;
+    empty(&posts).await?;
+    empty(&orders).await?;
+    empty(&accounts).await?;
 
     // Users and posts.
     let now: i64 = 1_767_225_600_000; // 2026-01-01, fixed so the output is stable
@@ -318,4 +334,10 @@ async fn main() -> kvs::Result<()> {
 #[kvs(store = "nope", partition_key = id)]
 pub struct Unknown {
     id: String,
+}
+
+/// Deletes every item of a store.
+async fn empty<M: Model>(store: &Store<M>) -> kvs::Result<()> {
+    let all: Vec<M> = store.scan().stream().try_collect().await?;
+    store.delete_many(all.iter().map(|m| m.key())).await
 }

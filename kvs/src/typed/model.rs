@@ -12,7 +12,7 @@ use crate::{Key, Result, StoreSchema};
 /// `partition(..)` (a query on the store's own key) and one accessor per index.
 pub trait Model: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// The generated key type (`OrderKey` for `Order`).
-    type Key: Into<Key> + Clone + Send + 'static;
+    type Key: Into<Key> + Clone + Send + KeyFrom<Self::Key> + 'static;
     /// The type of the store's sort key field, or [`NoSortKey`].
     type SortKey;
     /// The store name.
