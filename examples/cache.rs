@@ -31,9 +31,8 @@ pub struct User {
 #[kvs(store = "cache", partition_key = key)]
 pub struct CacheEntry {
     key: String,
-    /// The whole user, stored as a nested map. A model cannot also derive `Nested`, so
-    /// the field is `opaque`: stored and read back whole, without typed paths into it.
-    #[kvs(opaque)]
+    /// The whole user, stored as a nested map; a model can be a field of another model,
+    /// with typed paths into it (`CacheEntry::fields().data().name()`).
     data: User,
     expires_at: i64,
 }

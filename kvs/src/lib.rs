@@ -131,7 +131,10 @@ pub use value::{Item, Number, Value, ValueType};
 /// - `Order::partition(value)`, a query on one partition of the store, and one accessor per
 ///   index, named in snake_case (`byUser` gives `Order::by_user(value)`), each taking a
 ///   value of its partition key's type and offering only its own sort key's conditions;
-/// - `impl Model for Order`, which gives the runtime the schema.
+/// - `impl Model for Order`, which gives the runtime the schema;
+/// - the typed paths of `Order` as a field of another model (`OrderNestedFields<M>`), so
+///   that a model can be kept inside another (a cache entry holding an order) without
+///   `#[derive(Nested)]`, which a model must not also derive.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> kvs::Result<()> {

@@ -9,7 +9,10 @@ use std::ops::{Deref, DerefMut};
 ///
 /// `Number::from(1) == Number::from(1.0)`, and comparisons between integers and floats
 /// are exact (no integer is rounded to a float to compare it). A number remembers
-/// whether it was written as an integer or a float, so both round-trip exactly.
+/// whether it was written as an integer or a float; a backend with one number type
+/// (DynamoDB) gives a whole float back as the equal integer (see
+/// [`Capabilities::keeps_number_kind`](crate::backend::Capabilities::keeps_number_kind)),
+/// which reads into an `f64` field exactly.
 ///
 /// NaN and the infinities can be held, so that a value built from an `f64` never
 /// panics, but every write rejects them with [`ErrorKind::Validation`](crate::ErrorKind).

@@ -79,9 +79,23 @@ pub fn model_fields(
 
 /// `#[derive(Nested)]` on a struct: `AddressFields<M>` and `FieldType for Address`.
 pub fn nested_struct(input: &DeriveInput, fields: &[Field<'_>]) -> TokenStream {
-    let ident = &input.ident;
-    let vis = &input.vis;
-    let fields_ident = format_ident!("{}Fields", ident);
+    nested_paths(
+        &input.ident,
+        &input.vis,
+        fields,
+        format_ident!("{}Fields", input.ident),
+    )
+}
+
+/// The typed paths of a struct's fields within a model `M` (`fields_ident<M>`), and its
+/// `FieldType` impl: what makes a struct usable inside a model. A model gets it too
+/// (under `{Model}NestedFields`), so that a model can be kept inside another.
+pub fn nested_paths(
+    ident: &Ident,
+    vis: &Visibility,
+    fields: &[Field<'_>],
+    fields_ident: Ident,
+) -> TokenStream {
     let doc = format!(
         "The typed paths of the fields of [`{ident}`], nested in a model `M`. It dereferences to the path of the whole value, for conditions on it."
     );

@@ -90,10 +90,19 @@ pub fn model(model: &Model<'_>) -> TokenStream {
     });
     let key_type = key_type(model);
     let key_of = key_of(model);
+    // A model can also be a field of another model (a cache entry holding a user):
+    // within another model its key fields are plain fields.
+    let nested = super::fields::nested_paths(
+        ident,
+        vis,
+        &model.fields,
+        quote::format_ident!("{}NestedFields", ident),
+    );
 
     quote! {
         #key_type
         #fields_struct
+        #nested
 
         const _: () = { #(#index_key_checks)* };
 

@@ -69,7 +69,10 @@ where
             Some(kvs) => case(kvs).await,
             None => {
                 use std::io::Write as _;
-                let _ = writeln!(std::io::stderr(), "SKIPPED {name}: its server is not configured");
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "SKIPPED {name}: its server is not configured"
+                );
             }
         }
     });

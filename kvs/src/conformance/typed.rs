@@ -8,11 +8,15 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::errors::assert_mentions;
+use super::values::{
+    assert_mentions_any, assert_same_float, assert_same_number, assert_unstorable,
+    storable_stand_in,
+};
 use super::{expect_kind, fresh_name, fresh_store};
 use crate::typed::KeyFrom;
 use crate::{
-    Bytes, ErrorKind, IndexSchema, Item, Key, KeyAttr, Kvs, Model, Set, SortCondition, Store,
-    StoreSchema, Value, ValueType, attr, from_item, item, to_item,
+    Bytes, ErrorKind, IndexSchema, Item, Key, KeyAttr, Kvs, Model, Number, Set, SortCondition,
+    Store, StoreSchema, Value, ValueType, attr, from_item, item, to_item,
 };
 
 /// A store keyed by the string attribute `id`.
@@ -53,8 +57,11 @@ struct Scalars {
     flag: bool,
 }
 
-/// Strings, chars, every integer type at its extremes, f32, f64 and bool round-trip.
+/// Strings, chars, every integer type at its extremes, f32, f64 and bool round-trip. An
+/// f64 outside the backend's `float_range` is refused (`Validation` naming the field,
+/// nothing written); the nearest float it stores round-trips in its place.
 pub async fn typed_scalars_round_trip(kvs: Kvs) {
+    let caps = kvs.capabilities();
     let store = records(&kvs).await;
     let highs = Scalars {
         id: "highs".into(),
@@ -105,14 +112,25 @@ pub async fn typed_scalars_round_trip(kvs: Kvs) {
         flag: true,
     };
     for value in [&highs, &lows, &odd] {
+        if !caps.stores_float(value.f64) {
+            let it = to_item(value).expect("to_item");
+            assert_unstorable(&kvs, &store, it, &["f64"]).await;
+        }
+        let value = &Scalars {
+            f64: storable_stand_in(&caps, value.f64),
+            ..value.clone()
+        };
         let stored = round_trip(&kvs, &store, value).await;
         for int in ["i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64"] {
             let n = stored[int].as_number().expect("a number");
             assert!(n.is_integer(), "{int} must be stored as an integer");
         }
-        for float in ["f32", "f64"] {
+        for (float, expected) in [("f32", f64::from(value.f32)), ("f64", value.f64)] {
             let n = stored[float].as_number().expect("a number");
-            assert!(!n.is_integer(), "{float} must be stored as a float");
+            assert_same_number(&caps, n, Number::from(expected), float);
+            if caps.keeps_number_kind {
+                assert!(!n.is_integer(), "{float} must be stored as a float");
+            }
         }
         assert_eq!(stored["flag"].value_type(), ValueType::Bool);
         assert_eq!(stored["letter"].value_type(), ValueType::String);
@@ -496,7 +514,11 @@ struct Floaty {
 }
 
 /// A float field stays a float (even `2.0`), an integer field an integer; -0.0 keeps its sign.
+/// Where the backend has one number type (`!keeps_number_kind`) `2.0` may be stored as the
+/// equal integer, and where it does not keep the sign of zero `-0.0` reads back as `0.0`;
+/// the typed field reads back the same f64 either way.
 pub async fn typed_float_field_stays_float(kvs: Kvs) {
+    let caps = kvs.capabilities();
     let store = records(&kvs).await;
     let value = Floaty {
         id: "f".into(),
@@ -505,10 +527,18 @@ pub async fn typed_float_field_stays_float(kvs: Kvs) {
         count: 2,
     };
     let stored = round_trip(&kvs, &store, &value).await;
-    assert!(!stored["whole"].as_number().unwrap().is_integer());
+    let whole = stored["whole"].as_number().unwrap();
+    if caps.keeps_number_kind {
+        assert!(!whole.is_integer());
+    }
+    assert_same_number(&caps, whole, Number::from(2.0), "whole");
     assert!(stored["count"].as_number().unwrap().is_integer());
     let back: Floaty = from_item(stored).unwrap();
-    assert!(back.neg_zero.is_sign_negative());
+    assert_same_float(&caps, back.whole, 2.0, "whole");
+    if caps.keeps_negative_zero {
+        assert!(back.neg_zero.is_sign_negative());
+    }
+    assert_same_float(&caps, back.neg_zero, -0.0, "neg_zero");
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -722,9 +752,15 @@ struct Tagged {
     skipped: Vec<i64>,
 }
 
-/// Internally, adjacently and untagged enums and newtype structs round-trip.
+/// Internally, adjacently and untagged enums and newtype structs round-trip. A float
+/// outside the backend's `float_range` is refused (`Validation` naming the attribute,
+/// nothing written). Where the backend has one number type (`!keeps_number_kind`), an
+/// untagged `Float(2.0)` is stored as `2` and may read back as the untagged `Int(2)`,
+/// which equals it as a number.
 pub async fn typed_tagged_enums_round_trip(kvs: Kvs) {
+    let caps = kvs.capabilities();
     let store = records(&kvs).await;
+    let tiny = 1e-300;
     let value = Tagged {
         id: UserId("t".into()),
         events: vec![
@@ -748,7 +784,7 @@ pub async fn typed_tagged_enums_round_trip(kvs: Kvs) {
         ],
         adjacent: vec![
             Adjacent::Count(u32::MAX),
-            Adjacent::Pair("p".into(), 1e-300),
+            Adjacent::Pair("p".into(), tiny),
             Adjacent::Empty,
         ],
         loose: vec![
@@ -759,7 +795,30 @@ pub async fn typed_tagged_enums_round_trip(kvs: Kvs) {
         ],
         skipped: vec![],
     };
-    let stored = round_trip(&kvs, &store, &value).await;
+    if !caps.stores_float(tiny) {
+        let it = to_item(&value).expect("to_item");
+        assert_unstorable(&kvs, &store, it, &["adjacent"]).await;
+    }
+    let mut value = value;
+    value.adjacent[1] = Adjacent::Pair("p".into(), storable_stand_in(&caps, tiny));
+    let stored = if caps.keeps_number_kind {
+        round_trip(&kvs, &store, &value).await
+    } else {
+        kvs.upsert(&store, to_item(&value).expect("to_item"))
+            .await
+            .unwrap();
+        let stored = kvs.get(&store, "t").await.unwrap().expect("the item");
+        let back: Tagged = from_item(stored.clone()).expect("from_item");
+        // The whole float may come back as the untagged integer; all else is exact.
+        let mut folded = value.clone();
+        folded.loose[1] = Loose::Int(2);
+        assert!(back == value || back == folded, "{back:?} vs {value:?}");
+        assert_eq!(
+            stored.get_path("loose[1]").unwrap(),
+            Some(&Value::from(2.0))
+        );
+        stored
+    };
     assert_eq!(stored["id"], Value::from("t"));
     assert!(!stored.contains_key("skipped"));
     assert_eq!(
@@ -1099,8 +1158,12 @@ mod round_trips {
     }
 
     /// f64 and f32 round-trip bit for bit (0.1, 1e308, 5e-324, -0.0, subnormal and extreme
-    /// f32 values), bools as bools, and typed conditions find each exact value.
+    /// f32 values), bools as bools, and typed conditions find each exact value. An f64
+    /// outside the backend's `float_range` is refused (`Validation` naming the field,
+    /// nothing written) and the nearest float it stores round-trips in its place; where
+    /// the backend does not keep the sign of zero, `-0.0` reads back as `0.0`.
     pub async fn typed_rt_floats_and_bools(kvs: Kvs) {
+        let caps = kvs.capabilities();
         let store = fresh_typed_store::<RtFloats>(&kvs).await;
         let f = RtFloats::fields();
         let pairs: [(f64, f32); 11] = [
@@ -1116,37 +1179,41 @@ mod round_trips {
             (0.1 + 0.2, 1.1),
             (9_007_199_254_740_992.0, 3.0),
         ];
+        let value = |i: usize, a: f64, b: f32| RtFloats {
+            id: format!("f{i}"),
+            f64: a,
+            f32: b,
+            flag: i.is_multiple_of(2),
+            f64s: vec![a, -a, 0.5],
+            f32s: vec![b, -b],
+        };
+        for (i, &(a, b)) in pairs.iter().enumerate() {
+            if !caps.stores_float(a) {
+                let refused = value(i, a, b);
+                let err = expect_kind(store.upsert(&refused).await, ErrorKind::Validation);
+                assert_mentions_any(&err, &["f64", "f64s"]);
+                assert_eq!(store.get(&refused.id).await.unwrap(), None);
+            }
+        }
         let values: Vec<RtFloats> = pairs
             .iter()
             .enumerate()
-            .map(|(i, &(a, b))| RtFloats {
-                id: format!("f{i}"),
-                f64: a,
-                f32: b,
-                flag: i % 2 == 0,
-                f64s: vec![a, -a, 0.5],
-                f32s: vec![b, -b],
-            })
+            .map(|(i, &(a, b))| value(i, storable_stand_in(&caps, a), b))
             .collect();
-        let bits64 = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        let bits32 = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         for v in &values {
             let stored = typed_round_trip(&store, v).await;
             let back = store.get(&v.id).await.unwrap().expect("the item");
-            assert_eq!(
-                back.f64.to_bits(),
-                v.f64.to_bits(),
-                "{:e} must keep every bit (the sign of zero too)",
-                v.f64
-            );
-            assert_eq!(
-                back.f32.to_bits(),
-                v.f32.to_bits(),
-                "{:e}f32 must keep every bit",
-                v.f32
-            );
-            assert_eq!(bits64(&back.f64s), bits64(&v.f64s));
-            assert_eq!(bits32(&back.f32s), bits32(&v.f32s));
+            let at = format!("{:e} / {:e}f32 (the sign of zero too)", v.f64, v.f32);
+            assert_same_float(&caps, back.f64, v.f64, &at);
+            assert_same_float(&caps, back.f32.into(), v.f32.into(), &at);
+            assert_eq!(back.f64s.len(), v.f64s.len());
+            for (got, expected) in back.f64s.iter().zip(&v.f64s) {
+                assert_same_float(&caps, *got, *expected, &at);
+            }
+            assert_eq!(back.f32s.len(), v.f32s.len());
+            for (got, expected) in back.f32s.iter().zip(&v.f32s) {
+                assert_same_float(&caps, (*got).into(), (*expected).into(), &at);
+            }
             assert_eq!(stored["flag"], Value::from(v.flag));
             assert_eq!(stored["flag"].value_type(), ValueType::Bool);
             let page = store
@@ -1303,10 +1370,13 @@ mod round_trips {
 
     /// Vecs round-trip in order with duplicates, empty ones as empty lists (not missing),
     /// nested `Vec<Vec<i64>>` with empty rows; typed APPEND, PREPEND, SET of a position and
-    /// DELETE of list elements return the model.
+    /// DELETE of list elements return the model. A float outside the backend's
+    /// `float_range` in a Vec is refused (`Validation` naming the field, nothing written).
     pub async fn typed_rt_vecs(kvs: Kvs) {
+        let caps = kvs.capabilities();
         let store = fresh_typed_store::<RtLists>(&kvs).await;
         let f = RtLists::fields();
+        let big = 1e308;
         let full = RtLists {
             id: "full".into(),
             words: vec!["b".into(), "a".into(), "b".into(), String::new()],
@@ -1315,7 +1385,7 @@ mod round_trips {
             grid: vec![vec![1, 2], vec![], vec![-3]],
             deep: vec![vec![], vec![vec![]], vec![vec!["x".into(), "y".into()]]],
             flags: vec![true, false, false, true],
-            floats: vec![0.1, -0.0, 1e308],
+            floats: vec![0.1, -0.0, big],
             notes: vec![
                 RtNote {
                     text: "a".into(),
@@ -1339,6 +1409,15 @@ mod round_trips {
             floats: vec![],
             notes: vec![],
             blobs: vec![],
+        };
+        if !caps.stores_float(big) {
+            let err = expect_kind(store.upsert(&full).await, ErrorKind::Validation);
+            assert_mentions(&err, "floats");
+            assert_eq!(store.get("full").await.unwrap(), None);
+        }
+        let full = RtLists {
+            floats: vec![0.1, -0.0, storable_stand_in(&caps, big)],
+            ..full
         };
         for v in [&full, &bare] {
             let stored = typed_round_trip(&store, v).await;
@@ -2399,8 +2478,13 @@ mod round_trips {
 
     /// A typed update returns the whole new item as the model, equal to a typed get after
     /// it: every op, f32 and f64 values set exactly, conditions; a failed condition changes
-    /// nothing; `insert` refuses an existing item and `delete` returns the model.
+    /// nothing; `insert` refuses an existing item and `delete` returns the model. Setting
+    /// an f64 outside the backend's `float_range` is refused (`Validation` naming the
+    /// field) and changes nothing; the nearest float it stores is set in its place. Where
+    /// the backend does not keep the sign of zero, `-0.0` reads back as `0.0`.
     pub async fn typed_rt_update_results(kvs: Kvs) {
+        let caps = kvs.capabilities();
+        let (big, tiny) = (1e308, 5e-324);
         let store = fresh_typed_store::<RtCounter>(&kvs).await;
         let f = RtCounter::fields();
         let start = RtCounter {
@@ -2423,6 +2507,23 @@ mod round_trips {
         expect_kind(store.insert(&start).await, ErrorKind::AlreadyExists);
         let mut expected = start.clone();
 
+        for refused in [big, tiny].into_iter().filter(|f| !caps.stores_float(*f)) {
+            let err = expect_kind(
+                store
+                    .update("c")
+                    .add(f.count(), 1)
+                    .set(f.maybe(), Some(refused))
+                    .await,
+                ErrorKind::Validation,
+            );
+            assert_mentions(&err, "maybe");
+            assert_eq!(store.get("c").await.unwrap(), Some(expected.clone()));
+        }
+        let (big, tiny) = (
+            storable_stand_in(&caps, big),
+            storable_stand_in(&caps, tiny),
+        );
+
         let updated = store
             .update("c")
             .add(f.count(), 5)
@@ -2435,7 +2536,7 @@ mod round_trips {
             .add(f.stats().score(), 0.5)
             .set(f.stats().last(), Some("now".to_owned()))
             .set(f.extra().entry("k"), i64::from(i32::MIN))
-            .set(f.maybe(), Some(1e308))
+            .set(f.maybe(), Some(big))
             .await
             .unwrap();
         expected.count = 5;
@@ -2450,7 +2551,7 @@ mod round_trips {
             last: Some("now".into()),
         };
         expected.extra.insert("k".into(), i64::from(i32::MIN));
-        expected.maybe = Some(1e308);
+        expected.maybe = Some(big);
         assert_eq!(updated, expected);
         assert_eq!(updated.ratio.to_bits(), 0.1f32.to_bits());
         assert_eq!(store.get("c").await.unwrap(), Some(expected.clone()));
@@ -2459,7 +2560,7 @@ mod round_trips {
             .update("c")
             .add(f.count(), -7)
             .set(f.ratio(), -0.0f32)
-            .set(f.maybe(), Some(5e-324))
+            .set(f.maybe(), Some(tiny))
             .delete(f.tags(), ["a"])
             .prepend(f.history(), ["zero"])
             .remove(f.stats().last())
@@ -2468,13 +2569,16 @@ mod round_trips {
             .unwrap();
         expected.count = -2;
         expected.ratio = -0.0;
-        expected.maybe = Some(5e-324);
+        expected.maybe = Some(tiny);
         expected.tags.remove("a");
         expected.history.insert(0, "zero".into());
         expected.stats.last = None;
         assert_eq!(updated, expected);
-        assert!(updated.ratio.is_sign_negative());
-        assert_eq!(updated.maybe.map(f64::to_bits), Some(5e-324f64.to_bits()));
+        if caps.keeps_negative_zero {
+            assert!(updated.ratio.is_sign_negative());
+        }
+        assert_same_float(&caps, updated.ratio.into(), -0.0, "ratio");
+        assert_eq!(updated.maybe.map(f64::to_bits), Some(tiny.to_bits()));
         assert_eq!(store.get("c").await.unwrap(), Some(expected.clone()));
 
         expect_kind(

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::errors::assert_mentions;
 use super::{expect_kind, fresh_store};
+use crate::backend::Capabilities;
 use crate::limits::{MAX_DEPTH, MAX_ITEM_SIZE, item_size};
 use crate::{ErrorKind, Item, KeyAttr, Kvs, Number, Path, StoreSchema, Value, ValueType, item};
 
@@ -18,44 +19,69 @@ async fn all_items(kvs: &Kvs, store: &str) -> Vec<Item> {
     kvs.scan(store).stream().try_collect().await.unwrap()
 }
 
-/// Asserts that two numbers are the same number written the same way: integers as the
-/// same integer, floats as the same bits (so `-0.0` is not `0.0`, and `2.0` not `2`).
+/// Asserts that `got` is `expected` as a backend with `caps` keeps it: an integer as the
+/// same integer; a float as the same float, bit for bit (so `-0.0` is not `0.0`, and `2.0`
+/// not `2`). Only where the backend says so (see [`Capabilities`]) may a whole float read
+/// back as the equal integer (`!keeps_number_kind`) and `-0.0` as zero
+/// (`!keeps_negative_zero`); the number is equal either way. With
+/// `Capabilities::default()` this is exact.
 #[track_caller]
-fn assert_same_number(got: Number, expected: Number, at: &str) {
-    assert_eq!(
-        got.is_integer(),
-        expected.is_integer(),
-        "{at}: {got} vs {expected}: integer-ness differs"
-    );
+pub(crate) fn assert_same_number(caps: &Capabilities, got: Number, expected: Number, at: &str) {
     if expected.is_integer() {
-        assert_eq!(got.as_i64(), expected.as_i64(), "{at}");
-    } else {
-        assert_eq!(
-            got.as_f64().map(f64::to_bits),
-            expected.as_f64().map(f64::to_bits),
-            "{at}: {got} vs {expected}"
+        assert!(
+            got.is_integer(),
+            "{at}: {got} vs {expected}: an integer must read back as an integer"
         );
+        assert_eq!(got.as_i64(), expected.as_i64(), "{at}");
+        return;
+    }
+    let e = expected.as_f64().expect("a float is an f64");
+    match got.as_f64() {
+        Some(g) if !got.is_integer() => assert_same_float(caps, g, e, at),
+        _ => {
+            assert!(
+                !caps.keeps_number_kind && e.fract() == 0.0,
+                "{at}: {got} vs {expected}: a float must read back as a float"
+            );
+            let negative_zero = e == 0.0 && e.is_sign_negative();
+            assert!(
+                !negative_zero || !caps.keeps_negative_zero,
+                "{at}: {got} vs {expected}: -0.0 must keep its sign"
+            );
+            assert_eq!(got, expected, "{at}: {got} vs {expected}: not equal");
+        }
     }
 }
 
-/// Asserts that two values are identical, stricter than `==`: the same types all the
-/// way down and numbers written the same way.
+/// Asserts that two floats are the same bits, or, where the backend does not keep the
+/// sign of zero, that `-0.0` read back as `0.0`.
 #[track_caller]
-pub(crate) fn assert_same_value(got: &Value, expected: &Value, at: &str) {
+pub(crate) fn assert_same_float(caps: &Capabilities, got: f64, expected: f64, at: &str) {
+    let lost_sign = !caps.keeps_negative_zero && expected == 0.0 && got == 0.0;
+    assert!(
+        got.to_bits() == expected.to_bits() || lost_sign,
+        "{at}: {got:?} vs {expected:?}: not the same float, bit for bit"
+    );
+}
+
+/// Asserts that two values are identical as a backend with `caps` keeps them, stricter
+/// than `==`: the same types all the way down and numbers as [`assert_same_number`].
+#[track_caller]
+pub(crate) fn assert_same_value(caps: &Capabilities, got: &Value, expected: &Value, at: &str) {
     assert_eq!(
         got.value_type(),
         expected.value_type(),
         "{at}: {got:?} vs {expected:?}"
     );
     match (got, expected) {
-        (Value::Number(g), Value::Number(e)) => assert_same_number(*g, *e, at),
+        (Value::Number(g), Value::Number(e)) => assert_same_number(caps, *g, *e, at),
         (Value::List(g), Value::List(e)) => {
             assert_eq!(g.len(), e.len(), "{at}: {got:?} vs {expected:?}");
             for (i, (g, e)) in g.iter().zip(e).enumerate() {
-                assert_same_value(g, e, &format!("{at}[{i}]"));
+                assert_same_value(caps, g, e, &format!("{at}[{i}]"));
             }
         }
-        (Value::Map(g), Value::Map(e)) => assert_same_map(g, e, at),
+        (Value::Map(g), Value::Map(e)) => assert_same_map(caps, g, e, at),
         (Value::NumberSet(g), Value::NumberSet(e)) => {
             assert_eq!(g.len(), e.len(), "{at}: {got:?} vs {expected:?}");
             for (g, e) in g.iter().zip(e) {
@@ -67,19 +93,94 @@ pub(crate) fn assert_same_value(got: &Value, expected: &Value, at: &str) {
 }
 
 #[track_caller]
-fn assert_same_map(got: &BTreeMap<String, Value>, expected: &BTreeMap<String, Value>, at: &str) {
+fn assert_same_map(
+    caps: &Capabilities,
+    got: &BTreeMap<String, Value>,
+    expected: &BTreeMap<String, Value>,
+    at: &str,
+) {
     let got_names: Vec<&String> = got.keys().collect();
     let expected_names: Vec<&String> = expected.keys().collect();
     assert_eq!(got_names, expected_names, "{at}: attribute names differ");
     for (name, e) in expected {
-        assert_same_value(&got[name], e, &format!("{at}.{name}"));
+        assert_same_value(caps, &got[name], e, &format!("{at}.{name}"));
     }
 }
 
-/// Asserts that two items are identical (see [`assert_same_value`]).
+/// Asserts that two items are identical as a backend with `caps` keeps them (see
+/// [`assert_same_value`]).
 #[track_caller]
-pub(crate) fn assert_same_item(got: &Item, expected: &Item) {
-    assert_same_map(got.as_map(), expected.as_map(), "item");
+pub(crate) fn assert_same_item(caps: &Capabilities, got: &Item, expected: &Item) {
+    assert_same_map(caps, got.as_map(), expected.as_map(), "item");
+}
+
+/// `f` where the backend stores it exactly, else the float nearest to it that the backend
+/// does store: the edge of its range (`±smallest` or `±largest below the limit`), with the
+/// sign of `f`. A case writes this where every backend must keep the value, and checks
+/// `f` itself with [`assert_unstorable`]. On a backend that stores every finite float it
+/// is `f`.
+pub(crate) fn storable_stand_in(caps: &Capabilities, f: f64) -> f64 {
+    match caps.float_range {
+        Some((min, max)) if !caps.stores_float(f) => {
+            let edge = if f.abs() < min {
+                min
+            } else {
+                // The largest float below `max` (both positive).
+                f64::from_bits(max.to_bits() - 1)
+            };
+            let stand_in = edge.copysign(f);
+            assert!(
+                caps.stores_float(stand_in),
+                "{stand_in:e}, the edge of {:?}, must be storable",
+                caps.float_range
+            );
+            stand_in
+        }
+        _ => f,
+    }
+}
+
+/// Asserts that the error's message names at least one of `names` as a whole word (as
+/// [`assert_mentions`] does for one): where several attributes of a write are refused,
+/// any of them may be the one named.
+#[track_caller]
+pub(crate) fn assert_mentions_any(err: &crate::Error, names: &[&str]) {
+    let message = err.message();
+    let is_name_char = |c: char| c.is_alphanumeric() || c == '_';
+    let found = names.iter().any(|word| {
+        message.match_indices(word).any(|(at, _)| {
+            let before = message[..at].chars().next_back();
+            let after = message[at + word.len()..].chars().next();
+            !before.is_some_and(is_name_char) && !after.is_some_and(is_name_char)
+        })
+    });
+    assert!(
+        found,
+        "expected the error to name one of {names:?}, got: {err}"
+    );
+}
+
+/// Asserts that writing `item`, which holds a float the backend cannot store exactly (in
+/// one of the attributes `names`), is `Validation` naming the attribute, for an upsert and
+/// for an insert, and that the store is unchanged: it never rounds silently.
+pub(crate) async fn assert_unstorable(kvs: &Kvs, store: &str, item: Item, names: &[&str]) {
+    let before = all_items(kvs, store).await;
+    let err = expect_kind(kvs.upsert(store, item.clone()).await, ErrorKind::Validation);
+    assert_mentions_any(&err, names);
+    let err = expect_kind(kvs.insert(store, item.clone()).await, ErrorKind::Validation);
+    assert_mentions_any(&err, names);
+    let after = all_items(kvs, store).await;
+    assert_eq!(
+        after.len(),
+        before.len(),
+        "nothing must be written for {item:?}: {after:?}"
+    );
+    for it in &before {
+        assert!(
+            after.contains(it),
+            "{it:?} changed by a refused write: {after:?}"
+        );
+    }
 }
 
 /// Writes `attrs` under the key `id` into a fresh store, reads the item back, and
@@ -89,12 +190,13 @@ async fn round_trip(kvs: &Kvs, attrs: Item) {
     let mut it = attrs;
     it.set("id", "x");
     kvs.upsert(&store, it.clone()).await.unwrap();
+    let caps = kvs.capabilities();
     let got = kvs.get(&store, "x").await.unwrap().expect("the item");
-    assert_same_item(&got, &it);
+    assert_same_item(&caps, &got, &it);
     // Scans return the same values as gets.
     let scanned = all_items(kvs, &store).await;
     assert_eq!(scanned.len(), 1);
-    assert_same_item(&scanned[0], &it);
+    assert_same_item(&caps, &scanned[0], &it);
 }
 
 /// `n` nested containers (maps and lists in turn) around the number 1.
@@ -137,29 +239,56 @@ pub async fn value_integers_round_trip(kvs: Kvs) {
     .await;
 }
 
-/// Finite floats round-trip bit for bit: 0.1, 1e308, 5e-324, -0.0, `f64::MAX`, 1/3.
+/// Finite floats round-trip bit for bit: 0.1, 1e308, 5e-324, -0.0, `f64::MAX`, 1/3. A
+/// backend with a narrower `float_range` refuses those outside it (`Validation` naming
+/// the attribute, nothing written) and keeps the edges of its range exactly; one that does
+/// not keep the sign of zero reads `-0.0` back as zero.
 pub async fn value_floats_round_trip(kvs: Kvs) {
-    round_trip(
-        &kvs,
-        item! {
-            "tenth" => 0.1,
-            "big" => 1e308,
-            "tiny" => 5e-324,
-            "negzero" => -0.0,
-            "max" => f64::MAX,
-            "lowest" => f64::MIN,
-            "minpos" => f64::MIN_POSITIVE,
-            "third" => 1.0 / 3.0,
-            "neg" => -123.456e-7,
-            "eps" => f64::EPSILON,
-            "twoto63" => 9_223_372_036_854_775_808.0,
-        },
-    )
-    .await;
+    let caps = kvs.capabilities();
+    let floats = [
+        ("tenth", 0.1),
+        ("big", 1e308),
+        ("tiny", 5e-324),
+        ("negzero", -0.0),
+        ("max", f64::MAX),
+        ("lowest", f64::MIN),
+        ("minpos", f64::MIN_POSITIVE),
+        ("third", 1.0 / 3.0),
+        ("neg", -123.456e-7),
+        ("eps", f64::EPSILON),
+        ("twoto63", 9_223_372_036_854_775_808.0),
+    ];
+    // Every backend keeps these (outside its range, the nearest float it stores).
+    let mut kept = Item::new();
+    for (name, f) in floats {
+        kept.set(name, storable_stand_in(&caps, f));
+    }
+    round_trip(&kvs, kept).await;
+    // The rest are refused, never rounded: just outside the range too.
+    let mut refused: Vec<f64> = floats
+        .iter()
+        .map(|&(_, f)| f)
+        .filter(|&f| !caps.stores_float(f))
+        .collect();
+    if let Some((min, max)) = caps.float_range {
+        let below_min = f64::from_bits(min.to_bits() - 1);
+        refused.extend([max, -max, below_min, -below_min]);
+    }
+    let store = things(&kvs).await;
+    for f in refused {
+        assert!(!caps.stores_float(f), "{f:e}");
+        let it = item! { "id" => "x", "ok" => 1.5, "score" => f };
+        assert_unstorable(&kvs, &store, it, &["score"]).await;
+        let nested = item! { "id" => "x", "outer" => item! { "inner" => Value::list([0.5, f]) } };
+        assert_unstorable(&kvs, &store, nested, &["outer"]).await;
+    }
 }
 
 /// An integer stays an integer and a float (even `2.0`) a float, top-level and nested.
+/// Where the backend has one number type (`!keeps_number_kind`), a whole float may read
+/// back as the equal integer; integers stay integers, other floats floats.
 pub async fn value_integer_and_float_kept_apart(kvs: Kvs) {
+    let caps = kvs.capabilities();
     let store = things(&kvs).await;
     kvs.upsert(
         &store,
@@ -176,14 +305,20 @@ pub async fn value_integer_and_float_kept_apart(kvs: Kvs) {
     .unwrap();
     let got = kvs.get(&store, "x").await.unwrap().unwrap();
     let number = |p: &str| got.get_path(p).unwrap().unwrap().as_number().unwrap();
-    assert!(number("int").is_integer());
-    assert!(!number("float").is_integer());
+    for (path, expected) in [
+        ("int", Number::from(2)),
+        ("float", Number::from(2.0)),
+        ("bigfloat", Number::from(1e20)),
+        ("nested.int", Number::from(3)),
+        ("nested.float", Number::from(3.0)),
+        ("list[0]", Number::from(4)),
+        ("list[1]", Number::from(4.0)),
+    ] {
+        assert_same_number(&caps, number(path), expected, path);
+    }
     assert_eq!(number("float").as_f64(), Some(2.0));
+    // 1e20 is beyond i64: no backend can hand it back as an integer.
     assert!(!number("bigfloat").is_integer());
-    assert!(number("nested.int").is_integer());
-    assert!(!number("nested.float").is_integer());
-    assert!(number("list[0]").is_integer());
-    assert!(!number("list[1]").is_integer());
     // ... and they still compare equal: 2 == 2.0.
     assert_eq!(got["int"], got["float"]);
 }
@@ -265,8 +400,11 @@ pub async fn value_nested_round_trip(kvs: Kvs) {
     .await;
 }
 
-/// String, number and bytes sets round-trip as sets of their type.
+/// String, number and bytes sets round-trip as sets of their type. A number set holding
+/// a float outside the backend's `float_range` is refused, naming the attribute.
 pub async fn value_sets_round_trip(kvs: Kvs) {
+    let caps = kvs.capabilities();
+    let tiny = 1e-300;
     round_trip(
         &kvs,
         item! {
@@ -276,13 +414,21 @@ pub async fn value_sets_round_trip(kvs: Kvs) {
                 Number::from(0),
                 Number::from(2.5),
                 Number::from(i64::MAX),
-                Number::from(1e-300),
+                Number::from(storable_stand_in(&caps, tiny)),
             ]),
             "bs" => Value::bytes_set([vec![0u8], vec![0u8, 0], vec![255u8], vec![1u8, 2]]),
             "one" => Value::string_set(["only"]),
         },
     )
     .await;
+    if !caps.stores_float(tiny) {
+        let store = things(&kvs).await;
+        let it = item! {
+            "id" => "x",
+            "ns" => Value::number_set([Number::from(-5), Number::from(tiny)]),
+        };
+        assert_unstorable(&kvs, &store, it, &["ns"]).await;
+    }
 }
 
 /// A set never holds duplicates: duplicates written (`"a"` twice, `1` and `1.0`) fold into one.
@@ -553,17 +699,19 @@ pub async fn value_item_at_size_limit_accepted(kvs: Kvs) {
     assert_eq!(kvs.get(&store, "x").await.unwrap(), Some(it));
 }
 
-/// Nesting `MAX_DEPTH` deep is fine; deeper is `Validation` naming the attribute; nothing written.
+/// The item counts as the first of `MAX_DEPTH` levels: an attribute may hold
+/// `MAX_DEPTH - 1` nested maps and lists; deeper is `Validation` naming the attribute, and
+/// nothing is written.
 pub async fn value_nesting_too_deep_rejected(kvs: Kvs) {
     let store = things(&kvs).await;
-    let ok = item! { "id" => "ok", "deep" => nested(MAX_DEPTH) };
+    let ok = item! { "id" => "ok", "deep" => nested(MAX_DEPTH - 1) };
     kvs.upsert(&store, ok.clone()).await.unwrap();
     assert_eq!(kvs.get(&store, "ok").await.unwrap(), Some(ok.clone()));
 
     let err = expect_kind(
         kvs.upsert(
             &store,
-            item! { "id" => "bad", "deeper" => nested(MAX_DEPTH + 1) },
+            item! { "id" => "bad", "deeper" => nested(MAX_DEPTH) },
         )
         .await,
         ErrorKind::Validation,
@@ -572,7 +720,7 @@ pub async fn value_nesting_too_deep_rejected(kvs: Kvs) {
     assert_eq!(kvs.get(&store, "bad").await.unwrap(), None);
     expect_kind(
         kvs.update(&store, "ok")
-            .set("other", nested(MAX_DEPTH + 1))
+            .set("other", nested(MAX_DEPTH))
             .await,
         ErrorKind::Validation,
     );
@@ -582,12 +730,12 @@ pub async fn value_nesting_too_deep_rejected(kvs: Kvs) {
         .unwrap();
     expect_kind(
         kvs.update(&store, "wrap")
-            .set(Path::attr("wrap").key("inner"), nested(MAX_DEPTH))
+            .set(Path::attr("wrap").key("inner"), nested(MAX_DEPTH - 1))
             .await,
         ErrorKind::Validation,
     );
     kvs.update(&store, "wrap")
-        .set(Path::attr("wrap").key("inner"), nested(MAX_DEPTH - 1))
+        .set(Path::attr("wrap").key("inner"), nested(MAX_DEPTH - 2))
         .await
         .unwrap();
     assert_eq!(kvs.get(&store, "ok").await.unwrap(), Some(ok));

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{
     AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest,
 };
-use futures::future::{join_all, try_join_all};
+use futures::future::join_all;
 
 use super::DynamoDbBackend;
 use super::convert::{attrs_to_item, item_to_attrs, key_attrs};
@@ -29,6 +29,18 @@ fn key_of_attrs(schema: &StoreSchema, attrs: &Attrs) -> Result<Key> {
     schema.key_of(&attrs_to_item(attrs)?)
 }
 
+/// The keys of write requests not done yet.
+fn pending_keys(schema: &StoreSchema, pending: &[WriteRequest]) -> Result<Vec<Key>> {
+    pending
+        .iter()
+        .map(|w| match (&w.put_request, &w.delete_request) {
+            (Some(p), _) => key_of_attrs(schema, &p.item),
+            (_, Some(d)) => key_of_attrs(schema, &d.key),
+            _ => Err(Error::new(ErrorKind::Backend, "an empty write request")),
+        })
+        .collect()
+}
+
 impl DynamoDbBackend {
     pub(crate) async fn batch_get(
         &self,
@@ -38,7 +50,32 @@ impl DynamoDbBackend {
         let chunks = keys
             .chunks(GET_CHUNK)
             .map(|chunk| self.get_chunk(schema, chunk));
-        let found: Vec<Item> = try_join_all(chunks).await?.into_iter().flatten().collect();
+        // Every chunk runs to its end, so that a failure names every key not read.
+        let mut found: Vec<Item> = Vec::with_capacity(keys.len());
+        let mut first: Option<Error> = None;
+        let mut unread: Vec<Key> = Vec::new();
+        for result in join_all(chunks).await {
+            match result {
+                Ok(items) => found.extend(items),
+                Err(e) => {
+                    unread.extend(e.keys().iter().cloned());
+                    first.get_or_insert(e);
+                }
+            }
+        }
+        if let Some(e) = first {
+            return Err(Error::new(
+                e.kind().clone(),
+                format!(
+                    "{} of {} keys were not read: {}",
+                    unread.len(),
+                    keys.len(),
+                    e.message()
+                ),
+            )
+            .with_keys(unread)
+            .with_source(e));
+        }
         // Put the answers back in the order asked.
         let mut by_key: HashMap<Vec<u8>, Item> = HashMap::with_capacity(found.len());
         for item in found {
@@ -64,7 +101,7 @@ impl DynamoDbBackend {
                 .consistent_read(true)
                 .build()
                 .map_err(build_error)?;
-            let out = self
+            let out = match self
                 .backoff
                 .run(true, || async {
                     self.client
@@ -74,7 +111,17 @@ impl DynamoDbBackend {
                         .await
                         .map_err(|e| sdk_error("BatchGetItem", &table, e))
                 })
-                .await?;
+                .await
+            {
+                Ok(out) => out,
+                Err(e) => {
+                    let keys = pending
+                        .iter()
+                        .map(|a| key_of_attrs(schema, a))
+                        .collect::<Result<Vec<_>>>()?;
+                    return Err(e.with_keys(keys));
+                }
+            };
             for attrs in out
                 .responses
                 .as_ref()
@@ -160,8 +207,7 @@ impl DynamoDbBackend {
     ) -> Result<()> {
         let chunks = requests
             .chunks(WRITE_CHUNK)
-            .zip(keys.chunks(WRITE_CHUNK))
-            .map(|(r, k)| self.write_chunk(schema, r.to_vec(), k));
+            .map(|r| self.write_chunk(schema, r.to_vec()));
         let results = join_all(chunks).await;
         let mut first: Option<Error> = None;
         let mut failed: Vec<Key> = Vec::new();
@@ -194,7 +240,6 @@ impl DynamoDbBackend {
         &self,
         schema: &StoreSchema,
         mut pending: Vec<WriteRequest>,
-        keys: &[Key],
     ) -> Result<()> {
         let table = self.table_name(&schema.name);
         let mut attempt = 1;
@@ -210,8 +255,12 @@ impl DynamoDbBackend {
                         .await
                         .map_err(|e| sdk_error("BatchWriteItem", &table, e))
                 })
-                .await
-                .map_err(|e| e.with_keys(keys.to_vec()))?;
+                .await;
+            let out = match out {
+                Ok(out) => out,
+                // Name only what is still pending: earlier rounds wrote the rest.
+                Err(e) => return Err(e.with_keys(pending_keys(schema, &pending)?)),
+            };
             pending = out
                 .unprocessed_items
                 .and_then(|mut u| u.remove(&table))
@@ -220,14 +269,7 @@ impl DynamoDbBackend {
                 return Ok(());
             }
             if attempt >= self.backoff.attempts {
-                let left = pending
-                    .iter()
-                    .map(|w| match (&w.put_request, &w.delete_request) {
-                        (Some(p), _) => key_of_attrs(schema, &p.item),
-                        (_, Some(d)) => key_of_attrs(schema, &d.key),
-                        _ => Err(Error::new(ErrorKind::Backend, "an empty write request")),
-                    })
-                    .collect::<Result<Vec<_>>>()?;
+                let left = pending_keys(schema, &pending)?;
                 return Err(Error::new(
                     ErrorKind::Throttled,
                     format!("DynamoDB left {} writes to table {table:?} undone after {attempt} attempts", left.len()),
