@@ -182,7 +182,7 @@ pub use value::{Item, Number, Value, ValueType};
 /// key field, a query on an index the model does not declare, a sort condition on an
 /// index without a sort key or of the wrong type, a condition made of another model's
 /// fields, and keys or indexes naming missing fields (all reported at once). The
-/// `tests/ui/fail` directory of the repository holds one case of each, with the message.
+/// `kvs-derive/tests/ui/fail` directory of the repository holds one case of each, with the message.
 #[cfg(feature = "derive")]
 pub use kvs_derive::KeyValueStore;
 
