@@ -120,3 +120,54 @@ pub fn print_time_table(rows: &[TimeRow]) {
         );
     }
 }
+
+/// What [`interleaved_paired`] measured.
+#[derive(Debug, Clone, Copy)]
+pub struct Paired {
+    /// `a`: the median time per operation, in seconds.
+    pub a: f64,
+    /// `b`: the median time per operation, in seconds.
+    pub b: f64,
+    /// The median over the rounds of `a`'s time divided by `b`'s in the same round.
+    pub ratio: f64,
+}
+
+/// Measures `a` and `b` in many short rounds, each round running both (in alternating
+/// order, so neither always goes first), and returns their median times per operation
+/// and the median of the per-round ratios. Pairing the two sides round by round cancels
+/// most of the drift of a shared, noisy machine, which the ratio of two separate medians
+/// keeps. Each closure is called with a number of operations to do.
+pub fn interleaved_paired(
+    rounds: usize,
+    per_round: usize,
+    mut a: impl FnMut(usize),
+    mut b: impl FnMut(usize),
+) -> Paired {
+    let mut ta = Vec::with_capacity(rounds);
+    let mut tb = Vec::with_capacity(rounds);
+    let mut ratios = Vec::with_capacity(rounds);
+    // One warm-up round each.
+    time(per_round, &mut a);
+    time(per_round, &mut b);
+    for round in 0..rounds {
+        let (x, y) = if round.is_multiple_of(2) {
+            let x = time(per_round, &mut a);
+            (x, time(per_round, &mut b))
+        } else {
+            let y = time(per_round, &mut b);
+            (time(per_round, &mut a), y)
+        };
+        let (x, y) = (
+            x.as_secs_f64() / per_round as f64,
+            y.as_secs_f64() / per_round as f64,
+        );
+        ta.push(x);
+        tb.push(y);
+        ratios.push(x / y);
+    }
+    Paired {
+        a: median(ta),
+        b: median(tb),
+        ratio: median(ratios),
+    }
+}

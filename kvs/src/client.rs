@@ -420,7 +420,23 @@ impl Request for GetManyRequest {
                 ),
             ));
         }
-        Ok(positions.into_iter().map(|s| found[s].clone()).collect())
+        // Move each answer to its (last) position; clone only for keys asked twice.
+        let mut uses = vec![0usize; found.len()];
+        for &s in &positions {
+            uses[s] += 1;
+        }
+        let mut found: Vec<Option<Option<Item>>> = found.into_iter().map(Some).collect();
+        Ok(positions
+            .into_iter()
+            .map(|s| {
+                uses[s] -= 1;
+                if uses[s] == 0 {
+                    found[s].take().flatten()
+                } else {
+                    found[s].clone().flatten()
+                }
+            })
+            .collect())
     }
 }
 

@@ -200,6 +200,17 @@ fn sub_magnitudes(a: &[u8], b: &[u8]) -> Vec<u8> {
 // Used by backends that store numbers as decimal text.
 #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
 pub(crate) fn exact_number(text: &str) -> Option<Number> {
+    // Fast paths for the usual texts: an integer, or the shortest text of a float.
+    if let Ok(i) = text.parse::<i64>() {
+        return Some(Number::from(i));
+    }
+    if let Ok(f) = text.parse::<f64>()
+        && f.is_finite()
+        && f.fract() != 0.0
+        && format!("{f:?}") == text
+    {
+        return Some(Number::from(f));
+    }
     let d = Decimal::parse(text)?;
     if let Some(i) = d.to_i64() {
         return Some(Number::from(i));

@@ -145,7 +145,15 @@ fn check_value<'a>(value: &'a Value, at: &mut Vec<Step<'a>>) -> Result<()> {
 /// Checks an update operand as [`check_values`] checks an attribute (finite numbers,
 /// depth), naming the op's path.
 pub(crate) fn check_operand(path: &Path, value: &Value) -> Result<()> {
-    let name = path.to_string();
-    let mut at = vec![Step::Key(&name)];
+    // The value lands at the path's depth: start from there, so that a value set at a
+    // nested path is held to the same nesting limit as the whole item.
+    let mut at: Vec<Step<'_>> = path
+        .segments()
+        .iter()
+        .map(|s| match s {
+            Segment::Attr(name) => Step::Key(name),
+            Segment::Index(i) => Step::Index(*i),
+        })
+        .collect();
     check_value(value, &mut at)
 }

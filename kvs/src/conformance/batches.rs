@@ -312,7 +312,7 @@ pub async fn batch_delete_many_invalid_key_named(kvs: Kvs) {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_cases_batches {
-    ($cb:path, $make:path) => {
+    ($cb:path, $make:tt) => {
         $cb!($make, batches::batch_get_many_in_order_with_missing);
         $cb!($make, batches::batch_get_many_duplicate_keys);
         $cb!($make, batches::batch_get_many_equal_numbers_are_one_key);

@@ -460,7 +460,7 @@ pub async fn error_sort_condition_wrong_type_rejected(kvs: Kvs) {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_cases_errors {
-    ($cb:path, $make:path) => {
+    ($cb:path, $make:tt) => {
         $cb!($make, errors::error_not_found_update_of_missing_item);
         $cb!($make, errors::error_already_exists_insert_twice);
         $cb!($make, errors::error_condition_failed_upsert);

@@ -622,7 +622,7 @@ pub async fn filter_nan_rejected(kvs: Kvs) {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_cases_filters {
-    ($cb:path, $make:path) => {
+    ($cb:path, $make:tt) => {
         $cb!($make, filters::filter_nan_rejected);
         $cb!($make, filters::filter_eq);
         $cb!($make, filters::filter_eq_int_equals_float);

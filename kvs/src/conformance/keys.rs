@@ -895,7 +895,7 @@ pub async fn key_bytes_sort_order_is_bytewise(kvs: Kvs) {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_cases_keys {
-    ($cb:path, $make:path) => {
+    ($cb:path, $make:tt) => {
         $cb!($make, keys::key_put_then_get);
         $cb!($make, keys::key_empty_string_rejected);
         $cb!($make, keys::key_string_keys_are_exact);

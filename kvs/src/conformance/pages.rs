@@ -826,7 +826,7 @@ pub async fn page_consistent_on_index_rejected(kvs: Kvs) {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_cases_pages {
-    ($cb:path, $make:path) => {
+    ($cb:path, $make:tt) => {
         $cb!($make, pages::page_exact_sizes_under_filter);
         $cb!($make, pages::page_scan_exact_sizes_under_filter);
         $cb!($make, pages::page_query_walk_ascending);

@@ -504,7 +504,7 @@ pub async fn txn_concurrent_transfers_lose_nothing(kvs: Kvs) {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_cases_transactions {
-    ($cb:path, $make:path) => {
+    ($cb:path, $make:tt) => {
         $cb!($make, transactions::txn_all_effects_visible);
         $cb!($make, transactions::txn_condition_failure_cancels_all);
         $cb!($make, transactions::txn_update_missing_reason_not_found);

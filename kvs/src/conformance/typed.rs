@@ -2824,7 +2824,7 @@ mod round_trips {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_cases_typed {
-    ($cb:path, $make:path) => {
+    ($cb:path, $make:tt) => {
         $cb!($make, typed::typed_scalars_round_trip);
         $cb!($make, typed::typed_map_none_values_round_trip);
         $cb!($make, typed::typed_option_none_is_missing);

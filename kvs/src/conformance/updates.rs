@@ -852,7 +852,7 @@ pub async fn update_add_is_exact(kvs: Kvs) {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_cases_updates {
-    ($cb:path, $make:path) => {
+    ($cb:path, $make:tt) => {
         $cb!($make, updates::update_nested_list_paths_name_original);
         $cb!($make, updates::update_two_sets_past_end_both_append);
         $cb!($make, updates::update_remove_past_end_removes_nothing);

@@ -845,7 +845,7 @@ pub async fn value_delete_returns_old_item(kvs: Kvs) {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_cases_values {
-    ($cb:path, $make:path) => {
+    ($cb:path, $make:tt) => {
         $cb!($make, values::value_empty_set_in_list_rejected);
         $cb!($make, values::value_delete_returns_old_item);
         $cb!($make, values::value_null_and_bool_round_trip);

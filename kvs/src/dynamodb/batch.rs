@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::{
 use futures::future::join_all;
 
 use super::DynamoDbBackend;
-use super::convert::{attrs_to_item, item_to_attrs, key_attrs};
+use super::convert::{attrs_to_item, into_item, item_to_attrs, key_attrs};
 use super::error::sdk_error;
 use crate::{Error, ErrorKind, Item, Key, Result, StoreSchema, codec};
 
@@ -96,17 +96,17 @@ impl DynamoDbBackend {
         let mut items = Vec::with_capacity(keys.len());
         let mut attempt = 1;
         loop {
-            let request = KeysAndAttributes::builder()
-                .set_keys(Some(pending.clone()))
-                .consistent_read(true)
-                .build()
-                .map_err(build_error)?;
             let out = match self
                 .backoff
                 .run(true, || async {
+                    let request = KeysAndAttributes::builder()
+                        .set_keys(Some(pending.clone()))
+                        .consistent_read(true)
+                        .build()
+                        .map_err(build_error)?;
                     self.client
                         .batch_get_item()
-                        .request_items(&table, request.clone())
+                        .request_items(&table, request)
                         .send()
                         .await
                         .map_err(|e| sdk_error("BatchGetItem", &table, e))
@@ -122,14 +122,11 @@ impl DynamoDbBackend {
                     return Err(e.with_keys(keys));
                 }
             };
-            for attrs in out
-                .responses
-                .as_ref()
-                .and_then(|r| r.get(&table))
-                .into_iter()
-                .flatten()
-            {
-                items.push(attrs_to_item(attrs)?);
+            let mut out = out;
+            if let Some(found) = out.responses.as_mut().and_then(|r| r.remove(&table)) {
+                for attrs in found {
+                    items.push(into_item(attrs)?);
+                }
             }
             pending = out
                 .unprocessed_keys

@@ -96,6 +96,37 @@ pub(crate) fn from_attr(attr: &AttributeValue) -> Result<Value> {
     })
 }
 
+/// An owned DynamoDB attribute value as a value, moving its strings and bytes (the SDK's
+/// answers are owned: nothing needs copying).
+pub(crate) fn into_value(attr: AttributeValue) -> Result<Value> {
+    Ok(match attr {
+        AttributeValue::S(s) => Value::String(s),
+        AttributeValue::N(n) => Value::Number(number_from_text(&n)?),
+        AttributeValue::B(b) => Value::Bytes(b.into_inner()),
+        AttributeValue::L(l) => Value::List(l.into_iter().map(into_value).collect::<Result<_>>()?),
+        AttributeValue::M(m) => Value::Map(
+            m.into_iter()
+                .map(|(k, v)| Ok((k, into_value(v)?)))
+                .collect::<Result<BTreeMap<_, _>>>()?,
+        ),
+        AttributeValue::Ss(s) => Value::StringSet(s.into_iter().collect()),
+        AttributeValue::Bs(s) => Value::BytesSet(s.into_iter().map(Blob::into_inner).collect()),
+        other => from_attr(&other)?,
+    })
+}
+
+/// Owned DynamoDB attributes as an item.
+pub(crate) fn into_item(attrs: HashMap<String, AttributeValue>) -> Result<Item> {
+    attrs
+        .into_iter()
+        .map(|(k, v)| match into_value(v) {
+            Ok(v) => Ok((k, v)),
+            Err(e) => Err(e.context(format_args!("attribute {k:?}"))),
+        })
+        .collect::<Result<BTreeMap<String, Value>>>()
+        .map(Item::from)
+}
+
 /// An item as DynamoDB attributes.
 pub(crate) fn item_to_attrs(item: &Item) -> Result<HashMap<String, AttributeValue>> {
     item.iter()

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::DynamoDbBackend;
-use super::convert::{attrs_to_item, item_to_attrs, key_attrs};
+use super::convert::{into_item, item_to_attrs, key_attrs};
 use super::error::sdk_error;
 use super::expr::{Cond, Expr};
 use crate::backend::{Chunk, QueryPlan, RawPage, ScanPlan, fill_page};
@@ -63,7 +63,7 @@ impl DynamoDbBackend {
                     .map_err(|e| sdk_error("GetItem", &table, e))
             })
             .await?;
-        out.item().map(attrs_to_item).transpose()
+        out.item.map(into_item).transpose()
     }
 
     pub(crate) async fn query_page(&self, plan: &QueryPlan<'_>) -> Result<RawPage> {
@@ -129,9 +129,10 @@ impl DynamoDbBackend {
                         .await?;
                     Ok(Chunk {
                         items: out
-                            .items()
-                            .iter()
-                            .map(attrs_to_item)
+                            .items
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(into_item)
                             .collect::<Result<_>>()?,
                         next: out.last_evaluated_key,
                     })
@@ -179,9 +180,10 @@ impl DynamoDbBackend {
                     .await?;
                 Ok(Chunk {
                     items: out
-                        .items()
-                        .iter()
-                        .map(attrs_to_item)
+                        .items
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(into_item)
                         .collect::<Result<_>>()?,
                     next: out.last_evaluated_key,
                 })

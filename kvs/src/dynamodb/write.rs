@@ -19,7 +19,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::DynamoDbBackend;
-use super::convert::{attrs_to_item, item_to_attrs, key_attrs};
+use super::convert::{attrs_to_item, into_item, item_to_attrs, key_attrs};
 use super::error::sdk_error;
 use super::expr::Expr;
 use crate::backend::{PlannedOp, PlannedWrite};
@@ -375,7 +375,7 @@ impl DynamoDbBackend {
                     .send()
                     .await;
                 match result {
-                    Ok(out) => attrs_to_item(out.attributes.as_ref().ok_or_else(|| {
+                    Ok(out) => into_item(out.attributes.ok_or_else(|| {
                         Error::new(ErrorKind::Backend, "DynamoDB UpdateItem returned no item")
                     })?),
                     Err(SdkError::ServiceError(se))
@@ -427,7 +427,7 @@ impl DynamoDbBackend {
                     .send()
                     .await;
                 match result {
-                    Ok(out) => old_item(out.attributes.as_ref()),
+                    Ok(out) => out.attributes.map(into_item).transpose(),
                     Err(SdkError::ServiceError(se))
                         if matches!(
                             se.err(),
