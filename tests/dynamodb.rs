@@ -125,3 +125,81 @@ async fn create_table_input_makes_the_table_ensure_store_expects() {
     let err = kvs.ensure_store(other).await.unwrap_err();
     assert_eq!(err.kind(), &kvs::ErrorKind::Validation, "{err}");
 }
+
+/// An expression over DynamoDB's 4 KB limit is a clear `Validation` error, sent nowhere.
+#[tokio::test]
+async fn an_expression_over_4_kb_is_a_validation_error() {
+    use kvs::{ErrorKind, KeyAttr, StoreSchema, attr, item};
+    let kvs = dynamo::dynoxide_kvs().await;
+    kvs.ensure_store(StoreSchema::new("big_expr", KeyAttr::string("id")))
+        .await
+        .unwrap();
+    kvs.upsert("big_expr", item! { "id" => "a", "n" => 1 })
+        .await
+        .unwrap();
+    let many = (0..2000).map(|i| format!("value-{i}"));
+    let err = kvs
+        .scan("big_expr")
+        .filter(attr("n").is_in(many.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Validation, "{err}");
+    assert!(err.message().contains("4096"), "{err}");
+    let err = kvs
+        .update("big_expr", "a")
+        .set("m", 2)
+        .when(attr("n").is_in(many))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Validation, "{err}");
+    assert_eq!(
+        kvs.get("big_expr", "a").await.unwrap().unwrap().get("m"),
+        None
+    );
+}
+
+/// DELETE of list elements is emulated (DynamoDB deletes only from sets): read, compute,
+/// write under a condition that the list did not change, retried on conflict. Eight
+/// tasks appending and deleting their own elements of one list lose nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_list_deletes_lose_nothing() {
+    use kvs::{KeyAttr, StoreSchema, Value, item};
+    let kvs = dynamo::dynoxide_kvs().await;
+    kvs.ensure_store(StoreSchema::new("lists", KeyAttr::string("id")))
+        .await
+        .unwrap();
+    kvs.upsert(
+        "lists",
+        item! { "id" => "l", "keep" => Value::list(["base"]) },
+    )
+    .await
+    .unwrap();
+    let tasks: Vec<_> = (0..8)
+        .map(|t| {
+            let kvs = kvs.clone();
+            tokio::spawn(async move {
+                for i in 0..10 {
+                    let mine = format!("t{t}-{i}");
+                    kvs.update("lists", "l")
+                        .append("keep", Value::list([mine.clone(), format!("{mine}-stays")]))
+                        .await
+                        .unwrap();
+                    kvs.update("lists", "l")
+                        .delete("keep", Value::list([mine]))
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let item = kvs.get("lists", "l").await.unwrap().unwrap();
+    let list = item["keep"].as_list().unwrap();
+    assert_eq!(list.len(), 1 + 8 * 10, "{list:?}");
+    assert!(
+        list.iter()
+            .all(|v| v == &Value::from("base") || v.as_str().unwrap().ends_with("-stays"))
+    );
+}
