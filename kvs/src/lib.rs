@@ -108,10 +108,10 @@ pub use value::{Item, Number, Value, ValueType};
 /// know; the field is still stored by serde).
 ///
 /// Key fields (of the store and of the indexes) must be of key types: `String`, the
-/// integers up to `i64`, `f32`/`f64`, [`Bytes`](crate::Bytes), or a unit-only enum with
+/// integers up to `i64`, `f32`/`f64`, [`Bytes`], or a unit-only enum with
 /// `#[derive(Nested)]`. Other fields may be of any type kvs knows (numbers, `String`,
-/// `bool`, `Option`, `Vec`, maps with string keys, [`Set`](crate::Set),
-/// [`Bytes`](crate::Bytes), [`Value`](crate::Value)) or types with `#[derive(Nested)]`.
+/// `bool`, `Option`, `Vec`, maps with string keys, [`Set`],
+/// [`Bytes`], [`Value`]) or types with `#[derive(Nested)]`.
 ///
 /// Stored attribute names follow serde: `#[serde(rename = "..")]` and
 /// `#[serde(rename_all = "..")]` decide them, and the typed paths use the same names.
