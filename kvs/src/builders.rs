@@ -275,7 +275,7 @@ impl Query {
 
     /// Every page, from this one to the last.
     pub fn pages(self) -> BoxStream<'static, Result<Page>> {
-        pages(self.kvs, self.request, |r, t| r.page_token = Some(t))
+        pages(self.kvs, self.request)
     }
 }
 
@@ -342,7 +342,7 @@ impl Scan {
 
     /// Every page, from this one to the last.
     pub fn pages(self) -> BoxStream<'static, Result<Page>> {
-        pages(self.kvs, self.request, |r, t| r.page_token = Some(t))
+        pages(self.kvs, self.request)
     }
 }
 
@@ -354,16 +354,35 @@ impl IntoFuture for Scan {
     }
 }
 
+/// A request that returns a page and continues from a token: a query or a scan.
+pub(crate) trait Paged: crate::client::Request<Output = Page> + Clone + 'static {
+    /// The store read.
+    fn store(&self) -> &str;
+    /// Continues from `token`.
+    fn continue_at(&mut self, token: PageToken);
+}
+
+impl Paged for QueryRequest {
+    fn store(&self) -> &str {
+        &self.store
+    }
+    fn continue_at(&mut self, token: PageToken) {
+        self.page_token = Some(token);
+    }
+}
+
+impl Paged for ScanRequest {
+    fn store(&self) -> &str {
+        &self.store
+    }
+    fn continue_at(&mut self, token: PageToken) {
+        self.page_token = Some(token);
+    }
+}
+
 /// Runs a paged request again and again, each time from the previous page's token,
 /// until a page has none.
-pub(crate) fn pages<R>(
-    kvs: Kvs,
-    request: R,
-    continue_at: fn(&mut R, PageToken),
-) -> BoxStream<'static, Result<Page>>
-where
-    R: crate::client::Request<Output = Page> + Clone + 'static,
-{
+pub(crate) fn pages<R: Paged>(kvs: Kvs, request: R) -> BoxStream<'static, Result<Page>> {
     stream::try_unfold(Some(request), move |next| {
         let kvs = kvs.clone();
         async move {
@@ -373,7 +392,7 @@ where
             let mut following = request.clone();
             let page = request.execute(&kvs).await?;
             let next = page.next_page_token.clone().map(|t| {
-                continue_at(&mut following, t);
+                following.continue_at(t);
                 following
             });
             Ok(Some((page, next)))

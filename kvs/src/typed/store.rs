@@ -12,6 +12,7 @@ use super::field::{IntoCond, TypedPath, Writable, field_value};
 use super::model::{IntoKey, Model, from_item};
 use super::query::KeyQuery;
 use super::traits::{Addable, CollectionField, IntoFieldValue, ListField, Removable};
+use crate::builders::Paged;
 use crate::request::*;
 use crate::{Condition, Error, Key, Kvs, Page, PageToken, Result, UpdateOp, Value};
 
@@ -586,21 +587,7 @@ impl<M: Model> TypedQuery<M> {
 
     /// Every matching model, page after page.
     pub fn stream(self) -> BoxStream<'static, Result<M>> {
-        match self.request() {
-            Ok((kvs, request)) => {
-                let store: Arc<str> = Arc::from(request.store.as_str());
-                crate::builders::pages(kvs, request, |r, t| r.page_token = Some(t))
-                    .map_ok(move |page| {
-                        let store = store.clone();
-                        futures::stream::iter(
-                            page.items.into_iter().map(move |i| from_item(&store, i)),
-                        )
-                    })
-                    .try_flatten()
-                    .boxed()
-            }
-            Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
-        }
+        typed_stream(self.request())
     }
 }
 
@@ -608,13 +595,7 @@ impl<M: Model> IntoFuture for TypedQuery<M> {
     type Output = Result<Page<M>>;
     type IntoFuture = BoxFuture<'static, Result<Page<M>>>;
     fn into_future(self) -> Self::IntoFuture {
-        boxed(async move {
-            let (kvs, request) = self.request()?;
-            let store = request.store.clone();
-            kvs.execute(request)
-                .await?
-                .try_map(|i| from_item(&store, i))
-        })
+        boxed(typed_page(self.request()))
     }
 }
 
@@ -663,21 +644,7 @@ impl<M: Model> TypedScan<M> {
 
     /// Every matching model, page after page.
     pub fn stream(self) -> BoxStream<'static, Result<M>> {
-        match self.request() {
-            Ok((kvs, request)) => {
-                let store: Arc<str> = Arc::from(request.store.as_str());
-                crate::builders::pages(kvs, request, |r, t| r.page_token = Some(t))
-                    .map_ok(move |page| {
-                        let store = store.clone();
-                        futures::stream::iter(
-                            page.items.into_iter().map(move |i| from_item(&store, i)),
-                        )
-                    })
-                    .try_flatten()
-                    .boxed()
-            }
-            Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
-        }
+        typed_stream(self.request())
     }
 }
 
@@ -685,13 +652,33 @@ impl<M: Model> IntoFuture for TypedScan<M> {
     type Output = Result<Page<M>>;
     type IntoFuture = BoxFuture<'static, Result<Page<M>>>;
     fn into_future(self) -> Self::IntoFuture {
-        boxed(async move {
-            let (kvs, request) = self.request()?;
-            let store = request.store.clone();
-            kvs.execute(request)
-                .await?
-                .try_map(|i| from_item(&store, i))
-        })
+        boxed(typed_page(self.request()))
+    }
+}
+
+/// One page of a query or scan, as models.
+async fn typed_page<M: Model, R: Paged>(request: Result<(Kvs, R)>) -> Result<Page<M>> {
+    let (kvs, request) = request?;
+    let store = request.store().to_owned();
+    kvs.execute(request)
+        .await?
+        .try_map(|i| from_item(&store, i))
+}
+
+/// Every model of a query or scan, page after page.
+fn typed_stream<M: Model, R: Paged>(request: Result<(Kvs, R)>) -> BoxStream<'static, Result<M>> {
+    match request {
+        Ok((kvs, request)) => {
+            let store: Arc<str> = Arc::from(request.store());
+            crate::builders::pages(kvs, request)
+                .map_ok(move |page| {
+                    let store = store.clone();
+                    futures::stream::iter(page.items.into_iter().map(move |i| from_item(&store, i)))
+                })
+                .try_flatten()
+                .boxed()
+        }
+        Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
     }
 }
 
