@@ -24,7 +24,9 @@ use super::error::sdk_error;
 use super::expr::Expr;
 use crate::backend::{PlannedOp, PlannedWrite};
 use crate::expr::{CompareOp, Condition, Path};
-use crate::{Error, ErrorKind, Item, Key, PutMode, Result, StoreSchema, UpdateOp, Value, eval};
+use crate::{
+    Error, ErrorKind, Item, Key, PutMode, Result, StoreSchema, UpdateOp, Value, ValueType, eval,
+};
 
 /// How many times an emulated update is tried again after another writer changed a
 /// value it read.
@@ -86,18 +88,8 @@ impl Guards {
             )
             .transient(true);
         }
-        if let Some(c) = self.in_range.iter().find(|c| !holds(c)) {
-            let held = c
-                .paths()
-                .first()
-                .and_then(|p| old.and_then(|o| p.resolve(o)));
-            return match held {
-                Some(v) if v.as_number().is_none() => Error::validation(format!(
-                    "cannot ADD a number to a {} on {what}",
-                    v.value_type()
-                )),
-                _ => Error::validation(format!("an ADD on {what} would overflow the i64 range")),
-            };
+        if self.in_range.iter().any(|c| !holds(c)) {
+            return Error::validation(format!("an ADD on {what} would overflow the i64 range"));
         }
         // Every condition holds on the item returned: it changed between the check and
         // the answer. Trying again is safe.
@@ -133,10 +125,15 @@ fn overflow_guard(path: &Path, n: i64) -> Option<Condition> {
         n if n > 0 => (CompareOp::Le, i64::MAX - n),
         n => (CompareOp::Ge, i64::MIN - n),
     };
-    // A value of another type fails the comparison too; DynamoDB would refuse that ADD
-    // anyway, and `classify` tells the two apart.
+    // A value of another type must not reach the comparison: DynamoDB finds it false,
+    // but moto answers HTTP 500 to a comparison across types. DynamoDB refuses that ADD
+    // by itself, and `classify` says why from the type of the value.
     Some(Condition::Or(vec![
         Condition::NotExists(path.clone()),
+        Condition::Not(Box::new(Condition::TypeOf {
+            path: path.clone(),
+            ty: ValueType::Number,
+        })),
         Condition::Compare {
             path: path.clone(),
             op,
