@@ -9,6 +9,7 @@
 
 use async_trait::async_trait;
 
+pub use crate::raw_item::RawItem;
 use crate::{
     Condition, IndexSchema, Item, Key, PutMode, Result, SortCondition, StoreSchema, UpdateOp, Value,
 };
@@ -53,10 +54,10 @@ pub struct ScanPlan<'a> {
 }
 
 /// What a backend returns for a query or scan.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct RawPage {
     /// The items, at most `limit`, every one matching the filter.
-    pub items: Vec<Item>,
+    pub items: Vec<RawItem>,
     /// Whether matching items may follow the last one returned. The library makes the
     /// page token from the last item's key attributes.
     pub more: bool,
@@ -158,10 +159,10 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     async fn ensure_store(&self, schema: &StoreSchema) -> Result<()>;
 
     /// Reads one item, strongly consistent.
-    async fn get(&self, schema: &StoreSchema, key: &Key) -> Result<Option<Item>>;
+    async fn get(&self, schema: &StoreSchema, key: &Key) -> Result<Option<RawItem>>;
 
     /// Reads many items: one answer per key, in the order given. The keys are distinct.
-    async fn get_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<Vec<Option<Item>>>;
+    async fn get_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<Vec<Option<RawItem>>>;
 
     /// Writes a whole item (already validated) if the condition holds.
     /// Errors: `AlreadyExists` for an insert that finds an item, `ConditionFailed`.
@@ -216,7 +217,7 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
 #[derive(Debug)]
 pub struct Chunk<C> {
     /// The items read, in order (already filtered if the backend filtered natively).
-    pub items: Vec<Item>,
+    pub items: Vec<RawItem>,
     /// The backend's own position after the chunk, or `None` if the range is done.
     pub next: Option<C>,
 }
@@ -242,7 +243,9 @@ where
     loop {
         let chunk = read(position.take(), limit - items.len()).await?;
         for item in chunk.items {
-            if !local_filter.is_none_or(|f| crate::eval::matches(f, Some(&item))) {
+            if let Some(f) = local_filter
+                && !item.with_item(|i| crate::eval::matches(f, Some(i)))?
+            {
                 continue;
             }
             if items.len() == limit {

@@ -1,10 +1,11 @@
 //! Builders of the dynamic API: each holds a request value, and awaiting it runs it.
 
-use std::future::IntoFuture;
+use std::future::{Future, IntoFuture};
 
 use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 
+use crate::backend::RawItem;
 use crate::client::boxed;
 use crate::request::*;
 use crate::{
@@ -275,7 +276,7 @@ impl Query {
 
     /// Every page, from this one to the last.
     pub fn pages(self) -> BoxStream<'static, Result<Page>> {
-        pages(self.kvs, self.request)
+        item_pages(self.kvs, self.request)
     }
 }
 
@@ -342,7 +343,7 @@ impl Scan {
 
     /// Every page, from this one to the last.
     pub fn pages(self) -> BoxStream<'static, Result<Page>> {
-        pages(self.kvs, self.request)
+        item_pages(self.kvs, self.request)
     }
 }
 
@@ -355,11 +356,13 @@ impl IntoFuture for Scan {
 }
 
 /// A request that returns a page and continues from a token: a query or a scan.
-pub(crate) trait Paged: crate::client::Request<Output = Page> + Clone + 'static {
+pub(crate) trait Paged: Clone + Send + 'static {
     /// The store read.
     fn store(&self) -> &str;
     /// Continues from `token`.
     fn continue_at(&mut self, token: PageToken);
+    /// Reads one page, leaving the items in the backend's form.
+    fn execute_raw(self, kvs: &Kvs) -> impl Future<Output = Result<Page<RawItem>>> + Send;
 }
 
 impl Paged for QueryRequest {
@@ -368,6 +371,9 @@ impl Paged for QueryRequest {
     }
     fn continue_at(&mut self, token: PageToken) {
         self.page_token = Some(token);
+    }
+    fn execute_raw(self, kvs: &Kvs) -> impl Future<Output = Result<Page<RawItem>>> + Send {
+        QueryRequest::execute_raw(self, kvs)
     }
 }
 
@@ -378,11 +384,21 @@ impl Paged for ScanRequest {
     fn continue_at(&mut self, token: PageToken) {
         self.page_token = Some(token);
     }
+    fn execute_raw(self, kvs: &Kvs) -> impl Future<Output = Result<Page<RawItem>>> + Send {
+        ScanRequest::execute_raw(self, kvs)
+    }
+}
+
+/// Every page of a dynamic query or scan, as items.
+fn item_pages<R: Paged>(kvs: Kvs, request: R) -> BoxStream<'static, Result<Page>> {
+    pages(kvs, request)
+        .and_then(|page| async move { page.try_map(RawItem::into_item) })
+        .boxed()
 }
 
 /// Runs a paged request again and again, each time from the previous page's token,
 /// until a page has none.
-pub(crate) fn pages<R: Paged>(kvs: Kvs, request: R) -> BoxStream<'static, Result<Page>> {
+pub(crate) fn pages<R: Paged>(kvs: Kvs, request: R) -> BoxStream<'static, Result<Page<RawItem>>> {
     stream::try_unfold(Some(request), move |next| {
         let kvs = kvs.clone();
         async move {
@@ -390,7 +406,7 @@ pub(crate) fn pages<R: Paged>(kvs: Kvs, request: R) -> BoxStream<'static, Result
                 return Ok(None);
             };
             let mut following = request.clone();
-            let page = request.execute(&kvs).await?;
+            let page = request.execute_raw(&kvs).await?;
             let next = page.next_page_token.clone().map(|t| {
                 following.continue_at(t);
                 following

@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 use futures::future::BoxFuture;
 use tracing::Instrument as _;
 
-use crate::backend::{Backend, PlannedOp, PlannedWrite, QueryPlan, ScanPlan};
+use crate::backend::{Backend, PlannedOp, PlannedWrite, QueryPlan, RawItem, ScanPlan};
 use crate::builders::{Delete, Put, Query, Scan, Update};
 use crate::limits::{self, DEFAULT_PAGE_LIMIT, MAX_TRANSACTION_WRITES};
 use crate::page::{QueryBinding, TokenCodec, check_cursor, cursor_of};
@@ -369,9 +369,9 @@ fn page_limit(limit: Option<usize>) -> Result<usize> {
     }
 }
 
-impl Request for GetRequest {
-    type Output = Option<Item>;
-    async fn execute(self, kvs: &Kvs) -> Result<Option<Item>> {
+impl GetRequest {
+    /// Runs the request, leaving the item in the backend's form.
+    pub(crate) async fn execute_raw(self, kvs: &Kvs) -> Result<Option<RawItem>> {
         let schema = kvs.schema(&self.store)?;
         schema.check_key(&self.key)?;
         kvs.inner
@@ -382,9 +382,30 @@ impl Request for GetRequest {
     }
 }
 
+impl Request for GetRequest {
+    type Output = Option<Item>;
+    async fn execute(self, kvs: &Kvs) -> Result<Option<Item>> {
+        self.execute_raw(kvs)
+            .await?
+            .map(RawItem::into_item)
+            .transpose()
+    }
+}
+
 impl Request for GetManyRequest {
     type Output = Vec<Option<Item>>;
     async fn execute(self, kvs: &Kvs) -> Result<Vec<Option<Item>>> {
+        self.execute_raw(kvs)
+            .await?
+            .into_iter()
+            .map(|found| found.map(RawItem::into_item).transpose())
+            .collect()
+    }
+}
+
+impl GetManyRequest {
+    /// Runs the request, leaving the items in the backend's form.
+    pub(crate) async fn execute_raw(self, kvs: &Kvs) -> Result<Vec<Option<RawItem>>> {
         let schema = kvs.schema(&self.store)?;
         // Ask for each distinct key once, then answer every position asked.
         let mut slots: HashMap<Vec<u8>, usize> = HashMap::new();
@@ -425,7 +446,7 @@ impl Request for GetManyRequest {
         for &s in &positions {
             uses[s] += 1;
         }
-        let mut found: Vec<Option<Option<Item>>> = found.into_iter().map(Some).collect();
+        let mut found: Vec<Option<Option<RawItem>>> = found.into_iter().map(Some).collect();
         Ok(positions
             .into_iter()
             .map(|s| {
@@ -512,6 +533,13 @@ impl ScanRequest {
 impl Request for QueryRequest {
     type Output = Page;
     async fn execute(self, kvs: &Kvs) -> Result<Page> {
+        self.execute_raw(kvs).await?.try_map(RawItem::into_item)
+    }
+}
+
+impl QueryRequest {
+    /// Runs the request, leaving the items in the backend's form.
+    pub(crate) async fn execute_raw(self, kvs: &Kvs) -> Result<Page<RawItem>> {
         let schema = kvs.schema(&self.store)?;
         let index = self
             .index
@@ -569,13 +597,20 @@ impl Request for QueryRequest {
             .query(&plan)
             .instrument(kvs.span("query", &self.store))
             .await?;
-        Ok(kvs.page(raw, binding, &schema, index))
+        kvs.page(raw, binding, &schema, index)
     }
 }
 
 impl Request for ScanRequest {
     type Output = Page;
     async fn execute(self, kvs: &Kvs) -> Result<Page> {
+        self.execute_raw(kvs).await?.try_map(RawItem::into_item)
+    }
+}
+
+impl ScanRequest {
+    /// Runs the request, leaving the items in the backend's form.
+    pub(crate) async fn execute_raw(self, kvs: &Kvs) -> Result<Page<RawItem>> {
         let schema = kvs.schema(&self.store)?;
         check_condition(self.filter.as_ref())?;
         let limit = page_limit(self.limit)?;
@@ -600,7 +635,7 @@ impl Request for ScanRequest {
             .scan(&plan)
             .instrument(kvs.span("scan", &self.store))
             .await?;
-        Ok(kvs.page(raw, binding, &schema, None))
+        kvs.page(raw, binding, &schema, None)
     }
 }
 
@@ -611,19 +646,19 @@ impl Kvs {
         binding: QueryBinding,
         schema: &StoreSchema,
         index: Option<&crate::IndexSchema>,
-    ) -> Page {
+    ) -> Result<Page<RawItem>> {
         let next_page_token = match (raw.more, raw.items.last()) {
             (true, Some(last)) => Some(
                 self.inner
                     .tokens
-                    .encode(binding, &cursor_of(schema, index, last)),
+                    .encode(binding, &last.with_item(|i| cursor_of(schema, index, i))?),
             ),
             _ => None,
         };
-        Page {
+        Ok(Page {
             items: raw.items,
             next_page_token,
-        }
+        })
     }
 }
 

@@ -66,6 +66,7 @@ pub mod limits;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod page;
+mod raw_item;
 mod request;
 pub mod retry;
 mod schema;

@@ -2,7 +2,8 @@
 //! and the order-preserving key encoding the embedded engine sorts by.
 
 mod key;
-mod value;
+pub(crate) mod value;
 
 pub use key::{encode_key_value, encode_prefix, index_key, prefix_successor, table_key};
 pub use value::{decode_item, decode_value, encode_item, encode_value};
+pub(crate) use value::{decode_stored_item, encoded_item};

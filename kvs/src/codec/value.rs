@@ -5,7 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::{Error, Item, Number, Result, Value};
+use crate::serde_impl::raw::{Shape, Source};
+use crate::{Error, ErrorKind, Item, Number, Result, Value};
 
 const FORMAT_VERSION: u8 = 1;
 const MAX_DECODE_DEPTH: usize = 64;
@@ -41,6 +42,37 @@ pub fn decode_item(bytes: &[u8]) -> Result<Item> {
     let map = r.map(0)?;
     r.end()?;
     Ok(Item::from(map))
+}
+
+/// What [`encode_item`] wrote, to be read straight into a `Deserialize` type (see
+/// [`RawItem`](crate::backend::RawItem)). Decoding errors are `Backend` errors: the
+/// bytes were stored by kvs, so they are corrupt.
+pub(crate) fn encoded_item(bytes: &[u8]) -> Result<Shape<Encoded<'_>>> {
+    match bytes.first() {
+        Some(&FORMAT_VERSION) => {}
+        Some(v) => return Err(stored(corrupt(format!("unknown item format version {v}")))),
+        None => return Err(stored(corrupt("truncated"))),
+    }
+    let item = Encoded {
+        bytes: &bytes[1..],
+        depth: 0,
+    };
+    match item.bytes.first() {
+        Some(&MAP) => item.open(),
+        _ => Err(stored(corrupt("an item is not a map"))),
+    }
+}
+
+/// [`decode_item`] of bytes kvs stored: an error is a `Backend` error.
+pub(crate) fn decode_stored_item(bytes: &[u8]) -> Result<Item> {
+    decode_item(bytes).map_err(stored)
+}
+
+fn stored(e: Error) -> Error {
+    Error::new(
+        ErrorKind::Backend,
+        format!("a stored item is corrupt ({})", e.message()),
+    )
 }
 
 /// Appends the encoding of one value.
@@ -135,14 +167,14 @@ struct Reader<'a> {
     pos: usize,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     fn byte(&mut self) -> Result<u8> {
         let b = *self.buf.get(self.pos).ok_or_else(|| corrupt("truncated"))?;
         self.pos += 1;
         Ok(b)
     }
 
-    fn take(&mut self, n: usize) -> Result<&[u8]> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
         let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len());
         let end = end.ok_or_else(|| corrupt("truncated"))?;
         let s = &self.buf[self.pos..end];
@@ -181,6 +213,64 @@ impl Reader<'_> {
 
     fn string(&mut self) -> Result<String> {
         String::from_utf8(self.bytes()?).map_err(|_| corrupt("a string is not UTF-8"))
+    }
+
+    fn str(&mut self) -> Result<&'a str> {
+        let n = self.count()?;
+        std::str::from_utf8(self.take(n)?).map_err(|_| corrupt("a string is not UTF-8"))
+    }
+
+    /// Moves past one value without building it.
+    fn skip(&mut self, depth: usize) -> Result<()> {
+        if depth > MAX_DECODE_DEPTH {
+            return Err(corrupt("nested too deep"));
+        }
+        match self.byte()? {
+            NULL | FALSE | TRUE => {}
+            tag @ (INT | FLOAT) => {
+                self.number(tag)?;
+            }
+            STRING | BYTES => {
+                let n = self.count()?;
+                self.take(n)?;
+            }
+            LIST => {
+                for _ in 0..self.count()? {
+                    self.skip(depth + 1)?;
+                }
+            }
+            MAP => {
+                for _ in 0..self.count()? {
+                    let n = self.count()?;
+                    self.take(n)?;
+                    self.skip(depth + 1)?;
+                }
+            }
+            STRING_SET | BYTES_SET => {
+                for _ in 0..self.count()? {
+                    let n = self.count()?;
+                    self.take(n)?;
+                }
+            }
+            NUMBER_SET => {
+                for _ in 0..self.count()? {
+                    let tag = self.byte()?;
+                    self.number(tag)?;
+                }
+            }
+            t => return Err(corrupt(format!("unknown tag {t}"))),
+        }
+        Ok(())
+    }
+
+    /// The bytes of the next value, moving past it.
+    fn next_value(&mut self, depth: usize) -> Result<Encoded<'a>> {
+        let start = self.pos;
+        self.skip(depth)?;
+        Ok(Encoded {
+            bytes: &self.buf[start..self.pos],
+            depth,
+        })
     }
 
     fn number(&mut self, tag: u8) -> Result<Number> {
@@ -275,6 +365,110 @@ impl Reader<'_> {
         } else {
             Err(corrupt("trailing bytes"))
         }
+    }
+}
+
+/// One encoded value: exactly its bytes, and how deep it sits.
+pub(crate) struct Encoded<'a> {
+    bytes: &'a [u8],
+    depth: usize,
+}
+
+impl<'a> Source for Encoded<'a> {
+    type Key = &'a str;
+    type Entries = EncodedEntries<'a>;
+    type Elements = EncodedElements<'a>;
+
+    fn open(self) -> Result<Shape<Self>> {
+        let mut r = Reader {
+            buf: self.bytes,
+            pos: 0,
+        };
+        let depth = self.depth;
+        Ok(match self.bytes.first() {
+            Some(&MAP) => {
+                r.pos = 1;
+                let left = r.count().map_err(stored)?;
+                Shape::Map(EncodedEntries { r, left, depth })
+            }
+            Some(&LIST) => {
+                r.pos = 1;
+                let left = r.count().map_err(stored)?;
+                Shape::List(EncodedElements { r, left, depth })
+            }
+            Some(&NULL) => Shape::Null,
+            _ => {
+                let value = r.value(depth).map_err(stored)?;
+                r.end().map_err(stored)?;
+                Shape::Other(value)
+            }
+        })
+    }
+}
+
+/// The entries of an encoded map, each value as its own bytes.
+pub(crate) struct EncodedEntries<'a> {
+    r: Reader<'a>,
+    left: usize,
+    depth: usize,
+}
+
+impl<'a> Iterator for EncodedEntries<'a> {
+    type Item = Result<(&'a str, Encoded<'a>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let entry = (|| {
+            let key = self.r.str()?;
+            let value = self.r.next_value(self.depth + 1)?;
+            if self.left == 0 {
+                self.r.end()?;
+            }
+            Ok((key, value))
+        })();
+        if entry.is_err() {
+            self.left = 0;
+        }
+        Some(entry.map_err(stored))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+/// The elements of an encoded list, each as its own bytes.
+pub(crate) struct EncodedElements<'a> {
+    r: Reader<'a>,
+    left: usize,
+    depth: usize,
+}
+
+impl<'a> Iterator for EncodedElements<'a> {
+    type Item = Result<Encoded<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let element = self.r.next_value(self.depth + 1).and_then(|value| {
+            if self.left == 0 {
+                self.r.end()?;
+            }
+            Ok(value)
+        });
+        if element.is_err() {
+            self.left = 0;
+        }
+        Some(element.map_err(stored))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
     }
 }
 

@@ -10,8 +10,9 @@ use aws_sdk_dynamodb::types::{
 use futures::future::join_all;
 
 use super::DynamoDbBackend;
-use super::convert::{attrs_to_item, into_item, item_to_attrs, key_attrs};
+use super::convert::{from_attr, item_to_attrs, key_attrs};
 use super::error::sdk_error;
+use crate::backend::RawItem;
 use crate::{Error, ErrorKind, Item, Key, Result, StoreSchema, codec};
 
 /// DynamoDB's limits per request.
@@ -24,9 +25,16 @@ fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> Error {
     Error::backend(format!("building a DynamoDB request: {e}"), e)
 }
 
-/// The key of a DynamoDB key map, for errors.
+/// The key of a DynamoDB item or key map, converting only the key attributes.
 fn key_of_attrs(schema: &StoreSchema, attrs: &Attrs) -> Result<Key> {
-    schema.key_of(&attrs_to_item(attrs)?)
+    let names = std::iter::once(&schema.partition_key).chain(&schema.sort_key);
+    let mut key = Item::new();
+    for name in names.map(|k| &k.name) {
+        if let Some(attr) = attrs.get(name) {
+            key.set(name.clone(), from_attr(attr)?);
+        }
+    }
+    schema.key_of(&key)
 }
 
 /// The keys of write requests not done yet.
@@ -46,12 +54,12 @@ impl DynamoDbBackend {
         &self,
         schema: &StoreSchema,
         keys: &[Key],
-    ) -> Result<Vec<Option<Item>>> {
+    ) -> Result<Vec<Option<RawItem>>> {
         let chunks = keys
             .chunks(GET_CHUNK)
             .map(|chunk| self.get_chunk(schema, chunk));
         // Every chunk runs to its end, so that a failure names every key not read.
-        let mut found: Vec<Item> = Vec::with_capacity(keys.len());
+        let mut found: Vec<Attrs> = Vec::with_capacity(keys.len());
         let mut first: Option<Error> = None;
         let mut unread: Vec<Key> = Vec::new();
         for result in join_all(chunks).await {
@@ -77,17 +85,17 @@ impl DynamoDbBackend {
             .with_source(e));
         }
         // Put the answers back in the order asked.
-        let mut by_key: HashMap<Vec<u8>, Item> = HashMap::with_capacity(found.len());
-        for item in found {
-            by_key.insert(codec::table_key(&schema.key_of(&item)?), item);
+        let mut by_key: HashMap<Vec<u8>, Attrs> = HashMap::with_capacity(found.len());
+        for attrs in found {
+            by_key.insert(codec::table_key(&key_of_attrs(schema, &attrs)?), attrs);
         }
         Ok(keys
             .iter()
-            .map(|k| by_key.remove(&codec::table_key(k)))
+            .map(|k| by_key.remove(&codec::table_key(k)).map(RawItem::dynamodb))
             .collect())
     }
 
-    async fn get_chunk(&self, schema: &StoreSchema, keys: &[Key]) -> Result<Vec<Item>> {
+    async fn get_chunk(&self, schema: &StoreSchema, keys: &[Key]) -> Result<Vec<Attrs>> {
         let table = self.table_name(&schema.name);
         let mut pending: Vec<Attrs> = keys
             .iter()
@@ -124,9 +132,7 @@ impl DynamoDbBackend {
             };
             let mut out = out;
             if let Some(found) = out.responses.as_mut().and_then(|r| r.remove(&table)) {
-                for attrs in found {
-                    items.push(into_item(attrs)?);
-                }
+                items.extend(found);
             }
             pending = out
                 .unprocessed_keys

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use crate::serde_impl::raw::{Shape, Source};
 use crate::{Error, Item, Key, Number, Result, StoreSchema, Value};
 
 /// DynamoDB numbers span 1E-130 to below 1E+126 in magnitude.
@@ -154,4 +155,31 @@ pub(crate) fn key_attrs(
     key: &Key,
 ) -> Result<HashMap<String, AttributeValue>> {
     item_to_attrs(&schema.key_item(key))
+}
+
+type Entries = std::iter::Map<
+    std::collections::hash_map::IntoIter<String, AttributeValue>,
+    fn((String, AttributeValue)) -> Result<(String, AttributeValue)>,
+>;
+type Elements = std::iter::Map<
+    std::vec::IntoIter<AttributeValue>,
+    fn(AttributeValue) -> Result<AttributeValue>,
+>;
+
+/// Typed reads straight from DynamoDB's answers (see
+/// [`RawItem`](crate::backend::RawItem)): maps and lists are walked, everything else
+/// goes through [`into_value`].
+impl Source for AttributeValue {
+    type Key = String;
+    type Entries = Entries;
+    type Elements = Elements;
+
+    fn open(self) -> Result<Shape<Self>> {
+        Ok(match self {
+            AttributeValue::M(m) => Shape::Map(m.into_iter().map(Ok as fn(_) -> _)),
+            AttributeValue::L(l) => Shape::List(l.into_iter().map(Ok as fn(_) -> _)),
+            AttributeValue::Null(_) => Shape::Null,
+            other => Shape::Other(into_value(other)?),
+        })
+    }
 }

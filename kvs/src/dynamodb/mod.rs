@@ -28,7 +28,7 @@
 //! a non-idempotent write after an ambiguous failure (reported as `Unavailable`).
 
 mod batch;
-mod convert;
+pub(crate) mod convert;
 mod error;
 mod expr;
 mod read;
@@ -41,7 +41,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 
-use crate::backend::{Backend, Capabilities, PlannedWrite, QueryPlan, RawPage, ScanPlan};
+use crate::backend::{Backend, Capabilities, PlannedWrite, QueryPlan, RawItem, RawPage, ScanPlan};
 use crate::retry::Backoff;
 use crate::{Condition, Error, Item, Key, PutMode, Result, StoreSchema, UpdateOp};
 
@@ -166,11 +166,11 @@ impl Backend for DynamoDbBackend {
         table::ensure(&self.client, &table, schema, self.poll, self.create_timeout).await
     }
 
-    async fn get(&self, schema: &StoreSchema, key: &Key) -> Result<Option<Item>> {
-        self.get_item(schema, key).await
+    async fn get(&self, schema: &StoreSchema, key: &Key) -> Result<Option<RawItem>> {
+        Ok(self.get_raw(schema, key).await?.map(RawItem::dynamodb))
     }
 
-    async fn get_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<Vec<Option<Item>>> {
+    async fn get_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<Vec<Option<RawItem>>> {
         self.batch_get(schema, keys).await
     }
 

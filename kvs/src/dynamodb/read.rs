@@ -8,7 +8,7 @@ use super::DynamoDbBackend;
 use super::convert::{into_item, item_to_attrs, key_attrs};
 use super::error::sdk_error;
 use super::expr::{Cond, Expr};
-use crate::backend::{Chunk, QueryPlan, RawPage, ScanPlan, fill_page};
+use crate::backend::{Chunk, QueryPlan, RawItem, RawPage, ScanPlan, fill_page};
 use crate::{Condition, Item, Key, Result, StoreSchema};
 
 type Position = HashMap<String, AttributeValue>;
@@ -46,8 +46,22 @@ fn filter(expr: &mut Expr, condition: Option<&Condition>) -> Result<Filter> {
     })
 }
 
+/// The items of an answer, decoded later into what the caller asks for.
+fn raw_items(items: Option<Vec<HashMap<String, AttributeValue>>>) -> Vec<RawItem> {
+    items
+        .unwrap_or_default()
+        .into_iter()
+        .map(RawItem::dynamodb)
+        .collect()
+}
+
 impl DynamoDbBackend {
-    pub(crate) async fn get_item(&self, schema: &StoreSchema, key: &Key) -> Result<Option<Item>> {
+    /// GetItem, strongly consistent, as DynamoDB answered it.
+    pub(crate) async fn get_raw(
+        &self,
+        schema: &StoreSchema,
+        key: &Key,
+    ) -> Result<Option<HashMap<String, AttributeValue>>> {
         let table = self.table_name(&schema.name);
         let key = key_attrs(schema, key)?;
         let out = self
@@ -63,7 +77,12 @@ impl DynamoDbBackend {
                     .map_err(|e| sdk_error("GetItem", &table, e))
             })
             .await?;
-        out.item.map(into_item).transpose()
+        Ok(out.item)
+    }
+
+    /// GetItem, strongly consistent, as an item.
+    pub(crate) async fn get_item(&self, schema: &StoreSchema, key: &Key) -> Result<Option<Item>> {
+        self.get_raw(schema, key).await?.map(into_item).transpose()
     }
 
     pub(crate) async fn query_page(&self, plan: &QueryPlan<'_>) -> Result<RawPage> {
@@ -128,12 +147,7 @@ impl DynamoDbBackend {
                         })
                         .await?;
                     Ok(Chunk {
-                        items: out
-                            .items
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(into_item)
-                            .collect::<Result<_>>()?,
+                        items: raw_items(out.items),
                         next: out.last_evaluated_key,
                     })
                 }
@@ -179,12 +193,7 @@ impl DynamoDbBackend {
                     })
                     .await?;
                 Ok(Chunk {
-                    items: out
-                        .items
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(into_item)
-                        .collect::<Result<_>>()?,
+                    items: raw_items(out.items),
                     next: out.last_evaluated_key,
                 })
             }

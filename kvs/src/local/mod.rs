@@ -26,7 +26,7 @@ use redb::{
     Database, DatabaseError, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction,
 };
 
-use crate::backend::{Backend, PlannedOp, PlannedWrite, QueryPlan, RawPage, ScanPlan};
+use crate::backend::{Backend, PlannedOp, PlannedWrite, QueryPlan, RawItem, RawPage, ScanPlan};
 use crate::eval::{self, WriteEffect};
 use crate::{
     Condition, Error, ErrorKind, Item, Key, Kvs, PutMode, Result, StoreSchema, UpdateOp, codec,
@@ -211,15 +211,14 @@ impl LocalBackend {
         txn: &ReadTransaction,
         schema: &StoreSchema,
         key: &[u8],
-    ) -> Result<Option<Item>> {
+    ) -> Result<Option<RawItem>> {
         let name = items_table(&schema.name);
         let Some(table) = read_table!(txn, &name) else {
             return Ok(None);
         };
         let found = table.get(key).map_err(storage)?;
-        found
-            .map(|v| decode_stored(&schema.name, v.value()))
-            .transpose()
+        // Decoded by the caller, into an `Item` or straight into its type.
+        Ok(found.map(|v| RawItem::encoded(v.value().to_vec())))
     }
 
     /// Applies one write (not in a transaction) and maps its outcome.
@@ -332,12 +331,12 @@ impl Backend for LocalBackend {
         })
     }
 
-    async fn get(&self, schema: &StoreSchema, key: &Key) -> Result<Option<Item>> {
+    async fn get(&self, schema: &StoreSchema, key: &Key) -> Result<Option<RawItem>> {
         let txn = self.read()?;
         self.read_item(&txn, schema, &codec::table_key(key))
     }
 
-    async fn get_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<Vec<Option<Item>>> {
+    async fn get_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<Vec<Option<RawItem>>> {
         let txn = self.read()?;
         keys.iter()
             .map(|k| self.read_item(&txn, schema, &codec::table_key(k)))
@@ -428,7 +427,7 @@ impl Backend for LocalBackend {
                             ),
                         )
                     })?;
-                    page.offer(decode_stored(&schema.name, stored.value())?)
+                    page.offer(&schema.name, stored.value())
                 })?;
             }
             None => {
@@ -441,7 +440,7 @@ impl Backend for LocalBackend {
                 let entries = items.range::<&[u8]>(range.bounds()).map_err(storage)?;
                 walk(entries, plan.descending, |entry| {
                     let (_, v) = entry.map_err(storage)?;
-                    page.offer(decode_stored(&schema.name, v.value())?)
+                    page.offer(&schema.name, v.value())
                 })?;
             }
         }
@@ -465,7 +464,7 @@ impl Backend for LocalBackend {
         let entries = items.range::<&[u8]>(range.bounds()).map_err(storage)?;
         walk(entries, false, |entry| {
             let (_, v) = entry.map_err(storage)?;
-            page.offer(decode_stored(&plan.schema.name, v.value())?)
+            page.offer(&plan.schema.name, v.value())
         })?;
         Ok(page.finish())
     }
@@ -572,7 +571,7 @@ fn walk<T>(
 struct PageFill<'a> {
     limit: usize,
     filter: Option<&'a Condition>,
-    items: Vec<Item>,
+    items: Vec<RawItem>,
     more: bool,
 }
 
@@ -586,11 +585,19 @@ impl<'a> PageFill<'a> {
         }
     }
 
-    /// Offers the next item in order; `false` once the page is settled.
-    fn offer(&mut self, item: Item) -> Result<bool> {
-        if !self.filter.is_none_or(|f| eval::matches(f, Some(&item))) {
-            return Ok(true);
-        }
+    /// Offers the next stored item in order; `false` once the page is settled. Without
+    /// a filter the item stays encoded, for the caller to decode into its type.
+    fn offer(&mut self, store: &str, stored: &[u8]) -> Result<bool> {
+        let item = match self.filter {
+            Some(f) => {
+                let item = decode_stored(store, stored)?;
+                if !eval::matches(f, Some(&item)) {
+                    return Ok(true);
+                }
+                RawItem::from(item)
+            }
+            None => RawItem::encoded(stored.to_vec()),
+        };
         if self.items.len() == self.limit {
             self.more = true;
             return Ok(false);

@@ -263,7 +263,7 @@ impl<'de> MapAccess<'de> for Map {
 
 /// A map key: text, read as text or parsed for integer and bool keys (which the
 /// serializer stored as text).
-struct KeyDeserializer<'a>(&'a str);
+pub(super) struct KeyDeserializer<'a>(pub(super) &'a str);
 
 macro_rules! parse_key {
     ($($method:ident: $t:ty => $visit:ident),*) => {$(

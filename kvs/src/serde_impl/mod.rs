@@ -12,6 +12,7 @@
 //! as in serde_json.
 
 mod de;
+pub(crate) mod raw;
 mod ser;
 mod types;
 

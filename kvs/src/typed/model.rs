@@ -3,6 +3,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::backend::RawItem;
 use crate::{Key, Result, StoreSchema};
 
 /// A struct stored in a kvs store: implemented by `#[derive(KeyValueStore)]`.
@@ -62,8 +63,8 @@ pub fn key_value<T: Serialize>(value: &T) -> crate::Value {
 }
 
 /// Reads a model from an item of `store`.
-pub(crate) fn from_item<M: Model>(store: &str, item: crate::Item) -> Result<M> {
-    crate::from_item(item).map_err(|e| {
+pub(crate) fn from_item<M: Model>(store: &str, item: impl Into<RawItem>) -> Result<M> {
+    item.into().deserialize().map_err(|e| {
         e.context(format_args!(
             "an item of store {store:?} does not read back as a {}",
             std::any::type_name::<M>()

@@ -116,7 +116,11 @@ impl<M: Model> Store<M> {
 
     /// Reads one item; `None` if there is none.
     pub async fn get(&self, key: impl IntoKey<M>) -> Result<Option<M>> {
-        match self.kvs.get(&self.name, key.into_key()).await? {
+        let request = GetRequest {
+            store: self.name.to_string(),
+            key: key.into_key(),
+        };
+        match request.execute_raw(&self.kvs).await? {
             Some(item) => from_item(&self.name, item).map(Some),
             None => Ok(None),
         }
@@ -127,9 +131,12 @@ impl<M: Model> Store<M> {
         &self,
         keys: impl IntoIterator<Item = K>,
     ) -> Result<Vec<Option<M>>> {
-        let keys: Vec<Key> = keys.into_iter().map(IntoKey::into_key).collect();
-        self.kvs
-            .get_many(&self.name, keys)
+        let request = GetManyRequest {
+            store: self.name.to_string(),
+            keys: keys.into_iter().map(IntoKey::into_key).collect(),
+        };
+        request
+            .execute_raw(&self.kvs)
             .await?
             .into_iter()
             .map(|o| o.map(|item| from_item(&self.name, item)).transpose())
@@ -660,7 +667,8 @@ impl<M: Model> IntoFuture for TypedScan<M> {
 async fn typed_page<M: Model, R: Paged>(request: Result<(Kvs, R)>) -> Result<Page<M>> {
     let (kvs, request) = request?;
     let store = request.store().to_owned();
-    kvs.execute(request)
+    request
+        .execute_raw(&kvs)
         .await?
         .try_map(|i| from_item(&store, i))
 }

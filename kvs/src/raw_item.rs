@@ -1,0 +1,221 @@
+//! [`RawItem`]: an item as a backend read it, decoded only when the caller says into
+//! what.
+
+use serde::de::DeserializeOwned;
+
+use crate::{Item, Result};
+
+/// An item as a backend read it, not yet decoded: into a dynamic [`Item`]
+/// ([`into_item`](RawItem::into_item)) for the dynamic API, or straight into a
+/// `Deserialize` type ([`deserialize`](RawItem::deserialize)) for the typed one, which
+/// skips building the intermediate map (a string and a tree node per attribute).
+///
+/// A backend of its own makes one from an [`Item`] (`RawItem::from(item)`); the
+/// built-in backends keep their native form (the local engine's stored bytes,
+/// DynamoDB's attribute map). Both roads give the same answer.
+#[derive(Debug, Clone)]
+pub struct RawItem(Repr);
+
+#[derive(Debug, Clone)]
+enum Repr {
+    Item(Item),
+    /// What `codec::encode_item` wrote.
+    Encoded(Vec<u8>),
+    #[cfg(feature = "dynamodb")]
+    DynamoDb(std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>),
+}
+
+impl RawItem {
+    /// An item in the local engine's encoding.
+    pub(crate) fn encoded(bytes: Vec<u8>) -> Self {
+        RawItem(Repr::Encoded(bytes))
+    }
+
+    /// An item as DynamoDB answered it.
+    #[cfg(feature = "dynamodb")]
+    pub(crate) fn dynamodb(
+        attrs: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
+    ) -> Self {
+        RawItem(Repr::DynamoDb(attrs))
+    }
+
+    /// The item as a dynamic [`Item`].
+    pub fn into_item(self) -> Result<Item> {
+        match self.0 {
+            Repr::Item(item) => Ok(item),
+            Repr::Encoded(bytes) => crate::codec::decode_stored_item(&bytes),
+            #[cfg(feature = "dynamodb")]
+            Repr::DynamoDb(attrs) => crate::dynamodb::convert::into_item(attrs),
+        }
+    }
+
+    /// The item as any `Deserialize` type, by the rules of [`from_item`](crate::from_item).
+    pub fn deserialize<T: DeserializeOwned>(self) -> Result<T> {
+        match self.0 {
+            Repr::Item(item) => crate::from_item(item),
+            Repr::Encoded(bytes) => T::deserialize(crate::codec::encoded_item(&bytes)?),
+            #[cfg(feature = "dynamodb")]
+            Repr::DynamoDb(attrs) => {
+                use crate::serde_impl::raw::Source as _;
+                T::deserialize(aws_sdk_dynamodb::types::AttributeValue::M(attrs).open()?)
+            }
+        }
+    }
+
+    /// Runs `f` on the item as a dynamic [`Item`], decoding a copy if it is not one.
+    pub(crate) fn with_item<R>(&self, f: impl FnOnce(&Item) -> R) -> Result<R> {
+        match &self.0 {
+            Repr::Item(item) => Ok(f(item)),
+            _ => Ok(f(&self.clone().into_item()?)),
+        }
+    }
+}
+
+impl From<Item> for RawItem {
+    fn from(item: Item) -> Self {
+        RawItem(Repr::Item(item))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use proptest::prelude::*;
+    use serde::Deserialize;
+
+    use super::*;
+    use crate::codec::{self, value::tests::any_value};
+    use crate::serde_impl::raw::Source;
+    use crate::{Bytes, ErrorKind, Set, Value, item};
+
+    fn any_item() -> impl Strategy<Value = Item> {
+        proptest::collection::btree_map("[a-z]{1,4}", any_value(), 0..6).prop_map(Item::from)
+    }
+
+    /// Both roads of a typed read: through an `Item`, and straight from stored bytes.
+    fn both<T: DeserializeOwned>(item: &Item) -> (Result<T>, Result<T>) {
+        let stored = RawItem::encoded(codec::encode_item(item));
+        (
+            RawItem::from(item.clone()).deserialize(),
+            stored.deserialize(),
+        )
+    }
+
+    fn same_answer<T: DeserializeOwned + PartialEq + std::fmt::Debug>(item: &Item) {
+        match both::<T>(item) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b),
+            (Err(a), Err(b)) => {
+                assert_eq!(a.kind(), b.kind(), "{a} / {b}");
+                assert_eq!(a.to_string(), b.to_string());
+            }
+            (a, b) => panic!("the two roads differ: {a:?} / {b:?}"),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn stored_bytes_read_as_the_item_does(item in any_item()) {
+            same_answer::<Value>(&item);
+            same_answer::<HashMap<String, Value>>(&item);
+            let stored = RawItem::encoded(codec::encode_item(&item));
+            prop_assert_eq!(stored.into_item().unwrap(), item);
+        }
+
+        #[test]
+        fn the_walk_reads_a_value_as_the_value_deserializer_does(v in any_value()) {
+            let walked = Value::deserialize(v.clone().open().unwrap()).unwrap();
+            prop_assert_eq!(walked, Value::deserialize(v).unwrap());
+        }
+
+        #[test]
+        fn random_stored_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let mut with_version = vec![1u8];
+            with_version.extend_from_slice(&bytes);
+            for b in [bytes, with_version] {
+                if let Err(e) = RawItem::encoded(b).deserialize::<Value>() {
+                    prop_assert_eq!(e.kind(), &ErrorKind::Backend);
+                }
+            }
+        }
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Address {
+        city: String,
+        zip_code: Option<String>,
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    enum Status {
+        Active,
+        Paused { until: i64 },
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct User {
+        id: String,
+        age: u8,
+        score: f64,
+        nick: Option<String>,
+        tags: Set<String>,
+        lucky: Set<i64>,
+        avatar: Bytes,
+        address: Address,
+        history: Vec<Address>,
+        by_year: HashMap<u16, Option<String>>,
+        status: Status,
+        other: Status,
+        #[serde(default)]
+        missing: Vec<i64>,
+    }
+
+    fn user() -> Item {
+        item! {
+            "id" => "u-1",
+            "age" => 42,
+            "score" => 2.5,
+            "tags" => Value::string_set(["a", "b"]),
+            "lucky" => Value::number_set([7, 13]),
+            "avatar" => Value::Bytes(vec![0, 255]),
+            "address" => item! { "city" => "Oslo", "zipCode" => "0150" },
+            "history" => Value::List(vec![item! { "city" => "Rome" }.into()]),
+            "by_year" => item! { "2024" => "x", "2025" => Value::Null },
+            "status" => "Active",
+            "other" => item! { "Paused" => item! { "until" => 9 } },
+            "unknown" => item! { "deep" => Value::List(vec![Value::Null]) },
+        }
+    }
+
+    #[test]
+    fn a_struct_reads_the_same_by_both_roads() {
+        let item = user();
+        let (a, b) = both::<User>(&item);
+        assert_eq!(a.unwrap(), b.unwrap());
+        same_answer::<User>(&item);
+    }
+
+    #[test]
+    fn errors_are_the_same_by_both_roads() {
+        for (name, bad) in [
+            ("age", Value::from(300)),
+            ("age", Value::from(-1)),
+            ("age", Value::from("old")),
+            ("score", Value::from(i64::MAX)),
+            ("tags", Value::from("a")),
+            ("address", Value::from(1)),
+            ("history", Value::List(vec![Value::from(1)])),
+            ("by_year", item! { "later" => "x" }.into()),
+            ("status", Value::from("Gone")),
+        ] {
+            let mut item = user();
+            item.set(name, bad);
+            let (Err(a), Err(b)) = both::<User>(&item) else {
+                panic!("{name}: expected both roads to fail");
+            };
+            assert_eq!(a.kind(), &ErrorKind::Serialization, "{a}");
+            assert_eq!(a.to_string(), b.to_string(), "{name}");
+        }
+    }
+}
