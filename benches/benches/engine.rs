@@ -6,10 +6,14 @@
 
 use std::collections::BTreeMap;
 
-use kvs::{IndexSchema, Item, Key, KeyAttr, Kvs, StoreSchema, Value, codec, item};
+use kvs::{
+    IndexSchema, Item, Key, KeyAttr, KeyValueStore, Kvs, Nested, Set, StoreSchema, Value, codec,
+    item,
+};
 use kvs_benches::{Row, interleaved, print_table};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use redb::{Database, ReadableDatabase, TableDefinition};
+use serde::{Deserialize, Serialize};
 
 const RAW: TableDefinition<&[u8], &[u8]> = TableDefinition::new("raw");
 
@@ -23,6 +27,26 @@ fn user(i: usize) -> Item {
         "tags" => Value::string_set(["alpha", "beta"]),
         "address" => item! { "city" => "London", "country" => "UK", "zip" => "N1 9GU" },
     }
+}
+
+/// The same item as a model, for the typed get.
+#[derive(KeyValueStore, Serialize, Deserialize, Debug)]
+#[kvs(store = "users", partition_key = id)]
+struct User {
+    id: String,
+    name: String,
+    email: String,
+    age: u32,
+    score: f64,
+    tags: Set<String>,
+    address: Address,
+}
+
+#[derive(Nested, Serialize, Deserialize, Debug)]
+struct Address {
+    city: String,
+    country: String,
+    zip: String,
 }
 
 fn key(i: usize) -> Key {
@@ -135,6 +159,33 @@ fn local_get_and_upsert(
         },
     );
 
+    // The typed get reads the stored bytes straight into the struct.
+    let users = kvs.store::<User>();
+    let (mut at_e, mut at_f) = (0, 0);
+    let (typed_get, raw_get2) = interleaved(
+        rounds,
+        per,
+        |ops| {
+            rt.block_on(async {
+                for _ in 0..ops {
+                    at_e = (at_e + 1) % picks.len();
+                    let got = users.get(format!("user-{:08}", picks[at_e])).await;
+                    std::hint::black_box(got.unwrap().unwrap());
+                }
+            })
+        },
+        |ops| {
+            for _ in 0..ops {
+                at_f = (at_f + 1) % picks.len();
+                let (k, _) = &encoded[picks[at_f]];
+                let txn = raw.begin_read().unwrap();
+                let t = txn.open_table(RAW).unwrap();
+                let got = t.get(k.as_slice()).unwrap().map(|v| v.value().to_vec());
+                std::hint::black_box(got);
+            }
+        },
+    );
+
     let (rounds, per) = if args.quick { (3, 20) } else { (7, 100) };
     let (mut next, mut next_b) = (0, 0);
     let (kvs_put, raw_put) = interleaved(
@@ -166,6 +217,13 @@ fn local_get_and_upsert(
             name: "local get (10k items, file)".into(),
             kvs: kvs_get,
             baseline: raw_get,
+            baseline_name: "raw redb get, same bytes".into(),
+            goal: ">= 0.8x".into(),
+        },
+        Row {
+            name: "local get, typed (10k items, file)".into(),
+            kvs: typed_get,
+            baseline: raw_get2,
             baseline_name: "raw redb get, same bytes".into(),
             goal: ">= 0.8x".into(),
         },

@@ -168,12 +168,14 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    #[inline]
     fn byte(&mut self) -> Result<u8> {
         let b = *self.buf.get(self.pos).ok_or_else(|| corrupt("truncated"))?;
         self.pos += 1;
         Ok(b)
     }
 
+    #[inline]
     fn take(&mut self, n: usize) -> Result<&'a [u8]> {
         let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len());
         let end = end.ok_or_else(|| corrupt("truncated"))?;
@@ -182,7 +184,19 @@ impl<'a> Reader<'a> {
         Ok(s)
     }
 
+    #[inline]
     fn varint(&mut self) -> Result<u64> {
+        // Lengths and counts are almost always below 128: one byte.
+        match self.buf.get(self.pos) {
+            Some(&b) if b < 0x80 => {
+                self.pos += 1;
+                Ok(u64::from(b))
+            }
+            _ => self.long_varint(),
+        }
+    }
+
+    fn long_varint(&mut self) -> Result<u64> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
             let b = self.byte()?;
