@@ -27,14 +27,18 @@ fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> Error {
 
 /// The key of a DynamoDB item or key map, converting only the key attributes.
 fn key_of_attrs(schema: &StoreSchema, attrs: &Attrs) -> Result<Key> {
-    let names = std::iter::once(&schema.partition_key).chain(&schema.sort_key);
-    let mut key = Item::new();
-    for name in names.map(|k| &k.name) {
-        if let Some(attr) = attrs.get(name) {
-            key.set(name.clone(), from_attr(attr)?);
-        }
-    }
-    schema.key_of(&key)
+    let value = |name: &String| match attrs.get(name) {
+        Some(attr) => from_attr(attr),
+        None => Err(Error::new(
+            ErrorKind::Backend,
+            format!("DynamoDB answered an item without its key attribute {name:?}"),
+        )),
+    };
+    let partition = value(&schema.partition_key.name)?;
+    Ok(match &schema.sort_key {
+        Some(sort) => Key::with_sort(partition, value(&sort.name)?),
+        None => Key::new(partition),
+    })
 }
 
 /// The keys of write requests not done yet.
