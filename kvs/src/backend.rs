@@ -243,11 +243,16 @@ where
     loop {
         let chunk = read(position.take(), limit - items.len()).await?;
         for item in chunk.items {
-            if let Some(f) = local_filter
-                && !item.with_item(|i| crate::eval::matches(f, Some(i)))?
-            {
-                continue;
-            }
+            let item = match local_filter {
+                Some(f) => {
+                    let item = item.into_item()?;
+                    if !crate::eval::matches(f, Some(&item)) {
+                        continue;
+                    }
+                    RawItem::from(item)
+                }
+                None => item,
+            };
             if items.len() == limit {
                 return Ok(RawPage { items, more: true });
             }

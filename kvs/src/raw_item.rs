@@ -12,7 +12,10 @@ use crate::{Item, Result};
 ///
 /// A backend of its own makes one from an [`Item`] (`RawItem::from(item)`); the
 /// built-in backends keep their native form (the local engine's stored bytes,
-/// DynamoDB's attribute map). Both roads give the same answer.
+/// DynamoDB's attribute map). Both roads read the same values, with the same errors for
+/// a value of the wrong type; of data that is itself corrupt (undecodable bytes, an
+/// attribute DynamoDB types kvs does not know), the direct road reports what the
+/// model reads, and skips the attributes the model ignores.
 #[derive(Debug, Clone)]
 pub struct RawItem(Repr);
 
@@ -66,7 +69,9 @@ impl RawItem {
     pub(crate) fn with_item<R>(&self, f: impl FnOnce(&Item) -> R) -> Result<R> {
         match &self.0 {
             Repr::Item(item) => Ok(f(item)),
-            _ => Ok(f(&self.clone().into_item()?)),
+            Repr::Encoded(bytes) => Ok(f(&crate::codec::decode_stored_item(bytes)?)),
+            #[cfg(feature = "dynamodb")]
+            Repr::DynamoDb(attrs) => Ok(f(&crate::dynamodb::convert::attrs_to_item(attrs)?)),
         }
     }
 }
@@ -102,14 +107,36 @@ mod tests {
         )
     }
 
-    fn same_answer<T: DeserializeOwned + PartialEq + std::fmt::Debug>(item: &Item) {
-        match both::<T>(item) {
+    /// The direct road from a DynamoDB attribute map, where the item can be one and
+    /// DynamoDB reads it back unchanged (it has one number type and no empty sets).
+    #[cfg(feature = "dynamodb")]
+    fn from_dynamodb<T: DeserializeOwned>(item: &Item) -> Option<Result<T>> {
+        use crate::dynamodb::convert::{attrs_to_item, item_to_attrs};
+        let attrs = item_to_attrs(item).ok()?;
+        let back = attrs_to_item(&attrs).ok()?;
+        if format!("{back:?}") != format!("{item:?}") {
+            return None;
+        }
+        Some(RawItem::dynamodb(attrs).deserialize())
+    }
+
+    fn same<T: PartialEq + std::fmt::Debug>(a: &Result<T>, b: &Result<T>) {
+        match (a, b) {
             (Ok(a), Ok(b)) => assert_eq!(a, b),
             (Err(a), Err(b)) => {
                 assert_eq!(a.kind(), b.kind(), "{a} / {b}");
                 assert_eq!(a.to_string(), b.to_string());
             }
             (a, b) => panic!("the two roads differ: {a:?} / {b:?}"),
+        }
+    }
+
+    fn same_answer<T: DeserializeOwned + PartialEq + std::fmt::Debug>(item: &Item) {
+        let (a, b) = both::<T>(item);
+        same(&a, &b);
+        #[cfg(feature = "dynamodb")]
+        if let Some(c) = from_dynamodb::<T>(item) {
+            same(&a, &c);
         }
     }
 
@@ -138,6 +165,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn trailing_bytes_are_corrupt_even_after_an_empty_item() {
+        // Version 1, a map of no entries, then a stray byte.
+        let e = RawItem::encoded(vec![1, 8, 0, 5])
+            .deserialize::<Value>()
+            .unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::Backend, "{e}");
+        let e = RawItem::encoded(vec![1, 8, 0, 5]).into_item().unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::Backend, "{e}");
     }
 
     #[derive(Debug, PartialEq, Deserialize)]
@@ -194,6 +232,8 @@ mod tests {
         let (a, b) = both::<User>(&item);
         assert_eq!(a.unwrap(), b.unwrap());
         same_answer::<User>(&item);
+        #[cfg(feature = "dynamodb")]
+        assert!(from_dynamodb::<User>(&item).unwrap().is_ok());
     }
 
     #[test]
@@ -216,6 +256,11 @@ mod tests {
             };
             assert_eq!(a.kind(), &ErrorKind::Serialization, "{a}");
             assert_eq!(a.to_string(), b.to_string(), "{name}");
+            #[cfg(feature = "dynamodb")]
+            {
+                let c = from_dynamodb::<User>(&item).unwrap().unwrap_err();
+                assert_eq!(a.to_string(), c.to_string(), "{name}");
+            }
         }
     }
 }

@@ -403,11 +403,17 @@ impl<'a> Source for Encoded<'a> {
             Some(&MAP) => {
                 r.pos = 1;
                 let left = r.count().map_err(stored)?;
+                if left == 0 {
+                    r.end().map_err(stored)?;
+                }
                 Shape::Map(EncodedEntries { r, left, depth })
             }
             Some(&LIST) => {
                 r.pos = 1;
                 let left = r.count().map_err(stored)?;
+                if left == 0 {
+                    r.end().map_err(stored)?;
+                }
                 Shape::List(EncodedElements { r, left, depth })
             }
             Some(&NULL) => Shape::Null,

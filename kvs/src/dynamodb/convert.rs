@@ -158,13 +158,11 @@ pub(crate) fn key_attrs(
 }
 
 type Entries = std::iter::Map<
-    std::collections::hash_map::IntoIter<String, AttributeValue>,
+    std::vec::IntoIter<(String, AttributeValue)>,
     fn((String, AttributeValue)) -> Result<(String, AttributeValue)>,
 >;
-type Elements = std::iter::Map<
-    std::vec::IntoIter<AttributeValue>,
-    fn(AttributeValue) -> Result<AttributeValue>,
->;
+type Elements =
+    std::iter::Map<std::vec::IntoIter<AttributeValue>, fn(AttributeValue) -> Result<AttributeValue>>;
 
 /// Typed reads straight from DynamoDB's answers (see
 /// [`RawItem`](crate::backend::RawItem)): maps and lists are walked, everything else
@@ -176,7 +174,13 @@ impl Source for AttributeValue {
 
     fn open(self) -> Result<Shape<Self>> {
         Ok(match self {
-            AttributeValue::M(m) => Shape::Map(m.into_iter().map(Ok as fn(_) -> _)),
+            AttributeValue::M(m) => {
+                // In name order, as an `Item` holds them, so that a read that fails
+                // reports the same attribute every time.
+                let mut entries: Vec<_> = m.into_iter().collect();
+                entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                Shape::Map(entries.into_iter().map(Ok as fn(_) -> _))
+            }
             AttributeValue::L(l) => Shape::List(l.into_iter().map(Ok as fn(_) -> _)),
             AttributeValue::Null(_) => Shape::Null,
             other => Shape::Other(into_value(other)?),

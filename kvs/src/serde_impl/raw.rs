@@ -122,7 +122,8 @@ impl<'de, S: Source> de::Deserializer<'de> for Shape<S> {
     }
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        // Nothing to read: each value is its own slice or owned part.
+        // An attribute the model does not read is skipped, not decoded: each value is
+        // its own slice or owned part, so nothing else depends on it.
         visitor.visit_unit()
     }
 
