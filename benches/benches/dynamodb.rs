@@ -402,7 +402,9 @@ impl Op {
             Op::Upsert => "fields by hand + PutItem",
             Op::Update => "UpdateItem ADD, attribute_exists, ALL_NEW + fields by hand",
             Op::Query => "Query on the GSI + fields by hand",
-            Op::GetMany => "BatchGetItem consistent (+ unprocessed) + fields by hand, answers in the order asked",
+            Op::GetMany => {
+                "BatchGetItem consistent (+ unprocessed) + fields by hand, answers in the order asked"
+            }
         }
     }
 

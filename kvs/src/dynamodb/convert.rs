@@ -161,8 +161,10 @@ type Entries = std::iter::Map<
     std::vec::IntoIter<(String, AttributeValue)>,
     fn((String, AttributeValue)) -> Result<(String, AttributeValue)>,
 >;
-type Elements =
-    std::iter::Map<std::vec::IntoIter<AttributeValue>, fn(AttributeValue) -> Result<AttributeValue>>;
+type Elements = std::iter::Map<
+    std::vec::IntoIter<AttributeValue>,
+    fn(AttributeValue) -> Result<AttributeValue>,
+>;
 
 /// Typed reads straight from DynamoDB's answers (see
 /// [`RawItem`](crate::backend::RawItem)): maps and lists are walked, everything else
