@@ -13,7 +13,7 @@ use super::DynamoDbBackend;
 use super::convert::{from_attr, item_to_attrs, key_attrs};
 use super::error::sdk_error;
 use crate::backend::RawItem;
-use crate::{Error, ErrorKind, Item, Key, Result, StoreSchema, codec};
+use crate::{Error, ErrorKind, Item, Key, Result, StoreSchema};
 
 /// DynamoDB's limits per request.
 const GET_CHUNK: usize = 100;
@@ -89,13 +89,14 @@ impl DynamoDbBackend {
             .with_source(e));
         }
         // Put the answers back in the order asked.
-        let mut by_key: HashMap<Vec<u8>, Attrs> = HashMap::with_capacity(found.len());
+        // Keys compare as values do (`1 == 1.0`), as the encoded table keys would.
+        let mut by_key: HashMap<Key, Attrs> = HashMap::with_capacity(found.len());
         for attrs in found {
-            by_key.insert(codec::table_key(&key_of_attrs(schema, &attrs)?), attrs);
+            by_key.insert(key_of_attrs(schema, &attrs)?, attrs);
         }
         Ok(keys
             .iter()
-            .map(|k| by_key.remove(&codec::table_key(k)).map(RawItem::dynamodb))
+            .map(|k| by_key.remove(k).map(RawItem::dynamodb))
             .collect())
     }
 

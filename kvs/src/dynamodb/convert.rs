@@ -154,7 +154,13 @@ pub(crate) fn key_attrs(
     schema: &StoreSchema,
     key: &Key,
 ) -> Result<HashMap<String, AttributeValue>> {
-    item_to_attrs(&schema.key_item(key))
+    let mut attrs = HashMap::with_capacity(2);
+    let partition = &schema.partition_key.name;
+    attrs.insert(partition.clone(), to_attr(key.partition(), partition)?);
+    if let (Some(sort), Some(value)) = (&schema.sort_key, key.sort()) {
+        attrs.insert(sort.name.clone(), to_attr(value, &sort.name)?);
+    }
+    Ok(attrs)
 }
 
 type Entries = std::iter::Map<

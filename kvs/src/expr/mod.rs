@@ -7,5 +7,4 @@ mod update;
 pub use condition::{CompareOp, Condition, SortCondition, attr};
 pub(crate) use condition::{conjoin, validate_between, validate_prefix};
 pub use path::{Path, Segment};
-pub(crate) use update::elements;
 pub use update::{IntoPath, UpdateOp, Updates};

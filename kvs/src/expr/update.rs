@@ -87,7 +87,7 @@ impl UpdateOp {
 
 /// The elements of a list or set value, for APPEND, PREPEND and DELETE; any other value
 /// is one element.
-pub(crate) fn elements(value: Value) -> Vec<Value> {
+fn elements(value: Value) -> Vec<Value> {
     match value {
         Value::List(l) => l,
         Value::StringSet(s) => s.into_iter().map(Value::String).collect(),

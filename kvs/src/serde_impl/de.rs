@@ -77,10 +77,9 @@ impl<'de> de::Deserializer<'de> for Value {
             Value::Bytes(b) => visitor.visit_byte_buf(b),
             Value::List(l) => visitor.visit_seq(Seq(l.into_iter())),
             Value::Map(m) => visitor.visit_map(Map::new(m)),
-            set @ (Value::StringSet(_) | Value::NumberSet(_) | Value::BytesSet(_)) => {
-                let elements = crate::expr::elements(set);
-                visitor.visit_seq(Seq(elements.into_iter()))
-            }
+            Value::StringSet(s) => visitor.visit_seq(Seq(s.into_iter().map(Value::String))),
+            Value::NumberSet(s) => visitor.visit_seq(Seq(s.into_iter().map(Value::Number))),
+            Value::BytesSet(s) => visitor.visit_seq(Seq(s.into_iter().map(Value::Bytes))),
         }
     }
 
@@ -155,14 +154,10 @@ impl<'de> de::Deserializer<'de> for Value {
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self {
             Value::List(l) => visitor.visit_seq(Seq(l.into_iter())),
-            set @ (Value::StringSet(_) | Value::NumberSet(_) | Value::BytesSet(_)) => {
-                visitor.visit_seq(Seq(crate::expr::elements(set).into_iter()))
-            }
-            Value::Bytes(b) => visitor.visit_seq(Seq(b
-                .into_iter()
-                .map(Value::from)
-                .collect::<Vec<_>>()
-                .into_iter())),
+            Value::StringSet(s) => visitor.visit_seq(Seq(s.into_iter().map(Value::String))),
+            Value::NumberSet(s) => visitor.visit_seq(Seq(s.into_iter().map(Value::Number))),
+            Value::BytesSet(s) => visitor.visit_seq(Seq(s.into_iter().map(Value::Bytes))),
+            Value::Bytes(b) => visitor.visit_seq(Seq(b.into_iter().map(Value::from))),
             other => Err(invalid(&other, "a list")),
         }
     }
@@ -209,9 +204,10 @@ impl IntoDeserializer<'_, Error> for Value {
     }
 }
 
-struct Seq(std::vec::IntoIter<Value>);
+/// The elements of a list or set, each made a value only when it is read.
+struct Seq<I>(I);
 
-impl<'de> SeqAccess<'de> for Seq {
+impl<'de, I: ExactSizeIterator<Item = Value>> SeqAccess<'de> for Seq<I> {
     type Error = Error;
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
         self.0.next().map(|v| seed.deserialize(v)).transpose()
