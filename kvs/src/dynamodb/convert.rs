@@ -15,7 +15,7 @@ pub(crate) const MAX_MAGNITUDE: f64 = 1e126;
 
 /// The `N` text of a number, or `Validation` naming the attribute where DynamoDB cannot
 /// hold it (a float outside DynamoDB's range): never rounded.
-fn number_text(n: &Number, at: &str) -> Result<String> {
+fn number_text(n: &Number, at: &dyn std::fmt::Display) -> Result<String> {
     match n.float() {
         None => Ok(n.to_string()),
         Some(0.0) => Ok("0".to_owned()),
@@ -42,8 +42,9 @@ pub(crate) fn number_from_text(text: &str) -> Result<Number> {
     })
 }
 
-/// A value as a DynamoDB attribute value. `at` names the attribute for errors.
-pub(crate) fn to_attr(value: &Value, at: &str) -> Result<AttributeValue> {
+/// A value as a DynamoDB attribute value. `at` names the attribute for errors (and is
+/// only formatted for one).
+pub(crate) fn to_attr(value: &Value, at: &dyn std::fmt::Display) -> Result<AttributeValue> {
     Ok(match value {
         Value::Null => AttributeValue::Null(true),
         Value::Bool(b) => AttributeValue::Bool(*b),

@@ -33,16 +33,17 @@ pub(crate) struct Expr {
 impl Expr {
     /// The placeholder of an attribute name (one per distinct name).
     pub(crate) fn name(&mut self, name: &str) -> String {
-        let next = self.names.len();
-        self.names
-            .entry(name.to_owned())
-            .or_insert_with(|| format!("#n{next}"))
-            .clone()
+        if let Some(placeholder) = self.names.get(name) {
+            return placeholder.clone();
+        }
+        let placeholder = format!("#n{}", self.names.len());
+        self.names.insert(name.to_owned(), placeholder.clone());
+        placeholder
     }
 
     /// A new placeholder for a value.
     pub(crate) fn value(&mut self, value: &Value, at: &Path) -> Result<String> {
-        let attr = to_attr(value, &at.to_string())?;
+        let attr = to_attr(value, at)?;
         Ok(self.raw(attr))
     }
 

@@ -292,7 +292,8 @@ impl<M: Model> IntoFuture for TypedPut<M> {
     type IntoFuture = BoxFuture<'static, Result<()>>;
     fn into_future(self) -> Self::IntoFuture {
         let kvs = self.kvs.clone();
-        boxed(async move { kvs.execute(self.request()?).await })
+        let request = self.request();
+        boxed(async move { crate::Request::execute(request?, &kvs).await })
     }
 }
 
@@ -462,8 +463,11 @@ impl<M: Model> IntoFuture for TypedUpdate<M> {
     fn into_future(self) -> Self::IntoFuture {
         let kvs = self.kvs.clone();
         let store = self.store.clone();
+        // The request is built here and run without `Kvs::execute` around it, so that the
+        // future stays small: one over 1 KB takes glibc's slower allocation path.
+        let request = self.request();
         boxed(async move {
-            let new = kvs.execute(self.request()?).await?;
+            let new = crate::Request::execute(request?, &kvs).await?;
             // The write is done: say so, so that nobody retries it.
             from_item(&store, new).map_err(|e| e.context("the update was written"))
         })
@@ -518,8 +522,9 @@ impl<M: Model> IntoFuture for TypedDelete<M> {
     fn into_future(self) -> Self::IntoFuture {
         let kvs = self.kvs.clone();
         let store = self.store.clone();
+        let request = self.request();
         boxed(async move {
-            match kvs.execute(self.request()?).await? {
+            match crate::Request::execute(request?, &kvs).await? {
                 Some(item) => from_item(&store, item)
                     .map(Some)
                     .map_err(|e| e.context("the item was deleted")),
