@@ -3,8 +3,10 @@
 //!
 //! The same program runs on DynamoDB with `KVS_BACKEND=dynamodb` and the usual AWS
 //! variables (`AWS_ENDPOINT_URL` for a local server, `AWS_REGION`,
-//! `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, optionally `KVS_TABLE_PREFIX`); it
-//! empties its tables first, so each run starts from nothing.
+//! `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, optionally `KVS_TABLE_PREFIX`, by
+//! default `kvs-quickstart-`); it empties its tables first, so each run starts from
+//! nothing. Real DynamoDB (https) needs the TLS client:
+//! `cargo run --example quickstart --features kvs/dynamodb-tls`.
 //!
 //! It defines the seed's users, posts and orders stores (orders with the byUser and
 //! byStatus indexes) as Rust structs, writes items, queries an index with a filter and
@@ -86,6 +88,12 @@ pub struct Account {
 async fn main() -> kvs::Result<()> {
     let kvs = if std::env::var("KVS_BACKEND").as_deref() == Ok("dynamodb") {
         let backend = kvs::dynamodb::DynamoDbBackend::from_env()?;
+        // The quickstart empties its tables: never the unprefixed `users` or `orders`
+        // of a real account, unless KVS_TABLE_PREFIX says which to use.
+        let backend = match std::env::var_os("KVS_TABLE_PREFIX") {
+            Some(_) => backend,
+            None => backend.with_table_prefix("kvs-quickstart-"),
+        };
         println!("on DynamoDB (tables {}*)", backend.table_name(""));
         Kvs::new(backend)
     } else {

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use kvs::dynamodb::DynamoDbBackend;
 use kvs::retry::Backoff;
-use kvs::{ErrorKind, Item, Key, KeyAttr, Kvs, StoreSchema, Value, item};
+use kvs::{ErrorKind, Item, Key, KeyAttr, Kvs, StoreSchema, TransactWrite, Value, item};
 use serde_json::{Value as Json, json};
 use support::dynamo;
 use support::fake_dynamo::{FakeDynamo, Reply};
@@ -645,6 +645,120 @@ async fn idempotent_update_is_resent_after_an_ambiguous_failure() {
     let err = kvs.update(TABLE, "c").set("s", "x").await.unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::Unavailable, "{err}");
     assert_eq!(server.calls("UpdateItem"), FAST.attempts as usize);
+}
+
+// --- Transactions -------------------------------------------------------------------
+
+/// A `TransactionCanceledException` with one reason code per write.
+fn canceled(codes: &[&str]) -> Reply {
+    Reply::Json {
+        status: 400,
+        body: json!({
+            "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+            "message": "Transaction cancelled",
+            "CancellationReasons": codes
+                .iter()
+                .map(|c| json!({ "Code": c }))
+                .collect::<Vec<_>>(),
+        }),
+    }
+}
+
+async fn two_puts(kvs: &Kvs) -> kvs::Result<()> {
+    kvs.transact([
+        TransactWrite::put(TABLE, item_of("a")),
+        TransactWrite::put(TABLE, item_of("b")),
+    ])
+    .await
+}
+
+/// A transaction that met a conflict is tried again with a new client request token
+/// (DynamoDB refuses a token reused with other parameters, and a retry builds its writes
+/// afresh); a resend after an ambiguous failure keeps the token, so that DynamoDB applies
+/// the transaction at most once.
+#[tokio::test]
+async fn transaction_tokens_new_per_conflict_retry_same_per_resend() {
+    let server = FakeDynamo::start(|op, _, call| {
+        assert_eq!(op, "TransactWriteItems");
+        match call {
+            0 => canceled(&["None", "TransactionConflict"]),
+            1 => Reply::Close,
+            _ => Reply::ok(json!({})),
+        }
+    })
+    .await;
+    let kvs = kvs_on(&server);
+
+    two_puts(&kvs).await.unwrap();
+
+    let tokens: Vec<String> = server
+        .requests("TransactWriteItems")
+        .iter()
+        .map(|b| {
+            b["ClientRequestToken"]
+                .as_str()
+                .expect("a token")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(tokens.len(), 3, "{tokens:?}");
+    assert_ne!(tokens[0], tokens[1], "a conflict retry takes a new token");
+    assert_eq!(tokens[1], tokens[2], "a resend keeps its token");
+}
+
+/// Reasons by position, from the old item DynamoDB returns with each failed write: an
+/// insert of an item that exists is `AlreadyExists` there, `None` elsewhere.
+#[tokio::test]
+async fn transaction_reasons_come_by_position() {
+    let server = FakeDynamo::start(|_, _, _| Reply::Json {
+        status: 400,
+        body: json!({
+            "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+            "message": "Transaction cancelled",
+            "CancellationReasons": [
+                { "Code": "None" },
+                { "Code": "ConditionalCheckFailed", "Item": item_json("b") },
+            ],
+        }),
+    })
+    .await;
+    let kvs = kvs_on(&server);
+
+    let err = kvs
+        .transact([
+            TransactWrite::put(TABLE, item_of("a")),
+            TransactWrite::insert(TABLE, item_of("b")),
+        ])
+        .await
+        .unwrap_err();
+
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::TransactionCanceled {
+            reasons: vec![None, Some(ErrorKind::AlreadyExists)]
+        },
+        "{err}"
+    );
+    assert_eq!(server.calls("TransactWriteItems"), 1);
+}
+
+/// A server that gives fewer reasons than writes does not make a short reason list:
+/// the reasons are judged by reading the items (here both writes look possible, so the
+/// cancellation cannot be explained: `Backend`).
+#[tokio::test]
+async fn transaction_with_too_few_reasons_is_not_misreported() {
+    let server = FakeDynamo::start(|op, _, _| match op {
+        "TransactWriteItems" => canceled(&["ConditionalCheckFailed"]),
+        "GetItem" => Reply::ok(json!({})),
+        other => panic!("unexpected {other}"),
+    })
+    .await;
+    let kvs = kvs_on(&server);
+
+    let err = two_puts(&kvs).await.unwrap_err();
+
+    assert_eq!(err.kind(), &ErrorKind::Backend, "{err}");
+    assert_eq!(server.calls("GetItem"), 2);
 }
 
 /// The fake server's own bookkeeping: calls per operation and the in-flight maximum,

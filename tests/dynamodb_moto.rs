@@ -79,8 +79,6 @@ const MOTO_DIVERGENCES: &[(&str, &str)] = &[
         "filter_begins_with",
         "moto: begins_with on a Binary attribute matches nothing",
     ),
-    ("key_index_attribute_update_to_bad_type_rejected", GSI_TYPE),
-    ("update_index_attribute_wrong_type_rejected", GSI_TYPE),
     (
         "update_add_to_string_rejected",
         "moto: a failed UpdateItem keeps the actions before the one that failed",
@@ -98,7 +96,6 @@ const MOTO_DIVERGENCES: &[(&str, &str)] = &[
 ];
 
 const CROSS_TYPE: &str = "moto answers HTTP 500 to a comparison of values of different types";
-const GSI_TYPE: &str = "moto accepts a GSI key attribute of the wrong type, which DynamoDB rejects";
 const LIST_POSITIONS: &str =
     "moto applies list-position actions one at a time, not all on the item as it was";
 const NO_LOCKING: &str =

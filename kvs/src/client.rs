@@ -288,39 +288,71 @@ fn check_condition(condition: Option<&Condition>) -> Result<()> {
     condition.map_or(Ok(()), Condition::validate)
 }
 
-/// Checks the ops of an update: well formed, not overlapping, finite operands, and no
-/// key attribute written.
-fn check_update(schema: &StoreSchema, key: &Key, ops: &[crate::UpdateOp]) -> Result<()> {
+/// Checks the ops of an update: well formed, not overlapping, finite operands, no key
+/// attribute written, and no index key attribute given a value an index cannot hold;
+/// then puts the operands in the form every backend writes ([`eval::normalize_ops`]).
+fn check_update(schema: &StoreSchema, key: &Key, ops: &mut [crate::UpdateOp]) -> Result<()> {
+    use crate::UpdateOp;
     schema.check_key(key)?;
     eval::validate_ops(ops)?;
-    for op in ops {
+    for op in ops.iter() {
         let path = op.path();
+        let at = |e: Error| {
+            e.context(format_args!(
+                "store {:?}, item {key}, {} {path}",
+                schema.name,
+                op.name()
+            ))
+        };
         if schema.is_key_attribute(path.root()) {
             return Err(Error::validation(format!(
                 "{} {path}: key attributes cannot be changed by an update",
                 op.name()
             )));
         }
+        if path.is_top_level()
+            && let Some(attr) = schema.index_key_attribute(path.root())
+        {
+            check_index_key_op(attr, op).map_err(at)?;
+        }
         let operands: &[Value] = match op {
-            crate::UpdateOp::Set { value, .. } | crate::UpdateOp::Add { value, .. } => {
+            UpdateOp::Set { value, .. } | UpdateOp::Add { value, .. } => {
                 std::slice::from_ref(value)
             }
-            crate::UpdateOp::Append { values, .. }
-            | crate::UpdateOp::Prepend { values, .. }
-            | crate::UpdateOp::Delete { values, .. } => values,
-            crate::UpdateOp::Remove { .. } => &[],
+            UpdateOp::Append { values, .. }
+            | UpdateOp::Prepend { values, .. }
+            | UpdateOp::Delete { values, .. } => values,
+            UpdateOp::Remove { .. } => &[],
         };
         for v in operands {
-            limits::check_operand(path, v).map_err(|e| {
-                e.context(format_args!(
-                    "store {:?}, item {key}, {} {path}",
-                    schema.name,
-                    op.name()
-                ))
-            })?;
+            limits::check_operand(path, v).map_err(at)?;
         }
     }
-    Ok(())
+    eval::normalize_ops(ops)
+}
+
+/// An op on an attribute that is an index's key must leave it a value that index can
+/// hold (as an upsert must): checked here, before anything is sent, because not every
+/// backend checks it (DynamoDB does, some of its emulators do not).
+fn check_index_key_op(attr: &KeyAttr, op: &crate::UpdateOp) -> Result<()> {
+    use crate::UpdateOp;
+    match op {
+        UpdateOp::Set { value, .. } if value.is_empty_set() => Ok(()), // a REMOVE
+        UpdateOp::Set { value, .. } => attr.check(value),
+        UpdateOp::Add { value, .. } if attr.ty == crate::KeyType::Number => {
+            // The sum is a number if the operand is; a set operand is refused by its type.
+            attr.check(value)
+        }
+        UpdateOp::Add { .. } | UpdateOp::Append { .. } | UpdateOp::Prepend { .. } => {
+            Err(Error::validation(format!(
+                "{} would make the index key attribute {:?} something other than a {}",
+                op.name(),
+                attr.name,
+                attr.ty
+            )))
+        }
+        UpdateOp::Remove { .. } | UpdateOp::Delete { .. } => Ok(()),
+    }
 }
 
 /// Refuses two entries with the same key, naming the key and both positions.
@@ -478,9 +510,9 @@ impl Request for PutRequest {
 
 impl Request for UpdateRequest {
     type Output = Item;
-    async fn execute(self, kvs: &Kvs) -> Result<Item> {
+    async fn execute(mut self, kvs: &Kvs) -> Result<Item> {
         let schema = kvs.schema(&self.store)?;
-        check_update(&schema, &self.key, &self.ops)?;
+        check_update(&schema, &self.key, &mut self.ops)?;
         check_condition(self.condition.as_ref())?;
         kvs.inner
             .backend

@@ -120,6 +120,39 @@ pub fn validate_ops(ops: &[UpdateOp]) -> Result<()> {
     Ok(())
 }
 
+/// Puts the operands of an update in the form every backend writes, so that all of them
+/// agree on what an empty set means (a missing attribute): SET of an empty set becomes
+/// REMOVE, empty sets inside a SET, APPEND or PREPEND operand are left out, and an empty
+/// set as a list element (a SET of a list position, an APPEND or PREPEND element) is
+/// `Validation`, since a list has no attribute to leave out. Run once, before an update
+/// reaches a backend; [`apply`] gives the same result with or without it.
+pub fn normalize_ops(ops: &mut [UpdateOp]) -> Result<()> {
+    for op in ops.iter_mut() {
+        let name = op.name();
+        match op {
+            UpdateOp::Set { path, value } if value.is_empty_set() => {
+                if matches!(path.last(), Segment::Index(_)) {
+                    return Err(Error::validation(format!(
+                        "SET {path}: an empty set cannot be a list element"
+                    )));
+                }
+                *op = UpdateOp::Remove { path: path.clone() };
+            }
+            UpdateOp::Set { value, .. } => drop_empty_sets_in(value),
+            UpdateOp::Append { path, values } | UpdateOp::Prepend { path, values } => {
+                if values.iter().any(Value::is_empty_set) {
+                    return Err(Error::validation(format!(
+                        "{name} {path}: an empty set cannot be a list element"
+                    )));
+                }
+                values.iter_mut().for_each(drop_empty_sets_in);
+            }
+            UpdateOp::Remove { .. } | UpdateOp::Add { .. } | UpdateOp::Delete { .. } => {}
+        }
+    }
+    Ok(())
+}
+
 /// Applies update ops to an item and returns the new item; `item` is unchanged.
 ///
 /// Every path names a place in the item as it was before the update, and every op reads

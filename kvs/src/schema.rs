@@ -311,6 +311,16 @@ impl StoreSchema {
             || self.sort_key.as_ref().is_some_and(|s| s.name == attribute)
     }
 
+    /// The key attribute of the first index keyed on `attribute` (partition or sort),
+    /// if any. Every index that names the attribute declares it with the same type
+    /// ([`StoreSchema::validate`] checks that).
+    pub fn index_key_attribute(&self, attribute: &str) -> Option<&KeyAttr> {
+        self.indexes
+            .iter()
+            .flat_map(|i| std::iter::once(&i.partition_key).chain(&i.sort_key))
+            .find(|a| a.name == attribute)
+    }
+
     /// Checks a whole item before it is written: the key, every index key attribute
     /// present, finite numbers, nesting depth and size.
     pub fn check_item(&self, item: &Item) -> Result<Key> {

@@ -741,7 +741,90 @@ pub async fn update_index_attribute_wrong_type_rejected(kvs: Kvs) {
         ErrorKind::Validation,
     )
     .await;
+    // Ops that could only leave a list or a set there.
+    expect_rejected(
+        &kvs,
+        &store,
+        &before,
+        kvs.update(&store, "o-1").append("status", Value::list([1])),
+        ErrorKind::Validation,
+    )
+    .await;
+    expect_rejected(
+        &kvs,
+        &store,
+        &before,
+        kvs.update(&store, "o-1").add("at", Value::number_set([2])),
+        ErrorKind::Validation,
+    )
+    .await;
     assert_eq!(index_ids(&kvs, &store, "open").await, ["o-1"]);
+    // ADD of a number to a number index key is fine and reorders nothing else.
+    let new = kvs.update(&store, "o-1").add("at", 5).await.unwrap();
+    assert_eq!(new["at"], Value::from(6));
+    assert_eq!(index_ids(&kvs, &store, "open").await, ["o-1"]);
+}
+
+/// SET of an empty set removes the attribute (an empty set is a missing attribute), and
+/// empty sets inside a map set are left out, on every backend.
+pub async fn update_set_empty_set_removes_attribute(kvs: Kvs) {
+    let store = store_with(
+        &kvs,
+        item! { "id" => "k", "tags" => Value::string_set(["a"]), "n" => 1 },
+    )
+    .await;
+    let new = kvs
+        .update(&store, "k")
+        .set("tags", Value::StringSet(Default::default()))
+        .set(
+            "m",
+            item! { "empty" => Value::NumberSet(Default::default()), "x" => 1 },
+        )
+        .await
+        .unwrap();
+    let expected = item! { "id" => "k", "n" => 1, "m" => item! { "x" => 1 } };
+    assert_eq!(new, expected);
+    assert_eq!(read(&kvs, &store, "k").await, Some(expected));
+}
+
+/// ADD of an empty set adds nothing: a set stays as it was, a missing attribute stays
+/// missing, and a value of another type is still `Validation`.
+pub async fn update_add_empty_set(kvs: Kvs) {
+    let before = item! { "id" => "k", "tags" => Value::string_set(["a"]), "s" => "text" };
+    let store = store_with(&kvs, before.clone()).await;
+    let empty = || Value::StringSet(Default::default());
+    let new = kvs
+        .update(&store, "k")
+        .add("tags", empty())
+        .add("none", empty())
+        .await
+        .unwrap();
+    assert_eq!(new, before);
+    assert_eq!(read(&kvs, &store, "k").await, Some(before.clone()));
+    expect_rejected(
+        &kvs,
+        &store,
+        &before,
+        kvs.update(&store, "k").add("s", empty()),
+        ErrorKind::Validation,
+    )
+    .await;
+}
+
+/// An empty set cannot be a list element (a list has no attribute to leave out): SET of
+/// a list position and APPEND or PREPEND of one are `Validation`, and nothing changes.
+pub async fn update_empty_set_in_list_rejected(kvs: Kvs) {
+    let before = item! { "id" => "k", "l" => Value::list([1, 2]) };
+    let store = store_with(&kvs, before.clone()).await;
+    let empty = || Value::BytesSet(Default::default());
+    for update in [
+        kvs.update(&store, "k").set(attr("l").index(0), empty()),
+        kvs.update(&store, "k").append("l", Value::list([empty()])),
+        kvs.update(&store, "k")
+            .prepend("l", Value::list([Value::from(0), empty()])),
+    ] {
+        expect_rejected(&kvs, &store, &before, update, ErrorKind::Validation).await;
+    }
 }
 
 /// 8 concurrent tasks doing 200 `ADD counter 1` each leave exactly 1,600.
@@ -900,6 +983,9 @@ macro_rules! __conformance_cases_updates {
         $cb!($make, updates::update_index_attribute_moves_item);
         $cb!($make, updates::update_remove_index_attribute_leaves_index);
         $cb!($make, updates::update_index_attribute_wrong_type_rejected);
+        $cb!($make, updates::update_set_empty_set_removes_attribute);
+        $cb!($make, updates::update_add_empty_set);
+        $cb!($make, updates::update_empty_set_in_list_rejected);
         $cb!($make, updates::update_concurrent_adds_lose_nothing);
     };
 }

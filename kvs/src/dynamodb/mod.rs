@@ -105,13 +105,28 @@ impl DynamoDbBackend {
                 "kvs-env",
             ))
             .retry_config(RetryConfig::disabled());
-        if let Some(endpoint) = var("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| var("AWS_ENDPOINT_URL"))
-        {
-            builder = builder.endpoint_url(endpoint);
-        }
+        let endpoint = var("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| var("AWS_ENDPOINT_URL"));
         #[cfg(not(feature = "dynamodb-tls"))]
         {
+            // Without TLS only a plain-HTTP endpoint (a local server) can be reached: say
+            // so now, not as a connection error at the first request.
+            if !endpoint
+                .as_deref()
+                .is_some_and(|e| e.starts_with("http://"))
+            {
+                return Err(Error::new(
+                    crate::ErrorKind::Unsupported,
+                    format!(
+                        "DynamoDB at {} needs TLS: enable the kvs feature `dynamodb-tls` \
+                         (or set AWS_ENDPOINT_URL to a local http:// server)",
+                        endpoint.as_deref().unwrap_or("its AWS endpoint")
+                    ),
+                ));
+            }
             builder = builder.http_client(aws_smithy_http_client::Builder::new().build_http());
+        }
+        if let Some(endpoint) = endpoint {
+            builder = builder.endpoint_url(endpoint);
         }
         let backend = DynamoDbBackend::new(&Client::from_conf(builder.build()));
         Ok(match var("KVS_TABLE_PREFIX") {

@@ -30,7 +30,7 @@ use crate::{
 
 /// How many times an emulated update is tried again after another writer changed a
 /// value it read.
-const CONFLICT_RETRIES: usize = 8;
+const CONFLICT_RETRIES: u32 = 8;
 
 type Attrs = HashMap<String, AttributeValue>;
 
@@ -105,10 +105,13 @@ impl Guards {
 /// new one with the shared evaluator, and writes it under a condition that it did not
 /// change: DELETE (of set or list elements: only the item says which), ADD of a float
 /// (DynamoDB's decimal sum could need rounding to read back), ADD of a set to a nested
-/// path (DynamoDB's ADD is top-level only).
+/// path (DynamoDB's ADD is top-level only), ADD of an empty set.
 fn emulated(op: &UpdateOp) -> bool {
     match op {
         UpdateOp::Delete { .. } => true,
+        // DynamoDB refuses an empty set as an operand; the shared evaluator says what
+        // adding nothing does (nothing, or `Validation` on a value of another type).
+        UpdateOp::Add { value, .. } if value.is_empty_set() => true,
         UpdateOp::Add {
             value: Value::Number(n),
             ..
@@ -304,7 +307,11 @@ impl DynamoDbBackend {
     ) -> Result<Item> {
         let needs_read = ops.iter().any(emulated);
         let idempotent = ops.iter().all(UpdateOp::is_idempotent);
-        for _ in 0..CONFLICT_RETRIES {
+        for attempt in 1..=CONFLICT_RETRIES {
+            if attempt > 1 {
+                // Another writer changed the value read: give it time to finish.
+                tokio::time::sleep(self.backoff.delay(attempt - 1)).await;
+            }
             let current = if needs_read {
                 match self.get_item(schema, key).await? {
                     Some(item) => Some(item),
@@ -454,21 +461,15 @@ impl DynamoDbBackend {
     }
 
     pub(crate) async fn transact_writes(&self, writes: &[PlannedWrite<'_>]) -> Result<()> {
-        // One token for every attempt: DynamoDB applies a transaction at most once per
-        // token, so an ambiguous failure can be retried.
-        let token: String = {
-            use rand::Rng;
-            let mut rng = rand::rng();
-            (0..32)
-                .map(|_| char::from(b'a' + rng.random_range(0..26u8)))
-                .collect()
-        };
-        for _ in 0..CONFLICT_RETRIES {
-            match self.transact_once(writes, &token).await {
-                Err(e) if e.is(&ErrorKind::Throttled) && e.is_retryable(true) => {
-                    tokio::time::sleep(self.backoff.delay(1)).await;
-                    continue;
-                }
+        for attempt in 1..=CONFLICT_RETRIES {
+            if attempt > 1 {
+                tokio::time::sleep(self.backoff.delay(attempt - 1)).await;
+            }
+            // A new token for each attempt, since each builds its writes afresh (emulated
+            // ops read again) and DynamoDB refuses a token reused with other parameters;
+            // within an attempt the token makes a resent transaction apply at most once.
+            match self.transact_once(writes, &request_token()).await {
+                Err(e) if e.is(&ErrorKind::Throttled) && e.is_retryable(true) => continue,
                 other => return other,
             }
         }
@@ -537,6 +538,18 @@ impl DynamoDbBackend {
                 }
             }
         };
+        if canceled.cancellation_reasons().len() != writes.len() {
+            // A server that does not give one reason per write: judge them by reading.
+            let message = format!(
+                "the transaction was canceled with {} reasons for {} writes",
+                canceled.cancellation_reasons().len(),
+                writes.len()
+            );
+            return Err(match self.reasons_by_reading(writes).await? {
+                Some(reasons) => Error::new(ErrorKind::TransactionCanceled { reasons }, message),
+                None => Error::new(ErrorKind::Backend, message),
+            });
+        }
         let mut reasons = Vec::with_capacity(writes.len());
         let mut retry = false;
         for ((w, guards), reason) in writes
@@ -703,4 +716,13 @@ impl DynamoDbBackend {
         };
         Ok((item, guards))
     }
+}
+
+/// A fresh client request token for one `TransactWriteItems` attempt.
+fn request_token() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..32)
+        .map(|_| char::from(b'a' + rng.random_range(0..26u8)))
+        .collect()
 }
