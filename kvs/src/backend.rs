@@ -183,7 +183,7 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
         key: &Key,
         ops: &[UpdateOp],
         condition: Option<&Condition>,
-    ) -> Result<Item>;
+    ) -> Result<RawItem>;
 
     /// Deletes an item if the condition holds, returning the old item.
     async fn delete(

@@ -508,9 +508,9 @@ impl Request for PutRequest {
     }
 }
 
-impl Request for UpdateRequest {
-    type Output = Item;
-    async fn execute(mut self, kvs: &Kvs) -> Result<Item> {
+impl UpdateRequest {
+    /// Runs the request, leaving the new item in the backend's form.
+    pub(crate) async fn execute_raw(mut self, kvs: &Kvs) -> Result<RawItem> {
         let schema = kvs.schema(&self.store)?;
         check_update(&schema, &self.key, &mut self.ops)?;
         check_condition(self.condition.as_ref())?;
@@ -519,6 +519,13 @@ impl Request for UpdateRequest {
             .update(&schema, &self.key, &self.ops, self.condition.as_ref())
             .instrument(kvs.span("update", &self.store))
             .await
+    }
+}
+
+impl Request for UpdateRequest {
+    type Output = Item;
+    async fn execute(self, kvs: &Kvs) -> Result<Item> {
+        self.execute_raw(kvs).await?.into_item()
     }
 }
 

@@ -240,6 +240,55 @@ pub async fn filter_in(kvs: Kvs) {
     check(&kvs, &store, attr("s").is_in(["nope"]), &[]).await;
 }
 
+/// Parts that are constant (an empty `in` is false, an empty `and` true, an empty `or`
+/// false) combine with the rest as logic says, in filters and in write conditions:
+/// a backend that drops them from what it sends must drop their values too.
+pub async fn filter_constant_parts_combine(kvs: Kvs) {
+    let store = fixture(&kvs).await;
+    let never = || attr("s").is_in(Vec::<Value>::new());
+    let n_is_10 = || attr("n").eq(10);
+    check(&kvs, &store, never(), &[]).await;
+    check(&kvs, &store, n_is_10().and(never()), &[]).await;
+    check(&kvs, &store, n_is_10().or(never()), &["b"]).await;
+    check(
+        &kvs,
+        &store,
+        n_is_10().and(Condition::Not(Box::new(never()))),
+        &["b"],
+    )
+    .await;
+    check(&kvs, &store, Condition::all([]).and(n_is_10()), &["b"]).await;
+    check(
+        &kvs,
+        &store,
+        Condition::any([]).or(attr("s").eq("a")),
+        &["f"],
+    )
+    .await;
+    check(
+        &kvs,
+        &store,
+        Condition::Not(Box::new(n_is_10().and(never()))),
+        &["a", "b", "c", "d", "e", "f"],
+    )
+    .await;
+    // The same on a write: a condition that is false whatever the item is refused, one
+    // whose constant part drops out decides by the rest.
+    let err = kvs
+        .update(&store, "b")
+        .set("x", 1)
+        .when(n_is_10().and(never()))
+        .await;
+    expect_kind(err, ErrorKind::ConditionFailed);
+    let new = kvs
+        .update(&store, "b")
+        .set("x", 1)
+        .when(n_is_10().or(never()))
+        .await
+        .expect("a condition that holds");
+    assert_eq!(new["x"], Value::from(1));
+}
+
 /// `begins_with` matches strings with the prefix, compared by bytes, and bytes with a
 /// bytes prefix; never numbers.
 pub async fn filter_begins_with(kvs: Kvs) {
@@ -634,6 +683,7 @@ macro_rules! __conformance_cases_filters {
         $cb!($make, filters::filter_between);
         $cb!($make, filters::filter_between_reversed_rejected);
         $cb!($make, filters::filter_in);
+        $cb!($make, filters::filter_constant_parts_combine);
         $cb!($make, filters::filter_begins_with);
         $cb!(
             $make,

@@ -1,8 +1,13 @@
 //! DynamoDB expressions: conditions, filters, key conditions and update expressions,
 //! with a placeholder for every name and value, so that reserved words, dots, `#`, `:`
 //! and non-ASCII names just work and placeholders never collide.
+//!
+//! Expressions are written straight into one buffer each (no string per node), and the
+//! placeholders' names and values are moved, not copied, into the request: this runs
+//! on every write, and its cost is the client's.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -16,187 +21,240 @@ const MAX_EXPRESSION: usize = 4096;
 /// DynamoDB's limit on the operands of one `IN`.
 const MAX_IN: usize = 100;
 
-/// A condition after simplification: a constant, or an expression.
+/// `ExpressionAttributeNames`: placeholder -> attribute name.
+pub(crate) type Names = HashMap<String, String>;
+
+/// `ExpressionAttributeValues`: placeholder -> value.
+pub(crate) type Values = HashMap<String, AttributeValue>;
+
+/// A condition as DynamoDB will get it: a constant, or an expression.
 pub(crate) enum Cond {
     True,
     False,
     Expr(String),
 }
 
-/// Names and values of the expressions of one request.
+/// Names and values of the expressions of one request. Placeholder `#n{i}` stands for
+/// `names[i]` and `:v{i}` for `values[i]`.
 #[derive(Default)]
 pub(crate) struct Expr {
-    names: HashMap<String, String>,
-    values: HashMap<String, AttributeValue>,
+    names: Vec<String>,
+    values: Vec<AttributeValue>,
 }
 
 impl Expr {
-    /// The placeholder of an attribute name (one per distinct name).
-    pub(crate) fn name(&mut self, name: &str) -> String {
-        if let Some(placeholder) = self.names.get(name) {
-            return placeholder.clone();
-        }
-        let placeholder = format!("#n{}", self.names.len());
-        self.names.insert(name.to_owned(), placeholder.clone());
-        placeholder
+    /// Writes the placeholder of an attribute name (one per distinct name). A request
+    /// names a handful of attributes (and at most a few hundred fit in DynamoDB's 4 KB
+    /// expressions), so a linear search beats hashing.
+    pub(crate) fn name(&mut self, out: &mut String, name: &str) {
+        let i = match self.names.iter().position(|n| n == name) {
+            Some(i) => i,
+            None => {
+                self.names.push(name.to_owned());
+                self.names.len() - 1
+            }
+        };
+        let _ = write!(out, "#n{i}");
     }
 
-    /// A new placeholder for a value.
-    pub(crate) fn value(&mut self, value: &Value, at: &Path) -> Result<String> {
+    /// Writes a new placeholder for a value; `at` names the attribute for errors.
+    pub(crate) fn value(&mut self, out: &mut String, value: &Value, at: &Path) -> Result<()> {
         let attr = to_attr(value, at)?;
-        Ok(self.raw(attr))
+        self.raw(out, attr);
+        Ok(())
     }
 
-    /// A new placeholder for an attribute value.
-    pub(crate) fn raw(&mut self, attr: AttributeValue) -> String {
-        let placeholder = format!(":v{}", self.values.len());
-        self.values.insert(placeholder.clone(), attr);
-        placeholder
+    /// Writes a new placeholder for an attribute value.
+    pub(crate) fn raw(&mut self, out: &mut String, attr: AttributeValue) {
+        let _ = write!(out, ":v{}", self.values.len());
+        self.values.push(attr);
     }
 
-    /// A path in placeholders: `#n0.#n1[2]`.
-    pub(crate) fn path(&mut self, path: &Path) -> String {
-        let mut out = String::new();
-        for seg in path.segments() {
+    /// Writes a path in placeholders: `#n0.#n1[2]`.
+    pub(crate) fn path(&mut self, out: &mut String, path: &Path) {
+        for (i, seg) in path.segments().iter().enumerate() {
             match seg {
                 Segment::Attr(name) => {
-                    if !out.is_empty() {
+                    if i > 0 {
                         out.push('.');
                     }
-                    out.push_str(&self.name(name));
+                    self.name(out, name);
                 }
-                Segment::Index(i) => out.push_str(&format!("[{i}]")),
+                Segment::Index(i) => {
+                    let _ = write!(out, "[{i}]");
+                }
             }
         }
-        out
-    }
-
-    /// An always-false condition (DynamoDB has no literal).
-    fn never(&mut self) -> String {
-        let n = self.name("kvs");
-        format!("(attribute_exists({n}) AND attribute_not_exists({n}))")
-    }
-
-    /// A condition as an expression; `None` if it always holds.
-    pub(crate) fn condition(&mut self, c: &Condition) -> Result<Option<String>> {
-        Ok(match self.cond(c)? {
-            Cond::True => None,
-            Cond::False => Some(self.never()),
-            Cond::Expr(e) => Some(e),
-        })
     }
 
     /// A condition, simplified where it is constant.
     pub(crate) fn cond(&mut self, c: &Condition) -> Result<Cond> {
-        Ok(match c {
+        self.all(std::iter::once(c))
+    }
+
+    /// The conjunction of `parts`, simplified where it is constant.
+    pub(crate) fn all<'a, I>(&mut self, parts: I) -> Result<Cond>
+    where
+        I: Iterator<Item = &'a Condition> + Clone,
+    {
+        Ok(match junction_constant(parts.clone(), true) {
+            Some(true) => Cond::True,
+            Some(false) => Cond::False,
+            None => {
+                let mut out = String::with_capacity(64);
+                self.junction(&mut out, parts, true)?;
+                Cond::Expr(out)
+            }
+        })
+    }
+
+    /// The conjunction of `parts` as a condition expression (checked against the length
+    /// limit); `None` if it always holds.
+    pub(crate) fn condition<'a, I>(&mut self, parts: I) -> Result<Option<String>>
+    where
+        I: Iterator<Item = &'a Condition> + Clone,
+    {
+        let expression = match self.all(parts)? {
+            Cond::True => return Ok(None),
+            Cond::Expr(e) => e,
+            // DynamoDB has no literal false.
+            Cond::False => {
+                let mut out = String::new();
+                out.push_str("(attribute_exists(");
+                self.name(&mut out, "kvs");
+                out.push_str(") AND attribute_not_exists(");
+                self.name(&mut out, "kvs");
+                out.push_str("))");
+                out
+            }
+        };
+        Expr::check(&expression, "condition expression")?;
+        Ok(Some(expression))
+    }
+
+    /// Writes `parts` joined by AND (`and`) or OR, leaving out the parts that are
+    /// constant and do not decide (true in an AND, false in an OR); the caller has made
+    /// sure the whole is not constant, so at least one part is written.
+    fn junction<'a>(
+        &mut self,
+        out: &mut String,
+        parts: impl Iterator<Item = &'a Condition> + Clone,
+        and: bool,
+    ) -> Result<()> {
+        let written: Vec<&Condition> = parts.filter(|p| constant(p).is_none()).collect();
+        if let [only] = written.as_slice() {
+            return self.write(out, only);
+        }
+        for (i, part) in written.iter().enumerate() {
+            if i > 0 {
+                out.push_str(if and { " AND " } else { " OR " });
+            }
+            out.push('(');
+            self.write(out, part)?;
+            out.push(')');
+        }
+        Ok(())
+    }
+
+    /// Writes a condition that is not constant.
+    fn write(&mut self, out: &mut String, c: &Condition) -> Result<()> {
+        match c {
             Condition::Compare { path, op, value } => {
-                let p = self.path(path);
-                let v = self.value(value, path)?;
-                Cond::Expr(match op {
-                    CompareOp::Eq => format!("{p} = {v}"),
+                let symbol = match op {
                     // `!=` is `not (=)`: true where the attribute is missing.
-                    CompareOp::Ne => format!("NOT ({p} = {v})"),
-                    CompareOp::Lt => format!("{p} < {v}"),
-                    CompareOp::Le => format!("{p} <= {v}"),
-                    CompareOp::Gt => format!("{p} > {v}"),
-                    CompareOp::Ge => format!("{p} >= {v}"),
-                })
+                    CompareOp::Ne => {
+                        out.push_str("NOT (");
+                        self.path(out, path);
+                        out.push_str(" = ");
+                        self.value(out, value, path)?;
+                        out.push(')');
+                        return Ok(());
+                    }
+                    CompareOp::Eq => " = ",
+                    CompareOp::Lt => " < ",
+                    CompareOp::Le => " <= ",
+                    CompareOp::Gt => " > ",
+                    CompareOp::Ge => " >= ",
+                };
+                self.path(out, path);
+                out.push_str(symbol);
+                self.value(out, value, path)?;
             }
             Condition::Between { path, low, high } => {
-                let p = self.path(path);
-                let a = self.value(low, path)?;
-                let b = self.value(high, path)?;
-                Cond::Expr(format!("{p} BETWEEN {a} AND {b}"))
+                self.path(out, path);
+                out.push_str(" BETWEEN ");
+                self.value(out, low, path)?;
+                out.push_str(" AND ");
+                self.value(out, high, path)?;
             }
             Condition::In { path, values } => {
-                if values.is_empty() {
-                    return Ok(Cond::False);
-                }
-                let p = self.path(path);
-                let mut groups = Vec::new();
-                for chunk in values.chunks(MAX_IN) {
-                    let vs = chunk
-                        .iter()
-                        .map(|v| self.value(v, path))
-                        .collect::<Result<Vec<_>>>()?;
-                    groups.push(format!("{p} IN ({})", vs.join(", ")));
-                }
-                Cond::Expr(format!("({})", groups.join(" OR ")))
-            }
-            Condition::BeginsWith { path, prefix } => {
-                let p = self.path(path);
-                match prefix {
-                    // Every string begins with "": DynamoDB refuses an empty prefix value
-                    // in some places, so ask for the type instead.
-                    Value::String(s) if s.is_empty() => {
-                        let t = self.raw(AttributeValue::S("S".into()));
-                        Cond::Expr(format!("attribute_type({p}, {t})"))
+                out.push('(');
+                for (i, chunk) in values.chunks(MAX_IN).enumerate() {
+                    if i > 0 {
+                        out.push_str(" OR ");
                     }
-                    Value::Bytes(b) if b.is_empty() => {
-                        let t = self.raw(AttributeValue::S("B".into()));
-                        Cond::Expr(format!("attribute_type({p}, {t})"))
+                    self.path(out, path);
+                    out.push_str(" IN (");
+                    for (j, v) in chunk.iter().enumerate() {
+                        if j > 0 {
+                            out.push_str(", ");
+                        }
+                        self.value(out, v, path)?;
                     }
-                    _ => {
-                        let v = self.value(prefix, path)?;
-                        Cond::Expr(format!("begins_with({p}, {v})"))
-                    }
+                    out.push(')');
                 }
+                out.push(')');
             }
-            Condition::Contains { path, value } => {
-                let p = self.path(path);
-                let v = self.value(value, path)?;
-                Cond::Expr(format!("contains({p}, {v})"))
-            }
-            Condition::NotContains { path, value } => {
-                let p = self.path(path);
-                let v = self.value(value, path)?;
-                Cond::Expr(format!("NOT contains({p}, {v})"))
-            }
-            Condition::Exists(path) => Cond::Expr(format!("attribute_exists({})", self.path(path))),
-            Condition::NotExists(path) => {
-                Cond::Expr(format!("attribute_not_exists({})", self.path(path)))
-            }
-            Condition::TypeOf { path, ty } => {
-                let p = self.path(path);
-                let t = self.raw(AttributeValue::S(type_code(*ty).into()));
-                Cond::Expr(format!("attribute_type({p}, {t})"))
-            }
-            Condition::And(parts) => {
-                let mut exprs = Vec::new();
-                for part in parts {
-                    match self.cond(part)? {
-                        Cond::True => {}
-                        Cond::False => return Ok(Cond::False),
-                        Cond::Expr(e) => exprs.push(format!("({e})")),
-                    }
+            Condition::BeginsWith { path, prefix } => match prefix {
+                // Every string begins with "": DynamoDB refuses an empty prefix value in
+                // some places, so ask for the type instead.
+                Value::String(s) if s.is_empty() => self.type_test(out, path, "S"),
+                Value::Bytes(b) if b.is_empty() => self.type_test(out, path, "B"),
+                _ => {
+                    out.push_str("begins_with(");
+                    self.path(out, path);
+                    out.push_str(", ");
+                    self.value(out, prefix, path)?;
+                    out.push(')');
                 }
-                if exprs.is_empty() {
-                    Cond::True
-                } else {
-                    Cond::Expr(exprs.join(" AND "))
-                }
-            }
-            Condition::Or(parts) => {
-                let mut exprs = Vec::new();
-                for part in parts {
-                    match self.cond(part)? {
-                        Cond::True => return Ok(Cond::True),
-                        Cond::False => {}
-                        Cond::Expr(e) => exprs.push(format!("({e})")),
-                    }
-                }
-                if exprs.is_empty() {
-                    Cond::False
-                } else {
-                    Cond::Expr(exprs.join(" OR "))
-                }
-            }
-            Condition::Not(inner) => match self.cond(inner)? {
-                Cond::True => Cond::False,
-                Cond::False => Cond::True,
-                Cond::Expr(e) => Cond::Expr(format!("NOT ({e})")),
             },
-        })
+            Condition::Contains { path, value } | Condition::NotContains { path, value } => {
+                if matches!(c, Condition::NotContains { .. }) {
+                    out.push_str("NOT ");
+                }
+                out.push_str("contains(");
+                self.path(out, path);
+                out.push_str(", ");
+                self.value(out, value, path)?;
+                out.push(')');
+            }
+            Condition::Exists(path) | Condition::NotExists(path) => {
+                out.push_str(if matches!(c, Condition::Exists(_)) {
+                    "attribute_exists("
+                } else {
+                    "attribute_not_exists("
+                });
+                self.path(out, path);
+                out.push(')');
+            }
+            Condition::TypeOf { path, ty } => self.type_test(out, path, type_code(*ty)),
+            Condition::And(parts) => self.junction(out, parts.iter(), true)?,
+            Condition::Or(parts) => self.junction(out, parts.iter(), false)?,
+            Condition::Not(inner) => {
+                out.push_str("NOT (");
+                self.write(out, inner)?;
+                out.push(')');
+            }
+        }
+        Ok(())
+    }
+
+    fn type_test(&mut self, out: &mut String, path: &Path, code: &str) {
+        out.push_str("attribute_type(");
+        self.path(out, path);
+        out.push_str(", ");
+        self.raw(out, AttributeValue::S(code.to_owned()));
+        out.push(')');
     }
 
     /// A key condition: partition equality, and the sort condition if any. An empty
@@ -209,35 +267,51 @@ impl Expr {
         sort_name: Option<&str>,
         sort: Option<&SortCondition>,
     ) -> Result<String> {
-        let pk_path = Path::attr(partition_name);
-        let p = self.name(partition_name);
-        let v = self.value(partition, &pk_path)?;
-        let mut out = format!("{p} = {v}");
-        if let (Some(name), Some(sort)) = (sort_name, sort) {
-            let path = Path::attr(name);
-            if matches!(sort, SortCondition::BeginsWith(Value::String(p)) if p.is_empty())
-                || matches!(sort, SortCondition::BeginsWith(Value::Bytes(p)) if p.is_empty())
-            {
-                return Ok(out);
+        let mut out = String::with_capacity(48);
+        self.name(&mut out, partition_name);
+        out.push_str(" = ");
+        self.value(&mut out, partition, &Path::attr(partition_name))?;
+        let (Some(name), Some(sort)) = (sort_name, sort) else {
+            return Ok(out);
+        };
+        if matches!(sort, SortCondition::BeginsWith(Value::String(p)) if p.is_empty())
+            || matches!(sort, SortCondition::BeginsWith(Value::Bytes(p)) if p.is_empty())
+        {
+            return Ok(out);
+        }
+        let path = Path::attr(name);
+        out.push_str(" AND ");
+        let compare = match sort {
+            SortCondition::Eq(v) => Some((" = ", v)),
+            SortCondition::Lt(v) => Some((" < ", v)),
+            SortCondition::Le(v) => Some((" <= ", v)),
+            SortCondition::Gt(v) => Some((" > ", v)),
+            SortCondition::Ge(v) => Some((" >= ", v)),
+            SortCondition::Between(..) | SortCondition::BeginsWith(_) => None,
+        };
+        match (compare, sort) {
+            (Some((symbol, v)), _) => {
+                self.name(&mut out, name);
+                out.push_str(symbol);
+                self.value(&mut out, v, &path)?;
             }
-            let s = self.name(name);
-            let clause = match sort {
-                SortCondition::Eq(v) => format!("{s} = {}", self.value(v, &path)?),
-                SortCondition::Lt(v) => format!("{s} < {}", self.value(v, &path)?),
-                SortCondition::Le(v) => format!("{s} <= {}", self.value(v, &path)?),
-                SortCondition::Gt(v) => format!("{s} > {}", self.value(v, &path)?),
-                SortCondition::Ge(v) => format!("{s} >= {}", self.value(v, &path)?),
-                SortCondition::Between(a, b) => {
-                    let a = self.value(a, &path)?;
-                    let b = self.value(b, &path)?;
-                    format!("{s} BETWEEN {a} AND {b}")
-                }
-                SortCondition::BeginsWith(v) => {
-                    format!("begins_with({s}, {})", self.value(v, &path)?)
-                }
-            };
-            out.push_str(" AND ");
-            out.push_str(&clause);
+            (None, SortCondition::Between(a, b)) => {
+                self.name(&mut out, name);
+                out.push_str(" BETWEEN ");
+                self.value(&mut out, a, &path)?;
+                out.push_str(" AND ");
+                self.value(&mut out, b, &path)?;
+            }
+            (None, v) => {
+                let SortCondition::BeginsWith(v) = v else {
+                    unreachable!("every other sort condition is a comparison")
+                };
+                out.push_str("begins_with(");
+                self.name(&mut out, name);
+                out.push_str(", ");
+                self.value(&mut out, v, &path)?;
+                out.push(')');
+            }
         }
         Ok(out)
     }
@@ -253,20 +327,55 @@ impl Expr {
         Ok(())
     }
 
-    /// The placeholder -> name map, for `expression_attribute_names`.
-    pub(crate) fn names(&self) -> Option<HashMap<String, String>> {
-        (!self.names.is_empty()).then(|| {
+    /// The placeholder -> name and placeholder -> value maps, for
+    /// `expression_attribute_names` and `expression_attribute_values` (`None` where
+    /// empty, as DynamoDB refuses an empty map).
+    pub(crate) fn into_maps(self) -> (Option<Names>, Option<Values>) {
+        let names = (!self.names.is_empty()).then(|| {
             self.names
-                .iter()
-                .map(|(name, placeholder)| (placeholder.clone(), name.clone()))
+                .into_iter()
+                .enumerate()
+                .map(|(i, name)| (format!("#n{i}"), name))
                 .collect()
-        })
+        });
+        let values = (!self.values.is_empty()).then(|| {
+            self.values
+                .into_iter()
+                .enumerate()
+                .map(|(i, value)| (format!(":v{i}"), value))
+                .collect()
+        });
+        (names, values)
     }
+}
 
-    /// The placeholder -> value map, for `expression_attribute_values`.
-    pub(crate) fn values(&self) -> Option<HashMap<String, AttributeValue>> {
-        (!self.values.is_empty()).then(|| self.values.clone())
+/// The value of a condition that is the same on every item (an empty `IN` is false, an
+/// empty AND true, an empty OR false, and what they make), or `None`. Constant parts are
+/// left out of what is sent, with their values: DynamoDB refuses a value placeholder
+/// that no expression uses.
+fn constant(c: &Condition) -> Option<bool> {
+    match c {
+        Condition::In { values, .. } if values.is_empty() => Some(false),
+        Condition::And(parts) => junction_constant(parts.iter(), true),
+        Condition::Or(parts) => junction_constant(parts.iter(), false),
+        Condition::Not(inner) => constant(inner).map(|b| !b),
+        _ => None,
     }
+}
+
+/// [`constant`] of an AND (`and`) or an OR of `parts`.
+fn junction_constant<'a>(parts: impl Iterator<Item = &'a Condition>, and: bool) -> Option<bool> {
+    // An AND is decided by a false part, an OR by a true one; without one, it is
+    // constant only if every part is (and then it is the junction's neutral value).
+    let mut all_constant = true;
+    for part in parts {
+        match constant(part) {
+            Some(b) if b != and => return Some(b),
+            Some(_) => {}
+            None => all_constant = false,
+        }
+    }
+    all_constant.then_some(and)
 }
 
 /// DynamoDB's name of a type, for `attribute_type`.
@@ -282,5 +391,63 @@ fn type_code(ty: ValueType) -> &'static str {
         ValueType::StringSet => "SS",
         ValueType::NumberSet => "NS",
         ValueType::BytesSet => "BS",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attr;
+
+    fn text(c: &Condition) -> (String, usize, usize) {
+        let mut e = Expr::default();
+        match e.cond(c).unwrap() {
+            Cond::Expr(s) => (s, e.names.len(), e.values.len()),
+            Cond::True => ("TRUE".into(), e.names.len(), e.values.len()),
+            Cond::False => ("FALSE".into(), e.names.len(), e.values.len()),
+        }
+    }
+
+    #[test]
+    fn names_and_values_are_placeholders() {
+        let c = attr("a.b").eq(1).and(attr("a.b").gt("x"));
+        assert_eq!(text(&c), ("(#n0 = :v0) AND (#n0 > :v1)".into(), 1, 2));
+        let nested = Path::parse("m.k[2]").unwrap().ne(Value::Null);
+        assert_eq!(text(&nested).0, "NOT (#n0.#n1[2] = :v0)");
+    }
+
+    #[test]
+    fn constant_parts_leave_no_placeholder_behind() {
+        let never = || attr("s").is_in(Vec::<Value>::new());
+        assert_eq!(text(&attr("x").eq(1).and(never())), ("FALSE".into(), 0, 0));
+        assert_eq!(
+            text(&attr("x").eq(1).or(never())),
+            ("#n0 = :v0".into(), 1, 1)
+        );
+        assert_eq!(
+            text(&Condition::Not(Box::new(never()))),
+            ("TRUE".into(), 0, 0)
+        );
+        assert_eq!(text(&Condition::all([])), ("TRUE".into(), 0, 0));
+        assert_eq!(text(&Condition::any([])), ("FALSE".into(), 0, 0));
+    }
+
+    #[test]
+    fn false_condition_is_an_expression_that_never_holds() {
+        let mut e = Expr::default();
+        let never = attr("s").is_in(Vec::<Value>::new());
+        let c = e.condition(std::iter::once(&never)).unwrap().unwrap();
+        assert_eq!(c, "(attribute_exists(#n0) AND attribute_not_exists(#n0))");
+        let (names, values) = e.into_maps();
+        assert_eq!(names.unwrap()["#n0"], "kvs");
+        assert!(values.is_none());
+    }
+
+    #[test]
+    fn in_is_chunked() {
+        let c = attr("n").is_in(0..250);
+        let (s, _, values) = text(&c);
+        assert_eq!(s.matches(" IN (").count(), 3);
+        assert_eq!(values, 250);
     }
 }

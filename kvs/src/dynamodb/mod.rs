@@ -205,7 +205,7 @@ impl Backend for DynamoDbBackend {
         key: &Key,
         ops: &[UpdateOp],
         condition: Option<&Condition>,
-    ) -> Result<Item> {
+    ) -> Result<RawItem> {
         self.update_item(schema, key, ops, condition).await
     }
 

@@ -117,7 +117,7 @@ impl DynamoDbBackend {
             _ => None,
         };
         let start = plan.after.map(item_to_attrs).transpose()?;
-        let (names, values) = (expr.names(), expr.values());
+        let (names, values) = expr.into_maps();
         fill_page(
             plan.limit,
             local_filter,
@@ -169,7 +169,7 @@ impl DynamoDbBackend {
             _ => None,
         };
         let start = plan.after.map(item_to_attrs).transpose()?;
-        let (names, values) = (expr.names(), expr.values());
+        let (names, values) = expr.into_maps();
         fill_page(plan.limit, None, |position: Option<Position>, wanted| {
             let exclusive_start = position.or_else(|| start.clone());
             let (table, filter_expression, names, values) =

@@ -19,10 +19,10 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::DynamoDbBackend;
-use super::convert::{attrs_to_item, into_item, item_to_attrs, key_attrs};
+use super::convert::{attrs_to_item, into_item, item_to_attrs, key_attrs, to_attr};
 use super::error::sdk_error;
 use super::expr::Expr;
-use crate::backend::{PlannedOp, PlannedWrite};
+use crate::backend::{PlannedOp, PlannedWrite, RawItem};
 use crate::expr::{CompareOp, Condition, Path};
 use crate::{
     Error, ErrorKind, Item, Key, PutMode, Result, StoreSchema, UpdateOp, Value, ValueType, eval,
@@ -37,25 +37,25 @@ type Attrs = HashMap<String, AttributeValue>;
 /// The conditions of one write, by role, to be checked together by DynamoDB and, after a
 /// failure, one by one against the old item.
 #[derive(Default)]
-struct Guards {
+struct Guards<'a> {
     /// The item must exist (updates) or must not (inserts).
     existence: Option<Condition>,
     /// The user's condition.
-    user: Option<Condition>,
+    user: Option<&'a Condition>,
     /// The values emulated ops read are unchanged.
     unchanged: Vec<Condition>,
     /// ADDs of integers stay in the i64 range.
     in_range: Vec<Condition>,
 }
 
-impl Guards {
-    fn all(&self) -> Condition {
-        let mut parts: Vec<Condition> = Vec::new();
-        parts.extend(self.existence.clone());
-        parts.extend(self.user.clone());
-        parts.extend(self.unchanged.iter().cloned());
-        parts.extend(self.in_range.iter().cloned());
-        Condition::And(parts)
+impl Guards<'_> {
+    /// Every guard, to be sent as one conjunction.
+    fn parts(&self) -> impl Iterator<Item = &Condition> + Clone {
+        self.existence
+            .iter()
+            .chain(self.user)
+            .chain(&self.unchanged)
+            .chain(&self.in_range)
     }
 
     /// Why the write was refused, judged on the item as DynamoDB found it.
@@ -75,7 +75,7 @@ impl Guards {
                 ),
             };
         }
-        if self.user.as_ref().is_some_and(|c| !holds(c)) {
+        if self.user.is_some_and(|c| !holds(c)) {
             return Error::new(
                 ErrorKind::ConditionFailed,
                 format!("the condition on {what} is false"),
@@ -151,14 +151,17 @@ fn update_expression(
     expr: &mut Expr,
     ops: &[UpdateOp],
     current: Option<&Item>,
-    guards: &mut Guards,
+    guards: &mut Guards<'_>,
 ) -> Result<String> {
-    let mut set = Vec::new();
-    let mut remove = Vec::new();
-    let mut add = Vec::new();
+    // One buffer per clause; each action is written straight into its clause.
+    let (mut set, mut remove, mut add) = (String::new(), String::new(), String::new());
+    let next = |clause: &mut String| {
+        if !clause.is_empty() {
+            clause.push_str(", ");
+        }
+    };
     for op in ops {
         let path = op.path();
-        let p = expr.path(path);
         if emulated(op) {
             let current = current.expect("emulated ops are planned on the item read");
             let old = path.resolve(current).cloned();
@@ -172,63 +175,99 @@ fn update_expression(
                 None => Condition::NotExists(path.clone()),
             });
             match path.resolve(&new) {
-                Some(v) => set.push(format!("{p} = {}", expr.value(v, path)?)),
-                None => remove.push(p),
+                Some(v) => {
+                    next(&mut set);
+                    expr.path(&mut set, path);
+                    set.push_str(" = ");
+                    expr.value(&mut set, v, path)?;
+                }
+                None => {
+                    next(&mut remove);
+                    expr.path(&mut remove, path);
+                }
             }
             continue;
         }
         match op {
-            UpdateOp::Set { value, .. } => set.push(format!("{p} = {}", expr.value(value, path)?)),
-            UpdateOp::Remove { .. } => remove.push(p),
+            UpdateOp::Set { value, .. } => {
+                next(&mut set);
+                expr.path(&mut set, path);
+                set.push_str(" = ");
+                expr.value(&mut set, value, path)?;
+            }
+            UpdateOp::Remove { .. } => {
+                next(&mut remove);
+                expr.path(&mut remove, path);
+            }
             UpdateOp::Add { value, .. } => {
                 if let Some(n) = value.as_i64() {
                     guards.in_range.extend(overflow_guard(path, n));
                 }
-                let v = expr.value(value, path)?;
                 if path.is_top_level() {
-                    add.push(format!("{p} {v}"));
+                    next(&mut add);
+                    expr.path(&mut add, path);
+                    add.push(' ');
+                    expr.value(&mut add, value, path)?;
                 } else {
                     // DynamoDB's ADD is for top-level attributes only.
-                    let zero = expr.raw(AttributeValue::N("0".into()));
-                    set.push(format!("{p} = if_not_exists({p}, {zero}) + {v}"));
+                    next(&mut set);
+                    expr.path(&mut set, path);
+                    set.push_str(" = if_not_exists(");
+                    expr.path(&mut set, path);
+                    set.push_str(", ");
+                    expr.raw(&mut set, AttributeValue::N("0".into()));
+                    set.push_str(") + ");
+                    expr.value(&mut set, value, path)?;
                 }
             }
             UpdateOp::Append { values, .. } | UpdateOp::Prepend { values, .. } => {
-                let list = expr.value(&Value::List(values.clone()), path)?;
-                let empty = expr.raw(AttributeValue::L(Vec::new()));
-                let existing = format!("if_not_exists({p}, {empty})");
-                let joined = if matches!(op, UpdateOp::Append { .. }) {
-                    format!("list_append({existing}, {list})")
-                } else {
-                    format!("list_append({list}, {existing})")
+                let list = AttributeValue::L(
+                    values
+                        .iter()
+                        .map(|v| to_attr(v, path))
+                        .collect::<Result<_>>()?,
+                );
+                next(&mut set);
+                expr.path(&mut set, path);
+                set.push_str(" = list_append(");
+                let existing = |expr: &mut Expr, set: &mut String| {
+                    set.push_str("if_not_exists(");
+                    expr.path(set, path);
+                    set.push_str(", ");
+                    expr.raw(set, AttributeValue::L(Vec::new()));
+                    set.push(')');
                 };
-                set.push(format!("{p} = {joined}"));
+                if matches!(op, UpdateOp::Append { .. }) {
+                    existing(expr, &mut set);
+                    set.push_str(", ");
+                    expr.raw(&mut set, list);
+                } else {
+                    expr.raw(&mut set, list);
+                    set.push_str(", ");
+                    existing(expr, &mut set);
+                }
+                set.push(')');
             }
             UpdateOp::Delete { .. } => unreachable!("DELETE is always emulated"),
         }
     }
-    let mut clauses = Vec::new();
-    if !set.is_empty() {
-        clauses.push(format!("SET {}", set.join(", ")));
+    let mut expression = String::with_capacity(set.len() + remove.len() + add.len() + 20);
+    for (keyword, clause) in [("SET ", set), ("REMOVE ", remove), ("ADD ", add)] {
+        if !clause.is_empty() {
+            if !expression.is_empty() {
+                expression.push(' ');
+            }
+            expression.push_str(keyword);
+            expression.push_str(&clause);
+        }
     }
-    if !remove.is_empty() {
-        clauses.push(format!("REMOVE {}", remove.join(", ")));
-    }
-    if !add.is_empty() {
-        clauses.push(format!("ADD {}", add.join(", ")));
-    }
-    let expression = clauses.join(" ");
     Expr::check(&expression, "update expression")?;
     Ok(expression)
 }
 
 /// The condition expression of a write.
-fn condition_expression(expr: &mut Expr, guards: &Guards) -> Result<Option<String>> {
-    let c = expr.condition(&guards.all())?;
-    if let Some(c) = &c {
-        Expr::check(c, "condition expression")?;
-    }
-    Ok(c)
+fn condition_expression(expr: &mut Expr, guards: &Guards<'_>) -> Result<Option<String>> {
+    expr.condition(guards.parts())
 }
 
 fn describe(schema: &StoreSchema, key: &Key) -> String {
@@ -245,6 +284,10 @@ fn old_item(attrs: Option<&Attrs>) -> Result<Option<Item>> {
 }
 
 impl DynamoDbBackend {
+    // Each attempt builds its request afresh from the borrowed input, rather than
+    // building it once and cloning it for every attempt: a retry is rare, and this way
+    // the common case moves everything into the request and copies nothing.
+
     pub(crate) async fn put_item(
         &self,
         schema: &StoreSchema,
@@ -256,26 +299,26 @@ impl DynamoDbBackend {
         let key = schema.key_of(item)?;
         let guards = Guards {
             existence: (mode == PutMode::Insert).then(|| !exists(schema)),
-            user: condition.cloned(),
+            user: condition,
             ..Guards::default()
         };
-        let mut expr = Expr::default();
-        let condition_expression = condition_expression(&mut expr, &guards)?;
-        let attrs = item_to_attrs(item)?;
         // Writing the same whole item twice is harmless unless a condition could see
         // the first write.
         let idempotent = guards.existence.is_none() && guards.user.is_none();
         let op = PlannedOp::Put { item, mode };
         self.backoff
             .run(idempotent, || async {
+                let mut expr = Expr::default();
+                let condition_expression = condition_expression(&mut expr, &guards)?;
+                let (names, values) = expr.into_maps();
                 let result = self
                     .client
                     .put_item()
                     .table_name(&table)
-                    .set_item(Some(attrs.clone()))
-                    .set_condition_expression(condition_expression.clone())
-                    .set_expression_attribute_names(expr.names())
-                    .set_expression_attribute_values(expr.values())
+                    .set_item(Some(item_to_attrs(item)?))
+                    .set_condition_expression(condition_expression)
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
                     .return_values_on_condition_check_failure(
                         ReturnValuesOnConditionCheckFailure::AllOld,
                     )
@@ -304,7 +347,7 @@ impl DynamoDbBackend {
         key: &Key,
         ops: &[UpdateOp],
         condition: Option<&Condition>,
-    ) -> Result<Item> {
+    ) -> Result<RawItem> {
         let needs_read = ops.iter().any(emulated);
         let idempotent = ops.iter().all(UpdateOp::is_idempotent);
         for attempt in 1..=CONFLICT_RETRIES {
@@ -355,29 +398,29 @@ impl DynamoDbBackend {
         condition: Option<&Condition>,
         current: Option<&Item>,
         idempotent: bool,
-    ) -> Result<Item> {
+    ) -> Result<RawItem> {
         let table = self.table_name(&schema.name);
-        let mut guards = Guards {
-            existence: Some(exists(schema)),
-            user: condition.cloned(),
-            ..Guards::default()
-        };
-        let mut expr = Expr::default();
-        let update = update_expression(&mut expr, ops, current, &mut guards)?;
-        let condition_expression = condition_expression(&mut expr, &guards)?;
-        let key_attrs = key_attrs(schema, key)?;
         let op = PlannedOp::Update { ops };
         self.backoff
             .run(idempotent, || async {
+                let mut guards = Guards {
+                    existence: Some(exists(schema)),
+                    user: condition,
+                    ..Guards::default()
+                };
+                let mut expr = Expr::default();
+                let update = update_expression(&mut expr, ops, current, &mut guards)?;
+                let condition_expression = condition_expression(&mut expr, &guards)?;
+                let (names, values) = expr.into_maps();
                 let result = self
                     .client
                     .update_item()
                     .table_name(&table)
-                    .set_key(Some(key_attrs.clone()))
-                    .update_expression(&update)
-                    .set_condition_expression(condition_expression.clone())
-                    .set_expression_attribute_names(expr.names())
-                    .set_expression_attribute_values(expr.values())
+                    .set_key(Some(key_attrs(schema, key)?))
+                    .update_expression(update)
+                    .set_condition_expression(condition_expression)
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
                     .return_values(ReturnValue::AllNew)
                     .return_values_on_condition_check_failure(
                         ReturnValuesOnConditionCheckFailure::AllOld,
@@ -385,9 +428,9 @@ impl DynamoDbBackend {
                     .send()
                     .await;
                 match result {
-                    Ok(out) => into_item(out.attributes.ok_or_else(|| {
+                    Ok(out) => out.attributes.map(RawItem::dynamodb).ok_or_else(|| {
                         Error::new(ErrorKind::Backend, "DynamoDB UpdateItem returned no item")
-                    })?),
+                    }),
                     Err(SdkError::ServiceError(se))
                         if matches!(
                             se.err(),
@@ -414,22 +457,22 @@ impl DynamoDbBackend {
     ) -> Result<Option<Item>> {
         let table = self.table_name(&schema.name);
         let guards = Guards {
-            user: condition.cloned(),
+            user: condition,
             ..Guards::default()
         };
-        let mut expr = Expr::default();
-        let condition_expression = condition_expression(&mut expr, &guards)?;
-        let key_attrs = key_attrs(schema, key)?;
         self.backoff
             .run(condition.is_none(), || async {
+                let mut expr = Expr::default();
+                let condition_expression = condition_expression(&mut expr, &guards)?;
+                let (names, values) = expr.into_maps();
                 let result = self
                     .client
                     .delete_item()
                     .table_name(&table)
-                    .set_key(Some(key_attrs.clone()))
-                    .set_condition_expression(condition_expression.clone())
-                    .set_expression_attribute_names(expr.names())
-                    .set_expression_attribute_values(expr.values())
+                    .set_key(Some(key_attrs(schema, key)?))
+                    .set_condition_expression(condition_expression)
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
                     .return_values(ReturnValue::AllOld)
                     .return_values_on_condition_check_failure(
                         ReturnValuesOnConditionCheckFailure::AllOld,
@@ -609,12 +652,15 @@ impl DynamoDbBackend {
 
     /// One write of a transaction, with its guards (reading the item first if an update
     /// has emulated ops).
-    async fn transact_item(&self, w: &PlannedWrite<'_>) -> Result<(TransactWriteItem, Guards)> {
+    async fn transact_item<'w>(
+        &self,
+        w: &PlannedWrite<'w>,
+    ) -> Result<(TransactWriteItem, Guards<'w>)> {
         let table = self.table_name(&w.schema.name);
         let key_attrs = key_attrs(w.schema, &w.key)?;
         let mut expr = Expr::default();
         let mut guards = Guards {
-            user: w.condition.cloned(),
+            user: w.condition,
             ..Guards::default()
         };
         let on_fail = ReturnValuesOnConditionCheckFailure::AllOld;
@@ -627,14 +673,15 @@ impl DynamoDbBackend {
                     guards.existence = Some(!exists(w.schema));
                 }
                 let c = condition_expression(&mut expr, &guards)?;
+                let (names, values) = expr.into_maps();
                 TransactWriteItem::builder()
                     .put(
                         Put::builder()
                             .table_name(&table)
                             .set_item(Some(item_to_attrs(item)?))
                             .set_condition_expression(c)
-                            .set_expression_attribute_names(expr.names())
-                            .set_expression_attribute_values(expr.values())
+                            .set_expression_attribute_names(names)
+                            .set_expression_attribute_values(values)
                             .return_values_on_condition_check_failure(on_fail)
                             .build()
                             .map_err(build)?,
@@ -651,13 +698,16 @@ impl DynamoDbBackend {
                 let update = if ops.iter().any(emulated) && current.is_none() {
                     // Missing: the existence guard fails and says NotFound; SET a
                     // placeholder so that the expression is valid.
-                    let p = expr.path(ops[0].path());
-                    let v = expr.raw(AttributeValue::Null(true));
-                    format!("SET {p} = {v}")
+                    let mut update = String::from("SET ");
+                    expr.path(&mut update, ops[0].path());
+                    update.push_str(" = ");
+                    expr.raw(&mut update, AttributeValue::Null(true));
+                    update
                 } else {
                     update_expression(&mut expr, ops, current.as_ref(), &mut guards)?
                 };
                 let c = condition_expression(&mut expr, &guards)?;
+                let (names, values) = expr.into_maps();
                 TransactWriteItem::builder()
                     .update(
                         Update::builder()
@@ -665,8 +715,8 @@ impl DynamoDbBackend {
                             .set_key(Some(key_attrs))
                             .update_expression(update)
                             .set_condition_expression(c)
-                            .set_expression_attribute_names(expr.names())
-                            .set_expression_attribute_values(expr.values())
+                            .set_expression_attribute_names(names)
+                            .set_expression_attribute_values(values)
                             .return_values_on_condition_check_failure(on_fail)
                             .build()
                             .map_err(build)?,
@@ -675,14 +725,15 @@ impl DynamoDbBackend {
             }
             PlannedOp::Delete => {
                 let c = condition_expression(&mut expr, &guards)?;
+                let (names, values) = expr.into_maps();
                 TransactWriteItem::builder()
                     .delete(
                         Delete::builder()
                             .table_name(&table)
                             .set_key(Some(key_attrs))
                             .set_condition_expression(c)
-                            .set_expression_attribute_names(expr.names())
-                            .set_expression_attribute_values(expr.values())
+                            .set_expression_attribute_names(names)
+                            .set_expression_attribute_values(values)
                             .return_values_on_condition_check_failure(on_fail)
                             .build()
                             .map_err(build)?,
@@ -691,22 +742,23 @@ impl DynamoDbBackend {
             }
             PlannedOp::Check => {
                 // DynamoDB needs a condition; "always true" becomes one on the key.
-                let c = condition_expression(&mut expr, &guards)?;
-                let c = match c {
+                let c = match condition_expression(&mut expr, &guards)? {
                     Some(c) => c,
                     None => {
-                        let p = expr.path(&Path::attr(w.schema.partition_key.name.clone()));
+                        let mut p = String::new();
+                        expr.name(&mut p, &w.schema.partition_key.name);
                         format!("attribute_exists({p}) OR attribute_not_exists({p})")
                     }
                 };
+                let (names, values) = expr.into_maps();
                 TransactWriteItem::builder()
                     .condition_check(
                         ConditionCheck::builder()
                             .table_name(&table)
                             .set_key(Some(key_attrs))
                             .condition_expression(c)
-                            .set_expression_attribute_names(expr.names())
-                            .set_expression_attribute_values(expr.values())
+                            .set_expression_attribute_names(names)
+                            .set_expression_attribute_values(values)
                             .return_values_on_condition_check_failure(on_fail)
                             .build()
                             .map_err(build)?,

@@ -373,9 +373,10 @@ impl Backend for LocalBackend {
         key: &Key,
         ops: &[UpdateOp],
         condition: Option<&Condition>,
-    ) -> Result<Item> {
+    ) -> Result<RawItem> {
         let (_, new) = self.single_write(schema, key, PlannedOp::Update { ops }, condition)?;
-        new.ok_or_else(|| Error::new(ErrorKind::Backend, "an update wrote no item"))
+        new.map(RawItem::from)
+            .ok_or_else(|| Error::new(ErrorKind::Backend, "an update wrote no item"))
     }
 
     async fn delete(

@@ -467,7 +467,7 @@ impl<M: Model> IntoFuture for TypedUpdate<M> {
         // future stays small: one over 1 KB takes glibc's slower allocation path.
         let request = self.request();
         boxed(async move {
-            let new = crate::Request::execute(request?, &kvs).await?;
+            let new = request?.execute_raw(&kvs).await?;
             // The write is done: say so, so that nobody retries it.
             from_item(&store, new).map_err(|e| e.context("the update was written"))
         })
