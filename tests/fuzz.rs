@@ -1,53 +1,412 @@
 //! Property tests on untrusted input: page tokens and paths. Random input gives a clear
 //! error, never a panic, and never another query's data.
+//!
+//! Random bytes almost never carry a correct check value, so most of these tests forge
+//! one: without a signing key it is the first 16 bytes of a SHA-256 of the token's body
+//! (`version ‖ query binding ‖ encoded cursor`, kvs/src/page.rs), which anyone can
+//! compute. Forged tokens thus reach the version and binding checks and the cursor
+//! decoding behind them, and the tests compare every answer with what the token says.
+
+use std::future::IntoFuture;
+use std::sync::LazyLock;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use kvs::{ErrorKind, KeyAttr, Kvs, PageToken, Path, Segment, StoreSchema, item};
+use kvs::{
+    Condition, ErrorKind, IndexSchema, Item, KeyAttr, Kvs, Number, Page, PageToken, Path, Segment,
+    SortCondition, StoreSchema, Value, attr, item,
+};
 use proptest::prelude::*;
+use proptest::sample::Index;
 
-/// A store with 20 items in partition "p", and the token of its first page of 5.
-fn setup(kvs: &Kvs, rt: &tokio::runtime::Runtime) -> PageToken {
-    rt.block_on(async {
-        kvs.ensure_store(
-            StoreSchema::new("s", KeyAttr::string("pk")).sort_key(KeyAttr::number("sk")),
-        )
-        .await
-        .unwrap();
-        for i in 0..20 {
-            kvs.upsert("s", item! { "pk" => "p", "sk" => i })
-                .await
-                .unwrap();
+const TOKEN_VERSION: u8 = 1;
+const BINDING_LEN: usize = 16;
+const CHECK_LEN: usize = 16;
+
+/// SHA-256 (FIPS 180-4). The test crate has no hashing dependency, and an unsigned
+/// token's check value is a SHA-256 prefix; the known answers below and the real tokens
+/// of the fixture prove this one right.
+fn sha256(data: &[u8]) -> [u8; 32] {
+    const K: [u32; 64] = [
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+        0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+        0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+        0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+        0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+        0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+        0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+        0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+        0xc67178f2,
+    ];
+    let mut h: [u32; 8] = [
+        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
+        0x5be0cd19,
+    ];
+    let mut message = data.to_vec();
+    message.push(0x80);
+    while message.len() % 64 != 56 {
+        message.push(0);
+    }
+    message.extend_from_slice(&(data.len() as u64 * 8).to_be_bytes());
+    for block in message.chunks_exact(64) {
+        let mut w = [0u32; 64];
+        for (i, word) in block.chunks_exact(4).enumerate() {
+            w[i] = u32::from_be_bytes(word.try_into().unwrap());
         }
-        let page = kvs.query("s", "p").limit(5).await.unwrap();
-        page.next_page_token.unwrap()
-    })
+        for i in 16..64 {
+            let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
+            let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
+            w[i] = w[i - 16]
+                .wrapping_add(s0)
+                .wrapping_add(w[i - 7])
+                .wrapping_add(s1);
+        }
+        let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut hh] = h;
+        for i in 0..64 {
+            let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
+            let ch = (e & f) ^ (!e & g);
+            let t1 = hh
+                .wrapping_add(s1)
+                .wrapping_add(ch)
+                .wrapping_add(K[i])
+                .wrapping_add(w[i]);
+            let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
+            let t2 = s0.wrapping_add((a & b) ^ (a & c) ^ (b & c));
+            (hh, g, f, e, d, c, b, a) = (g, f, e, d.wrapping_add(t1), c, b, a, t1.wrapping_add(t2));
+        }
+        for (x, y) in h.iter_mut().zip([a, b, c, d, e, f, g, hh]) {
+            *x = x.wrapping_add(y);
+        }
+    }
+    let mut out = [0u8; 32];
+    for (o, x) in out.chunks_exact_mut(4).zip(h) {
+        o.copy_from_slice(&x.to_be_bytes());
+    }
+    out
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
+#[test]
+fn sha256_gives_the_known_answers() {
+    let hex = |d: [u8; 32]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    assert_eq!(
+        hex(sha256(b"abc")),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+    assert_eq!(
+        hex(sha256(&[b'a'; 1000])),
+        "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3"
+    );
 }
 
-/// One store and one genuine token, shared by every case.
+/// A token around `body`, closed with the check value of a store without a signing key.
+fn seal(body: &[u8]) -> PageToken {
+    let mut bytes = body.to_vec();
+    bytes.extend_from_slice(&sha256(body)[..CHECK_LEN]);
+    PageToken::from(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// A token's body (without its check value).
+fn body_of(token: &PageToken) -> Vec<u8> {
+    let mut bytes = URL_SAFE_NO_PAD.decode(token.as_str()).unwrap();
+    bytes.truncate(bytes.len() - CHECK_LEN);
+    bytes
+}
+
+/// A query or a scan of the fixture.
+#[derive(Debug, Clone)]
+enum Spec {
+    Query {
+        store: &'static str,
+        index: Option<&'static str>,
+        partition: &'static str,
+        sort: Option<SortCondition>,
+        filter: Option<Condition>,
+        descending: bool,
+    },
+    Scan {
+        store: &'static str,
+        filter: Option<Condition>,
+    },
+}
+
+impl Spec {
+    fn query(store: &'static str, partition: &'static str) -> Spec {
+        Spec::Query {
+            store,
+            index: None,
+            partition,
+            sort: None,
+            filter: None,
+            descending: false,
+        }
+    }
+
+    fn index(mut self, name: &'static str) -> Spec {
+        if let Spec::Query { index, .. } = &mut self {
+            *index = Some(name);
+        }
+        self
+    }
+
+    fn sort(mut self, condition: SortCondition) -> Spec {
+        if let Spec::Query { sort, .. } = &mut self {
+            *sort = Some(condition);
+        }
+        self
+    }
+
+    fn filter(mut self, condition: Condition) -> Spec {
+        match &mut self {
+            Spec::Query { filter, .. } | Spec::Scan { filter, .. } => *filter = Some(condition),
+        }
+        self
+    }
+
+    fn descending(mut self) -> Spec {
+        if let Spec::Query { descending, .. } = &mut self {
+            *descending = true;
+        }
+        self
+    }
+
+    async fn page(&self, kvs: &Kvs, limit: usize, token: Option<PageToken>) -> kvs::Result<Page> {
+        match self.clone() {
+            Spec::Query {
+                store,
+                index,
+                partition,
+                sort,
+                filter,
+                descending,
+            } => {
+                let mut q = kvs.query(store, partition).limit(limit).page_token(token);
+                if let Some(i) = index {
+                    q = q.index(i);
+                }
+                if let Some(s) = sort {
+                    q = q.sort(s);
+                }
+                if let Some(f) = filter {
+                    q = q.filter(f);
+                }
+                if descending {
+                    q = q.descending();
+                }
+                q.await
+            }
+            Spec::Scan { store, filter } => {
+                let mut s = kvs.scan(store).limit(limit).page_token(token);
+                if let Some(f) = filter {
+                    s = s.filter(f);
+                }
+                s.await
+            }
+        }
+    }
+
+    fn on_index(&self) -> bool {
+        matches!(self, Spec::Query { index: Some(_), .. })
+    }
+
+    /// Whether `cursor` is a position a page of this query could end at: exactly the
+    /// key attributes of its order (table key, plus the index key on an index), each of
+    /// its declared type, in the query's partition. (All stores have the same keys.)
+    fn fits(&self, cursor: &Item) -> bool {
+        let string = |name: &str| {
+            cursor
+                .get(name)
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.is_empty())
+        };
+        let number = |name: &str| {
+            cursor
+                .get(name)
+                .and_then(Value::as_number)
+                .is_some_and(|n| n.is_finite())
+        };
+        let attributes = if self.on_index() { 4 } else { 2 };
+        if cursor.len() != attributes || !string("pk") || !number("sk") {
+            return false;
+        }
+        match self {
+            Spec::Query {
+                index: Some(_),
+                partition,
+                ..
+            } => number("n") && cursor.get("g") == Some(&Value::from(*partition)),
+            Spec::Query { partition, .. } => cursor["pk"] == Value::from(*partition),
+            Spec::Scan { .. } => true,
+        }
+    }
+
+    /// Where an item (or a cursor) sits in the order this query reads in, ascending:
+    /// by index sort key, then table key, on an index; by table key otherwise (which is
+    /// also the order the local engine scans in).
+    fn position(&self, it: &Item) -> (Option<Number>, Vec<u8>, Number) {
+        let n = self.on_index().then(|| it["n"].as_number().unwrap());
+        let pk = it["pk"].as_str().unwrap().as_bytes().to_vec();
+        (n, pk, it["sk"].as_number().unwrap())
+    }
+
+    /// Whether `it` comes strictly after `cursor` in the direction this query reads.
+    fn after(&self, cursor: &Item, it: &Item) -> bool {
+        let (c, i) = (self.position(cursor), self.position(it));
+        match self {
+            Spec::Query {
+                descending: true, ..
+            } => i < c,
+            _ => i > c,
+        }
+    }
+}
+
+/// A query with everything it answers, and every token its pages of one item made.
+struct Known {
+    spec: Spec,
+    answer: Vec<Item>,
+    /// The binding of the query, as its tokens carry it.
+    binding: Vec<u8>,
+    /// Tokens of a store without a signing key: `tokens[k]` follows `answer[k]`.
+    tokens: Vec<PageToken>,
+    /// The same, from a store with a signing key.
+    signed_tokens: Vec<PageToken>,
+}
+
+/// Both handles share one memory store; the signed one signs its tokens.
 struct Fixture {
     rt: tokio::runtime::Runtime,
     kvs: Kvs,
-    token: PageToken,
+    signed: Kvs,
+    known: Vec<Known>,
 }
 
-static FIXTURE: std::sync::LazyLock<Fixture> = std::sync::LazyLock::new(|| {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+impl Fixture {
+    fn run(&self, kvs: &Kvs, spec: &Spec, limit: usize, token: PageToken) -> kvs::Result<Page> {
+        self.rt.block_on(spec.page(kvs, limit, Some(token)))
+    }
+}
+
+fn schema(name: &str) -> StoreSchema {
+    StoreSchema::new(name, KeyAttr::string("pk"))
+        .sort_key(KeyAttr::number("sk"))
+        .index(IndexSchema::new("byG", KeyAttr::string("g")).sort_key(KeyAttr::number("n")))
+}
+
+/// Queries that differ in exactly the things a token is bound to: store, index,
+/// partition value, sort condition, filter, direction, query or scan. Each answers at
+/// least two items, so each has tokens.
+fn specs() -> Vec<Spec> {
+    let scan = |store| Spec::Scan {
+        store,
+        filter: None,
+    };
+    vec![
+        Spec::query("s", "p"),
+        Spec::query("s", "p").descending(),
+        Spec::query("s", "q"),
+        Spec::query("s", "p").sort(SortCondition::between(2, 9)),
+        Spec::query("s", "p").sort(SortCondition::between(2, 10)),
+        Spec::query("s", "p").sort(SortCondition::gt(3)),
+        Spec::query("s", "p").filter(attr("v").ge(4)),
+        Spec::query("s", "p").filter(attr("v").lt(8)).descending(),
+        Spec::query("s", "x").index("byG"),
+        Spec::query("s", "y").index("byG"),
+        Spec::query("s", "x").index("byG").descending(),
+        Spec::query("s", "x")
+            .index("byG")
+            .sort(SortCondition::le(1)),
+        Spec::query("s", "x")
+            .index("byG")
+            .filter(attr("pk").eq("q")),
+        Spec::query("t", "p"),
+        Spec::query("t", "x").index("byG"),
+        scan("s"),
+        scan("s").filter(attr("v").gt(3)),
+        scan("t"),
+    ]
+}
+
+static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
+    let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let kvs = Kvs::memory();
-    let token = setup(&kvs, &rt);
-    Fixture { rt, kvs, token }
+    let backend = kvs::local::LocalBackend::memory();
+    let kvs = Kvs::new(backend.clone());
+    let signed = Kvs::builder(backend)
+        .page_token_signing_key(*b"fuzz signing key")
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        for store in ["s", "t"] {
+            kvs.ensure_store(schema(store)).await.unwrap();
+            signed.register_store(schema(store)).unwrap();
+        }
+        for pk in ["p", "q"] {
+            for i in 0..12 {
+                let mut it = item! { "pk" => pk, "sk" => i, "v" => i, "n" => i % 3 };
+                // One item out of the index (it is sparse).
+                if i != 5 {
+                    it.set("g", if i % 2 == 0 { "x" } else { "y" });
+                }
+                kvs.upsert("s", it).await.unwrap();
+            }
+        }
+        for i in 0..8 {
+            let it = item! { "pk" => "p", "sk" => f64::from(i) / 2.0, "g" => "x", "n" => i % 2 };
+            kvs.upsert("t", it).await.unwrap();
+        }
+    });
+    let known = specs()
+        .into_iter()
+        .map(|spec| {
+            let walk = |kvs: &Kvs| {
+                let (mut items, mut tokens, mut token) = (Vec::new(), Vec::new(), None);
+                loop {
+                    let page = rt.block_on(spec.page(kvs, 1, token)).unwrap();
+                    items.extend(page.items);
+                    match page.next_page_token {
+                        Some(t) => tokens.push(t.clone()),
+                        None => break,
+                    }
+                    token = tokens.last().cloned();
+                }
+                (items, tokens)
+            };
+            let (answer, tokens) = walk(&kvs);
+            let (signed_answer, signed_tokens) = walk(&signed);
+            assert_eq!(answer, signed_answer, "{spec:?}");
+            assert!(answer.len() >= 2, "{spec:?} answers too little to test");
+            let whole = rt.block_on(spec.page(&kvs, 1000, None)).unwrap();
+            assert_eq!(
+                whole.items, answer,
+                "{spec:?}: one page and pages of one differ"
+            );
+            // The premise of forging: a real token is its body and that body's checksum.
+            let body = body_of(&tokens[0]);
+            assert_eq!(
+                seal(&body),
+                tokens[0],
+                "the check value is not a SHA-256 prefix"
+            );
+            Known {
+                binding: body[1..=BINDING_LEN].to_vec(),
+                spec,
+                answer,
+                tokens,
+                signed_tokens,
+            }
+        })
+        .collect();
+    Fixture {
+        rt,
+        kvs,
+        signed,
+        known,
+    }
 });
 
-fn assert_invalid(result: kvs::Result<kvs::Page>) {
+fn assert_invalid(result: kvs::Result<Page>) {
     match result {
         Err(e) => assert_eq!(e.kind(), &ErrorKind::InvalidPageToken, "{e}"),
         Ok(page) => panic!(
@@ -57,39 +416,234 @@ fn assert_invalid(result: kvs::Result<kvs::Page>) {
     }
 }
 
+/// What a token with a correct check value must get: the page that follows its cursor,
+/// if the body is this version, bound to this query, and holds a position this query's
+/// pages could end at; else `None` (`InvalidPageToken`).
+///
+/// Without a signing key, a forged token naming such a position cannot be told from
+/// one a page made (it is the same token, byte for byte, or an equivalent encoding):
+/// it must then continue exactly there, within the query.
+fn expected_page(known: &Known, body: &[u8], limit: usize) -> Option<Vec<Item>> {
+    let (&version, rest) = body.split_first()?;
+    if version != TOKEN_VERSION || rest.get(..BINDING_LEN)? != known.binding {
+        return None;
+    }
+    let cursor = kvs::codec::decode_item(&rest[BINDING_LEN..]).ok()?;
+    known.spec.fits(&cursor).then(|| {
+        known
+            .answer
+            .iter()
+            .filter(|it| known.spec.after(&cursor, it))
+            .take(limit)
+            .cloned()
+            .collect()
+    })
+}
+
+/// Runs the query of `known` with a forged token around `body`, and compares.
+fn check_forged(known: &Known, body: &[u8], limit: usize) -> Result<(), TestCaseError> {
+    let fx = &*FIXTURE;
+    let got = fx.run(&fx.kvs, &known.spec, limit, seal(body));
+    match (got, expected_page(known, body, limit)) {
+        (Ok(page), Some(expected)) => {
+            for it in &page.items {
+                prop_assert!(
+                    known.answer.contains(it),
+                    "an item this query does not answer: {:?}",
+                    it
+                );
+            }
+            prop_assert_eq!(page.items, expected);
+        }
+        (Err(e), None) => prop_assert_eq!(e.kind(), &ErrorKind::InvalidPageToken, "{}", e),
+        (Ok(page), None) => prop_assert!(
+            false,
+            "a token this query's pages cannot have made was accepted, giving {:?}",
+            page.items
+        ),
+        (Err(e), Some(_)) => prop_assert!(false, "a position of this query was refused: {}", e),
+    }
+    Ok(())
+}
+
+/// Values for the key attributes of a cursor: mostly of the declared type (strings for
+/// `pk` and `g`, numbers for `sk` and `n`), so that many cursors get past the type
+/// checks to the partition check and the read, with odd ones among them.
+fn cursor_value(name: &'static str) -> BoxedStrategy<Value> {
+    let strings = prop_oneof![
+        Just("p"),
+        Just("q"),
+        Just("x"),
+        Just("y"),
+        Just("zz"),
+        Just("")
+    ]
+    .prop_map(Value::from);
+    let numbers = prop_oneof![
+        4 => (-2i64..14).prop_map(Value::from),
+        1 => prop_oneof![
+            Just(-0.0),
+            Just(3.5),
+            Just(-1e300),
+            Just(1e300),
+            Just(f64::NAN),
+            Just(f64::INFINITY)
+        ]
+        .prop_map(Value::from),
+    ];
+    let others = prop_oneof![
+        Just(Value::Null),
+        Just(Value::Bool(true)),
+        Just(Value::Bytes(vec![b'p'])),
+        Just(Value::list([1])),
+        Just(Value::from("3")),
+    ];
+    match name {
+        "pk" | "g" => prop_oneof![8 => strings, 1 => numbers, 1 => others].boxed(),
+        _ => prop_oneof![8 => numbers, 1 => strings, 1 => others].boxed(),
+    }
+}
+
+/// Which attributes a forged cursor has.
+#[derive(Debug, Clone)]
+enum Shape {
+    /// Exactly those of the query's order, with the query's partition value: the
+    /// cursors that get furthest, to the read.
+    Aimed,
+    Table,
+    Index,
+    Some(Vec<&'static str>),
+}
+
+const CURSOR_NAMES: [&str; 5] = ["g", "n", "pk", "sk", "v"];
+
+fn shape() -> impl Strategy<Value = Shape> {
+    prop_oneof![
+        4 => Just(Shape::Aimed),
+        1 => Just(Shape::Table),
+        1 => Just(Shape::Index),
+        2 => proptest::sample::subsequence(CURSOR_NAMES.to_vec(), 0..=5).prop_map(Shape::Some),
+    ]
+}
+
+/// A value for each attribute a cursor may have.
+fn cursor_values() -> impl Strategy<Value = [Value; 5]> {
+    CURSOR_NAMES.map(cursor_value)
+}
+
+/// A cursor of `shape` for `spec`, from `values` (by `CURSOR_NAMES`).
+fn forge_cursor(spec: &Spec, shape: &Shape, values: &[Value]) -> Item {
+    let names: &[&str] = match shape {
+        Shape::Aimed if spec.on_index() => &["g", "n", "pk", "sk"],
+        Shape::Aimed | Shape::Table => &["pk", "sk"],
+        Shape::Index => &["g", "n", "pk", "sk"],
+        Shape::Some(names) => names,
+    };
+    let mut cursor: Item = CURSOR_NAMES
+        .iter()
+        .zip(values)
+        .filter(|(n, _)| names.contains(n))
+        .map(|(n, v)| (*n, v.clone()))
+        .collect();
+    if let (Shape::Aimed, Spec::Query { partition, .. }) = (shape, spec) {
+        let name = if spec.on_index() { "g" } else { "pk" };
+        cursor.set(name, *partition);
+    }
+    cursor
+}
+
+/// What a forged body carries after its version.
+#[derive(Debug, Clone)]
+enum Binding {
+    /// The binding of the query it is used with.
+    Own,
+    /// The binding of some query of the fixture (maybe its own).
+    Of(Index),
+    Random(Vec<u8>),
+}
+
+/// A change to a real token's body, before the check value is recomputed.
+#[derive(Debug, Clone)]
+enum Mutation {
+    Flip(Index, u8),
+    Insert(Index, u8),
+    Remove(Index),
+    Truncate(Index),
+    /// The cursor replaced with another query's.
+    Graft(Index, Index),
+}
+
+impl Mutation {
+    fn apply(&self, body: &mut Vec<u8>, known: &[Known]) {
+        match self {
+            Mutation::Flip(at, bits) => {
+                let at = at.index(body.len());
+                body[at] ^= bits;
+            }
+            Mutation::Insert(at, byte) => body.insert(at.index(body.len() + 1), *byte),
+            Mutation::Remove(at) => {
+                body.remove(at.index(body.len()));
+            }
+            Mutation::Truncate(at) => body.truncate(at.index(body.len())),
+            Mutation::Graft(query, token) => {
+                let other = &known[query.index(known.len())];
+                let other = body_of(&other.tokens[token.index(other.tokens.len())]);
+                body.truncate(1 + BINDING_LEN);
+                body.extend_from_slice(&other[1 + BINDING_LEN..]);
+            }
+        }
+    }
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        3 => (any::<Index>(), 1u8..=255).prop_map(|(i, b)| Mutation::Flip(i, b)),
+        1 => (any::<Index>(), any::<u8>()).prop_map(|(i, b)| Mutation::Insert(i, b)),
+        1 => any::<Index>().prop_map(Mutation::Remove),
+        1 => any::<Index>().prop_map(Mutation::Truncate),
+        2 => (any::<Index>(), any::<Index>()).prop_map(|(q, t)| Mutation::Graft(q, t)),
+    ]
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
     #[test]
     fn random_text_is_never_a_token(text in ".{0,80}") {
-        let Fixture { rt, kvs, .. } = &*FIXTURE;
-        assert_invalid(rt.block_on(kvs.query("s", "p").page_token(PageToken::from(text.as_str())).into_future()));
-        assert_invalid(rt.block_on(kvs.scan("s").page_token(PageToken::from(text.as_str())).into_future()));
+        let fx = &*FIXTURE;
+        let token = PageToken::from(text.as_str());
+        for known in &fx.known {
+            assert_invalid(fx.run(&fx.kvs, &known.spec, 5, token.clone()));
+        }
     }
 
     #[test]
     fn random_bytes_are_never_a_token(bytes in proptest::collection::vec(any::<u8>(), 0..120)) {
-        let Fixture { rt, kvs, .. } = &*FIXTURE;
+        let fx = &*FIXTURE;
         let token = PageToken::from(URL_SAFE_NO_PAD.encode(&bytes));
-        assert_invalid(rt.block_on(kvs.query("s", "p").page_token(token).into_future()));
+        assert_invalid(fx.run(&fx.kvs, &fx.known[0].spec, 5, token));
     }
 
+    /// A changed byte, without a recomputed check value, is caught by the checksum.
     #[test]
-    fn a_tampered_token_is_rejected(position in any::<prop::sample::Index>(), flip in 1u8..=255) {
-        let Fixture { rt, kvs, token } = &*FIXTURE;
+    fn a_tampered_token_is_rejected(query in any::<Index>(), token in any::<Index>(),
+                                    position in any::<Index>(), flip in 1u8..=255) {
+        let fx = &*FIXTURE;
+        let known = &fx.known[query.index(fx.known.len())];
+        let token = &known.tokens[token.index(known.tokens.len())];
         let mut bytes = URL_SAFE_NO_PAD.decode(token.as_str()).unwrap();
         let i = position.index(bytes.len());
         bytes[i] ^= flip;
         let token = PageToken::from(URL_SAFE_NO_PAD.encode(&bytes));
-        assert_invalid(rt.block_on(kvs.query("s", "p").page_token(token).into_future()));
+        assert_invalid(fx.run(&fx.kvs, &known.spec, 5, token));
     }
 
     #[test]
-    fn a_truncated_token_is_rejected(cut in any::<prop::sample::Index>()) {
-        let Fixture { rt, kvs, token } = &*FIXTURE;
-        let text = token.as_str();
+    fn a_truncated_token_is_rejected(cut in any::<Index>()) {
+        let fx = &*FIXTURE;
+        let text = fx.known[0].tokens[0].as_str();
         let cut = cut.index(text.len());
-        assert_invalid(rt.block_on(kvs.query("s", "p").page_token(PageToken::from(&text[..cut])).into_future()));
+        assert_invalid(fx.run(&fx.kvs, &fx.known[0].spec, 5, PageToken::from(&text[..cut])));
     }
 
     #[test]
@@ -110,11 +664,153 @@ proptest! {
     }
 }
 
-use std::future::IntoFuture;
+proptest! {
+    // The cases that reach the read are a fraction of these: run more.
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    /// Forged bodies with a correct check value: random bytes, or cursors made of key
+    /// attributes (right and wrong), behind the right or a wrong version and binding.
+    #[test]
+    fn a_forged_token_gets_exactly_what_its_contents_say(
+        query in any::<Index>(),
+        version in prop_oneof![9 => Just(TOKEN_VERSION), 1 => any::<u8>()],
+        binding in prop_oneof![
+            6 => Just(Binding::Own),
+            2 => any::<Index>().prop_map(Binding::Of),
+            1 => proptest::collection::vec(any::<u8>(), 0..=BINDING_LEN).prop_map(Binding::Random),
+        ],
+        payload in proptest::option::weighted(0.8, (shape(), cursor_values())),
+        random_payload in proptest::collection::vec(any::<u8>(), 0..48),
+        limit in 1usize..5,
+    ) {
+        let fx = &*FIXTURE;
+        let known = &fx.known[query.index(fx.known.len())];
+        let payload = match payload {
+            Some((shape, values)) => kvs::codec::encode_item(&forge_cursor(&known.spec, &shape, &values)),
+            None => random_payload,
+        };
+        let mut body = vec![version];
+        match binding {
+            Binding::Own => body.extend_from_slice(&known.binding),
+            Binding::Of(other) => body.extend_from_slice(&fx.known[other.index(fx.known.len())].binding),
+            Binding::Random(bytes) => body.extend_from_slice(&bytes),
+        }
+        body.extend_from_slice(&payload);
+        check_forged(known, &body, limit)?;
+    }
+
+    /// Real tokens of a query, used with it or another, changed (or not) and closed with
+    /// a recomputed check value.
+    #[test]
+    fn a_changed_real_token_gets_exactly_what_its_contents_say(
+        query in any::<Index>(),
+        from in proptest::option::weighted(0.3, any::<Index>()),
+        token in any::<Index>(),
+        mutations in proptest::collection::vec(mutation(), 0..3),
+        limit in 1usize..5,
+    ) {
+        let fx = &*FIXTURE;
+        let known = &fx.known[query.index(fx.known.len())];
+        let source = from.map_or(known, |f| &fx.known[f.index(fx.known.len())]);
+        let mut body = body_of(&source.tokens[token.index(source.tokens.len())]);
+        for m in &mutations {
+            if !body.is_empty() {
+                m.apply(&mut body, &fx.known);
+            }
+        }
+        check_forged(known, &body, limit)?;
+    }
+
+    /// With a signing key, no check value anyone can compute is accepted: not the plain
+    /// checksum of a real or changed body, not the signed check value of another body,
+    /// not random bytes.
+    #[test]
+    fn with_a_signing_key_a_forged_check_value_is_refused(
+        query in any::<Index>(),
+        token in any::<Index>(),
+        mutation in proptest::option::of(mutation()),
+        check in prop_oneof![
+            Just(None),
+            proptest::collection::vec(any::<u8>(), CHECK_LEN).prop_map(Some),
+        ],
+        keep_signed_check in any::<bool>(),
+    ) {
+        let fx = &*FIXTURE;
+        let known = &fx.known[query.index(fx.known.len())];
+        let real = &known.signed_tokens[token.index(known.signed_tokens.len())];
+        let real_bytes = URL_SAFE_NO_PAD.decode(real.as_str()).unwrap();
+        let (body, signed_check) = real_bytes.split_at(real_bytes.len() - CHECK_LEN);
+        let mut body = body.to_vec();
+        if let Some(m) = &mutation {
+            m.apply(&mut body, &fx.known);
+        }
+        let forged = match check {
+            Some(random) => {
+                body.extend_from_slice(&random);
+                PageToken::from(URL_SAFE_NO_PAD.encode(&body))
+            }
+            // The signed check value of the real body, on a changed body.
+            None if keep_signed_check && mutation.is_some() => {
+                let changed = body != real_bytes[..real_bytes.len() - CHECK_LEN];
+                prop_assume!(changed);
+                body.extend_from_slice(signed_check);
+                PageToken::from(URL_SAFE_NO_PAD.encode(&body))
+            }
+            None => seal(&body),
+        };
+        prop_assert_ne!(&forged, real);
+        assert_invalid(fx.run(&fx.signed, &known.spec, 3, forged));
+    }
+}
+
+/// Every query's tokens are refused by every other query, whichever way they differ.
+#[test]
+fn a_token_of_one_query_is_refused_by_every_other() {
+    let fx = &*FIXTURE;
+    for (a, from) in fx.known.iter().enumerate() {
+        for token in [&from.tokens[0], from.tokens.last().unwrap()] {
+            for (b, to) in fx.known.iter().enumerate() {
+                if a != b {
+                    match fx.run(&fx.kvs, &to.spec, 3, token.clone()) {
+                        Err(e) => assert_eq!(e.kind(), &ErrorKind::InvalidPageToken, "{e}"),
+                        Ok(page) => panic!(
+                            "a token of {:?} was accepted by {:?}, giving {:?}",
+                            from.spec, to.spec, page.items
+                        ),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A real token goes on right after its page, whatever limit the next page asks for,
+/// with or without a signing key.
+#[test]
+fn a_real_token_continues_where_its_page_ended() {
+    let fx = &*FIXTURE;
+    for known in &fx.known {
+        for (kvs, tokens) in [(&fx.kvs, &known.tokens), (&fx.signed, &known.signed_tokens)] {
+            for (k, token) in tokens.iter().enumerate() {
+                let limit = 1 + k % 3;
+                let page = fx.run(kvs, &known.spec, limit, token.clone()).unwrap();
+                let rest = &known.answer[k + 1..];
+                assert_eq!(
+                    page.items,
+                    rest[..limit.min(rest.len())],
+                    "{:?}, after item {k}",
+                    known.spec
+                );
+            }
+        }
+    }
+}
 
 #[test]
 fn tokens_signed_with_one_key_fail_under_another() {
-    let rt = runtime();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let backend = kvs::local::LocalBackend::memory();
     let a = Kvs::builder(backend.clone())
         .page_token_signing_key(*b"key-a")
@@ -125,12 +821,18 @@ fn tokens_signed_with_one_key_fail_under_another() {
         .build()
         .unwrap();
     let unsigned = Kvs::new(backend);
-    let token = setup(&a, &rt);
-    for kvs in [&a, &b, &unsigned] {
-        kvs.register_store(
-            StoreSchema::new("s", KeyAttr::string("pk")).sort_key(KeyAttr::number("sk")),
-        )
-        .unwrap();
+    let token = rt.block_on(async {
+        a.ensure_store(schema("s")).await.unwrap();
+        for i in 0..20 {
+            a.upsert("s", item! { "pk" => "p", "sk" => i })
+                .await
+                .unwrap();
+        }
+        let page = a.query("s", "p").limit(5).await.unwrap();
+        page.next_page_token.unwrap()
+    });
+    for kvs in [&b, &unsigned] {
+        kvs.register_store(schema("s")).unwrap();
     }
     // The signer accepts its own token and goes on where the page ended.
     let next = rt

@@ -1,13 +1,16 @@
 //! Reliability: concurrent writers lose nothing, a killed writer loses no acknowledged
 //! write, a store file is never opened twice or mistaken for empty.
 
-use std::io::{BufRead, BufReader};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Read, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use kvs::{ErrorKind, KeyAttr, Kvs, StoreSchema, item};
-use rand::Rng;
+use futures::TryStreamExt;
+use kvs::{ErrorKind, Item, KeyAttr, Kvs, StoreSchema, TransactWrite, Updates, item};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 
 fn temp_path(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("{}.redb", kvs::conformance::fresh_name(name)))
@@ -55,6 +58,10 @@ async fn concurrent_adds_lose_nothing_in_a_file() {
 }
 
 const CHILD_ENV: &str = "KVS_RELIABILITY_CHILD";
+/// The writer's seed and round: it makes the same writes as the parent expects.
+const WRITES_ENV: &str = "KVS_RELIABILITY_WRITES";
+/// Set to replay the kill test with the seed a failed run printed.
+const SEED_ENV: &str = "KVS_KILL_SEED";
 
 /// Runs a function of this test binary in a child process (see `child_main`).
 fn child(role: &str, path: &Path) -> Command {
@@ -62,8 +69,104 @@ fn child(role: &str, path: &Path) -> Command {
     cmd.args(["--exact", "child_main", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, format!("{role}:{}", path.display()))
         .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+        .stderr(Stdio::piped());
     cmd
+}
+
+/// One write of the killed writer.
+#[derive(Debug, Clone)]
+enum Write {
+    Put(Item),
+    Delete(String),
+    /// ADD 1 to the counter.
+    Add,
+    /// Puts and an ADD 1 to the counter, all or nothing.
+    Transact(Vec<Item>),
+}
+
+/// The writes of one round. The writer and the parent make the same sequence from the
+/// same seed, so an acknowledgement need only say how far the writer got, and the parent
+/// knows the exact value of everything acknowledged.
+fn writes(seed: u64, round: u64) -> impl Iterator<Item = Write> {
+    let mut rng = StdRng::seed_from_u64(seed ^ round.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    (0i64..).map(move |step| {
+        let id = |rng: &mut StdRng| format!("k{}", rng.random_range(0..40));
+        // Values of very different sizes, so that some writes span several pages.
+        let item = |rng: &mut StdRng, id: String| {
+            let pad_len = if rng.random_bool(0.1) {
+                rng.random_range(4_000..20_000)
+            } else {
+                rng.random_range(0..300)
+            };
+            item! {
+                "id" => id,
+                "round" => round as i64,
+                "step" => step,
+                "f" => rng.random::<f64>(),
+                "pad" => "x".repeat(pad_len),
+            }
+        };
+        match rng.random_range(0..10) {
+            0..=4 => {
+                let id = id(&mut rng);
+                Write::Put(item(&mut rng, id))
+            }
+            5 | 6 => Write::Delete(id(&mut rng)),
+            7 | 8 => Write::Add,
+            _ => {
+                let a = id(&mut rng);
+                let b = format!("{a}-pair");
+                Write::Transact(vec![item(&mut rng, a), item(&mut rng, b)])
+            }
+        }
+    })
+}
+
+/// What the store holds, by id.
+type State = BTreeMap<String, Item>;
+
+fn apply(state: &mut State, write: &Write) {
+    let mut put = |it: &Item| {
+        state.insert(it["id"].as_str().unwrap().to_owned(), it.clone());
+    };
+    match write {
+        Write::Put(it) => put(it),
+        Write::Transact(items) => {
+            items.iter().for_each(&mut put);
+            bump(state);
+        }
+        Write::Delete(id) => {
+            state.remove(id);
+        }
+        Write::Add => bump(state),
+    }
+}
+
+fn bump(state: &mut State) {
+    let counter = state.get_mut("counter").expect("the counter exists");
+    let n = counter["n"].as_i64().unwrap();
+    counter.set("n", n + 1);
+}
+
+async fn run_write(kvs: &Kvs, write: Write) -> kvs::Result<()> {
+    match write {
+        Write::Put(it) => kvs.upsert("log", it).await,
+        Write::Delete(id) => kvs.delete("log", id).await.map(drop),
+        Write::Add => kvs.update("log", "counter").add("n", 1).await.map(drop),
+        Write::Transact(items) => {
+            let puts = items.into_iter().map(|it| TransactWrite::put("log", it));
+            let add = TransactWrite::update("log", "counter", Updates::new().add("n", 1));
+            kvs.transact(puts.chain([add])).await
+        }
+    }
+}
+
+/// Prints one line as a single write and flushes it, so that the parent reads every
+/// acknowledgement the child made before it died, and never half of one.
+fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    out.write_all(format!("\n{line}\n").as_bytes()).unwrap();
+    out.flush().unwrap();
 }
 
 /// The child side of the multi-process tests; a no-op in a normal test run.
@@ -77,89 +180,196 @@ fn child_main() {
         .build()
         .unwrap();
     match role {
-        // Writes items and bumps a counter forever, printing each acknowledged write.
+        // Makes the round's writes until it is killed, saying which ones are done.
         "writer" => rt.block_on(async {
+            let spec = std::env::var(WRITES_ENV).unwrap();
+            let (seed, round) = spec.split_once(' ').unwrap();
             let kvs = Kvs::open(path).unwrap();
-            for i in 0u64.. {
-                let id = format!("item-{i}");
-                kvs.upsert(
-                    "log",
-                    item! { "id" => id, "seq" => i as i64, "pad" => "x".repeat(100) },
-                )
-                .await
-                .unwrap();
-                println!("\n@put {i}");
-                let c = kvs.update("log", "counter").add("n", 1).await.unwrap();
-                println!("\n@add {}", c["n"].as_i64().unwrap());
+            say("@open");
+            for (step, write) in writes(seed.parse().unwrap(), round.parse().unwrap()).enumerate() {
+                run_write(&kvs, write).await.unwrap();
+                say(&format!("@ack {step}"));
             }
         }),
         // Tries to open the store and prints the error kind.
         "opener" => match Kvs::open(path) {
-            Ok(_) => println!("\n@opened"),
-            Err(e) => println!("\n@error {} {}", e.kind(), e),
+            Ok(_) => say("@opened"),
+            Err(e) => say(&format!("@error {} {}", e.kind(), e)),
         },
         _ => unreachable!(),
     }
 }
 
+/// What one round of the kill test saw.
+struct Round {
+    /// The writes acknowledged, counted from the first.
+    acked: usize,
+    /// How long the writer had been open when it was killed (`None`: it never opened).
+    open_for: Option<Duration>,
+    stderr: String,
+}
+
+/// Runs the writer and kills it after `delay`, whatever it is doing then.
+fn kill_writer_after(path: &Path, seed: u64, round: u64, delay: Duration) -> Round {
+    let mut proc = child("writer", path)
+        .env(WRITES_ENV, format!("{seed} {round}"))
+        .spawn()
+        .unwrap();
+    // Both pipes are drained by threads, so a full pipe never stalls the writer and its
+    // output up to the kill is all read.
+    let stdout = proc.stdout.take().unwrap();
+    let stderr = proc.stderr.take().unwrap();
+    let lines = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap() > 0 {
+            // A line without its end was cut by the kill and says nothing.
+            if line.ends_with('\n') {
+                lines.push((Instant::now(), line.trim_end().to_owned()));
+            }
+            line.clear();
+        }
+        lines
+    });
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        BufReader::new(stderr).read_to_string(&mut text).unwrap();
+        text
+    });
+    std::thread::sleep(delay);
+    let exited = proc.try_wait().unwrap();
+    let killed_at = Instant::now();
+    proc.kill().unwrap();
+    proc.wait().unwrap();
+    let lines = lines.join().unwrap();
+    let stderr = errors.join().unwrap();
+    // The writer only ever stops by being killed: anything else is a failure to report.
+    if let Some(status) = exited {
+        panic!("round {round}: the writer stopped by itself ({status}); its stderr:\n{stderr}");
+    }
+    let mut acked = 0;
+    let mut open_for = None;
+    for (at, line) in lines {
+        if line == "@open" {
+            open_for = Some(killed_at.saturating_duration_since(at));
+        } else if let Some(step) = line.strip_prefix("@ack ") {
+            // Writes are acknowledged one by one, in order.
+            assert_eq!(
+                step.parse::<usize>().ok(),
+                Some(acked),
+                "round {round}: {line}"
+            );
+            acked += 1;
+        }
+    }
+    Round {
+        acked,
+        open_for,
+        stderr,
+    }
+}
+
+/// Everything in the store, read from a fresh open: the store must open cleanly after a
+/// kill, with its store defined (a file mistaken for empty would have none).
+fn reopen_and_read(path: &Path, rt: &tokio::runtime::Runtime, round: u64) -> State {
+    let kvs = Kvs::open(path)
+        .unwrap_or_else(|e| panic!("round {round}: the store does not open after a kill: {e}"));
+    assert_eq!(kvs.store_names(), vec!["log".to_owned()], "round {round}");
+    rt.block_on(kvs.scan("log").stream().try_collect::<Vec<Item>>())
+        .unwrap_or_else(|e| panic!("round {round}: the store cannot be read after a kill: {e}"))
+        .into_iter()
+        .map(|it| (it["id"].as_str().unwrap().to_owned(), it))
+        .collect()
+}
+
+/// Names the ids whose items differ between two states.
+fn differences(expected: &State, found: &State) -> Vec<String> {
+    let ids: BTreeSet<&String> = expected.keys().chain(found.keys()).collect();
+    ids.into_iter()
+        .filter(|id| expected.get(*id) != found.get(*id))
+        .map(|id| match (expected.get(id), found.get(id)) {
+            (Some(_), None) => format!("{id} is lost"),
+            (None, Some(_)) => format!("{id} was never written"),
+            (e, f) => format!("{id}: expected {e:?}, found {f:?}"),
+        })
+        .collect()
+}
+
+/// Kills a child writing to a local store at random moments (while it starts, opens or
+/// repairs the file, or writes), then reopens the store: it opens, and holds exactly
+/// the acknowledged writes, plus at most the one write in flight at the kill.
 #[test]
 fn a_killed_writer_loses_no_acknowledged_write() {
+    const ROUNDS: u64 = 24;
+    // With no ack this long after opening, the writer is stuck: fail rather than pass a
+    // round that checked nothing. (A write takes about 10 ms here, 100 ms under load.)
+    const SILENT_LIMIT: Duration = Duration::from_secs(1);
+    let seed = std::env::var(SEED_ENV)
+        .map_or_else(|_| rand::rng().random(), |s| s.parse().expect("a u64 seed"));
+    // Shown with the test's output on failure: rerun with this seed to replay the kills.
+    println!("{SEED_ENV}={seed}");
+    let mut rng = StdRng::seed_from_u64(seed);
     let path = temp_path("crash");
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
+    let mut state = State::new();
     rt.block_on(async {
         let kvs = Kvs::open(&path).unwrap();
         kvs.ensure_store(StoreSchema::new("log", KeyAttr::string("id")))
             .await
             .unwrap();
-        kvs.upsert("log", item! { "id" => "counter", "n" => 0 })
-            .await
-            .unwrap();
+        let counter = item! { "id" => "counter", "n" => 0 };
+        kvs.upsert("log", counter.clone()).await.unwrap();
+        state.insert("counter".to_owned(), counter);
     });
-    let mut rng = rand::rng();
-    for round in 0..20 {
-        let mut proc = child("writer", &path).spawn().unwrap();
-        let stdout = proc.stdout.take().unwrap();
-        // Kill after a random number of acknowledged writes, or a random moment.
-        let kill_after = rng.random_range(1..60);
-        let deadline = std::time::Instant::now() + Duration::from_millis(rng.random_range(20..400));
-        let mut acked_puts = Vec::new();
-        let mut last_add = None;
-        for line in BufReader::new(stdout).lines() {
-            let line = line.unwrap();
-            if let Some(i) = line.strip_prefix("@put ") {
-                acked_puts.push(i.parse::<u64>().unwrap());
-            } else if let Some(n) = line.strip_prefix("@add ") {
-                last_add = Some(n.parse::<i64>().unwrap());
-            }
-            if acked_puts.len() >= kill_after || std::time::Instant::now() > deadline {
-                break;
-            }
-        }
-        proc.kill().unwrap();
-        proc.wait().unwrap();
-        let kvs = Kvs::open(&path).unwrap();
-        rt.block_on(async {
-            for i in &acked_puts {
-                let got = kvs.get("log", format!("item-{i}")).await.unwrap();
-                let got =
-                    got.unwrap_or_else(|| panic!("round {round}: acknowledged item-{i} is lost"));
-                assert_eq!(got["seq"], (*i as i64).into());
-            }
-            let n = kvs.get("log", "counter").await.unwrap().unwrap()["n"]
-                .as_i64()
-                .unwrap();
-            if let Some(acked) = last_add {
-                // The acknowledged value survived; at most the one in flight went further.
-                assert!(
-                    n >= acked,
-                    "round {round}: counter {n} < acknowledged {acked}"
-                );
-            }
+    let mut rounds_with_acks = 0;
+    for round in 0..ROUNDS {
+        // Some kills come early (before or while the child opens the file, which may
+        // need a repair after the last kill), most while it writes, a few late enough
+        // to catch a writer that opened but does not write.
+        let delay = Duration::from_millis(match rng.random_range(0..10) {
+            0..=3 => rng.random_range(0..150),
+            4..=8 => rng.random_range(150..700),
+            _ => rng.random_range(700..1500),
         });
-        drop(kvs);
+        let seen = kill_writer_after(&path, seed, round, delay);
+        let context = format!(
+            "round {round}, kill after {delay:?}, {} writes acknowledged; writer stderr:\n{}",
+            seen.acked, seen.stderr
+        );
+        if seen.acked == 0 {
+            assert!(
+                seen.open_for.is_none_or(|open| open < SILENT_LIMIT),
+                "the writer was open for {:?} and acknowledged nothing; {context}",
+                seen.open_for
+            );
+        } else {
+            rounds_with_acks += 1;
+        }
+        let mut round_writes = writes(seed, round);
+        for write in round_writes.by_ref().take(seen.acked) {
+            apply(&mut state, &write);
+        }
+        let found = reopen_and_read(&path, &rt, round);
+        // The write in flight at the kill may or may not have happened, but wholly.
+        let mut in_flight = state.clone();
+        apply(&mut in_flight, &round_writes.next().unwrap());
+        if found != state && found != in_flight {
+            panic!(
+                "the store after the kill is neither the acknowledged state nor that plus \
+                 the write in flight: {:?}; {context}",
+                differences(&state, &found)
+            );
+        }
+        state = found;
     }
+    assert!(
+        rounds_with_acks >= ROUNDS / 4,
+        "only {rounds_with_acks} of {ROUNDS} rounds acknowledged a write: the kills did not \
+         test writing"
+    );
     std::fs::remove_file(&path).unwrap();
 }
 

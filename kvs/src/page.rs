@@ -247,3 +247,282 @@ pub(crate) fn check_cursor(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::{ErrorKind, KeyAttr, Value, item};
+
+    fn binding(name: &str) -> QueryBinding {
+        QueryBinding::new(&[b"query", name.as_bytes()])
+    }
+
+    /// A token made by hand around `version ‖ binding ‖ payload`, closed with the check
+    /// value `codec` computes, so that it gets past the check to what lies behind it.
+    fn forge(codec: &TokenCodec, version: u8, binding: &[u8], payload: &[u8]) -> PageToken {
+        let mut body = vec![version];
+        body.extend_from_slice(binding);
+        body.extend_from_slice(payload);
+        let check = codec.check_value(&body);
+        body.extend_from_slice(&check);
+        PageToken(URL_SAFE_NO_PAD.encode(body))
+    }
+
+    /// The error message of a refused token (every refusal is `InvalidPageToken`).
+    fn refusal(result: Result<Item>) -> String {
+        match result {
+            Ok(cursor) => panic!("accepted, with cursor {cursor:?}"),
+            Err(e) => {
+                assert_eq!(e.kind(), &ErrorKind::InvalidPageToken, "{e}");
+                e.message().to_owned()
+            }
+        }
+    }
+
+    fn codecs() -> [TokenCodec; 2] {
+        [
+            TokenCodec::new(None),
+            TokenCodec::new(Some(b"a signing key".to_vec())),
+        ]
+    }
+
+    #[test]
+    fn a_token_gives_back_its_cursor_under_its_own_binding_only() {
+        let cursor = item! { "pk" => "p", "sk" => 2.5 };
+        for codec in codecs() {
+            let token = codec.encode(binding("a"), &cursor);
+            assert_eq!(codec.decode(&token, binding("a")).unwrap(), cursor);
+            let why = refusal(codec.decode(&token, binding("b")));
+            assert!(why.contains("another query"), "{why}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_version_is_refused_though_its_check_value_is_right() {
+        let payload = codec::encode_item(&item! { "pk" => "p" });
+        for codec in codecs() {
+            let good = forge(&codec, TOKEN_VERSION, &binding("a").0, &payload);
+            assert!(codec.decode(&good, binding("a")).is_ok());
+            for version in [0, 2, 0xFF] {
+                let token = forge(&codec, version, &binding("a").0, &payload);
+                let why = refusal(codec.decode(&token, binding("a")));
+                assert!(why.contains("version"), "{why}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_undecodable_position_is_refused() {
+        let valid = codec::encode_item(&item! { "pk" => "p" });
+        let mut trailing = valid.clone();
+        trailing.push(0);
+        let payloads: [&[u8]; 5] = [
+            &[],
+            &valid[..valid.len() - 1],
+            &trailing,
+            &[0xFF; 8],
+            // A string whose length runs past the end.
+            &[1, 8, 1, 5, 0xFF, 0xFF, 0xFF, 0x7F],
+        ];
+        for codec in codecs() {
+            for payload in payloads {
+                let token = forge(&codec, TOKEN_VERSION, &binding("a").0, payload);
+                let why = refusal(codec.decode(&token, binding("a")));
+                assert!(why.contains("undecodable"), "{payload:?}: {why}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_altered_byte_is_caught() {
+        for codec in codecs() {
+            let token = codec.encode(binding("a"), &item! { "pk" => "p", "sk" => 1 });
+            let bytes = URL_SAFE_NO_PAD.decode(token.as_str()).unwrap();
+            for i in 0..bytes.len() {
+                for flip in [0x01, 0x80, 0xFF] {
+                    let mut altered = bytes.clone();
+                    altered[i] ^= flip;
+                    let altered = PageToken(URL_SAFE_NO_PAD.encode(&altered));
+                    let why = refusal(codec.decode(&altered, binding("a")));
+                    assert!(why.contains("altered"), "byte {i}: {why}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn with_a_signing_key_a_checksum_or_another_key_is_refused() {
+        let signed = TokenCodec::new(Some(b"key one".to_vec()));
+        let payload = codec::encode_item(&item! { "pk" => "p" });
+        // What anyone can compute: the plain checksum.
+        let forged = forge(
+            &TokenCodec::new(None),
+            TOKEN_VERSION,
+            &binding("a").0,
+            &payload,
+        );
+        refusal(signed.decode(&forged, binding("a")));
+        let other_key = TokenCodec::new(Some(b"key two".to_vec()));
+        let token = other_key.encode(binding("a"), &item! { "pk" => "p" });
+        refusal(signed.decode(&token, binding("a")));
+        // And an unsigned codec does not take a signed token either.
+        refusal(TokenCodec::new(None).decode(&token, binding("a")));
+    }
+
+    #[test]
+    fn malformed_text_is_refused() {
+        let codec = TokenCodec::new(None);
+        let good = codec.encode(binding("a"), &item! { "pk" => "p" });
+        let long = PageToken("A".repeat(MAX_TOKEN_LEN + 1));
+        let texts = [
+            String::new(),
+            "A".into(),
+            "not base64!".into(),
+            format!("{good}="),
+            // The standard alphabet's characters are not URL-safe base64.
+            format!("+{}", &good.as_str()[1..]),
+            good.as_str()[..good.as_str().len() - 1].to_owned(),
+            "A".repeat(4 * (1 + BINDING_LEN + CHECK_LEN) / 3 - 1),
+        ];
+        for text in texts {
+            refusal(codec.decode(&PageToken(text), binding("a")));
+        }
+        let why = refusal(codec.decode(&long, binding("a")));
+        assert!(why.contains("too long"), "{why}");
+    }
+
+    #[test]
+    fn a_binding_keeps_its_parts_apart() {
+        // Each part is length-prefixed, so moving a boundary or adding an empty part
+        // makes another binding.
+        let ab_c = QueryBinding::new(&[b"ab", b"c"]);
+        assert_ne!(ab_c, QueryBinding::new(&[b"a", b"bc"]));
+        assert_ne!(ab_c, QueryBinding::new(&[b"abc"]));
+        assert_ne!(ab_c, QueryBinding::new(&[b"ab", b"c", b""]));
+        assert_eq!(ab_c, QueryBinding::new(&[b"ab", b"c"]));
+    }
+
+    fn table() -> StoreSchema {
+        StoreSchema::new("s", KeyAttr::string("pk")).sort_key(KeyAttr::number("sk"))
+    }
+
+    fn refused(result: Result<()>) -> bool {
+        match result {
+            Ok(()) => false,
+            Err(e) => {
+                assert_eq!(e.kind(), &ErrorKind::InvalidPageToken, "{e}");
+                true
+            }
+        }
+    }
+
+    #[test]
+    fn a_table_cursor_is_exactly_a_key_of_the_query_partition() {
+        let s = table();
+        let p = Value::from("p");
+        let check = |cursor: Item| check_cursor(&s, None, Some(&p), &cursor);
+        assert!(check(item! { "pk" => "p", "sk" => 1 }).is_ok());
+        assert!(check(item! { "pk" => "p", "sk" => -0.5 }).is_ok());
+        for cursor in [
+            item! { "pk" => "q", "sk" => 1 },
+            item! { "pk" => "p" },
+            item! { "sk" => 1 },
+            item! { "pk" => "p", "sk" => 1, "extra" => 1 },
+            item! { "pk" => "p", "sk" => "1" },
+            item! { "pk" => "", "sk" => 1 },
+            item! { "pk" => "p", "sk" => f64::NAN },
+            item! { "pk" => "p", "sk" => f64::INFINITY },
+            item! { "pk" => 1, "sk" => 1 },
+        ] {
+            assert!(refused(check(cursor.clone())), "{cursor:?}");
+        }
+        // A scan has no partition: any key of the store will do, nothing else.
+        assert!(check_cursor(&s, None, None, &item! { "pk" => "q", "sk" => 1 }).is_ok());
+        let extra = item! { "pk" => "q", "sk" => 1, "x" => 1 };
+        assert!(refused(check_cursor(&s, None, None, &extra)));
+    }
+
+    #[test]
+    fn an_index_cursor_is_the_table_key_and_an_index_key_of_the_partition() {
+        let s = table()
+            .index(IndexSchema::new("byG", KeyAttr::string("g")).sort_key(KeyAttr::number("n")));
+        let index = &s.indexes[0];
+        let x = Value::from("x");
+        let check = |cursor: Item| check_cursor(&s, Some(index), Some(&x), &cursor);
+        // The table partition is not the query's: any will do.
+        assert!(check(item! { "pk" => "q", "sk" => 1, "g" => "x", "n" => 2 }).is_ok());
+        for cursor in [
+            item! { "pk" => "p", "sk" => 1, "g" => "y", "n" => 2 },
+            item! { "pk" => "p", "sk" => 1, "g" => "x" },
+            item! { "pk" => "p", "sk" => 1, "n" => 2 },
+            item! { "pk" => "p", "g" => "x", "n" => 2 },
+            item! { "sk" => 1, "g" => "x", "n" => 2 },
+            item! { "pk" => "p", "sk" => 1, "g" => "x", "n" => "2" },
+            item! { "pk" => "p", "sk" => 1, "g" => "x", "n" => 2, "v" => 0 },
+        ] {
+            assert!(refused(check(cursor.clone())), "{cursor:?}");
+        }
+    }
+
+    #[test]
+    fn an_index_on_table_key_attributes_counts_each_attribute_once() {
+        // The index swaps the table's keys: its cursor is just the table key.
+        let s = table()
+            .index(IndexSchema::new("bySk", KeyAttr::number("sk")).sort_key(KeyAttr::string("pk")));
+        let index = &s.indexes[0];
+        let one = Value::from(1);
+        let cursor = item! { "pk" => "p", "sk" => 1 };
+        assert_eq!(
+            cursor_of(&s, Some(index), &item! { "pk" => "p", "sk" => 1, "v" => 0 }),
+            cursor
+        );
+        assert!(check_cursor(&s, Some(index), Some(&one), &cursor).is_ok());
+        let two = Value::from(2);
+        assert!(refused(check_cursor(&s, Some(index), Some(&two), &cursor)));
+    }
+
+    #[test]
+    fn a_cursor_is_the_key_attributes_of_the_item() {
+        let s = table()
+            .index(IndexSchema::new("byG", KeyAttr::string("g")).sort_key(KeyAttr::number("n")));
+        let it = item! { "pk" => "p", "sk" => 1, "g" => "x", "n" => 2, "v" => "payload" };
+        assert_eq!(cursor_of(&s, None, &it), item! { "pk" => "p", "sk" => 1 });
+        assert_eq!(
+            cursor_of(&s, Some(&s.indexes[0]), &it),
+            item! { "pk" => "p", "sk" => 1, "g" => "x", "n" => 2 }
+        );
+    }
+
+    proptest! {
+        /// Whatever lies behind a correct check value, decoding answers without a panic,
+        /// and accepts exactly a known version, the right binding and a decodable item.
+        #[test]
+        fn anything_behind_a_correct_check_value_is_decoded_safely(
+            version in prop_oneof![Just(TOKEN_VERSION), any::<u8>()],
+            right_binding in any::<bool>(),
+            payload in prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..64),
+                crate::codec::value::tests::any_value().prop_map(|v| {
+                    let mut out = vec![1];
+                    crate::codec::encode_value(&v, &mut out);
+                    out
+                }),
+            ],
+        ) {
+            let codec = TokenCodec::new(None);
+            let made_for = if right_binding { binding("a") } else { binding("b") };
+            let token = forge(&codec, version, &made_for.0, &payload);
+            let result = codec.decode(&token, binding("a"));
+            let expected = (version == TOKEN_VERSION && right_binding)
+                .then(|| codec::decode_item(&payload).ok())
+                .flatten();
+            match (result, expected) {
+                (Ok(cursor), Some(item)) => prop_assert_eq!(cursor, item),
+                (Err(e), None) => prop_assert_eq!(e.kind(), &ErrorKind::InvalidPageToken),
+                (got, expected) => prop_assert!(false, "got {:?}, expected {:?}", got, expected),
+            }
+        }
+    }
+}
