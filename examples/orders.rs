@@ -133,6 +133,11 @@ async fn main() -> kvs::Result<()> {
         .collect();
     expected.sort_by_key(|o| o.updated_at);
     println!("recent high-value completed orders: {}", recent.len());
+    assert!(
+        !expected.is_empty(),
+        "the seed data has recent high-value orders"
+    );
+    assert!(recent.len() <= 100, "one page of at most 100");
     assert_eq!(recent.iter().collect::<Vec<_>>(), expected);
 
     // Every pending order, page after page.
@@ -160,9 +165,31 @@ async fn main() -> kvs::Result<()> {
         .when(f.status().eq(Status::Pending))
         .await?;
     println!("o-000 is now {:?}", order.status);
+    assert_eq!((order.status, order.updated_at), (Status::Shipped, now + 1));
     assert_eq!(
         get_all_orders(&orders, Status::Pending).await?.len(),
         expected - 1
     );
+    let shipped = get_all_orders(&orders, Status::Shipped).await?;
+    assert!(
+        shipped.contains(&order),
+        "o-000 moved to the shipped partition"
+    );
+    assert_eq!(
+        shipped.len(),
+        all.iter().filter(|o| o.status == Status::Shipped).count() + 1
+    );
+
+    // The update's condition no longer holds: nothing changes the second time.
+    let again = orders
+        .update("o-000")
+        .set(f.status(), Status::Completed)
+        .when(f.status().eq(Status::Pending))
+        .await;
+    assert_eq!(
+        again.map_err(|e| e.kind().clone()),
+        Err(ErrorKind::ConditionFailed)
+    );
+    assert_eq!(orders.get("o-000").await?, Some(order));
     Ok(())
 }

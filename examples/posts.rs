@@ -88,9 +88,14 @@ async fn main() -> kvs::Result<()> {
         let (items, next) = posts_of_month(&posts, "u-1", "2026-02", token).await?;
         let ids: Vec<_> = items.iter().map(|p| p.post_id.as_str()).collect();
         println!("u-1 in 2026-02, page {page_no}: {}", ids.join(" "));
+        assert!(
+            !items.is_empty() && items.len() <= 3,
+            "a page holds 1 to 3 posts"
+        );
         seen.extend(items.into_iter().map(|p| p.post_id));
         token = next;
         if token.is_none() {
+            assert_eq!(page_no, 2, "four posts in pages of three");
             break;
         }
     }

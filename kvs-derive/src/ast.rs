@@ -1,6 +1,8 @@
 //! The derive's own view of a model, read from the input once.
 
-use syn::{Data, DeriveInput, Fields, Ident, LitStr, Type, Visibility};
+use syn::{
+    Data, DeriveInput, Fields, GenericArgument, Ident, LitStr, PathArguments, Type, Visibility,
+};
 
 use crate::attr::{ContainerAttrs, FieldAttrs, SerdeContainer};
 use crate::errors::Errors;
@@ -21,6 +23,23 @@ impl Field<'_> {
             && self.attrs.flatten.is_none()
             && self.attrs.skip.is_none()
             && self.attrs.with.is_none()
+    }
+}
+
+/// The type inside `Option<..>`, if `ty` is spelled as an `Option` (`Option<T>`,
+/// `std::option::Option<T>`, ...).
+pub fn option_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    if p.qself.is_some() || last.ident != "Option" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first() {
+        Some(GenericArgument::Type(inner)) if args.args.len() == 1 => Some(inner),
+        _ => None,
     }
 }
 

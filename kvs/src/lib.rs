@@ -4,11 +4,93 @@
 //! store (tests), a durable local file (the embedded default), and the cloud stores.
 //! What every backend promises is one contract, checked by one conformance suite.
 //!
+//! ## The typed API
+//!
+//! Declare a model with [`#[derive(KeyValueStore)]`](KeyValueStore): its store, its keys
+//! and its secondary indexes. The derive generates the model's key type, typed paths for
+//! its fields and one query accessor per index, so that a filter value of the wrong
+//! type, an update that does not fit a field, or a query on an index the model does not
+//! declare does not compile. [`Kvs::store`] gives the typed handle, [`Store`], whose
+//! operations take and return models.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> kvs::Result<()> {
+//! use kvs::prelude::*;
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Nested, Serialize, Deserialize, Debug, Clone, Copy, PartialEq)]
+//! #[serde(rename_all = "lowercase")]
+//! enum Status { Pending, Shipped }
+//!
+//! #[derive(KeyValueStore, Serialize, Deserialize, Debug, Clone, PartialEq)]
+//! #[serde(rename_all = "camelCase")]
+//! #[kvs(store = "orders", partition_key = order_id)]
+//! #[kvs(index(name = "byUser", partition_key = user_id, sort_key = created_at))]
+//! #[kvs(index(name = "byCoupon", partition_key = coupon))] // sparse: only orders with one
+//! struct Order {
+//!     order_id: String,
+//!     user_id: String,
+//!     created_at: i64,
+//!     total: f64,
+//!     status: Status,
+//!     coupon: Option<String>,
+//! }
+//!
+//! let kvs = Kvs::memory(); // or Kvs::open("data/app.redb")?
+//! let orders = kvs.store::<Order>();
+//! orders.ensure().await?;
+//! for (i, total) in [250.0, 1200.0, 80.0].into_iter().enumerate() {
+//!     let order = Order {
+//!         order_id: format!("o-{i}"),
+//!         user_id: "u-1".into(),
+//!         created_at: 10 * i as i64,
+//!         total,
+//!         status: Status::Pending,
+//!         coupon: (i == 1).then(|| "WELCOME".into()),
+//!     };
+//!     orders.insert(&order).await?;
+//! }
+//!
+//! // Get by key, update with typed ops (the whole new item comes back).
+//! let order = orders.get("o-1").await?.expect("o-1 exists");
+//! assert_eq!(order.total, 1200.0);
+//! let f = Order::fields();
+//! let shipped = orders
+//!     .update("o-1")
+//!     .set(f.status(), Status::Shipped)
+//!     .add(f.total(), -200)
+//!     .when(f.status().eq(Status::Pending))
+//!     .await?;
+//! assert_eq!((shipped.status, shipped.total), (Status::Shipped, 1000.0));
+//!
+//! // Query an index with a sort key condition and a filter.
+//! let recent_big = orders
+//!     .query(Order::by_user("u-1").sort_ge(10))
+//!     .filter(f.total().ge(500))
+//!     .await?;
+//! assert_eq!(recent_big.items, vec![shipped]);
+//! // Only the order with a coupon is in the sparse index.
+//! assert_eq!(orders.query(Order::by_coupon("WELCOME")).await?.items.len(), 1);
+//!
+//! // Upsert replaces the whole item; delete returns what was there.
+//! orders.upsert(&Order { total: 90.0, ..order.clone() }).await?;
+//! assert_eq!(orders.delete("o-2").await?.map(|o| o.total), Some(80.0));
+//! assert_eq!(orders.get("o-2").await?, None);
+//! # Ok(()) }
+//! ```
+//!
+//! ## The dynamic layer
+//!
+//! Underneath, every operation also exists on untyped items: [`Kvs`] takes store names,
+//! [`Item`]s and [`Condition`]s built from attribute paths. It is what the typed API
+//! turns into, and what to use where no model fits (tools, migrations, data written by
+//! other programs).
+//!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> kvs::Result<()> {
 //! use kvs::{attr, item, IndexSchema, KeyAttr, Kvs, SortCondition, StoreSchema};
 //!
-//! let kvs = Kvs::memory(); // or Kvs::open("data/app.redb")?
+//! let kvs = Kvs::memory();
 //! kvs.ensure_store(
 //!     StoreSchema::new("orders", KeyAttr::string("orderId")).index(
 //!         IndexSchema::new("byUser", KeyAttr::string("userId"))
@@ -31,7 +113,12 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The pieces:
+//! ## The pieces
+//! - [`#[derive(KeyValueStore)]`](KeyValueStore) and [`#[derive(Nested)]`](Nested)
+//!   (feature `derive`, on by default): models with compile-time checked keys, field
+//!   paths, conditions, updates and queries.
+//! - The typed API ([`typed`]): [`Store`] (`kvs.store::<Order>()`), [`Field`] paths,
+//!   [`Cond`] conditions, and the [`Model`] trait the derive implements.
 //! - [`Value`], [`Item`], [`Key`]: the dynamic data model; [`to_item`] / [`from_item`]
 //!   convert any serde type.
 //! - [`Path`], [`Condition`], [`UpdateOp`]: expressions as plain data; [`eval`] evaluates
@@ -109,10 +196,13 @@ pub use value::{Item, Number, Value, ValueType};
 /// know; the field is still stored by serde).
 ///
 /// Key fields (of the store and of the indexes) must be of key types: `String`, the
-/// integers up to `i64`, `f32`/`f64`, [`Bytes`], or a unit-only enum with
-/// `#[derive(Nested)]`. Other fields may be of any type kvs knows (numbers, `String`,
-/// `bool`, `Option`, `Vec`, maps with string keys, [`Set`],
-/// [`Bytes`], [`Value`]) or types with `#[derive(Nested)]`.
+/// integers `i8` to `i64` and `u8` to `u32`, `f32`/`f64`, [`Bytes`], or a unit-only enum
+/// with `#[derive(Nested)]`. An index key field may also be an `Option` of a key type
+/// (spelled `Option<..>`): the index is then sparse, an item whose field is `None` is
+/// not in it, and its accessor takes the type inside (`Order::by_coupon("c-1")` for
+/// `coupon: Option<String>`). The store's own keys cannot be optional. Other fields may
+/// be of any type kvs knows (numbers, `String`, `bool`, `Option`, `Vec`, maps with string
+/// keys, [`Set`], [`Bytes`], [`Value`]) or types with `#[derive(Nested)]`.
 ///
 /// Stored attribute names follow serde: `#[serde(rename = "..")]` and
 /// `#[serde(rename_all = "..")]` decide them, and the typed paths use the same names.
@@ -178,12 +268,15 @@ pub use value::{Item, Number, Value, ValueType};
 /// ```
 ///
 /// Mistakes do not compile: a filter value of the wrong type, `begins_with` on a number,
-/// ADD on a string or a list, APPEND on a non-list, DELETE of elements from a scalar,
-/// REMOVE of a field that is not an `Option` (the item could not be read back), SET of a
-/// key field, a query on an index the model does not declare, a sort condition on an
-/// index without a sort key or of the wrong type, a condition made of another model's
-/// fields, and keys or indexes naming missing fields (all reported at once). The
-/// `kvs-derive/tests/ui/fail` directory of the repository holds one case of each, with the message.
+/// `type_of` on a field whose type the model fixes (it is for [`Value`] fields), ADD on
+/// a string or a list, APPEND on a non-list, DELETE of elements from a scalar, REMOVE of
+/// a field that is not an `Option` or a set (the item could not be read back; a map
+/// entry or a list position may be removed), SET or REMOVE of a key field, a query on
+/// an index the model does not declare, a sort condition on an index without a sort key
+/// or of the wrong type, a condition made of another model's fields, and keys or indexes
+/// naming missing fields or of types that cannot be keys (all reported at once). The
+/// `kvs-derive/tests/ui/fail` directory of the repository holds one case of each, with
+/// the message.
 #[cfg(feature = "derive")]
 pub use kvs_derive::KeyValueStore;
 

@@ -36,7 +36,7 @@ fn accessors(
             } else {
                 quote_spanned! {ty.span()=>
                     #[doc = #doc]
-                    #vis fn #ident(&self) -> <#ty as ::kvs::typed::FieldType>::Fields<#model> {
+                    #vis fn #ident(&self) -> <#ty as ::kvs::typed::FieldType>::Fields<#model, ::kvs::typed::Plain> {
                         ::kvs::__private::std::convert::From::from(#path)
                     }
                 }
@@ -87,9 +87,11 @@ pub fn nested_struct(input: &DeriveInput, fields: &[Field<'_>]) -> TokenStream {
     )
 }
 
-/// The typed paths of a struct's fields within a model `M` (`fields_ident<M>`), and its
-/// `FieldType` impl: what makes a struct usable inside a model. A model gets it too
-/// (under `{Model}NestedFields`), so that a model can be kept inside another.
+/// The typed paths of a struct's fields within a model `M` (`fields_ident<M, R>`, `R`
+/// the role of the place the whole struct is at: a field, a map entry, a list
+/// position), and its `FieldType` impl: what makes a struct usable inside a model. A
+/// model gets it too (under `{Model}NestedFields`), so that a model can be kept inside
+/// another.
 pub fn nested_paths(
     ident: &Ident,
     vis: &Visibility,
@@ -97,7 +99,7 @@ pub fn nested_paths(
     fields_ident: Ident,
 ) -> TokenStream {
     let doc = format!(
-        "The typed paths of the fields of [`{ident}`], nested in a model `M`. It dereferences to the path of the whole value, for conditions on it."
+        "The typed paths of the fields of [`{ident}`], nested in a model `M`, at a place of role `R` (a field, a map entry, a list position). It dereferences to the path of the whole value, for conditions on it."
     );
     let model = quote! { M };
     let accessors = accessors(
@@ -110,46 +112,46 @@ pub fn nested_paths(
     quote! {
         #[doc = #doc]
         #[allow(dead_code)]
-        #vis struct #fields_ident<M> {
-            whole: ::kvs::Field<M, #ident>,
+        #vis struct #fields_ident<M, R = ::kvs::typed::Plain> {
+            whole: ::kvs::Field<M, #ident, R>,
         }
 
-        impl<M> ::kvs::__private::std::convert::From<::kvs::Path> for #fields_ident<M> {
+        impl<M, R> ::kvs::__private::std::convert::From<::kvs::Path> for #fields_ident<M, R> {
             fn from(path: ::kvs::Path) -> Self {
                 #fields_ident { whole: ::kvs::__private::std::convert::From::from(path) }
             }
         }
 
-        impl<M> ::kvs::__private::std::clone::Clone for #fields_ident<M> {
+        impl<M, R> ::kvs::__private::std::clone::Clone for #fields_ident<M, R> {
             fn clone(&self) -> Self {
                 #fields_ident { whole: ::kvs::__private::std::clone::Clone::clone(&self.whole) }
             }
         }
 
-        impl<M> ::kvs::__private::std::ops::Deref for #fields_ident<M> {
-            type Target = ::kvs::Field<M, #ident>;
+        impl<M, R> ::kvs::__private::std::ops::Deref for #fields_ident<M, R> {
+            type Target = ::kvs::Field<M, #ident, R>;
             fn deref(&self) -> &Self::Target {
                 &self.whole
             }
         }
 
-        impl<M> ::kvs::TypedPath for #fields_ident<M> {
+        impl<M, R> ::kvs::TypedPath for #fields_ident<M, R> {
             type Model = M;
             type Value = #ident;
-            type Role = ::kvs::typed::Plain;
+            type Role = R;
             fn path(&self) -> &::kvs::Path {
                 ::kvs::TypedPath::path(&self.whole)
             }
         }
 
         #[allow(dead_code)]
-        impl<M: 'static> #fields_ident<M> {
+        impl<M: 'static, R> #fields_ident<M, R> {
             #accessors
         }
 
         impl ::kvs::typed::FieldType for #ident {
             type Compare = #ident;
-            type Fields<M: 'static> = #fields_ident<M>;
+            type Fields<M: 'static, R: 'static> = #fields_ident<M, R>;
         }
     }
 }
@@ -160,17 +162,21 @@ pub fn nested_enum(input: &DeriveInput, unit_only: bool) -> TokenStream {
     let ident = &input.ident;
     let key = unit_only.then(|| {
         quote! {
+            #[diagnostic::do_not_recommend]
             impl ::kvs::typed::KeyField for #ident {
                 const KEY_TYPE: ::kvs::KeyType = ::kvs::KeyType::String;
             }
-            impl ::kvs::typed::SortKeyType for #ident {}
+            #[diagnostic::do_not_recommend]
+            impl ::kvs::typed::SortKeyType for #ident {
+                type Value = #ident;
+            }
         }
     });
     let ty_span = ident.span();
     quote_spanned! {ty_span=>
         impl ::kvs::typed::FieldType for #ident {
             type Compare = #ident;
-            type Fields<M: 'static> = ::kvs::Field<M, #ident>;
+            type Fields<M: 'static, R: 'static> = ::kvs::Field<M, #ident, R>;
         }
         #key
     }

@@ -16,12 +16,19 @@ pub fn key_type(model: &Model<'_>) -> TokenStream {
     let pk_ident = pk.ident;
     let pk_ty = pk.ty;
     let doc = format!("The key of a [`{ident}`]: its key fields, as the store addresses it.");
+    // The fields are public, so they are documented: a crate with
+    // `#![deny(missing_docs)]` can have a public model.
+    let pk_doc = format!(
+        "The partition key: the `{pk_ident}` of the [`{ident}`] (stored as `{}`).",
+        pk.stored
+    );
 
     let (fields, to_key, conversions) = match sk {
         None => (
-            quote! { pub #pk_ident: #pk_ty, },
+            quote! { #[doc = #pk_doc] pub #pk_ident: #pk_ty, },
             quote! { ::kvs::Key::new(::kvs::__private::key_value(&key.#pk_ident)) },
             quote! {
+                #[diagnostic::do_not_recommend]
                 impl<V0: ::kvs::typed::IntoFieldValue<#pk_ty>> ::kvs::typed::KeyFrom<V0> for #key_ident {
                     fn key_from(value: V0) -> Self {
                         #key_ident { #pk_ident: value.into_field() }
@@ -32,8 +39,15 @@ pub fn key_type(model: &Model<'_>) -> TokenStream {
         Some(sk) => {
             let sk_ident = sk.ident;
             let sk_ty = sk.ty;
+            let sk_doc = format!(
+                "The sort key: the `{sk_ident}` of the [`{ident}`] (stored as `{}`).",
+                sk.stored
+            );
             (
-                quote! { pub #pk_ident: #pk_ty, pub #sk_ident: #sk_ty, },
+                quote! {
+                    #[doc = #pk_doc] pub #pk_ident: #pk_ty,
+                    #[doc = #sk_doc] pub #sk_ident: #sk_ty,
+                },
                 quote! {
                     ::kvs::Key::with_sort(
                         ::kvs::__private::key_value(&key.#pk_ident),
@@ -41,6 +55,7 @@ pub fn key_type(model: &Model<'_>) -> TokenStream {
                     )
                 },
                 quote! {
+                    #[diagnostic::do_not_recommend]
                     impl<V0, V1> ::kvs::typed::KeyFrom<(V0, V1)> for #key_ident
                     where
                         V0: ::kvs::typed::IntoFieldValue<#pk_ty>,

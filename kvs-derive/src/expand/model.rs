@@ -3,21 +3,38 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
+use syn::Type;
 
 use super::fields::model_fields;
 use super::key::{key_of, key_type};
-use crate::ast::{Field, Model};
+use crate::ast::{Field, Model, option_inner};
 
-fn key_attr(field: &Field<'_>) -> TokenStream {
+/// The key type of a key field: its own type, or for an index key spelled `Option<K>`
+/// (a sparse index), `K`, which the index accessor and its sort conditions take.
+///
+/// The `Option` is recognised by its spelling rather than through a trait, so that the
+/// generated code names `K` itself, with its own spans: a `K` that is no key type is
+/// then reported once, at `K` in the source, as for the store's own keys. (A trait
+/// projection, `<Option<K> as Trait>::Key`, is reported again at every use, most of
+/// them at the derive.) An `Option` behind a type alias is therefore not recognised,
+/// and the `KeyField` bound says that it is no key type.
+fn key_type_of<'a>(field: &Field<'a>, index: bool) -> &'a Type {
+    match option_inner(field.ty) {
+        Some(inner) if index => inner,
+        _ => field.ty,
+    }
+}
+
+fn key_attr(field: &Field<'_>, index: bool) -> TokenStream {
     let name = &field.stored;
-    let ty = field.ty;
+    let ty = key_type_of(field, index);
     quote! { ::kvs::KeyAttr::new(#name, <#ty as ::kvs::typed::KeyField>::KEY_TYPE) }
 }
 
-fn sort_type(field: Option<&Field<'_>>) -> TokenStream {
+fn sort_type(field: Option<&Field<'_>>, index: bool) -> TokenStream {
     match field {
         Some(f) => {
-            let ty = f.ty;
+            let ty = key_type_of(f, index);
             quote! { #ty }
         }
         None => quote! { ::kvs::typed::NoSortKey },
@@ -33,23 +50,23 @@ pub fn model(model: &Model<'_>) -> TokenStream {
     let key_ident = quote::format_ident!("{}Key", ident);
     let fields_ident = quote::format_ident!("{}Fields", ident);
 
-    let pk_attr = key_attr(pk);
+    let pk_attr = key_attr(pk, false);
     let sk_attr = sk.map(|f| {
-        let a = key_attr(f);
+        let a = key_attr(f, false);
         quote! { .sort_key(#a) }
     });
     let index_schemas = model.indexes.iter().map(|index| {
         let name = &index.name;
-        let p = key_attr(&model.fields[index.partition_key]);
+        let p = key_attr(&model.fields[index.partition_key], true);
         let s = index.sort_key.map(|s| {
-            let a = key_attr(&model.fields[s]);
+            let a = key_attr(&model.fields[s], true);
             quote! { .sort_key(#a) }
         });
         quote! { .index(::kvs::IndexSchema::new(#name, #p) #s) }
     });
 
     let pk_ty = pk.ty;
-    let store_sort = sort_type(sk);
+    let store_sort = sort_type(sk, false);
     let partition_doc = format!(
         "A query on one partition of the `{}` store: the items whose `{}` is `value`.",
         store.value(),
@@ -59,10 +76,10 @@ pub fn model(model: &Model<'_>) -> TokenStream {
         let accessor = &index.accessor;
         let name = &index.name;
         let p = &model.fields[index.partition_key];
-        let p_ty = p.ty;
-        let s_ty = sort_type(index.sort_key.map(|s| &model.fields[s]));
+        let p_ty = key_type_of(p, true);
+        let s_ty = sort_type(index.sort_key.map(|s| &model.fields[s]), true);
         let doc = format!(
-            "A query on the index `{}`: the items whose `{}` is `value`.",
+            "A query on the index `{}`: the items whose `{}` is `value` (an item without one is not in the index).",
             name.value(),
             p.stored
         );
@@ -77,12 +94,12 @@ pub fn model(model: &Model<'_>) -> TokenStream {
     let mut key_fields = vec![model.partition_key];
     key_fields.extend(model.sort_key);
     let fields_struct = model_fields(ident, vis, &model.fields, &key_fields);
-    // Index key fields must be of key types too.
+    // Index key fields must be of key types too (or an `Option` of one).
     let index_key_checks = model.indexes.iter().flat_map(|index| {
         std::iter::once(index.partition_key)
             .chain(index.sort_key)
             .map(|i| {
-                let ty = model.fields[i].ty;
+                let ty = key_type_of(&model.fields[i], true);
                 quote::quote_spanned! {syn::spanned::Spanned::span(ty)=>
                     let _ = <#ty as ::kvs::typed::KeyField>::KEY_TYPE;
                 }

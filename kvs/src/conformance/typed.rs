@@ -857,10 +857,12 @@ pub async fn typed_map_non_string_keys_round_trip(kvs: Kvs) {
 // its models under fresh names (`Kvs::store_named`), so cases and runs can share a server.
 pub use round_trips::{
     typed_rt_bytes, typed_rt_composite_key_number_string, typed_rt_composite_key_string_number,
-    typed_rt_empty_set_is_missing, typed_rt_floats_and_bools, typed_rt_maps,
-    typed_rt_nested_structs, typed_rt_option_none_is_missing, typed_rt_query_results,
+    typed_rt_conditional_puts_and_consistent_queries, typed_rt_empty_set_is_missing,
+    typed_rt_floats_and_bools, typed_rt_maps, typed_rt_nested_structs,
+    typed_rt_option_none_is_missing, typed_rt_query_results, typed_rt_remove_entries_and_positions,
     typed_rt_serde_renames, typed_rt_sets, typed_rt_shape_mismatch_is_serialization,
-    typed_rt_small_integer_extremes, typed_rt_strings, typed_rt_unit_enum_as_string_and_index_key,
+    typed_rt_small_integer_extremes, typed_rt_sparse_index, typed_rt_strings,
+    typed_rt_type_of_and_exists, typed_rt_unit_enum_as_string_and_index_key,
     typed_rt_update_results, typed_rt_vecs, typed_rt_wide_integers,
 };
 
@@ -2819,6 +2821,521 @@ mod round_trips {
             vec![good]
         );
     }
+
+    #[derive(
+        crate::Nested, serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq,
+    )]
+    enum RtLevel {
+        Gold,
+        Silver,
+    }
+
+    #[derive(
+        crate::KeyValueStore, serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq,
+    )]
+    #[serde(rename_all = "camelCase")]
+    #[kvs(store = "typed_rt_sparse", partition_key = order_id)]
+    #[kvs(index(name = "byCoupon", partition_key = coupon, sort_key = redeemed_at))]
+    #[kvs(index(name = "byLevel", partition_key = level))]
+    struct RtCoupon {
+        order_id: String,
+        coupon: Option<String>,
+        redeemed_at: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        level: Option<RtLevel>,
+        total: f64,
+    }
+
+    /// Sparse typed indexes: index keys that are `Option`s. An item whose index key is
+    /// `None` (a missing attribute) is not in the index, nor one that has the index's
+    /// partition key but not its sort key; SET of the field moves the item into the
+    /// index, REMOVE (or SET to `None`) moves it out, SET of another value moves it to
+    /// another partition. The accessors take the type inside the `Option`.
+    pub async fn typed_rt_sparse_index(kvs: Kvs) {
+        let store = fresh_typed_store::<RtCoupon>(&kvs).await;
+        let f = RtCoupon::fields();
+        let order = |id: &str, coupon: Option<&str>, at: Option<i64>, level| RtCoupon {
+            order_id: id.into(),
+            coupon: coupon.map(Into::into),
+            redeemed_at: at,
+            level,
+            total: 10.0,
+        };
+        let ids = |page: crate::Page<RtCoupon>| -> Vec<String> {
+            page.items.into_iter().map(|o| o.order_id).collect()
+        };
+        let a = order("a", Some("c-1"), Some(10), Some(RtLevel::Gold));
+        let b = order("b", Some("c-1"), Some(20), None);
+        let c = order("c", None, None, None);
+        let d = order("d", Some("c-1"), None, None);
+        for it in [&a, &b, &c, &d] {
+            let stored = typed_round_trip(&store, it).await;
+            if it.coupon.is_none() {
+                assert_missing(&stored, &["coupon"]);
+            }
+            if it.level.is_none() {
+                assert_missing(&stored, &["level"]);
+            }
+        }
+
+        // None is not in the index; a partition key without the sort key is not either.
+        assert_eq!(
+            ids(store.query(RtCoupon::by_coupon("c-1")).await.unwrap()),
+            ["a", "b"]
+        );
+        assert_eq!(
+            ids(store
+                .query(RtCoupon::by_coupon("c-1").sort_ge(15))
+                .await
+                .unwrap()),
+            ["b"]
+        );
+        assert_eq!(
+            ids(store
+                .query(RtCoupon::by_level(RtLevel::Gold))
+                .await
+                .unwrap()),
+            ["a"]
+        );
+        assert!(
+            store
+                .query(RtCoupon::by_level(RtLevel::Silver))
+                .await
+                .unwrap()
+                .items
+                .is_empty()
+        );
+
+        // SET moves an item in: c gets both keys, d its missing sort key.
+        let c2 = store
+            .update("c")
+            .set(f.coupon(), "c-1")
+            .set(f.redeemed_at().some(), 30)
+            .await
+            .unwrap();
+        assert_eq!(c2, order("c", Some("c-1"), Some(30), None));
+        store
+            .update("d")
+            .set(f.redeemed_at(), Some(5))
+            .await
+            .unwrap();
+        assert_eq!(
+            ids(store.query(RtCoupon::by_coupon("c-1")).await.unwrap()),
+            ["d", "a", "b", "c"]
+        );
+        store
+            .update("b")
+            .set(f.level(), Some(RtLevel::Silver))
+            .await
+            .unwrap();
+        assert_eq!(
+            ids(store
+                .query(RtCoupon::by_level(RtLevel::Silver))
+                .await
+                .unwrap()),
+            ["b"]
+        );
+
+        // REMOVE, or SET to None, moves it out again; the item reads back with None.
+        let c3 = store.update("c").remove(f.coupon()).await.unwrap();
+        assert_eq!(c3.coupon, None);
+        store
+            .update("a")
+            .set(f.redeemed_at(), None::<i64>)
+            .await
+            .unwrap();
+        assert_eq!(
+            ids(store.query(RtCoupon::by_coupon("c-1")).await.unwrap()),
+            ["d", "b"]
+        );
+        store.update("b").remove(f.level()).await.unwrap();
+        assert!(
+            store
+                .query(RtCoupon::by_level(RtLevel::Silver))
+                .await
+                .unwrap()
+                .items
+                .is_empty()
+        );
+        let stored = store.kvs().get(store.name(), "c").await.unwrap().unwrap();
+        assert_missing(&stored, &["coupon"]);
+        assert_eq!(
+            store.get("c").await.unwrap(),
+            Some(order("c", None, Some(30), None))
+        );
+
+        // Another value moves it to another partition.
+        store.update("b").set(f.coupon(), "c-2").await.unwrap();
+        assert_eq!(
+            ids(store.query(RtCoupon::by_coupon("c-1")).await.unwrap()),
+            ["d"]
+        );
+        assert_eq!(
+            ids(store.query(RtCoupon::by_coupon("c-2")).await.unwrap()),
+            ["b"]
+        );
+        // The items outside the index are still there for the base table and scans.
+        let outside = store.scan().filter(f.coupon().not_exists()).await.unwrap();
+        assert_eq!(sorted_ids(&outside.items, |o| o.order_id.clone()), ["c"]);
+        assert_eq!(store.scan().await.unwrap().items.len(), 4);
+    }
+
+    #[derive(
+        crate::KeyValueStore, serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq,
+    )]
+    #[kvs(store = "typed_rt_versioned", partition_key = id, sort_key = rev)]
+    #[kvs(index(name = "byOwner", partition_key = owner))]
+    struct RtVersioned {
+        id: String,
+        rev: i64,
+        owner: String,
+        version: i64,
+    }
+
+    /// Conditional typed writes and strongly consistent typed queries: `upsert(..).when`
+    /// writes only if the existing item (or its absence) meets the condition, else
+    /// `ConditionFailed` and nothing changes; `insert(..).when` adds a condition to
+    /// "must not exist" (an existing item is still `AlreadyExists`); `.consistent()`
+    /// reads the base table's latest writes, and is `Validation` on an index.
+    pub async fn typed_rt_conditional_puts_and_consistent_queries(kvs: Kvs) {
+        let store = fresh_typed_store::<RtVersioned>(&kvs).await;
+        let f = RtVersioned::fields();
+        let doc = |rev: i64, version: i64| RtVersioned {
+            id: "d".into(),
+            rev,
+            owner: "o".into(),
+            version,
+        };
+        store.insert(&doc(1, 1)).await.unwrap();
+
+        // upsert when: true writes, false refuses and changes nothing.
+        store
+            .upsert(&doc(1, 2))
+            .when(f.version().eq(1))
+            .await
+            .unwrap();
+        assert_eq!(store.get(("d", 1)).await.unwrap(), Some(doc(1, 2)));
+        expect_kind(
+            store.upsert(&doc(1, 3)).when(f.version().eq(1)).await,
+            ErrorKind::ConditionFailed,
+        );
+        assert_eq!(store.get(("d", 1)).await.unwrap(), Some(doc(1, 2)));
+        // Two conditions combine with `and`.
+        expect_kind(
+            store
+                .upsert(&doc(1, 3))
+                .when(f.version().eq(2))
+                .when(f.owner().eq("someone else"))
+                .await,
+            ErrorKind::ConditionFailed,
+        );
+        // On a missing item, a condition on its attributes is false: nothing is created.
+        expect_kind(
+            store.upsert(&doc(2, 1)).when(f.version().ge(0)).await,
+            ErrorKind::ConditionFailed,
+        );
+        assert_eq!(store.get(("d", 2)).await.unwrap(), None);
+        // "does not exist yet" as an upsert condition is an insert.
+        store
+            .upsert(&doc(2, 1))
+            .when(f.id().not_exists())
+            .await
+            .unwrap();
+        expect_kind(
+            store.upsert(&doc(2, 9)).when(f.id().not_exists()).await,
+            ErrorKind::ConditionFailed,
+        );
+        assert_eq!(store.get(("d", 2)).await.unwrap(), Some(doc(2, 1)));
+
+        // insert when: an existing item is AlreadyExists whatever the condition; on a
+        // missing item the condition decides.
+        expect_kind(
+            store.insert(&doc(2, 5)).when(f.version().eq(1)).await,
+            ErrorKind::AlreadyExists,
+        );
+        expect_kind(
+            store.insert(&doc(3, 1)).when(f.version().eq(1)).await,
+            ErrorKind::ConditionFailed,
+        );
+        assert_eq!(store.get(("d", 3)).await.unwrap(), None);
+        store
+            .insert(&doc(3, 1))
+            .when(f.version().not_exists())
+            .await
+            .unwrap();
+        // In a transaction, a failed put condition is its reason.
+        let err = expect_kind(
+            kvs.transact([
+                store
+                    .upsert(&doc(3, 2))
+                    .when(f.version().eq(1))
+                    .into_transact_write(),
+                store
+                    .upsert(&doc(1, 9))
+                    .when(f.version().eq(7))
+                    .into_transact_write(),
+            ])
+            .await,
+            ErrorKind::TransactionCanceled {
+                reasons: Vec::new(),
+            },
+        );
+        assert_eq!(
+            err.reasons().map(<[_]>::to_vec),
+            Some(vec![None, Some(ErrorKind::ConditionFailed)])
+        );
+        assert_eq!(store.get(("d", 3)).await.unwrap(), Some(doc(3, 1)));
+
+        // A consistent query of the base table sees every write just made, with a sort
+        // condition, a filter and in either order.
+        let revs = |page: crate::Page<RtVersioned>| -> Vec<i64> {
+            page.items.into_iter().map(|d| d.rev).collect()
+        };
+        let page = store
+            .query(RtVersioned::partition("d"))
+            .consistent()
+            .await
+            .unwrap();
+        assert_eq!(page.items, vec![doc(1, 2), doc(2, 1), doc(3, 1)]);
+        let page = store
+            .query(RtVersioned::partition("d").sort_ge(2))
+            .filter(f.version().eq(1))
+            .consistent()
+            .descending()
+            .await
+            .unwrap();
+        assert_eq!(revs(page), [3, 2]);
+        store.update(("d", 3)).set(f.version(), 4).await.unwrap();
+        let page = store
+            .query(RtVersioned::partition("d").sort_eq(3))
+            .consistent()
+            .await
+            .unwrap();
+        assert_eq!(page.items, vec![doc(3, 4)]);
+        // Consistent reads are for the base table only.
+        expect_kind(
+            store.query(RtVersioned::by_owner("o")).consistent().await,
+            ErrorKind::Validation,
+        );
+        assert_eq!(
+            store
+                .query(RtVersioned::by_owner("o"))
+                .await
+                .unwrap()
+                .items
+                .len(),
+            3
+        );
+    }
+
+    #[derive(crate::Nested, serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
+    struct RtSlot {
+        name: String,
+        size: Option<i64>,
+    }
+
+    #[derive(
+        crate::KeyValueStore, serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq,
+    )]
+    #[kvs(store = "typed_rt_entries", partition_key = id)]
+    struct RtEntries {
+        id: String,
+        counts: HashMap<String, i64>,
+        slots: BTreeMap<String, RtSlot>,
+        names: Vec<String>,
+        rows: Vec<RtSlot>,
+        grid: Vec<Vec<i64>>,
+    }
+
+    /// REMOVE of a map entry and of a list position compiles for entries and elements of
+    /// any type (the item reads back without them) and does what it says: an entry is
+    /// gone (a missing one is fine), a list is shorter, two positions in one update name
+    /// places in the item as it was.
+    pub async fn typed_rt_remove_entries_and_positions(kvs: Kvs) {
+        let store = fresh_typed_store::<RtEntries>(&kvs).await;
+        let f = RtEntries::fields();
+        let slot = |name: &str, size| RtSlot {
+            name: name.into(),
+            size,
+        };
+        let start = RtEntries {
+            id: "e".into(),
+            counts: HashMap::from([("a".to_owned(), 1), ("b".to_owned(), 2)]),
+            slots: BTreeMap::from([
+                ("x".to_owned(), slot("x", Some(1))),
+                ("y".to_owned(), slot("y", None)),
+            ]),
+            names: vec!["n0".into(), "n1".into(), "n2".into(), "n3".into()],
+            rows: vec![slot("r0", Some(0)), slot("r1", None)],
+            grid: vec![vec![1, 2, 3], vec![4]],
+        };
+        typed_round_trip(&store, &start).await;
+
+        let updated = store
+            .update("e")
+            .remove(f.counts().entry("a"))
+            .remove(f.counts().entry("missing"))
+            .remove(f.slots().entry("x"))
+            .remove(f.slots().entry("y").size())
+            .remove(f.names().at(0))
+            .remove(f.names().at(2))
+            .remove(f.rows().at(0).size())
+            .remove(f.grid().at(0).at(1))
+            .await
+            .unwrap();
+        let expected = RtEntries {
+            counts: HashMap::from([("b".to_owned(), 2)]),
+            slots: BTreeMap::from([("y".to_owned(), slot("y", None))]),
+            names: vec!["n1".into(), "n3".into()],
+            rows: vec![slot("r0", None), slot("r1", None)],
+            grid: vec![vec![1, 3], vec![4]],
+            ..start.clone()
+        };
+        assert_eq!(updated, expected);
+        assert_eq!(store.get("e").await.unwrap(), Some(expected.clone()));
+
+        // A whole element of a list of structs, and the last entry of a map.
+        let updated = store
+            .update("e")
+            .remove(f.rows().at(1))
+            .remove(f.slots().entry("y"))
+            .remove(f.grid().at(1))
+            .await
+            .unwrap();
+        assert_eq!(updated.rows, vec![slot("r0", None)]);
+        assert!(updated.slots.is_empty());
+        assert_eq!(updated.grid, vec![vec![1, 3]]);
+        assert_eq!(store.get("e").await.unwrap(), Some(updated));
+    }
+
+    #[derive(
+        crate::KeyValueStore, serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq,
+    )]
+    #[kvs(store = "typed_rt_dynamic", partition_key = id)]
+    struct RtDynamic {
+        id: String,
+        meta: Value,
+        extra: Option<Value>,
+        attrs: HashMap<String, Value>,
+        list: Vec<Value>,
+    }
+
+    /// `type_of` on fields whose type the model leaves open (`kvs::Value`, an `Option`
+    /// of one, map entries and list elements of `Value`), and `exists` / `not_exists` on
+    /// typed fields, in filters and in conditions.
+    pub async fn typed_rt_type_of_and_exists(kvs: Kvs) {
+        let store = fresh_typed_store::<RtDynamic>(&kvs).await;
+        let f = RtDynamic::fields();
+        let values = [
+            ("num", Value::from(1)),
+            ("str", Value::from("s")),
+            ("map", Value::from(item! { "k" => true })),
+            ("list", Value::list([Value::from(1)])),
+            ("bool", Value::from(false)),
+            ("null", Value::Null),
+        ];
+        for (id, v) in &values {
+            store
+                .upsert(&RtDynamic {
+                    id: (*id).into(),
+                    meta: v.clone(),
+                    extra: (*id == "num").then(|| v.clone()),
+                    attrs: HashMap::from([("k".to_owned(), v.clone())]),
+                    list: vec![v.clone()],
+                })
+                .await
+                .unwrap();
+        }
+        let matching = async |cond: crate::Cond<RtDynamic>| -> Vec<String> {
+            let items: Vec<RtDynamic> = store
+                .scan()
+                .filter(cond)
+                .stream()
+                .try_collect()
+                .await
+                .unwrap();
+            sorted_ids(&items, |d| d.id.clone())
+        };
+        for (ty, id) in [
+            (ValueType::Number, "num"),
+            (ValueType::String, "str"),
+            (ValueType::Map, "map"),
+            (ValueType::List, "list"),
+            (ValueType::Bool, "bool"),
+            (ValueType::Null, "null"),
+        ] {
+            assert_eq!(matching(f.meta().type_of(ty)).await, [id], "meta {ty:?}");
+            assert_eq!(
+                matching(f.attrs().entry("k").type_of(ty)).await,
+                [id],
+                "entry {ty:?}"
+            );
+            assert_eq!(
+                matching(f.list().at(0).type_of(ty)).await,
+                [id],
+                "element {ty:?}"
+            );
+        }
+        assert_eq!(
+            matching(f.extra().type_of(ValueType::Number)).await,
+            ["num"]
+        );
+        assert!(
+            matching(f.extra().type_of(ValueType::String))
+                .await
+                .is_empty()
+        );
+        // A missing attribute is of no type; a null one exists.
+        assert!(
+            matching(f.attrs().entry("other").type_of(ValueType::Null))
+                .await
+                .is_empty()
+        );
+        assert_eq!(matching(f.meta().exists()).await.len(), values.len());
+        assert_eq!(matching(f.extra().exists()).await, ["num"]);
+        assert_eq!(
+            matching(f.extra().not_exists()).await.len(),
+            values.len() - 1
+        );
+        assert_eq!(
+            matching(f.list().at(1).not_exists()).await.len(),
+            values.len()
+        );
+        assert_eq!(
+            matching(
+                f.meta()
+                    .type_of(ValueType::Number)
+                    .or(f.meta().type_of(ValueType::String))
+            )
+            .await,
+            ["num", "str"]
+        );
+        assert_eq!(
+            matching(!f.meta().type_of(ValueType::Null).and(f.meta().exists()))
+                .await
+                .len(),
+            values.len() - 1
+        );
+        // As a write condition.
+        store
+            .update("str")
+            .set(f.meta(), Value::from(2))
+            .when(f.meta().type_of(ValueType::String))
+            .await
+            .unwrap();
+        expect_kind(
+            store
+                .update("str")
+                .set(f.meta(), Value::from(3))
+                .when(f.meta().type_of(ValueType::String))
+                .await,
+            ErrorKind::ConditionFailed,
+        );
+        assert_eq!(
+            store.get("str").await.unwrap().map(|d| d.meta),
+            Some(Value::from(2))
+        );
+    }
 }
 
 #[doc(hidden)]
@@ -2864,5 +3381,12 @@ macro_rules! __conformance_cases_typed {
         $cb!($make, typed::typed_rt_composite_key_string_number);
         $cb!($make, typed::typed_rt_composite_key_number_string);
         $cb!($make, typed::typed_rt_shape_mismatch_is_serialization);
+        $cb!($make, typed::typed_rt_sparse_index);
+        $cb!(
+            $make,
+            typed::typed_rt_conditional_puts_and_consistent_queries
+        );
+        $cb!($make, typed::typed_rt_remove_entries_and_positions);
+        $cb!($make, typed::typed_rt_type_of_and_exists);
     };
 }

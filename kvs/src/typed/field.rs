@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::marker::PhantomData;
 
-use super::traits::{Containable, FieldType, IntoFieldValue, StringField};
-use crate::{Condition, Path, Value};
+use super::traits::{Containable, DynamicField, FieldType, IntoFieldValue, StringField};
+use crate::{Condition, Path, Value, ValueType};
 
 /// The role of a field: a plain attribute, which updates may write.
 #[derive(Debug)]
@@ -14,6 +14,16 @@ pub enum Plain {}
 #[derive(Debug)]
 pub enum KeyRole {}
 
+/// The role of a path: an entry of a map (`.entry("k")`), which updates may write and
+/// REMOVE whatever its type (the map reads back without it).
+#[derive(Debug)]
+pub enum Entry {}
+
+/// The role of a path: a position in a list (`.at(i)`), which updates may write and
+/// REMOVE whatever its type (the list reads back shorter).
+#[derive(Debug)]
+pub enum Element {}
+
 /// Roles of fields that an update may write.
 #[diagnostic::on_unimplemented(
     message = "this field is a key attribute of the store, and key attributes cannot be changed by an update",
@@ -22,7 +32,13 @@ pub enum KeyRole {}
 )]
 pub trait Writable {}
 
+// Not recommended: an error on a key field says why, without listing the roles.
+#[diagnostic::do_not_recommend]
 impl Writable for Plain {}
+#[diagnostic::do_not_recommend]
+impl Writable for Entry {}
+#[diagnostic::do_not_recommend]
+impl Writable for Element {}
 
 /// The typed path of a field of model `M` whose value is a `T`.
 ///
@@ -68,7 +84,8 @@ pub trait TypedPath {
     type Model;
     /// The type of the value at the path.
     type Value: FieldType;
-    /// [`Plain`] or [`KeyRole`].
+    /// What kind of place the path names: [`Plain`] (a field), [`KeyRole`] (a key
+    /// field), [`Entry`] (a map entry) or [`Element`] (a list position).
     type Role;
     /// The path.
     fn path(&self) -> &Path;
@@ -295,7 +312,8 @@ impl<M, T: FieldType, R> Field<M, T, R> {
         Cond::from_result(compare_value(&value.into_field()).map(|v| path.not_contains(v)))
     }
 
-    /// The field is present.
+    /// The field is present (`None` is written as a missing attribute, so an `Option`
+    /// field that is `None` is not).
     pub fn exists(&self) -> Cond<M> {
         Cond::new(self.path.clone().exists())
     }
@@ -303,6 +321,15 @@ impl<M, T: FieldType, R> Field<M, T, R> {
     /// The field is missing.
     pub fn not_exists(&self) -> Cond<M> {
         Cond::new(self.path.clone().not_exists())
+    }
+
+    /// The field is present and holds a value of type `ty`: for a [`Value`] field, whose
+    /// type the model does not fix.
+    pub fn type_of(&self, ty: ValueType) -> Cond<M>
+    where
+        T: DynamicField,
+    {
+        Cond::new(self.path.clone().type_of(ty))
     }
 
     /// The path of the field.
@@ -313,32 +340,33 @@ impl<M, T: FieldType, R> Field<M, T, R> {
 
 /// List positions.
 impl<M: 'static, E: FieldType, R> Field<M, Vec<E>, R> {
-    /// The element at position `i`.
-    pub fn at(&self, i: usize) -> E::Fields<M> {
-        E::Fields::<M>::from(self.path.clone().index(i))
+    /// The element at position `i`. An update may REMOVE it (the list gets shorter).
+    pub fn at(&self, i: usize) -> E::Fields<M, Element> {
+        E::Fields::<M, Element>::from(self.path.clone().index(i))
     }
 }
 
 /// Map entries.
 impl<M: 'static, V: FieldType, R> Field<M, HashMap<String, V>, R> {
-    /// The entry `key`.
-    pub fn entry(&self, key: impl Into<String>) -> V::Fields<M> {
-        V::Fields::<M>::from(self.path.clone().key(key))
+    /// The entry `key`. An update may REMOVE it (the map no longer has it).
+    pub fn entry(&self, key: impl Into<String>) -> V::Fields<M, Entry> {
+        V::Fields::<M, Entry>::from(self.path.clone().key(key))
     }
 }
 
 /// Map entries.
 impl<M: 'static, V: FieldType, R> Field<M, BTreeMap<String, V>, R> {
-    /// The entry `key`.
-    pub fn entry(&self, key: impl Into<String>) -> V::Fields<M> {
-        V::Fields::<M>::from(self.path.clone().key(key))
+    /// The entry `key`. An update may REMOVE it (the map no longer has it).
+    pub fn entry(&self, key: impl Into<String>) -> V::Fields<M, Entry> {
+        V::Fields::<M, Entry>::from(self.path.clone().key(key))
     }
 }
 
 /// Optional values.
-impl<M: 'static, T: FieldType, R> Field<M, Option<T>, R> {
-    /// The value inside the option (the same attribute), to reach its fields.
-    pub fn some(&self) -> T::Fields<M> {
-        T::Fields::<M>::from(self.path.clone())
+impl<M: 'static, T: FieldType, R: 'static> Field<M, Option<T>, R> {
+    /// The value inside the option (the same attribute, so the same role), to reach its
+    /// fields.
+    pub fn some(&self) -> T::Fields<M, R> {
+        T::Fields::<M, R>::from(self.path.clone())
     }
 }

@@ -40,11 +40,11 @@ mod query;
 mod store;
 mod traits;
 
-pub use field::{Cond, Field, IntoCond, KeyRole, Plain, TypedPath, Writable};
+pub use field::{Cond, Element, Entry, Field, IntoCond, KeyRole, Plain, TypedPath, Writable};
 pub use model::{IntoKey, KeyFrom, Model, NoSortKey, key_value};
 pub use query::{KeyQuery, SortKeyType};
 pub use store::{Store, TypedDelete, TypedPut, TypedQuery, TypedScan, TypedUpdate};
 pub use traits::{
-    Addable, CollectionField, Containable, FieldType, IntoFieldValue, KeyField, ListField,
-    Removable, StringField,
+    Addable, CollectionField, Containable, DynamicField, FieldType, IntoFieldValue, KeyField,
+    ListField, Removable, StringField,
 };

@@ -45,6 +45,9 @@ pub trait IntoKey<M: Model> {
     fn into_key(self) -> Key;
 }
 
+// Not recommended: a wrong key is reported as not a key of `M`, without the generated
+// conversions it failed to match.
+#[diagnostic::do_not_recommend]
 impl<M: Model, V> IntoKey<M> for V
 where
     M::Key: KeyFrom<V>,

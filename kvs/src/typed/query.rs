@@ -7,12 +7,19 @@ use super::field::field_value;
 use super::traits::{IntoFieldValue, KeyField, StringField};
 use crate::{Error, SortCondition, Value};
 
-/// The sort key types a sort condition can be made of.
+/// The sort key types a sort condition can be made of: every key type, and not
+/// [`NoSortKey`](super::NoSortKey).
 #[diagnostic::on_unimplemented(
     message = "this index (or store) has no sort key, so a query on it takes no sort condition",
     label = "no sort key here"
 )]
-pub trait SortKeyType: KeyField {}
+pub trait SortKeyType {
+    /// The sort key's type: `Self`. The sort conditions take an
+    /// `impl IntoFieldValue<S::Value>` rather than `impl IntoFieldValue<S>`, so that on a
+    /// query without a sort key the compiler reports the missing sort key alone: the
+    /// value's bound names a type that does not exist and is not checked.
+    type Value: KeyField;
+}
 
 /// One partition of a model's store (`Model::partition(..)`) or of one of its indexes
 /// (`Model::by_user(..)`), with an optional sort key condition. `S` is the sort key's
@@ -72,7 +79,7 @@ fn sort_value<S: serde::Serialize>(v: S) -> crate::Result<Value> {
 /// an index (or store) without a sort key.
 impl<M, S> KeyQuery<M, S> {
     /// Sort key `= value`.
-    pub fn sort_eq(self, value: impl IntoFieldValue<S>) -> Self
+    pub fn sort_eq(self, value: impl IntoFieldValue<S::Value>) -> Self
     where
         S: SortKeyType,
     {
@@ -80,7 +87,7 @@ impl<M, S> KeyQuery<M, S> {
     }
 
     /// Sort key `< value`.
-    pub fn sort_lt(self, value: impl IntoFieldValue<S>) -> Self
+    pub fn sort_lt(self, value: impl IntoFieldValue<S::Value>) -> Self
     where
         S: SortKeyType,
     {
@@ -88,7 +95,7 @@ impl<M, S> KeyQuery<M, S> {
     }
 
     /// Sort key `<= value`.
-    pub fn sort_le(self, value: impl IntoFieldValue<S>) -> Self
+    pub fn sort_le(self, value: impl IntoFieldValue<S::Value>) -> Self
     where
         S: SortKeyType,
     {
@@ -96,7 +103,7 @@ impl<M, S> KeyQuery<M, S> {
     }
 
     /// Sort key `> value`.
-    pub fn sort_gt(self, value: impl IntoFieldValue<S>) -> Self
+    pub fn sort_gt(self, value: impl IntoFieldValue<S::Value>) -> Self
     where
         S: SortKeyType,
     {
@@ -104,7 +111,7 @@ impl<M, S> KeyQuery<M, S> {
     }
 
     /// Sort key `>= value`.
-    pub fn sort_ge(self, value: impl IntoFieldValue<S>) -> Self
+    pub fn sort_ge(self, value: impl IntoFieldValue<S::Value>) -> Self
     where
         S: SortKeyType,
     {
@@ -112,7 +119,11 @@ impl<M, S> KeyQuery<M, S> {
     }
 
     /// `low <= sort key <= high`.
-    pub fn sort_between(self, low: impl IntoFieldValue<S>, high: impl IntoFieldValue<S>) -> Self
+    pub fn sort_between(
+        self,
+        low: impl IntoFieldValue<S::Value>,
+        high: impl IntoFieldValue<S::Value>,
+    ) -> Self
     where
         S: SortKeyType,
     {
@@ -127,7 +138,8 @@ impl<M, S> KeyQuery<M, S> {
     /// The (string) sort key starts with `prefix`.
     pub fn sort_begins_with(self, prefix: impl IntoFieldValue<String>) -> Self
     where
-        S: SortKeyType + StringField,
+        S: SortKeyType,
+        S::Value: StringField,
     {
         self.with_sort(|| {
             Ok(SortCondition::BeginsWith(Value::String(

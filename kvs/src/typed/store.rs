@@ -115,32 +115,44 @@ impl<M: Model> Store<M> {
     }
 
     /// Reads one item; `None` if there is none.
-    pub async fn get(&self, key: impl IntoKey<M>) -> Result<Option<M>> {
+    //
+    // `get`, `get_many` and `delete_many` return a boxed future rather than being
+    // `async fn`s: the future of an `async fn` is generic over the key's type, so a key
+    // of the wrong type would be reported three times (at the argument, at the call and
+    // at the `.await`). The key is converted before the future is made; the box costs
+    // one allocation per call.
+    pub fn get(&self, key: impl IntoKey<M>) -> BoxFuture<'static, Result<Option<M>>> {
         let request = GetRequest {
             store: self.name.to_string(),
             key: key.into_key(),
         };
-        match request.execute_raw(&self.kvs).await? {
-            Some(item) => from_item(&self.name, item).map(Some),
-            None => Ok(None),
-        }
+        let (kvs, store) = (self.kvs.clone(), self.name.clone());
+        boxed(async move {
+            match request.execute_raw(&kvs).await? {
+                Some(item) => from_item(&store, item).map(Some),
+                None => Ok(None),
+            }
+        })
     }
 
     /// Reads many items: one answer per key, in the order asked.
-    pub async fn get_many<K: IntoKey<M>>(
+    pub fn get_many<K: IntoKey<M>>(
         &self,
         keys: impl IntoIterator<Item = K>,
-    ) -> Result<Vec<Option<M>>> {
+    ) -> BoxFuture<'static, Result<Vec<Option<M>>>> {
         let request = GetManyRequest {
             store: self.name.to_string(),
             keys: keys.into_iter().map(IntoKey::into_key).collect(),
         };
-        request
-            .execute_raw(&self.kvs)
-            .await?
-            .into_iter()
-            .map(|o| o.map(|item| from_item(&self.name, item)).transpose())
-            .collect()
+        let (kvs, store) = (self.kvs.clone(), self.name.clone());
+        boxed(async move {
+            request
+                .execute_raw(&kvs)
+                .await?
+                .into_iter()
+                .map(|o| o.map(|item| from_item(&store, item)).transpose())
+                .collect()
+        })
     }
 
     /// Writes the whole item, replacing any with its key.
@@ -212,12 +224,13 @@ impl<M: Model> Store<M> {
     }
 
     /// Deletes many items; not atomic.
-    pub async fn delete_many<K: IntoKey<M>>(
+    pub fn delete_many<K: IntoKey<M>>(
         &self,
         keys: impl IntoIterator<Item = K>,
-    ) -> Result<()> {
+    ) -> BoxFuture<'static, Result<()>> {
         let keys: Vec<Key> = keys.into_iter().map(IntoKey::into_key).collect();
-        self.kvs.delete_many(&self.name, keys).await
+        let (kvs, store) = (self.kvs.clone(), self.name.clone());
+        boxed(async move { kvs.delete_many(&store, keys).await })
     }
 
     /// A transaction write that only checks `condition` on the item.
@@ -300,7 +313,8 @@ impl<M: Model> IntoFuture for TypedPut<M> {
 /// A typed update: chain ops on typed fields, then await it for the whole new item.
 ///
 /// Each op only compiles on fields it fits: ADD on numbers and sets, APPEND on lists,
-/// REMOVE on `Option` fields, nothing on key fields; values must be of the field's type.
+/// REMOVE on `Option` and set fields, map entries and list positions, nothing on key
+/// fields; values must be of the field's type.
 #[must_use = "a request does nothing until it is awaited"]
 pub struct TypedUpdate<M> {
     kvs: Kvs,
@@ -338,12 +352,16 @@ impl<M: Model> TypedUpdate<M> {
         self.push(op)
     }
 
-    /// REMOVE the field (an `Option`, which then reads back as `None`).
+    /// REMOVE the field: an `Option` (which then reads back as `None`), a `kvs::Set`
+    /// (read back empty), a map entry (`.entry("k")`) or a list position (`.at(i)`).
+    /// Any other field could not be read back, and does not compile.
     pub fn remove<F>(self, field: F) -> Self
     where
         F: TypedPath<Model = M>,
+        F::Value: Removable<F::Role>,
+        // Every type is `Removable<KeyRole>`: a key field fails this bound alone, whose
+        // message says why keys cannot change.
         F::Role: Writable,
-        F::Value: Removable,
     {
         let path = field.path().clone();
         self.push(Ok(Some(UpdateOp::Remove { path })))

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use futures::TryStreamExt;
-use kvs::{KeyValueStore, Model, Nested, Set};
+use kvs::{ErrorKind, KeyValueStore, Model, Nested, Set, Value, ValueType};
 use serde::{Deserialize, Serialize};
 
 #[derive(Nested, Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -42,6 +42,7 @@ struct Order {
     address: Address,
     extra: HashMap<String, i64>,
     coupon: Option<String>,
+    meta: Value,
 }
 
 #[derive(KeyValueStore, Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -65,6 +66,7 @@ fn order(i: i64) -> Order {
         address: Address { city: "Paris".into(), zip: None },
         extra: HashMap::from([("points".to_string(), 1)]),
         coupon: None,
+        meta: Value::from(i),
     }
 }
 
@@ -77,9 +79,16 @@ async fn main() -> kvs::Result<()> {
     posts.ensure().await?;
     let f = Order::fields();
 
-    // upsert, insert, get, get_many, upsert_many
+    // upsert, insert, get, get_many, upsert_many; conditional upsert and insert
     orders.upsert(&order(1)).await?;
     orders.insert(&order(2)).await?;
+    let err = orders.upsert(&order(1)).when(f.total().gt(1000)).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::ConditionFailed);
+    orders.upsert(&order(1)).when(f.total().eq(100)).await?;
+    orders.upsert(&order(6)).when(f.order_id().not_exists()).await?;
+    let err = orders.insert(&order(6)).when(f.total().gt(0)).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::AlreadyExists);
+    orders.delete("o-6").await?;
     orders.upsert_many(&[order(3), order(4)]).await?;
     assert_eq!(orders.get("o-1").await?, Some(order(1)));
     assert_eq!(orders.get(order(2).key()).await?, Some(order(2)));
@@ -118,6 +127,22 @@ async fn main() -> kvs::Result<()> {
     // SET to None removes
     let updated = orders.update("o-1").set(f.address().zip(), None::<String>).await?;
     assert_eq!(updated.address.zip, None);
+    // REMOVE of a map entry and of a list position: the item still reads back
+    let updated = orders
+        .update("o-1")
+        .set(f.extra().entry("bonus"), 2)
+        .append(f.notes(), ["a", "b"])
+        .await?;
+    assert_eq!(updated.extra.len(), 2);
+    let updated = orders
+        .update("o-1")
+        .remove(f.extra().entry("points"))
+        .remove(f.notes().at(0))
+        .remove(f.lines().at(1))
+        .await?;
+    assert_eq!(updated.extra, HashMap::from([("bonus".to_string(), 2)]));
+    assert_eq!(updated.notes, ["b"]);
+    assert_eq!(updated.lines.len(), 1);
 
     // queries: base table, index with each sort condition, filters, pages, streams
     let page = orders.query(Order::partition("o-2")).await?;
@@ -145,6 +170,12 @@ async fn main() -> kvs::Result<()> {
         .descending()
         .await?;
     assert_eq!(filtered.items.len(), 1);
+    // type_of on a field whose type the model leaves open, exists on any field
+    let numeric = orders.scan().filter(f.meta().type_of(ValueType::Number).and(f.address().exists())).await?;
+    assert_eq!(numeric.items.len(), 4);
+    // a strongly consistent read of the base table
+    let page = orders.query(Order::partition("o-3")).consistent().await?;
+    assert_eq!(page.items, vec![order(3)]);
     let all: Vec<Order> = orders.query(Order::by_user("u-1")).limit(1).stream().try_collect().await?;
     assert_eq!(all.len(), 4);
     let scanned: Vec<Order> = orders.scan().filter(f.lines().at(0).sku().eq("a")).stream().try_collect().await?;
