@@ -10,7 +10,7 @@ use tracing::Instrument as _;
 use crate::backend::{Backend, PlannedOp, PlannedWrite, QueryPlan, RawItem, ScanPlan};
 use crate::builders::{Delete, Put, Query, Scan, Update};
 use crate::limits::{self, DEFAULT_PAGE_LIMIT, MAX_TRANSACTION_WRITES};
-use crate::page::{QueryBinding, TokenCodec, check_cursor, cursor_of};
+use crate::page::{QueryBinding, TokenCodec, bind_condition, bind_sort, check_cursor, cursor_of};
 use crate::request::*;
 use crate::{
     Condition, Error, ErrorKind, Item, Key, KeyAttr, Page, Result, SortCondition, StoreSchema,
@@ -547,13 +547,21 @@ impl QueryRequest {
     fn binding(&self) -> QueryBinding {
         let mut partition = Vec::new();
         codec::encode_value(&self.partition, &mut partition);
+        let mut sort = Vec::new();
+        if let Some(s) = &self.sort {
+            bind_sort(s, &mut sort);
+        }
+        let mut filter = Vec::new();
+        if let Some(f) = &self.filter {
+            bind_condition(f, &mut filter);
+        }
         QueryBinding::new(&[
             b"query",
             self.store.as_bytes(),
             self.index.as_deref().unwrap_or("").as_bytes(),
             &partition,
-            format!("{:?}", self.sort).as_bytes(),
-            format!("{:?}", self.filter).as_bytes(),
+            &sort,
+            &filter,
             &[u8::from(self.descending)],
         ])
     }
@@ -561,11 +569,11 @@ impl QueryRequest {
 
 impl ScanRequest {
     fn binding(&self) -> QueryBinding {
-        QueryBinding::new(&[
-            b"scan",
-            self.store.as_bytes(),
-            format!("{:?}", self.filter).as_bytes(),
-        ])
+        let mut filter = Vec::new();
+        if let Some(f) = &self.filter {
+            bind_condition(f, &mut filter);
+        }
+        QueryBinding::new(&[b"scan", self.store.as_bytes(), &filter])
     }
 }
 
