@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 use kvs::backend::PlannedOp;
 use kvs::eval::{self, WriteEffect};
 use kvs::{
-    Condition, ErrorKind, IndexSchema, Item, Key, KeyAttr, Kvs, Number, Page, PageToken, PutMode,
-    SortCondition, StoreSchema, TransactWrite, UpdateOp, Updates, Value, ValueType, attr,
+    Condition, ErrorKind, IndexSchema, Item, Key, KeyAttr, KeyType, Kvs, Number, Page, PageToken,
+    PutMode, SortCondition, StoreSchema, TransactWrite, UpdateOp, Updates, Value, ValueType, attr,
 };
 use proptest::prelude::*;
 
@@ -697,6 +697,46 @@ fn check_update(schema: &StoreSchema, key: &Key, ops: &[UpdateOp]) -> kvs::Resul
         .any(|op| schema.is_key_attribute(op.path().root()))
     {
         return Err(kvs::Error::validation("an update changes a key attribute"));
+    }
+    for op in ops {
+        let path = op.path();
+        // An index key attribute must be left holding a value of its declared key type
+        // (SEMANTICS.md: "Indexes"), checked before the item is read.
+        let index_key = schema
+            .indexes
+            .iter()
+            .flat_map(|i| std::iter::once(&i.partition_key).chain(&i.sort_key))
+            .find(|a| path.is_top_level() && a.name == path.root());
+        if let Some(attr) = index_key {
+            let fits = |v: &Value| match (attr.ty, v) {
+                (KeyType::String, Value::String(s)) => !s.is_empty(),
+                (KeyType::Number, Value::Number(n)) => n.is_finite(),
+                (KeyType::Bytes, Value::Bytes(b)) => !b.is_empty(),
+                _ => false,
+            };
+            let ok = match op {
+                UpdateOp::Set { value, .. } => value.is_empty_set() || fits(value),
+                UpdateOp::Add { value, .. } => attr.ty == KeyType::Number && fits(value),
+                UpdateOp::Append { .. } | UpdateOp::Prepend { .. } => false,
+                UpdateOp::Remove { .. } | UpdateOp::Delete { .. } => true,
+            };
+            if !ok {
+                return Err(kvs::Error::validation("an index key of a non-key type"));
+            }
+        }
+        // An empty set cannot be a list element (a list has no attribute to leave out).
+        let in_list = match op {
+            UpdateOp::Set { path, value } => {
+                value.is_empty_set() && matches!(path.last(), kvs::Segment::Index(_))
+            }
+            UpdateOp::Append { values, .. } | UpdateOp::Prepend { values, .. } => {
+                values.iter().any(Value::is_empty_set)
+            }
+            _ => false,
+        };
+        if in_list {
+            return Err(kvs::Error::validation("an empty set in a list"));
+        }
     }
     Ok(())
 }
