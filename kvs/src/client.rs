@@ -805,14 +805,13 @@ impl Request for UpsertManyRequest {
     type Output = ();
     async fn execute(mut self, kvs: &Kvs) -> Result<()> {
         let schema = kvs.schema(&self.store)?;
+        let caps = kvs.capabilities();
         let mut keys = Vec::with_capacity(self.items.len());
         for (i, item) in self.items.iter_mut().enumerate() {
             eval::drop_empty_sets(item);
-            keys.push(
-                schema
-                    .check_item(item)
-                    .map_err(|e| e.context(format_args!("item {i}")))?,
-            );
+            let at = |e: Error| e.context(format_args!("item {i}"));
+            keys.push(schema.check_item(item).map_err(at)?);
+            limits::check_floats(item, &caps).map_err(at)?;
         }
         check_distinct(&keys)?;
         if self.items.is_empty() {
@@ -830,10 +829,11 @@ impl Request for DeleteManyRequest {
     type Output = ();
     async fn execute(self, kvs: &Kvs) -> Result<()> {
         let schema = kvs.schema(&self.store)?;
+        let caps = kvs.capabilities();
         for (i, key) in self.keys.iter().enumerate() {
-            schema
-                .check_key(key)
-                .map_err(|e| e.context(format_args!("key {i}")))?;
+            let at = |e: Error| e.context(format_args!("key {i}"));
+            schema.check_key(key).map_err(at)?;
+            limits::check_key_floats(&schema, key, &caps).map_err(at)?;
         }
         check_distinct(&self.keys)?;
         if self.keys.is_empty() {

@@ -1,6 +1,7 @@
 //! Limits every backend keeps, so that an item valid on one is valid on all.
 
-use crate::{Error, Item, Path, Result, Segment, Value};
+use crate::backend::Capabilities;
+use crate::{Error, Item, Key, Path, Result, Segment, StoreSchema, Value};
 
 /// The largest item, in bytes as DynamoDB counts them (attribute names plus values):
 /// 400 KB, the limit of the strictest backend, kept on every backend.
@@ -66,6 +67,71 @@ pub fn check_values(item: &Item) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// Checks that every float of `item` is one the backend can store
+/// ([`Capabilities::stores_float`]), naming the attribute. Run on every item of a batch
+/// before any is sent, so that a float the backend refuses fails the whole call and
+/// nothing is written (a backend finds out only as it converts each chunk).
+pub(crate) fn check_floats(item: &Item, caps: &Capabilities) -> Result<()> {
+    if caps.float_range.is_none() {
+        return Ok(());
+    }
+    let mut at = Vec::new();
+    for (name, value) in item.iter() {
+        at.push(Step::Key(name));
+        floats_in(value, caps, &mut at)?;
+        at.pop();
+    }
+    Ok(())
+}
+
+/// [`check_floats`] of the values of a key, named by the schema's key attributes.
+pub(crate) fn check_key_floats(schema: &StoreSchema, key: &Key, caps: &Capabilities) -> Result<()> {
+    if caps.float_range.is_none() {
+        return Ok(());
+    }
+    let parts = std::iter::once((&schema.partition_key, Some(key.partition())))
+        .chain(schema.sort_key.iter().map(|s| (s, key.sort())));
+    for (attr, value) in parts {
+        if let Some(value) = value {
+            floats_in(value, caps, &mut vec![Step::Key(&attr.name)])?;
+        }
+    }
+    Ok(())
+}
+
+fn floats_in<'a>(value: &'a Value, caps: &Capabilities, at: &mut Vec<Step<'a>>) -> Result<()> {
+    let refused = |n: &crate::Number| n.float().filter(|f| !caps.stores_float(*f));
+    let found = match value {
+        Value::Number(n) => refused(n),
+        Value::NumberSet(s) => s.iter().find_map(refused),
+        Value::List(l) => {
+            for (i, e) in l.iter().enumerate() {
+                at.push(Step::Index(i));
+                floats_in(e, caps, at)?;
+                at.pop();
+            }
+            None
+        }
+        Value::Map(m) => {
+            for (k, e) in m {
+                at.push(Step::Key(k));
+                floats_in(e, caps, at)?;
+                at.pop();
+            }
+            None
+        }
+        _ => None,
+    };
+    match (found, caps.float_range) {
+        (Some(f), Some((min, max))) => Err(Error::validation(format!(
+            "attribute {} holds {f:?}, which this backend cannot store exactly (its floats \
+             range from {min:e} to {max:e} in magnitude)",
+            path_of(at)
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// A step of the path to the value being checked, borrowed so that checking allocates

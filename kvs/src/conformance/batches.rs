@@ -233,6 +233,43 @@ pub async fn batch_upsert_many_invalid_late_item_writes_nothing(kvs: Kvs) {
     assert!(all_items(&kvs, &store).await.is_empty());
 }
 
+/// A float the backend cannot store (where it has a narrower range than f64), late in
+/// an `upsert_many` or a `delete_many`, fails the whole call up front: `Validation`
+/// naming the position, and nothing written or deleted. Where every float is stored,
+/// the same calls succeed.
+pub async fn batch_unstorable_float_late_writes_nothing(kvs: Kvs) {
+    let caps = kvs.capabilities();
+    let tiny = 1e-300;
+    let store = things(&kvs).await;
+    let mut items: Vec<Item> = (0..60).map(thing).collect();
+    items[57].set("tiny", Value::list([Value::from(1), Value::from(tiny)]));
+    let numbers = fresh_store(&kvs, StoreSchema::new("numbered", KeyAttr::number("n"))).await;
+    kvs.upsert_many(&numbers, (1..=3).map(|n| item! { "n" => n }))
+        .await
+        .unwrap();
+    let keys = vec![Key::new(1), Key::new(2), Key::new(tiny)];
+    if caps.stores_float(tiny) {
+        kvs.upsert_many(&store, items).await.unwrap();
+        assert_eq!(all_items(&kvs, &store).await.len(), 60);
+        kvs.delete_many(&numbers, keys).await.unwrap();
+        assert_eq!(
+            kvs.get(&numbers, 3).await.unwrap(),
+            Some(item! { "n" => 3 })
+        );
+        assert_eq!(kvs.get(&numbers, 1).await.unwrap(), None);
+    } else {
+        let err = expect_kind(kvs.upsert_many(&store, items).await, ErrorKind::Validation);
+        assert_names_position(&err, 57);
+        assert_mentions(&err, "tiny");
+        assert!(all_items(&kvs, &store).await.is_empty());
+        let err = expect_kind(kvs.delete_many(&numbers, keys).await, ErrorKind::Validation);
+        assert_names_position(&err, 2);
+        for n in 1..=3 {
+            assert!(kvs.get(&numbers, n).await.unwrap().is_some(), "{n} deleted");
+        }
+    }
+}
+
 /// `upsert_many` of 300 items, then a scan finds exactly them.
 pub async fn batch_upsert_many_300_then_scan(kvs: Kvs) {
     let store = things(&kvs).await;
@@ -330,6 +367,7 @@ macro_rules! __conformance_cases_batches {
             batches::batch_upsert_many_invalid_late_item_writes_nothing
         );
         $cb!($make, batches::batch_upsert_many_300_then_scan);
+        $cb!($make, batches::batch_unstorable_float_late_writes_nothing);
         $cb!($make, batches::batch_delete_many_deletes_all);
         $cb!($make, batches::batch_delete_many_missing_keys_fine);
         $cb!($make, batches::batch_delete_many_duplicate_keys_rejected);

@@ -2,6 +2,7 @@
 //! chunks concurrent, unprocessed keys retried with backoff and jitter, and keys still
 //! unprocessed after the retries reported as `Throttled` (never as missing).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{
@@ -102,18 +103,22 @@ impl DynamoDbBackend {
 
     async fn get_chunk(&self, schema: &StoreSchema, keys: &[Key]) -> Result<Vec<Attrs>> {
         let table = self.table_name(&schema.name);
-        let mut pending: Vec<Attrs> = keys
-            .iter()
-            .map(|k| key_attrs(schema, k))
-            .collect::<Result<_>>()?;
+        // The keys still to read: at first those asked (borrowed), then those DynamoDB
+        // left unprocessed. Each attempt builds its request from them, so that the
+        // usual single attempt copies nothing.
+        let mut pending: Cow<'_, [Key]> = Cow::Borrowed(keys);
         let mut items = Vec::with_capacity(keys.len());
         let mut attempt = 1;
         loop {
             let out = match self
                 .backoff
                 .run(true, || async {
+                    let key_maps = pending
+                        .iter()
+                        .map(|k| key_attrs(schema, k))
+                        .collect::<Result<Vec<_>>>()?;
                     let request = KeysAndAttributes::builder()
-                        .set_keys(Some(pending.clone()))
+                        .set_keys(Some(key_maps))
                         .consistent_read(true)
                         .build()
                         .map_err(build_error)?;
@@ -127,39 +132,35 @@ impl DynamoDbBackend {
                 .await
             {
                 Ok(out) => out,
-                Err(e) => {
-                    let keys = pending
-                        .iter()
-                        .map(|a| key_of_attrs(schema, a))
-                        .collect::<Result<Vec<_>>>()?;
-                    return Err(e.with_keys(keys));
-                }
+                Err(e) => return Err(e.with_keys(pending.into_owned())),
             };
             let mut out = out;
             if let Some(found) = out.responses.as_mut().and_then(|r| r.remove(&table)) {
                 items.extend(found);
             }
-            pending = out
+            let unprocessed = out
                 .unprocessed_keys
                 .and_then(|mut u| u.remove(&table))
                 .map(|k| k.keys)
                 .unwrap_or_default();
-            if pending.is_empty() {
+            if unprocessed.is_empty() {
                 return Ok(items);
             }
-            if attempt >= self.backoff.attempts {
-                let keys = pending
+            pending = Cow::Owned(
+                unprocessed
                     .iter()
                     .map(|a| key_of_attrs(schema, a))
-                    .collect::<Result<Vec<_>>>()?;
+                    .collect::<Result<Vec<_>>>()?,
+            );
+            if attempt >= self.backoff.attempts {
                 return Err(Error::new(
                     ErrorKind::Throttled,
                     format!(
                         "DynamoDB left {} keys of table {table:?} unread after {attempt} attempts",
-                        keys.len()
+                        pending.len()
                     ),
                 )
-                .with_keys(keys));
+                .with_keys(pending.into_owned()));
             }
             tokio::time::sleep(self.backoff.delay(attempt)).await;
             attempt += 1;
@@ -167,56 +168,25 @@ impl DynamoDbBackend {
     }
 
     pub(crate) async fn batch_put(&self, schema: &StoreSchema, items: &[Item]) -> Result<()> {
-        let requests = items
-            .iter()
-            .map(|item| {
-                Ok(WriteRequest::builder()
-                    .put_request(
-                        PutRequest::builder()
-                            .set_item(Some(item_to_attrs(item)?))
-                            .build()
-                            .map_err(build_error)?,
-                    )
-                    .build())
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let keys = items
-            .iter()
-            .map(|i| schema.key_of(i))
-            .collect::<Result<Vec<_>>>()?;
-        self.write_chunks(schema, requests, keys).await
+        let chunks = items.chunks(WRITE_CHUNK).map(Writes::Put);
+        self.write_chunks(schema, chunks, items.len()).await
     }
 
     pub(crate) async fn batch_delete(&self, schema: &StoreSchema, keys: &[Key]) -> Result<()> {
-        let requests = keys
-            .iter()
-            .map(|k| {
-                Ok(WriteRequest::builder()
-                    .delete_request(
-                        DeleteRequest::builder()
-                            .set_key(Some(key_attrs(schema, k)?))
-                            .build()
-                            .map_err(build_error)?,
-                    )
-                    .build())
-            })
-            .collect::<Result<Vec<_>>>()?;
-        self.write_chunks(schema, requests, keys.to_vec()).await
+        let chunks = keys.chunks(WRITE_CHUNK).map(Writes::Delete);
+        self.write_chunks(schema, chunks, keys.len()).await
     }
 
     /// Sends write requests in concurrent chunks; a chunk that fails for good makes the
     /// call fail naming every key not written (other chunks may have been written: batch
     /// writes are not atomic).
-    async fn write_chunks(
+    async fn write_chunks<'a>(
         &self,
         schema: &StoreSchema,
-        requests: Vec<WriteRequest>,
-        keys: Vec<Key>,
+        chunks: impl Iterator<Item = Writes<'a>>,
+        total: usize,
     ) -> Result<()> {
-        let chunks = requests
-            .chunks(WRITE_CHUNK)
-            .map(|r| self.write_chunk(schema, r.to_vec()));
-        let results = join_all(chunks).await;
+        let results = join_all(chunks.map(|w| self.write_chunk(schema, w))).await;
         let mut first: Option<Error> = None;
         let mut failed: Vec<Key> = Vec::new();
         for result in results {
@@ -231,11 +201,7 @@ impl DynamoDbBackend {
                 let n = failed.len();
                 Err(Error::new(
                     e.kind().clone(),
-                    format!(
-                        "{n} of {} writes were not done: {}",
-                        keys.len(),
-                        e.message()
-                    ),
+                    format!("{n} of {total} writes were not done: {}", e.message()),
                 )
                 .with_keys(failed)
                 .with_source(e))
@@ -244,21 +210,16 @@ impl DynamoDbBackend {
     }
 
     /// One chunk; on failure, the error carries the keys of the chunk not written.
-    async fn write_chunk(
-        &self,
-        schema: &StoreSchema,
-        mut pending: Vec<WriteRequest>,
-    ) -> Result<()> {
+    async fn write_chunk(&self, schema: &StoreSchema, mut pending: Writes<'_>) -> Result<()> {
         let table = self.table_name(&schema.name);
         let mut attempt = 1;
         loop {
-            let sent = pending.clone();
             let out = self
                 .backoff
                 .run(true, || async {
                     self.client
                         .batch_write_item()
-                        .request_items(&table, sent.clone())
+                        .request_items(&table, pending.requests(schema)?)
                         .send()
                         .await
                         .map_err(|e| sdk_error("BatchWriteItem", &table, e))
@@ -267,25 +228,74 @@ impl DynamoDbBackend {
             let out = match out {
                 Ok(out) => out,
                 // Name only what is still pending: earlier rounds wrote the rest.
-                Err(e) => return Err(e.with_keys(pending_keys(schema, &pending)?)),
+                Err(e) => return Err(e.with_keys(pending.keys(schema)?)),
             };
-            pending = out
+            let left = out
                 .unprocessed_items
                 .and_then(|mut u| u.remove(&table))
                 .unwrap_or_default();
-            if pending.is_empty() {
+            if left.is_empty() {
                 return Ok(());
             }
+            pending = Writes::Left(left);
             if attempt >= self.backoff.attempts {
-                let left = pending_keys(schema, &pending)?;
+                let left = pending.keys(schema)?;
                 return Err(Error::new(
                     ErrorKind::Throttled,
-                    format!("DynamoDB left {} writes to table {table:?} undone after {attempt} attempts", left.len()),
+                    format!(
+                        "DynamoDB left {} writes to table {table:?} undone after {attempt} attempts",
+                        left.len()
+                    ),
                 )
                 .with_keys(left));
             }
             tokio::time::sleep(self.backoff.delay(attempt)).await;
             attempt += 1;
+        }
+    }
+}
+
+/// The writes of one chunk still to do: at first those asked (borrowed, turned into
+/// requests for each attempt, so that the usual single attempt copies nothing), then the
+/// requests DynamoDB left unprocessed.
+enum Writes<'a> {
+    Put(&'a [Item]),
+    Delete(&'a [Key]),
+    Left(Vec<WriteRequest>),
+}
+
+impl Writes<'_> {
+    fn requests(&self, schema: &StoreSchema) -> Result<Vec<WriteRequest>> {
+        match self {
+            Writes::Put(items) => items
+                .iter()
+                .map(|item| {
+                    let put = PutRequest::builder()
+                        .set_item(Some(item_to_attrs(item)?))
+                        .build()
+                        .map_err(build_error)?;
+                    Ok(WriteRequest::builder().put_request(put).build())
+                })
+                .collect(),
+            Writes::Delete(keys) => keys
+                .iter()
+                .map(|k| {
+                    let delete = DeleteRequest::builder()
+                        .set_key(Some(key_attrs(schema, k)?))
+                        .build()
+                        .map_err(build_error)?;
+                    Ok(WriteRequest::builder().delete_request(delete).build())
+                })
+                .collect(),
+            Writes::Left(requests) => Ok(requests.clone()),
+        }
+    }
+
+    fn keys(&self, schema: &StoreSchema) -> Result<Vec<Key>> {
+        match self {
+            Writes::Put(items) => items.iter().map(|i| schema.key_of(i)).collect(),
+            Writes::Delete(keys) => Ok(keys.to_vec()),
+            Writes::Left(requests) => pending_keys(schema, requests),
         }
     }
 }
