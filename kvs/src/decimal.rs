@@ -204,13 +204,21 @@ pub(crate) fn exact_number(text: &str) -> Option<Number> {
     if let Ok(i) = text.parse::<i64>() {
         return Some(Number::from(i));
     }
-    if let Ok(f) = text.parse::<f64>()
+    // A text of at most 15 significant digits names the float it parses to exactly in
+    // the sense used here (the float prints as the same decimal): decimals of 15 digits
+    // lie further apart than floats, so no other decimal as short rounds to that float.
+    if significant_digits(text).is_some_and(|n| n <= 15)
+        && let Ok(f) = text.parse::<f64>()
         && f.is_finite()
         && f.fract() != 0.0
-        && format!("{f:?}") == text
     {
         return Some(Number::from(f));
     }
+    exact_number_by_decimal(text)
+}
+
+/// [`exact_number`] without its fast paths: by exact decimal arithmetic.
+fn exact_number_by_decimal(text: &str) -> Option<Number> {
     let d = Decimal::parse(text)?;
     if let Some(i) = d.to_i64() {
         return Some(Number::from(i));
@@ -224,6 +232,38 @@ pub(crate) fn exact_number(text: &str) -> Option<Number> {
     let exact = Decimal::of(&Number::from(f))? == d
         || (f.fract() == 0.0 && f.abs() < 1.7e38 && d.to_i128() == Some(f as i128));
     exact.then(|| Number::from(f))
+}
+
+/// How many significant digits the mantissa of a decimal text has (from its first
+/// non-zero digit to its last digit, zeros included), or `None` if the text is not a
+/// plain `[+-]digits[.digits][e[+-]digits]`.
+fn significant_digits(text: &str) -> Option<usize> {
+    let text = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let mantissa = match text.find(['e', 'E']) {
+        Some(at) => {
+            let exponent = &text[at + 1..];
+            let exponent = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+            if exponent.is_empty() || !exponent.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            &text[..at]
+        }
+        None => text,
+    };
+    let (mut count, mut started, mut digits, mut points) = (0, false, 0, 0);
+    for b in mantissa.bytes() {
+        match b {
+            b'.' => points += 1,
+            b'0' if !started => digits += 1,
+            b'0'..=b'9' => {
+                started = true;
+                digits += 1;
+                count += 1;
+            }
+            _ => return None,
+        }
+    }
+    (digits > 0 && points <= 1).then_some(count)
 }
 
 /// The exact sum, if it can be stored exactly (see the module docs).
@@ -244,6 +284,73 @@ mod tests {
 
     fn sum(a: impl Into<Number>, b: impl Into<Number>) -> Option<Number> {
         exact_sum(&a.into(), &b.into())
+    }
+
+    proptest::proptest! {
+        /// The fast path answers as exact decimal arithmetic does, on short decimals
+        /// (where it applies) and on every float's shortest text.
+        #[test]
+        fn fast_path_agrees_with_decimal_arithmetic(
+            digits in "[0-9]{1,17}",
+            point in 0usize..18,
+            exponent in proptest::option::of(-140i32..140),
+            negative: bool,
+            bits: u64,
+        ) {
+            let point = point.min(digits.len());
+            let mut text = String::new();
+            if negative {
+                text.push('-');
+            }
+            text.push_str(&digits[..point]);
+            if point < digits.len() {
+                text.push('.');
+                text.push_str(&digits[point..]);
+            }
+            if let Some(e) = exponent {
+                text.push_str(&format!("e{e}"));
+            }
+            if !text.ends_with('.') && !text.trim_start_matches('-').starts_with('.') {
+                proptest::prop_assert_eq!(exact_number(&text), exact_number_by_decimal(&text), "{}", text);
+            }
+            let f = f64::from_bits(bits);
+            if f.is_finite() {
+                let text = format!("{f:?}");
+                proptest::prop_assert_eq!(exact_number(&text), exact_number_by_decimal(&text), "{}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn significant_digits_are_counted_from_the_first_non_zero() {
+        assert_eq!(significant_digits("0.001250"), Some(4));
+        assert_eq!(significant_digits("-12.5e-3"), Some(3));
+        assert_eq!(significant_digits("100"), Some(3));
+        assert_eq!(significant_digits("0"), Some(0));
+        assert_eq!(significant_digits("1.2.3"), None);
+        assert_eq!(significant_digits("1e"), None);
+        assert_eq!(significant_digits("."), None);
+        assert_eq!(significant_digits("0x10"), None);
+    }
+
+    #[test]
+    fn short_texts_read_as_the_float_that_prints_so() {
+        for text in [
+            "0.1",
+            "-2.5",
+            "3.14159265358979",
+            "1.5e-100",
+            "9.99999999999999e125",
+        ] {
+            let f = exact_number(text).unwrap().float().unwrap();
+            assert_eq!(f, text.parse::<f64>().unwrap(), "{text}");
+        }
+        // 17 digits that are not the float's shortest text: not the decimal it prints.
+        assert_eq!(exact_number("0.10000000000000001"), None);
+        assert_eq!(
+            exact_number("0.30000000000000004").unwrap().float(),
+            Some(0.1 + 0.2)
+        );
     }
 
     #[test]
