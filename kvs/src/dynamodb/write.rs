@@ -270,6 +270,12 @@ fn condition_expression(expr: &mut Expr, guards: &Guards<'_>) -> Result<Option<S
     expr.condition(guards.parts())
 }
 
+/// Asks for the old item with a failed condition (to say which guard failed), where
+/// there is a condition: an unconditional write never fails one, and sends less.
+fn on_condition_failure(condition: Option<&String>) -> Option<ReturnValuesOnConditionCheckFailure> {
+    condition.map(|_| ReturnValuesOnConditionCheckFailure::AllOld)
+}
+
 fn describe(schema: &StoreSchema, key: &Key) -> String {
     format!("{}/{key}", schema.name)
 }
@@ -311,6 +317,7 @@ impl DynamoDbBackend {
                 let mut expr = Expr::default();
                 let condition_expression = condition_expression(&mut expr, &guards)?;
                 let (names, values) = expr.into_maps();
+                let on_fail = on_condition_failure(condition_expression.as_ref());
                 let result = self
                     .client
                     .put_item()
@@ -319,9 +326,7 @@ impl DynamoDbBackend {
                     .set_condition_expression(condition_expression)
                     .set_expression_attribute_names(names)
                     .set_expression_attribute_values(values)
-                    .return_values_on_condition_check_failure(
-                        ReturnValuesOnConditionCheckFailure::AllOld,
-                    )
+                    .set_return_values_on_condition_check_failure(on_fail)
                     .send()
                     .await;
                 match result {
@@ -465,6 +470,7 @@ impl DynamoDbBackend {
                 let mut expr = Expr::default();
                 let condition_expression = condition_expression(&mut expr, &guards)?;
                 let (names, values) = expr.into_maps();
+                let on_fail = on_condition_failure(condition_expression.as_ref());
                 let result = self
                     .client
                     .delete_item()
@@ -474,9 +480,7 @@ impl DynamoDbBackend {
                     .set_expression_attribute_names(names)
                     .set_expression_attribute_values(values)
                     .return_values(ReturnValue::AllOld)
-                    .return_values_on_condition_check_failure(
-                        ReturnValuesOnConditionCheckFailure::AllOld,
-                    )
+                    .set_return_values_on_condition_check_failure(on_fail)
                     .send()
                     .await;
                 match result {
