@@ -4,6 +4,7 @@
 mod key;
 pub(crate) mod value;
 
+pub(crate) use key::with_table_key;
 pub use key::{encode_key_value, encode_prefix, index_key, prefix_successor, table_key};
 pub use value::{decode_item, decode_value, encode_item, encode_value};
 pub(crate) use value::{decode_stored_item, encoded_item};
