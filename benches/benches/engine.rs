@@ -108,7 +108,7 @@ impl Shape {
 }
 
 /// The user item as a model, for the typed get.
-#[derive(KeyValueStore, Serialize, Deserialize, Debug)]
+#[derive(KeyValueStore, Serialize, Deserialize, Debug, Clone)]
 #[kvs(store = "users", partition_key = id)]
 struct User {
     id: String,
@@ -120,7 +120,7 @@ struct User {
     address: Address,
 }
 
-#[derive(Nested, Serialize, Deserialize, Debug)]
+#[derive(Nested, Serialize, Deserialize, Debug, Clone)]
 struct Address {
     city: String,
     country: String,
@@ -128,7 +128,7 @@ struct Address {
 }
 
 /// The small item as a model.
-#[derive(KeyValueStore, Serialize, Deserialize, Debug)]
+#[derive(KeyValueStore, Serialize, Deserialize, Debug, Clone)]
 #[kvs(store = "smalls", partition_key = id)]
 struct Small {
     id: String,
@@ -136,10 +136,11 @@ struct Small {
     count: u32,
 }
 
-/// One way of reading an item by key, measured against the others.
+/// One way of reading an item by key, measured against the others; and, for the
+/// instruction counts, what the parts of a get cost on their own.
 #[derive(Clone, Copy)]
 enum Get {
-    /// Raw redb: the value bytes copied out.
+    /// Raw redb: a read transaction, the table opened, the value bytes copied out.
     Raw,
     /// Raw redb, the value decoded into an `Item`.
     RawDecode,
@@ -147,10 +148,26 @@ enum Get {
     Dynamic,
     /// `Store::<M>::get`, into the model.
     Typed,
+    /// Raw redb in one read transaction and table kept open (as kvs keeps them between
+    /// writes): the lookup and the copy alone.
+    RawReused,
+    /// A clone of the item as an `Item`, then its drop: the least any decode into an
+    /// `Item` costs (the same allocations, no parsing).
+    ItemClone,
+    /// A clone of the item as its model, then its drop: the same for a typed get.
+    ModelClone,
 }
 
 impl Get {
-    const ALL: [Get; 4] = [Get::Raw, Get::RawDecode, Get::Dynamic, Get::Typed];
+    const ALL: [Get; 7] = [
+        Get::Raw,
+        Get::RawDecode,
+        Get::Dynamic,
+        Get::Typed,
+        Get::RawReused,
+        Get::ItemClone,
+        Get::ModelClone,
+    ];
 
     fn id(self) -> &'static str {
         match self {
@@ -158,6 +175,9 @@ impl Get {
             Get::RawDecode => "raw-decode",
             Get::Dynamic => "kvs-get",
             Get::Typed => "typed-get",
+            Get::RawReused => "raw-get-reused",
+            Get::ItemClone => "item-clone",
+            Get::ModelClone => "model-clone",
         }
     }
 }
@@ -173,6 +193,10 @@ struct Files {
     keys: [Vec<(String, Vec<u8>)>; 2],
     /// The item indexes to read, in order, the same on every side.
     picks: Vec<usize>,
+    /// Per shape: the items, for the clones.
+    items: [Vec<Item>; 2],
+    user_models: Vec<User>,
+    small_models: Vec<Small>,
 }
 
 impl Files {
@@ -221,8 +245,19 @@ impl Files {
                 })
                 .collect()
         });
+        let items = Shape::ALL.map(|shape| (0..ITEMS).map(|i| shape.item(i)).collect());
+        let [users, smalls]: [Vec<Item>; 2] = items.clone();
         let mut rng = StdRng::seed_from_u64(7);
         Files {
+            items,
+            user_models: users
+                .into_iter()
+                .map(|i| kvs::from_item(i).unwrap())
+                .collect(),
+            small_models: smalls
+                .into_iter()
+                .map(|i| kvs::from_item(i).unwrap())
+                .collect(),
             users: kvs.store::<User>(),
             smalls: kvs.store::<Small>(),
             kvs,
@@ -237,12 +272,12 @@ impl Files {
         let keys = &self.keys[shape as usize];
         let mut next = || {
             *at = (*at + 1) % self.picks.len();
-            &keys[self.picks[*at]]
+            self.picks[*at]
         };
         match get {
             Get::Raw => {
                 for _ in 0..n {
-                    let (_, k) = next();
+                    let (_, k) = &keys[next()];
                     let txn = self.raw.begin_read().unwrap();
                     let t = txn.open_table(shape.table()).unwrap();
                     let got = t.get(k.as_slice()).unwrap().map(|v| v.value().to_vec());
@@ -251,7 +286,7 @@ impl Files {
             }
             Get::RawDecode => {
                 for _ in 0..n {
-                    let (_, k) = next();
+                    let (_, k) = &keys[next()];
                     let txn = self.raw.begin_read().unwrap();
                     let t = txn.open_table(shape.table()).unwrap();
                     let got = t
@@ -263,14 +298,38 @@ impl Files {
             }
             Get::Dynamic => rt.block_on(async {
                 for _ in 0..n {
-                    let (k, _) = next();
+                    let (k, _) = &keys[next()];
                     let got = self.kvs.get(shape.store(), k.as_str()).await.unwrap();
                     std::hint::black_box(got.unwrap());
                 }
             }),
+            Get::RawReused => {
+                let txn = self.raw.begin_read().unwrap();
+                let t = txn.open_table(shape.table()).unwrap();
+                for _ in 0..n {
+                    let (_, k) = &keys[next()];
+                    let got = t.get(k.as_slice()).unwrap().map(|v| v.value().to_vec());
+                    std::hint::black_box(got.unwrap());
+                }
+            }
+            Get::ItemClone => {
+                let items = &self.items[shape as usize];
+                for _ in 0..n {
+                    std::hint::black_box(items[next()].clone());
+                }
+            }
+            Get::ModelClone => {
+                for _ in 0..n {
+                    let i = next();
+                    match shape {
+                        Shape::User => drop(std::hint::black_box(self.user_models[i].clone())),
+                        Shape::Small => drop(std::hint::black_box(self.small_models[i].clone())),
+                    }
+                }
+            }
             Get::Typed => rt.block_on(async {
                 for _ in 0..n {
-                    let (k, _) = next();
+                    let (k, _) = &keys[next()];
                     match shape {
                         Shape::User => {
                             let got = self.users.get(k.as_str()).await.unwrap();
@@ -634,17 +693,31 @@ fn callgrind(args: &Args, dir: &Path, only: Option<(&str, usize)>) {
     let n = if args.quick { 500 } else { 5_000 };
     println!("\n### Instructions per get (callgrind, {n} gets a run)\n");
     println!(
-        "| item | raw redb get | raw redb get + decode | kvs get | kvs typed get | kvs get / raw | typed / raw |"
+        "| item | raw redb get | kvs get | kvs typed get | kvs get / raw | typed / raw | raw redb get + decode into an Item |"
     );
     println!("|---|---|---|---|---|---|---|");
+    let mut parts = Vec::new();
     for shape in Shape::ALL {
-        let [raw, decode, dynamic, typed] =
+        let [raw, decode, dynamic, typed, reused, item_clone, model_clone] =
             Get::ALL.map(|g| per_get(&format!("{}-{}", g.id(), shape.id()), n));
         println!(
-            "| {} | {raw:.0} | {decode:.0} | {dynamic:.0} | {typed:.0} | {:.2}x | {:.2}x |",
+            "| {} | {raw:.0} | {dynamic:.0} | {typed:.0} | {:.2}x | {:.2}x | {decode:.0} |",
             shape.label(),
             raw / dynamic,
             raw / typed,
+        );
+        parts.push((shape, raw, reused, item_clone, model_clone));
+    }
+    println!("\nThe parts alone: a get costs at least a lookup plus building its answer.\n");
+    println!(
+        "| item | raw redb get, read transaction kept open | `Item` clone + drop | model clone + drop | 0.8x of raw redb get |"
+    );
+    println!("|---|---|---|---|---|");
+    for (shape, raw, reused, item_clone, model_clone) in parts {
+        println!(
+            "| {} | {reused:.0} | {item_clone:.0} | {model_clone:.0} | {:.0} |",
+            shape.label(),
+            raw / 0.8
         );
     }
     println!(
