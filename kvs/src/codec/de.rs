@@ -3,11 +3,12 @@
 //! Maps, lists and sets are walked in place: they are what an intermediate item costs (a
 //! key string and a tree node per attribute, a set built only to be read again), and
 //! reading them where they lie means no value is skipped over once to find its end and
-//! then read again. Every other value is decoded into a [`Value`] and handed to the
-//! `Value` deserializer, and a container asked for as anything else is decoded whole
-//! into a `Value` first, so the rules (exact numbers, sets, bytes, enums, the error
-//! messages) live in one place: a typed read gives the same answer as reading the
-//! [`Item`](crate::Item) and converting it.
+//! then read again. A string asked for as text goes to the visitor as text, as the
+//! `Value` deserializer does with one. Every other value is decoded into a [`Value`] and
+//! handed to the `Value` deserializer, and a container asked for as anything else is
+//! decoded whole into a `Value` first, so the rules (exact numbers, sets, bytes, enums,
+//! the error messages) live in one place: a typed read gives the same answer as reading
+//! the [`Item`](crate::Item) and converting it.
 //!
 //! Errors in the bytes themselves are `Backend` errors, as everywhere stored bytes are
 //! read: kvs wrote them, so they are corrupt.
@@ -16,7 +17,7 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, V
 
 use super::value::{
     BYTES_SET, Corrupt, FORMAT_VERSION, LIST, MAP, MAX_DECODE_DEPTH, NULL, NUMBER_SET, Reader,
-    STRING_SET, stored,
+    STRING, STRING_SET, stored,
 };
 use crate::serde_impl::{KeyDeserializer, SET_TOKEN};
 use crate::{Error, Result, Value};
@@ -86,6 +87,18 @@ impl<'a> ValueDe<'a, '_> {
         self.r.value(self.depth).map_err(stored)
     }
 
+    /// The string at the reader's position, if that is what is there (the tag read).
+    fn string(&mut self) -> Result<Option<&'a str>> {
+        if self.tag()? != STRING {
+            return Ok(None);
+        }
+        self.r
+            .byte()
+            .and_then(|_| self.r.str())
+            .map(Some)
+            .map_err(stored)
+    }
+
     /// Walks an opened container with the visitor, then moves past what it left unread.
     fn visit<'de, V: Visitor<'de>>(self, container: Container, visitor: V) -> Result<V::Value> {
         let depth = self.depth + 1;
@@ -138,6 +151,9 @@ impl<'de> de::Deserializer<'de> for ValueDe<'_, '_> {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {
+        if let Some(s) = self.string()? {
+            return visitor.visit_str(s);
+        }
         match self.container(true)? {
             Some(container) => self.visit(container, visitor),
             None => de::Deserializer::deserialize_any(self.value()?, visitor),
@@ -195,12 +211,25 @@ impl<'de> de::Deserializer<'de> for ValueDe<'_, '_> {
         de::Deserializer::deserialize_unit_struct(self.value()?, name, visitor)
     }
 
+    // The `Value` deserializer gives a string to any visitor that asks for text (through
+    // `deserialize_any`); read here, the text goes to the visitor without a `Value`
+    // around it, borrowed (a `String` visitor copies it once, as it would have been).
+    fn deserialize_str<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {
+        match self.string()? {
+            Some(s) => visitor.visit_str(s),
+            None => de::Deserializer::deserialize_str(self.value()?, visitor),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_str(visitor)
+    }
+
     through_value! {
         deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
         deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
-        deserialize_u128 deserialize_f32 deserialize_f64 deserialize_char deserialize_str
-        deserialize_string deserialize_bytes deserialize_byte_buf deserialize_unit
-        deserialize_identifier
+        deserialize_u128 deserialize_f32 deserialize_f64 deserialize_char deserialize_bytes
+        deserialize_byte_buf deserialize_unit deserialize_identifier
     }
 
     // As in the `Value` deserializer, these read whatever is there.
