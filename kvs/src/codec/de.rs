@@ -16,8 +16,8 @@
 use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use super::value::{
-    BYTES_SET, Corrupt, FORMAT_VERSION, LIST, MAP, MAX_DECODE_DEPTH, NULL, NUMBER_SET, Reader,
-    STRING, STRING_SET, stored,
+    BYTES_SET, Corrupt, Decoded, FORMAT_VERSION, LIST, MAP, MAX_DECODE_DEPTH, NULL, NUMBER_SET,
+    Reader, STRING, STRING_SET, stored,
 };
 use crate::serde_impl::{KeyDeserializer, SET_TOKEN};
 use crate::{Error, Result, Value};
@@ -55,31 +55,26 @@ enum Container {
     Set(u8, usize),
 }
 
+// The helpers return the decoder's small `Corrupt`, made an `Error` by the serde
+// methods that call them: a `Result` with an `Error` is a hundred bytes to pass back.
 impl<'a> ValueDe<'a, '_> {
-    fn tag(&self) -> Result<u8> {
-        self.r.peek().map_err(stored)
-    }
-
     /// Opens the list or set at the reader's position, or with `maps` the map; `None`
     /// (nothing read) for any other value.
-    fn container(&mut self, maps: bool) -> Result<Option<Container>> {
-        let tag = self.tag()?;
+    fn container(&mut self, maps: bool) -> Decoded<Option<Container>> {
+        let tag = self.r.peek()?;
         if !(tag == MAP && maps || matches!(tag, LIST | STRING_SET | NUMBER_SET | BYTES_SET)) {
             return Ok(None);
         }
-        let n = self.count_after_tag()?;
+        if self.depth > MAX_DECODE_DEPTH {
+            return Err(Corrupt::TooDeep);
+        }
+        self.r.byte()?;
+        let n = self.r.count()?;
         Ok(Some(match tag {
             MAP => Container::Map(n),
             LIST => Container::List(n),
             set => Container::Set(set, n),
         }))
-    }
-
-    fn count_after_tag(&mut self) -> Result<usize> {
-        if self.depth > MAX_DECODE_DEPTH {
-            return Err(stored(Corrupt::TooDeep));
-        }
-        self.r.byte().and_then(|_| self.r.count()).map_err(stored)
     }
 
     /// The whole value, decoded.
@@ -88,15 +83,12 @@ impl<'a> ValueDe<'a, '_> {
     }
 
     /// The string at the reader's position, if that is what is there (the tag read).
-    fn string(&mut self) -> Result<Option<&'a str>> {
-        if self.tag()? != STRING {
+    fn string(&mut self) -> Decoded<Option<&'a str>> {
+        if self.r.peek()? != STRING {
             return Ok(None);
         }
-        self.r
-            .byte()
-            .and_then(|_| self.r.str())
-            .map(Some)
-            .map_err(stored)
+        self.r.byte()?;
+        self.r.str().map(Some)
     }
 
     /// Walks an opened container with the visitor, then moves past what it left unread.
@@ -151,10 +143,10 @@ impl<'de> de::Deserializer<'de> for ValueDe<'_, '_> {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {
-        if let Some(s) = self.string()? {
+        if let Some(s) = self.string().map_err(stored)? {
             return visitor.visit_str(s);
         }
-        match self.container(true)? {
+        match self.container(true).map_err(stored)? {
             Some(container) => self.visit(container, visitor),
             None => de::Deserializer::deserialize_any(self.value()?, visitor),
         }
@@ -162,14 +154,14 @@ impl<'de> de::Deserializer<'de> for ValueDe<'_, '_> {
 
     fn deserialize_seq<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {
         // A map asked for as a list is the `Value` deserializer's error.
-        match self.container(false)? {
+        match self.container(false).map_err(stored)? {
             Some(container) => self.visit(container, visitor),
             None => de::Deserializer::deserialize_seq(self.value()?, visitor),
         }
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        if self.tag()? == NULL {
+        if self.r.peek().map_err(stored)? == NULL {
             self.r.byte().map_err(stored)?;
             visitor.visit_none()
         } else {
@@ -215,7 +207,7 @@ impl<'de> de::Deserializer<'de> for ValueDe<'_, '_> {
     // `deserialize_any`); read here, the text goes to the visitor without a `Value`
     // around it, borrowed (a `String` visitor copies it once, as it would have been).
     fn deserialize_str<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {
-        match self.string()? {
+        match self.string().map_err(stored)? {
             Some(s) => visitor.visit_str(s),
             None => de::Deserializer::deserialize_str(self.value()?, visitor),
         }

@@ -177,7 +177,7 @@ impl From<Corrupt> for Error {
 }
 
 /// What the decoder's steps give.
-type Decoded<T> = std::result::Result<T, Corrupt>;
+pub(super) type Decoded<T> = std::result::Result<T, Corrupt>;
 
 /// The bytes as text: still checked, as stored bytes may be corrupt, but most strings
 /// (attribute names, ids) are ASCII, which [`is_ascii`] proves faster than the full
