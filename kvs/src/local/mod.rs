@@ -8,8 +8,8 @@
 //! write durably (fsync) before acknowledging it.
 //!
 //! Reads share one redb read transaction, and the tables opened in it, until the next
-//! write commits (see `snapshot`): beginning a transaction per read would cost as much
-//! as the read.
+//! write commits (see `snapshot`): beginning a transaction per read would cost more
+//! than the read.
 //!
 //! redb is synchronous. Reads (microseconds) run on the calling task. A file store's
 //! commit waits for the disk, so on a multi-threaded tokio runtime it runs inside
