@@ -10,31 +10,13 @@ pub struct Row {
     pub kvs: f64,
     /// The baseline, in operations per second.
     pub baseline: f64,
+    /// kvs's throughput over the baseline's, measured as such (the median of per-round
+    /// ratios, say), not necessarily `kvs / baseline`.
+    pub ratio: f64,
     /// What the baseline is.
     pub baseline_name: String,
     /// The goal, as text.
     pub goal: String,
-}
-
-/// Measures `a` and `b` in alternating rounds, so that both see the same machine load,
-/// and returns the median throughput of each (ops/s). Each closure is called with a
-/// number of operations to do.
-pub fn interleaved(
-    rounds: usize,
-    per_round: usize,
-    mut a: impl FnMut(usize),
-    mut b: impl FnMut(usize),
-) -> (f64, f64) {
-    let mut ra = Vec::with_capacity(rounds);
-    let mut rb = Vec::with_capacity(rounds);
-    // One warm-up round each.
-    time(per_round, &mut a);
-    time(per_round, &mut b);
-    for _ in 0..rounds {
-        ra.push(per_round as f64 / time(per_round, &mut a).as_secs_f64());
-        rb.push(per_round as f64 / time(per_round, &mut b).as_secs_f64());
-    }
-    (median(ra), median(rb))
 }
 
 fn time(n: usize, f: &mut impl FnMut(usize)) -> Duration {
@@ -69,7 +51,7 @@ pub fn print_table(rows: &[Row]) {
             human(r.kvs),
             r.baseline_name,
             human(r.baseline),
-            r.kvs / r.baseline,
+            r.ratio,
             r.goal
         );
     }

@@ -56,7 +56,7 @@ impl RawItem {
     pub fn deserialize<T: DeserializeOwned>(self) -> Result<T> {
         match self.0 {
             Repr::Item(item) => crate::from_item(item),
-            Repr::Encoded(bytes) => T::deserialize(crate::codec::encoded_item(&bytes)?),
+            Repr::Encoded(bytes) => crate::codec::deserialize_stored(&bytes),
             #[cfg(feature = "dynamodb")]
             Repr::DynamoDb(attrs) => {
                 use crate::serde_impl::raw::Source as _;
@@ -140,7 +140,30 @@ mod tests {
         }
     }
 
+    /// Fields of every kind a model reads, for items whose attributes hold anything.
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Loose {
+        a: Option<Value>,
+        b: Option<Vec<Value>>,
+        // Reads two elements of a longer list, and must then move past the rest.
+        c: Option<(Value, Value)>,
+        d: Option<Set<String>>,
+        e: Option<HashMap<String, Value>>,
+        f: Option<String>,
+        g: Option<i64>,
+        h: Option<Vec<u8>>,
+        #[serde(default)]
+        i: Set<i64>,
+    }
+
     proptest! {
+        #[test]
+        fn any_model_reads_stored_bytes_as_it_reads_the_item(
+            item in proptest::collection::btree_map("[a-j]", any_value(), 0..10).prop_map(Item::from)
+        ) {
+            same_answer::<Loose>(&item);
+        }
+
         #[test]
         fn stored_bytes_read_as_the_item_does(item in any_item()) {
             same_answer::<Value>(&item);
@@ -165,6 +188,52 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A model that reads part of a list, or ignores attributes and nested maps, reads
+    /// what follows them right.
+    #[test]
+    fn what_a_model_leaves_unread_is_moved_past() {
+        #[derive(Debug, PartialEq, Deserialize)]
+        struct Partial {
+            a: (i64,),
+            m: Inner,
+            z: String,
+        }
+        #[derive(Debug, PartialEq, Deserialize)]
+        struct Inner {
+            y: Set<String>,
+        }
+        let item = item! {
+            "a" => Value::List(vec![1.into(), item! { "x" => 1 }.into(), "s".into()]),
+            "b" => item! { "deep" => item! { "deeper" => Value::List(vec![Value::Null]) } },
+            "m" => item! { "x" => Value::number_set([1, 2]), "y" => Value::string_set(["q"]), "yy" => 3 },
+            "z" => "end",
+        };
+        same_answer::<Partial>(&item);
+        let (a, _) = both::<Partial>(&item);
+        assert_eq!(a.unwrap().z, "end");
+    }
+
+    #[test]
+    fn sets_read_as_the_item_does_into_any_collection() {
+        let item = item! {
+            "s" => Value::string_set(["b", "a"]),
+            "n" => Value::number_set([3, 1, 2]),
+            "y" => Value::BytesSet([vec![1u8], vec![0]].into()),
+        };
+        same_answer::<HashMap<String, Vec<Value>>>(&item);
+        same_answer::<HashMap<String, Value>>(&item);
+        #[derive(Debug, PartialEq, Deserialize)]
+        struct Sets {
+            s: std::collections::BTreeSet<String>,
+            n: Vec<f64>,
+            y: Set<Bytes>,
+        }
+        same_answer::<Sets>(&item);
+        // A set, or a map, read as something it is not: the same error by both roads.
+        same_answer::<HashMap<String, String>>(&item);
+        same_answer::<HashMap<String, Vec<Value>>>(&item! { "m" => item! { "k" => 1 } });
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! the tuple of the values, and the encoding of a partition value is a prefix of exactly
 //! the keys in that partition.
 
+use std::cell::RefCell;
+
 use crate::{Key, Number, Value};
 
 const TAG_NUMBER: u8 = 0x10;
@@ -42,12 +44,14 @@ pub fn encode_key_value(value: &Value, out: &mut Vec<u8>) {
 /// every longer value it is a prefix of, and no encoding is a prefix of another.
 fn encode_escaped(bytes: &[u8], out: &mut Vec<u8>) {
     out.reserve(bytes.len() + 2);
-    for &b in bytes {
-        out.push(b);
-        if b == 0 {
-            out.push(0xFF);
-        }
+    // Copied a run at a time: most values hold no NUL at all.
+    let mut rest = bytes;
+    while let Some(at) = rest.iter().position(|&b| b == 0) {
+        out.extend_from_slice(&rest[..=at]);
+        out.push(0xFF);
+        rest = &rest[at + 1..];
     }
+    out.extend_from_slice(rest);
     out.extend_from_slice(&[0x00, 0x01]);
 }
 
@@ -103,11 +107,38 @@ fn encode_number(n: &Number, out: &mut Vec<u8>) {
 /// The encoded primary key of an item: partition value, then sort value.
 pub fn table_key(key: &Key) -> Vec<u8> {
     let mut out = Vec::with_capacity(32);
-    encode_key_value(key.partition(), &mut out);
-    if let Some(sort) = key.sort() {
-        encode_key_value(sort, &mut out);
-    }
+    encode_table_key(key, &mut out);
     out
+}
+
+fn encode_table_key(key: &Key, out: &mut Vec<u8>) {
+    encode_key_value(key.partition(), out);
+    if let Some(sort) = key.sort() {
+        encode_key_value(sort, out);
+    }
+}
+
+/// Runs `f` on [`table_key`]`(key)`, encoded into a buffer the thread keeps for the
+/// next key: a read by key allocates nothing to encode it.
+pub(crate) fn with_table_key<R>(key: &Key, f: impl FnOnce(&[u8]) -> R) -> R {
+    /// Larger buffers are not kept: a rare huge key should not pin its memory.
+    const KEEP: usize = 1024;
+    thread_local! {
+        static BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    }
+    BUF.with(|buf| match buf.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.clear();
+            encode_table_key(key, &mut buf);
+            let out = f(&buf);
+            if buf.capacity() > KEEP {
+                *buf = Vec::new();
+            }
+            out
+        }
+        // Only if `f` encodes a key this way itself: that one gets its own buffer.
+        Err(_) => f(&table_key(key)),
+    })
 }
 
 /// The encoded key of an index entry: index partition value, index sort value, then the

@@ -4,25 +4,25 @@
 //! never an allocation larger than the input justifies.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
-use crate::serde_impl::raw::{Shape, Source};
 use crate::{Error, ErrorKind, Item, Number, Result, Value};
 
-const FORMAT_VERSION: u8 = 1;
-const MAX_DECODE_DEPTH: usize = 64;
+pub(super) const FORMAT_VERSION: u8 = 1;
+pub(super) const MAX_DECODE_DEPTH: usize = 64;
 
-const NULL: u8 = 0;
+pub(super) const NULL: u8 = 0;
 const FALSE: u8 = 1;
 const TRUE: u8 = 2;
 const INT: u8 = 3;
 const FLOAT: u8 = 4;
-const STRING: u8 = 5;
+pub(super) const STRING: u8 = 5;
 const BYTES: u8 = 6;
-const LIST: u8 = 7;
-const MAP: u8 = 8;
-const STRING_SET: u8 = 9;
-const NUMBER_SET: u8 = 10;
-const BYTES_SET: u8 = 11;
+pub(super) const LIST: u8 = 7;
+pub(super) const MAP: u8 = 8;
+pub(super) const STRING_SET: u8 = 9;
+pub(super) const NUMBER_SET: u8 = 10;
+pub(super) const BYTES_SET: u8 = 11;
 
 /// Encodes an item, with a leading format version byte.
 pub fn encode_item(item: &Item) -> Vec<u8> {
@@ -34,44 +34,18 @@ pub fn encode_item(item: &Item) -> Vec<u8> {
 
 /// Decodes what [`encode_item`] wrote.
 pub fn decode_item(bytes: &[u8]) -> Result<Item> {
-    let mut r = Reader { buf: bytes, pos: 0 };
-    match r.byte()? {
-        FORMAT_VERSION => {}
-        v => return Err(corrupt(format!("unknown item format version {v}"))),
-    }
-    let map = r.map(0)?;
-    r.end()?;
-    Ok(Item::from(map))
-}
-
-/// What [`encode_item`] wrote, to be read straight into a `Deserialize` type (see
-/// [`RawItem`](crate::backend::RawItem)). Decoding errors are `Backend` errors: the
-/// bytes were stored by kvs, so they are corrupt.
-pub(crate) fn encoded_item(bytes: &[u8]) -> Result<Shape<Encoded<'_>>> {
-    match bytes.first() {
-        Some(&FORMAT_VERSION) => {}
-        Some(v) => return Err(stored(corrupt(format!("unknown item format version {v}")))),
-        None => return Err(stored(corrupt("truncated"))),
-    }
-    let item = Encoded {
-        bytes: &bytes[1..],
-        depth: 0,
-    };
-    match item.bytes.first() {
-        Some(&MAP) => item.open(),
-        _ => Err(stored(corrupt("an item is not a map"))),
-    }
+    Ok(Item::from(Reader::new(bytes).item()?))
 }
 
 /// [`decode_item`] of bytes kvs stored: an error is a `Backend` error.
 pub(crate) fn decode_stored_item(bytes: &[u8]) -> Result<Item> {
-    decode_item(bytes).map_err(stored)
+    Ok(Item::from(Reader::new(bytes).item().map_err(stored)?))
 }
 
-fn stored(e: Error) -> Error {
+pub(super) fn stored(e: impl Into<Error>) -> Error {
     Error::new(
         ErrorKind::Backend,
-        format!("a stored item is corrupt ({})", e.message()),
+        format!("a stored item is corrupt ({})", e.into().message()),
     )
 }
 
@@ -116,7 +90,7 @@ pub fn encode_value(value: &Value, out: &mut Vec<u8>) {
 
 /// Decodes one value that fills `bytes` exactly.
 pub fn decode_value(bytes: &[u8]) -> Result<Value> {
-    let mut r = Reader { buf: bytes, pos: 0 };
+    let mut r = Reader::new(bytes);
     let v = r.value(0)?;
     r.end()?;
     Ok(v)
@@ -158,34 +132,145 @@ fn varint(mut v: u64, out: &mut Vec<u8>) {
     out.push(v as u8);
 }
 
-fn corrupt(why: impl Into<String>) -> Error {
-    Error::serialization(format!("undecodable value: {}", why.into()))
+/// Why bytes do not decode. Small and `Copy`, so that the decoder's results stay small
+/// (with an [`Error`], every `Result` of the hot loop would be a hundred bytes, moved
+/// through memory); it becomes an [`Error`] at the edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Corrupt {
+    Truncated,
+    LengthPastEnd,
+    VarintOverflow,
+    VarintTooLong,
+    NotUtf8,
+    TooDeep,
+    TrailingBytes,
+    UnknownTag(u8),
+    NotANumber(u8),
+    NotAMap(u8),
+    Version(u8),
+    ItemNotAMap,
 }
 
-struct Reader<'a> {
+impl fmt::Display for Corrupt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Corrupt::Truncated => f.write_str("truncated"),
+            Corrupt::LengthPastEnd => f.write_str("a length runs past the end"),
+            Corrupt::VarintOverflow => f.write_str("varint overflow"),
+            Corrupt::VarintTooLong => f.write_str("varint too long"),
+            Corrupt::NotUtf8 => f.write_str("a string is not UTF-8"),
+            Corrupt::TooDeep => f.write_str("nested too deep"),
+            Corrupt::TrailingBytes => f.write_str("trailing bytes"),
+            Corrupt::UnknownTag(t) => write!(f, "unknown tag {t}"),
+            Corrupt::NotANumber(t) => write!(f, "tag {t} is not a number"),
+            Corrupt::NotAMap(t) => write!(f, "expected a map, found tag {t}"),
+            Corrupt::Version(v) => write!(f, "unknown item format version {v}"),
+            Corrupt::ItemNotAMap => f.write_str("an item is not a map"),
+        }
+    }
+}
+
+impl From<Corrupt> for Error {
+    fn from(why: Corrupt) -> Error {
+        Error::serialization(format!("undecodable value: {why}"))
+    }
+}
+
+/// What the decoder's steps give.
+pub(super) type Decoded<T> = std::result::Result<T, Corrupt>;
+
+/// The bytes as text: still checked, as stored bytes may be corrupt, but most strings
+/// (attribute names, ids) are ASCII, which [`is_ascii`] proves faster than the full
+/// UTF-8 check.
+#[inline]
+fn utf8(bytes: &[u8]) -> Decoded<&str> {
+    if is_ascii(bytes) {
+        // SAFETY: every ASCII byte string is valid UTF-8.
+        Ok(unsafe { std::str::from_utf8_unchecked(bytes) })
+    } else {
+        std::str::from_utf8(bytes).map_err(|_| Corrupt::NotUtf8)
+    }
+}
+
+/// Whether every byte is ASCII. Attribute names and most values are a few bytes to a
+/// few dozen, which the standard library's check walks a byte at a time: here two
+/// overlapping loads cover 4 to 16 bytes, and longer strings go a word at a time.
+#[inline]
+fn is_ascii(b: &[u8]) -> bool {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let n = b.len();
+    if n > 64 {
+        b.is_ascii()
+    } else if n >= 8 {
+        let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
+        // The words at 0, 8, ..., then the last 8 bytes (overlapping what came before).
+        let mut any = word(n - 8);
+        for at in (0..n - 8).step_by(8) {
+            any |= word(at);
+        }
+        any & HIGH == 0
+    } else if n >= 4 {
+        let word = |at: usize| u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"));
+        (word(0) | word(n - 4)) & 0x8080_8080 == 0
+    } else {
+        b.iter().all(|&c| c < 0x80)
+    }
+}
+
+/// Reads encoded values from a byte string, front to back.
+pub(super) struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
 }
 
 impl<'a> Reader<'a> {
+    fn new(buf: &'a [u8]) -> Self {
+        Reader { buf, pos: 0 }
+    }
+
+    /// A reader of `buf` from position `pos` on.
+    pub(super) fn at(buf: &'a [u8], pos: usize) -> Self {
+        Reader { buf, pos }
+    }
+
+    /// The next byte, not moving past it.
     #[inline]
-    fn byte(&mut self) -> Result<u8> {
-        let b = *self.buf.get(self.pos).ok_or_else(|| corrupt("truncated"))?;
+    pub(super) fn peek(&self) -> Decoded<u8> {
+        self.buf.get(self.pos).copied().ok_or(Corrupt::Truncated)
+    }
+
+    /// A whole item: the format version, the map, nothing after it.
+    fn item(&mut self) -> Decoded<BTreeMap<String, Value>> {
+        match self.byte()? {
+            FORMAT_VERSION => {}
+            v => return Err(Corrupt::Version(v)),
+        }
+        let map = match self.byte()? {
+            MAP => self.map_body(0)?,
+            t => return Err(Corrupt::NotAMap(t)),
+        };
+        self.end()?;
+        Ok(map)
+    }
+
+    #[inline]
+    pub(super) fn byte(&mut self) -> Decoded<u8> {
+        let b = *self.buf.get(self.pos).ok_or(Corrupt::Truncated)?;
         self.pos += 1;
         Ok(b)
     }
 
     #[inline]
-    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+    fn take(&mut self, n: usize) -> Decoded<&'a [u8]> {
         let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len());
-        let end = end.ok_or_else(|| corrupt("truncated"))?;
+        let end = end.ok_or(Corrupt::Truncated)?;
         let s = &self.buf[self.pos..end];
         self.pos = end;
         Ok(s)
     }
 
     #[inline]
-    fn varint(&mut self) -> Result<u64> {
+    fn varint(&mut self) -> Decoded<u64> {
         // Lengths and counts are almost always below 128: one byte.
         match self.buf.get(self.pos) {
             Some(&b) if b < 0x80 => {
@@ -196,48 +281,57 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn long_varint(&mut self) -> Result<u64> {
+    fn long_varint(&mut self) -> Decoded<u64> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
             let b = self.byte()?;
             v |= u64::from(b & 0x7F)
                 .checked_shl(shift)
                 .filter(|x| x >> shift == u64::from(b & 0x7F))
-                .ok_or_else(|| corrupt("varint overflow"))?;
+                .ok_or(Corrupt::VarintOverflow)?;
             if b < 0x80 {
                 return Ok(v);
             }
         }
-        Err(corrupt("varint too long"))
+        Err(Corrupt::VarintTooLong)
     }
 
     /// A count of elements, each at least one byte long: never more than the bytes left.
-    fn count(&mut self) -> Result<usize> {
+    #[inline]
+    pub(super) fn count(&mut self) -> Decoded<usize> {
         let n = self.varint()?;
         if n > (self.buf.len() - self.pos) as u64 {
-            return Err(corrupt("a length runs past the end"));
+            return Err(Corrupt::LengthPastEnd);
         }
         Ok(n as usize)
     }
 
-    fn bytes(&mut self) -> Result<Vec<u8>> {
+    /// A length, then that many bytes.
+    #[inline]
+    fn slice(&mut self) -> Decoded<&'a [u8]> {
         let n = self.count()?;
-        Ok(self.take(n)?.to_vec())
+        // `count` has checked that `n` bytes are left.
+        let s = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
     }
 
-    fn string(&mut self) -> Result<String> {
-        String::from_utf8(self.bytes()?).map_err(|_| corrupt("a string is not UTF-8"))
+    // Read for every attribute name and string value: inlined, the call and the moves of
+    // its result go away (measured: about 10 instructions of 50 per string).
+    #[inline(always)]
+    pub(super) fn str(&mut self) -> Decoded<&'a str> {
+        utf8(self.slice()?)
     }
 
-    fn str(&mut self) -> Result<&'a str> {
-        let n = self.count()?;
-        std::str::from_utf8(self.take(n)?).map_err(|_| corrupt("a string is not UTF-8"))
+    #[inline]
+    fn string(&mut self) -> Decoded<String> {
+        self.str().map(String::from)
     }
 
     /// Moves past one value without building it.
-    fn skip(&mut self, depth: usize) -> Result<()> {
+    pub(super) fn skip(&mut self, depth: usize) -> Decoded<()> {
         if depth > MAX_DECODE_DEPTH {
-            return Err(corrupt("nested too deep"));
+            return Err(Corrupt::TooDeep);
         }
         match self.byte()? {
             NULL | FALSE | TRUE => {}
@@ -245,8 +339,7 @@ impl<'a> Reader<'a> {
                 self.number(tag)?;
             }
             STRING | BYTES => {
-                let n = self.count()?;
-                self.take(n)?;
+                self.slice()?;
             }
             LIST => {
                 for _ in 0..self.count()? {
@@ -255,15 +348,13 @@ impl<'a> Reader<'a> {
             }
             MAP => {
                 for _ in 0..self.count()? {
-                    let n = self.count()?;
-                    self.take(n)?;
+                    self.slice()?;
                     self.skip(depth + 1)?;
                 }
             }
             STRING_SET | BYTES_SET => {
                 for _ in 0..self.count()? {
-                    let n = self.count()?;
-                    self.take(n)?;
+                    self.slice()?;
                 }
             }
             NUMBER_SET => {
@@ -272,48 +363,30 @@ impl<'a> Reader<'a> {
                     self.number(tag)?;
                 }
             }
-            t => return Err(corrupt(format!("unknown tag {t}"))),
+            t => return Err(Corrupt::UnknownTag(t)),
         }
         Ok(())
     }
 
-    /// The bytes of the next value, moving past it.
-    fn next_value(&mut self, depth: usize) -> Result<Encoded<'a>> {
-        let start = self.pos;
-        self.skip(depth)?;
-        Ok(Encoded {
-            bytes: &self.buf[start..self.pos],
-            depth,
-        })
-    }
-
-    fn number(&mut self, tag: u8) -> Result<Number> {
+    #[inline]
+    fn number(&mut self, tag: u8) -> Decoded<Number> {
         match tag {
             INT => {
                 let z = self.varint()?;
                 Ok(Number::from(((z >> 1) as i64) ^ -((z & 1) as i64)))
             }
             FLOAT => {
-                let b = self.take(8)?;
-                let mut a = [0u8; 8];
-                a.copy_from_slice(b);
-                Ok(Number::from(f64::from_le_bytes(a)))
+                let b: [u8; 8] = self.take(8)?.try_into().expect("8 bytes");
+                Ok(Number::from(f64::from_le_bytes(b)))
             }
-            t => Err(corrupt(format!("tag {t} is not a number"))),
+            t => Err(Corrupt::NotANumber(t)),
         }
     }
 
-    fn map(&mut self, depth: usize) -> Result<BTreeMap<String, Value>> {
-        match self.byte()? {
-            MAP => self.map_body(depth),
-            t => Err(corrupt(format!("expected a map, found tag {t}"))),
-        }
-    }
-
-    fn map_body(&mut self, depth: usize) -> Result<BTreeMap<String, Value>> {
+    fn map_body(&mut self, depth: usize) -> Decoded<BTreeMap<String, Value>> {
         let n = self.count()?;
         // Entries are written in key order, so building the map from a vector is a bulk
-        // load rather than n searches.
+        // load (one pass over the sorted entries) rather than a search per entry.
         let mut entries = Vec::with_capacity(n);
         for _ in 0..n {
             let k = self.string()?;
@@ -323,9 +396,9 @@ impl<'a> Reader<'a> {
         Ok(BTreeMap::from_iter(entries))
     }
 
-    fn value(&mut self, depth: usize) -> Result<Value> {
+    pub(super) fn value(&mut self, depth: usize) -> Decoded<Value> {
         if depth > MAX_DECODE_DEPTH {
-            return Err(corrupt("nested too deep"));
+            return Err(Corrupt::TooDeep);
         }
         let tag = self.byte()?;
         Ok(match tag {
@@ -334,7 +407,7 @@ impl<'a> Reader<'a> {
             TRUE => Value::Bool(true),
             INT | FLOAT => Value::Number(self.number(tag)?),
             STRING => Value::String(self.string()?),
-            BYTES => Value::Bytes(self.bytes()?),
+            BYTES => Value::Bytes(self.slice()?.to_vec()),
             LIST => {
                 let n = self.count()?;
                 let mut l = Vec::with_capacity(n);
@@ -365,130 +438,33 @@ impl<'a> Reader<'a> {
                 let n = self.count()?;
                 let mut s = BTreeSet::new();
                 for _ in 0..n {
-                    s.insert(self.bytes()?);
+                    s.insert(self.slice()?.to_vec());
                 }
                 Value::BytesSet(s)
             }
-            t => return Err(corrupt(format!("unknown tag {t}"))),
+            t => return Err(Corrupt::UnknownTag(t)),
         })
     }
 
-    fn end(&self) -> Result<()> {
+    /// One element of a set of the type `tag`, as a value of its own.
+    pub(super) fn set_element(&mut self, tag: u8) -> Decoded<Value> {
+        Ok(match tag {
+            STRING_SET => Value::String(self.string()?),
+            NUMBER_SET => {
+                let tag = self.byte()?;
+                Value::Number(self.number(tag)?)
+            }
+            BYTES_SET => Value::Bytes(self.slice()?.to_vec()),
+            t => return Err(Corrupt::UnknownTag(t)),
+        })
+    }
+
+    pub(super) fn end(&self) -> Decoded<()> {
         if self.pos == self.buf.len() {
             Ok(())
         } else {
-            Err(corrupt("trailing bytes"))
+            Err(Corrupt::TrailingBytes)
         }
-    }
-}
-
-/// One encoded value: exactly its bytes, and how deep it sits.
-pub(crate) struct Encoded<'a> {
-    bytes: &'a [u8],
-    depth: usize,
-}
-
-impl<'a> Source for Encoded<'a> {
-    type Key = &'a str;
-    type Entries = EncodedEntries<'a>;
-    type Elements = EncodedElements<'a>;
-
-    fn open(self) -> Result<Shape<Self>> {
-        let mut r = Reader {
-            buf: self.bytes,
-            pos: 0,
-        };
-        let depth = self.depth;
-        Ok(match self.bytes.first() {
-            Some(&MAP) => {
-                r.pos = 1;
-                let left = r.count().map_err(stored)?;
-                if left == 0 {
-                    r.end().map_err(stored)?;
-                }
-                Shape::Map(EncodedEntries { r, left, depth })
-            }
-            Some(&LIST) => {
-                r.pos = 1;
-                let left = r.count().map_err(stored)?;
-                if left == 0 {
-                    r.end().map_err(stored)?;
-                }
-                Shape::List(EncodedElements { r, left, depth })
-            }
-            Some(&NULL) => Shape::Null,
-            _ => {
-                let value = r.value(depth).map_err(stored)?;
-                r.end().map_err(stored)?;
-                Shape::Other(value)
-            }
-        })
-    }
-}
-
-/// The entries of an encoded map, each value as its own bytes.
-pub(crate) struct EncodedEntries<'a> {
-    r: Reader<'a>,
-    left: usize,
-    depth: usize,
-}
-
-impl<'a> Iterator for EncodedEntries<'a> {
-    type Item = Result<(&'a str, Encoded<'a>)>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.left == 0 {
-            return None;
-        }
-        self.left -= 1;
-        let entry = (|| {
-            let key = self.r.str()?;
-            let value = self.r.next_value(self.depth + 1)?;
-            if self.left == 0 {
-                self.r.end()?;
-            }
-            Ok((key, value))
-        })();
-        if entry.is_err() {
-            self.left = 0;
-        }
-        Some(entry.map_err(stored))
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.left, Some(self.left))
-    }
-}
-
-/// The elements of an encoded list, each as its own bytes.
-pub(crate) struct EncodedElements<'a> {
-    r: Reader<'a>,
-    left: usize,
-    depth: usize,
-}
-
-impl<'a> Iterator for EncodedElements<'a> {
-    type Item = Result<Encoded<'a>>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.left == 0 {
-            return None;
-        }
-        self.left -= 1;
-        let element = self.r.next_value(self.depth + 1).and_then(|value| {
-            if self.left == 0 {
-                self.r.end()?;
-            }
-            Ok(value)
-        });
-        if element.is_err() {
-            self.left = 0;
-        }
-        Some(element.map_err(stored))
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.left, Some(self.left))
     }
 }
 
@@ -537,6 +513,36 @@ pub(crate) mod tests {
             let _ = decode_value(&bytes);
             let _ = decode_item(&bytes);
         }
+    }
+
+    #[test]
+    fn the_ascii_check_looks_at_every_byte() {
+        for n in 0..80 {
+            let ascii = vec![b'a'; n];
+            assert!(is_ascii(&ascii));
+            for at in 0..n {
+                let mut b = ascii.clone();
+                b[at] = 0x80;
+                assert!(!is_ascii(&b), "length {n}, high byte at {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn strings_that_are_not_utf8_are_errors() {
+        for bad in [
+            &[0xC3][..],
+            &[b'a', 0xFF, b'b'],
+            &[0xE2, 0x82],
+            b"ok\xF0\x9F",
+        ] {
+            let mut bytes = vec![STRING, bad.len() as u8];
+            bytes.extend_from_slice(bad);
+            assert!(decode_value(&bytes).is_err(), "{bad:?}");
+        }
+        let mut bytes = vec![STRING, 3];
+        bytes.extend_from_slice("é!".as_bytes());
+        assert_eq!(decode_value(&bytes).unwrap(), Value::from("é!"));
     }
 
     #[test]

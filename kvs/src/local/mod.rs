@@ -7,6 +7,10 @@
 //! the item; a transaction is one redb write transaction. A file store commits every
 //! write durably (fsync) before acknowledging it.
 //!
+//! Reads share one redb read transaction, and the tables opened in it, until the next
+//! write commits (see `snapshot`): beginning a transaction per read would cost more
+//! than the read.
+//!
 //! redb is synchronous. Reads (microseconds) run on the calling task. A file store's
 //! commit waits for the disk, so on a multi-threaded tokio runtime it runs inside
 //! `block_in_place`, letting the runtime move other tasks off the thread; on a
@@ -14,6 +18,7 @@
 //! embedded database called from async code does.
 
 mod range;
+mod snapshot;
 mod tables;
 
 use std::path::{Path, PathBuf};
@@ -22,9 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use redb::backends::InMemoryBackend;
-use redb::{
-    Database, DatabaseError, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction,
-};
+use redb::{Database, DatabaseError, ReadableDatabase, ReadableTable, WriteTransaction};
 
 use crate::backend::{Backend, PlannedOp, PlannedWrite, QueryPlan, RawItem, RawPage, ScanPlan};
 use crate::eval::{self, WriteEffect};
@@ -32,11 +35,15 @@ use crate::{
     Condition, Error, ErrorKind, Item, Key, Kvs, PutMode, Result, StoreSchema, UpdateOp, codec,
 };
 use range::KeyRange;
+use snapshot::{ReadTable, Snapshots};
 use tables::{Bytes, META, Writer, decode_stored, index_entry, index_table, items_table, storage};
 
 /// The embedded engine: a redb database in memory or in a file.
 #[derive(Clone)]
 pub struct LocalBackend {
+    /// The snapshot reads share until the next write. Declared before `db`: the last
+    /// handle drops its read transaction before the database, which then closes at once.
+    snapshots: Arc<Snapshots>,
     db: Arc<Database>,
     /// The file, or `None` in memory.
     path: Option<PathBuf>,
@@ -66,6 +73,7 @@ impl LocalBackend {
             .create_with_backend(InMemoryBackend::new())
             .expect("an in-memory redb database cannot fail to initialize");
         LocalBackend {
+            snapshots: Arc::default(),
             db: Arc::new(db),
             path: None,
             commits: Arc::default(),
@@ -116,6 +124,7 @@ impl LocalBackend {
             .with_source(other),
         })?;
         Ok(LocalBackend {
+            snapshots: Arc::default(),
             db: Arc::new(db),
             path: Some(path.to_owned()),
             commits: Arc::default(),
@@ -138,9 +147,10 @@ impl LocalBackend {
         Ok(out)
     }
 
-    /// Runs a write transaction and commits it. A file store's commit waits for the
-    /// disk, so on a multi-threaded runtime it runs in `block_in_place` to keep the
-    /// other tasks moving.
+    /// Runs a write transaction and commits it, then drops the shared read snapshot, so
+    /// that every read after this returns sees the write. A file store's commit waits
+    /// for the disk, so on a multi-threaded runtime it runs in `block_in_place` to keep
+    /// the other tasks moving.
     fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T>) -> Result<T> {
         let run = || {
             let mut txn = self.db.begin_write().map_err(storage)?;
@@ -157,27 +167,21 @@ impl LocalBackend {
         };
         let multi_thread = tokio::runtime::Handle::try_current()
             .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-        if self.path.is_some() && multi_thread {
+        let out = if self.path.is_some() && multi_thread {
             tokio::task::block_in_place(run)
         } else {
             run()
-        }
+        };
+        // After the commit (or the abort), before the write is acknowledged.
+        self.snapshots.invalidate();
+        out
     }
 
-    fn read(&self) -> Result<ReadTransaction> {
-        self.db.begin_read().map_err(storage)
+    /// Tables of the shared read snapshot, all from the same one; `None` for a table
+    /// never written to, which reads as empty.
+    fn read_tables<const N: usize>(&self, names: [&str; N]) -> Result<[Option<Arc<ReadTable>>; N]> {
+        self.snapshots.tables(&self.db, names)
     }
-}
-
-/// Opens a table for reading; a table never written to reads as empty.
-macro_rules! read_table {
-    ($txn:expr, $name:expr) => {
-        match $txn.open_table(Bytes::new($name)) {
-            Ok(t) => Some(t),
-            Err(redb::TableError::TableDoesNotExist(_)) => None,
-            Err(e) => return Err(storage(e)),
-        }
-    };
 }
 
 impl Kvs {
@@ -205,22 +209,17 @@ impl Kvs {
     }
 }
 
-impl LocalBackend {
-    fn read_item(
-        &self,
-        txn: &ReadTransaction,
-        schema: &StoreSchema,
-        key: &[u8],
-    ) -> Result<Option<RawItem>> {
-        let name = items_table(&schema.name);
-        let Some(table) = read_table!(txn, &name) else {
-            return Ok(None);
-        };
-        let found = table.get(key).map_err(storage)?;
-        // Decoded by the caller, into an `Item` or straight into its type.
+/// Reads the item stored under `key`, still encoded: the caller decodes it, into an
+/// `Item` or straight into its own type.
+fn read_item(items: &ReadTable, key: &Key) -> Result<Option<RawItem>> {
+    codec::with_table_key(key, |key| {
+        let found = items.get(key).map_err(storage)?;
+        // Copied out: a value borrowed from redb's page must not outlive its snapshot.
         Ok(found.map(|v| RawItem::encoded(v.value().to_vec())))
-    }
+    })
+}
 
+impl LocalBackend {
     /// Applies one write (not in a transaction) and maps its outcome.
     fn single_write(
         &self,
@@ -332,15 +331,19 @@ impl Backend for LocalBackend {
     }
 
     async fn get(&self, schema: &StoreSchema, key: &Key) -> Result<Option<RawItem>> {
-        let txn = self.read()?;
-        self.read_item(&txn, schema, &codec::table_key(key))
+        let [items] = self.read_tables([items_table(&schema.name)])?;
+        match items {
+            Some(items) => read_item(&items, key),
+            None => Ok(None),
+        }
     }
 
     async fn get_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<Vec<Option<RawItem>>> {
-        let txn = self.read()?;
-        keys.iter()
-            .map(|k| self.read_item(&txn, schema, &codec::table_key(k)))
-            .collect()
+        let [items] = self.read_tables([items_table(&schema.name)])?;
+        match items {
+            Some(items) => keys.iter().map(|k| read_item(&items, k)).collect(),
+            None => Ok(vec![None; keys.len()]),
+        }
     }
 
     async fn put(
@@ -390,15 +393,22 @@ impl Backend for LocalBackend {
     }
 
     async fn query(&self, plan: &QueryPlan<'_>) -> Result<RawPage> {
-        let txn = self.read()?;
         let schema = plan.schema;
+        // Both tables from the same snapshot.
+        let index_name = plan.index.map(|i| index_table(&schema.name, &i.name));
+        let [items, entries] = match &index_name {
+            Some(name) => self.read_tables([items_table(&schema.name), name])?,
+            None => {
+                let [items] = self.read_tables([items_table(&schema.name)])?;
+                [items, None]
+            }
+        };
+        let Some(items) = items else {
+            return Ok(RawPage::default());
+        };
         let mut partition = Vec::with_capacity(32);
         codec::encode_key_value(plan.partition, &mut partition);
         let mut range = KeyRange::partition(&partition, plan.sort);
-        let items_name = items_table(&schema.name);
-        let Some(items) = read_table!(txn, &items_name) else {
-            return Ok(RawPage::default());
-        };
         let mut page = PageFill::new(plan.limit, plan.filter);
         match plan.index {
             Some(index) => {
@@ -409,8 +419,7 @@ impl Backend for LocalBackend {
                     })?;
                     range = range.after(codec::index_key(&ikey, &tkey), plan.descending);
                 }
-                let name = index_table(&schema.name, &index.name);
-                let Some(entries) = read_table!(txn, &name) else {
+                let Some(entries) = entries else {
                     return Ok(RawPage::default());
                 };
                 if range.is_empty() {
@@ -449,9 +458,8 @@ impl Backend for LocalBackend {
     }
 
     async fn scan(&self, plan: &ScanPlan<'_>) -> Result<RawPage> {
-        let txn = self.read()?;
-        let name = items_table(&plan.schema.name);
-        let Some(items) = read_table!(txn, &name) else {
+        let [items] = self.read_tables([items_table(&plan.schema.name)])?;
+        let Some(items) = items else {
             return Ok(RawPage::default());
         };
         let mut range = KeyRange {
@@ -612,5 +620,99 @@ impl<'a> PageFill<'a> {
             items: self.items,
             more: self.more,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    use crate::{IndexSchema, KeyAttr, Kvs, StoreSchema, item};
+
+    /// Reads share a snapshot until a write: each read must still see every write
+    /// acknowledged before it began, whatever interleaves on other threads.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reads_see_every_acknowledged_write() {
+        let dir = tempfile::tempdir().unwrap();
+        for kvs in [Kvs::memory(), Kvs::open(dir.path().join("s.redb")).unwrap()] {
+            kvs.ensure_store(StoreSchema::new("c", KeyAttr::string("id")))
+                .await
+                .unwrap();
+            let acked = std::sync::Arc::new(AtomicI64::new(-1));
+            let writer = {
+                let (kvs, acked) = (kvs.clone(), acked.clone());
+                tokio::spawn(async move {
+                    for n in 0..300i64 {
+                        kvs.upsert("c", item! { "id" => "x", "n" => n })
+                            .await
+                            .unwrap();
+                        acked.store(n, Ordering::SeqCst);
+                    }
+                })
+            };
+            let reader = tokio::spawn(async move {
+                loop {
+                    let floor = acked.load(Ordering::SeqCst);
+                    let n = match kvs.get("c", "x").await.unwrap() {
+                        Some(it) => it["n"].as_number().unwrap().as_i64().unwrap(),
+                        None => -1,
+                    };
+                    assert!(n >= floor, "read {n} after write {floor} was acknowledged");
+                    if floor == 299 {
+                        break;
+                    }
+                    tokio::task::yield_now().await;
+                }
+            });
+            writer.await.unwrap();
+            reader.await.unwrap();
+        }
+    }
+
+    /// A read right after each kind of write sees it, in the same task: the shared
+    /// snapshot is never reused across a write.
+    #[tokio::test]
+    async fn a_shared_snapshot_ends_at_every_kind_of_write() {
+        let kvs = Kvs::memory();
+        let schema = StoreSchema::new("s", KeyAttr::string("id"));
+        kvs.ensure_store(schema.clone()).await.unwrap();
+        assert_eq!(kvs.get("s", "a").await.unwrap(), None);
+        kvs.upsert("s", item! { "id" => "a", "g" => "x" })
+            .await
+            .unwrap();
+        assert!(kvs.get("s", "a").await.unwrap().is_some());
+        kvs.update("s", "a").set("n", 1).await.unwrap();
+        assert_eq!(kvs.get("s", "a").await.unwrap().unwrap()["n"], 1.into());
+        kvs.upsert_many("s", [item! { "id" => "b", "g" => "x" }])
+            .await
+            .unwrap();
+        assert_eq!(kvs.get_many("s", ["a", "b"]).await.unwrap().len(), 2);
+        assert!(kvs.get("s", "b").await.unwrap().is_some());
+        // A new index, built from the items already stored, is read in a new snapshot.
+        kvs.ensure_store(schema.index(IndexSchema::new("byG", KeyAttr::string("g"))))
+            .await
+            .unwrap();
+        let page = kvs.query("s", "x").index("byG").await.unwrap();
+        assert_eq!(page.items.len(), 2);
+        kvs.delete_many("s", ["b"]).await.unwrap();
+        assert_eq!(kvs.get("s", "b").await.unwrap(), None);
+        kvs.delete("s", "a").await.unwrap();
+        assert_eq!(kvs.scan("s").await.unwrap().items.len(), 0);
+    }
+
+    /// The shared snapshot does not keep the file open after the last handle is dropped.
+    #[tokio::test]
+    async fn dropping_the_store_closes_the_file_despite_a_shared_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let kvs = Kvs::open(&path).unwrap();
+        kvs.ensure_store(StoreSchema::new("s", KeyAttr::string("id")))
+            .await
+            .unwrap();
+        kvs.upsert("s", item! { "id" => "a" }).await.unwrap();
+        assert!(kvs.get("s", "a").await.unwrap().is_some());
+        drop(kvs);
+        let again = Kvs::open(&path).unwrap();
+        assert!(again.get("s", "a").await.unwrap().is_some());
     }
 }

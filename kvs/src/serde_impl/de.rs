@@ -259,7 +259,7 @@ impl<'de> MapAccess<'de> for Map {
 
 /// A map key: text, read as text or parsed for integer and bool keys (which the
 /// serializer stored as text).
-pub(super) struct KeyDeserializer<'a>(pub(super) &'a str);
+pub(crate) struct KeyDeserializer<'a>(pub(crate) &'a str);
 
 macro_rules! parse_key {
     ($($method:ident: $t:ty => $visit:ident),*) => {$(

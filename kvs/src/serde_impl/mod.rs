@@ -12,10 +12,13 @@
 //! as in serde_json.
 
 mod de;
+// The local engine has its own one-pass reader of its bytes (`codec::de`).
+#[cfg(any(feature = "dynamodb", test))]
 pub(crate) mod raw;
 mod ser;
 mod types;
 
+pub(crate) use de::KeyDeserializer;
 pub use de::{from_item, from_value};
 pub(crate) use ser::to_value_opt;
 pub use ser::{to_item, to_value};

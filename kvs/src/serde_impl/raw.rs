@@ -1,6 +1,6 @@
-//! `Deserialize` straight from a backend's own form of an item (the local engine's
-//! encoded bytes, DynamoDB's attribute maps), without building the dynamic
-//! [`Item`](crate::Item) first.
+//! `Deserialize` straight from a backend's own form of an item (DynamoDB's attribute
+//! maps), without building the dynamic [`Item`](crate::Item) first. (The local
+//! engine's bytes have a reader of their own, `codec::de`, on the same rules.)
 //!
 //! Only maps and lists are walked in place: they are what an intermediate item costs
 //! (a key string and a tree node per attribute, for fields a struct then looks up by
