@@ -165,7 +165,7 @@ pub(crate) fn key_attrs(
 }
 
 type Entries = std::iter::Map<
-    std::collections::hash_map::IntoIter<String, AttributeValue>,
+    std::vec::IntoIter<(String, AttributeValue)>,
     fn((String, AttributeValue)) -> Result<(String, AttributeValue)>,
 >;
 type Elements = std::iter::Map<
@@ -183,11 +183,13 @@ impl Source for AttributeValue {
 
     fn open(self) -> Result<Shape<Self>> {
         Ok(match self {
-            // In the map's own order: a struct reads its fields by name, so the order
-            // changes nothing but which attribute an error names when several are bad
-            // (one bad attribute is named the same every time). Sorting them would cost
-            // a vector and a sort per map of every item read.
-            AttributeValue::M(m) => Shape::Map(m.into_iter().map(Ok as fn(_) -> _)),
+            AttributeValue::M(m) => {
+                // In name order, as an `Item` holds them, so that a read that fails
+                // reports the same attribute every time.
+                let mut entries: Vec<_> = m.into_iter().collect();
+                entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                Shape::Map(entries.into_iter().map(Ok as fn(_) -> _))
+            }
             AttributeValue::L(l) => Shape::List(l.into_iter().map(Ok as fn(_) -> _)),
             AttributeValue::Null(_) => Shape::Null,
             other => Shape::Other(into_value(other)?),
