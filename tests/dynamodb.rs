@@ -120,10 +120,52 @@ async fn create_table_input_makes_the_table_ensure_store_expects() {
     kvs.ensure_store(schema).await.unwrap();
     kvs.upsert("infra", item! { "id" => "x" }).await.unwrap();
     assert!(kvs.get("infra", "x").await.unwrap().is_some());
-    // A table with another key schema is refused.
-    let other = StoreSchema::new("infra", KeyAttr::string("other"));
-    let err = kvs.ensure_store(other).await.unwrap_err();
-    assert_eq!(err.kind(), &kvs::ErrorKind::Validation, "{err}");
+    // A table with another key schema is refused: another name, or another type.
+    for other in [
+        StoreSchema::new("infra", KeyAttr::string("other")),
+        StoreSchema::new("infra", KeyAttr::number("id")),
+    ] {
+        let err = kvs.ensure_store(other).await.unwrap_err();
+        assert_eq!(err.kind(), &kvs::ErrorKind::Validation, "{err}");
+    }
+}
+
+/// `ensure_store` on a table that has an index of the schema's name keyed otherwise
+/// refuses it (a query would read an index partitioned or sorted by something else);
+/// an index the table lacks is added.
+#[tokio::test]
+async fn ensure_store_refuses_an_index_with_other_keys() {
+    use kvs::{IndexSchema, KeyAttr, StoreSchema, item};
+    let endpoint = dynamo::start_dynoxide().await;
+    let client = dynamo::client(&endpoint);
+    let kvs = kvs::Kvs::new(kvs::dynamodb::DynamoDbBackend::new(&client));
+    let by_user = || IndexSchema::new("byUser", KeyAttr::string("user"));
+    kvs.ensure_store(StoreSchema::new("orders", KeyAttr::string("id")).index(by_user()))
+        .await
+        .unwrap();
+    for index in [
+        IndexSchema::new("byUser", KeyAttr::string("owner")),
+        IndexSchema::new("byUser", KeyAttr::number("user")),
+        by_user().sort_key(KeyAttr::number("at")),
+    ] {
+        let schema = StoreSchema::new("orders", KeyAttr::string("id")).index(index);
+        let err = kvs.ensure_store(schema).await.unwrap_err();
+        assert_eq!(err.kind(), &kvs::ErrorKind::Validation, "{err}");
+        assert!(err.message().contains("byUser"), "{err}");
+    }
+    // The right schema plus an index the table lacks: it is added and works.
+    let schema = StoreSchema::new("orders", KeyAttr::string("id"))
+        .index(by_user())
+        .index(IndexSchema::new("byStatus", KeyAttr::string("status")));
+    kvs.ensure_store(schema).await.unwrap();
+    kvs.upsert(
+        "orders",
+        item! { "id" => "o", "user" => "u", "status" => "open" },
+    )
+    .await
+    .unwrap();
+    let page = kvs.query("orders", "open").index("byStatus").await.unwrap();
+    assert_eq!(page.items.len(), 1);
 }
 
 /// An expression over DynamoDB's 4 KB limit is a clear `Validation` error, sent nowhere.

@@ -322,6 +322,41 @@ async fn get_many_of_1000_keys_is_10_concurrent_chunks() {
     );
 }
 
+/// A large call keeps at most the configured number of requests in flight (16 by
+/// default), and still answers every key in order.
+#[tokio::test]
+async fn batch_calls_keep_their_concurrency_bound() {
+    let server = FakeDynamo::start_delayed(Duration::from_millis(20), |op, body, _| match op {
+        "BatchGetItem" => get_answer(get_ids(&body).iter().map(String::as_str), []),
+        _ => write_answer(&body, |_| false),
+    })
+    .await;
+    let keys = ids("k", 4000);
+
+    let got = kvs_on(&server).get_many(TABLE, &keys).await.unwrap();
+    assert_eq!(got.len(), 4000);
+    assert!(got.iter().zip(&keys).all(|(g, k)| *g == Some(item_of(k))));
+    assert_eq!(server.calls("BatchGetItem"), 40);
+    assert_eq!(server.max_in_flight(), 16, "the default bound, reached");
+
+    let server = FakeDynamo::start_delayed(Duration::from_millis(20), |_, body, _| {
+        write_answer(&body, |_| false)
+    })
+    .await;
+    let kvs = Kvs::new(
+        DynamoDbBackend::new(&dynamo::client(&server.endpoint()))
+            .with_backoff(FAST)
+            .with_concurrency(3),
+    );
+    kvs.register_store(StoreSchema::new(TABLE, KeyAttr::string("id")))
+        .unwrap();
+    kvs.upsert_many(TABLE, keys.iter().take(500).map(|id| item_of(id)))
+        .await
+        .unwrap();
+    assert_eq!(server.calls("BatchWriteItem"), 20);
+    assert_eq!(server.max_in_flight(), 3);
+}
+
 // --- upsert_many / delete_many -------------------------------------------------------
 
 /// Items DynamoDB returns as UnprocessedItems are sent again (only they) and the call

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{
     AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest,
 };
-use futures::future::join_all;
+use futures::{StreamExt as _, stream};
 
 use super::DynamoDbBackend;
 use super::convert::{from_attr, item_to_attrs, key_attrs};
@@ -55,19 +55,31 @@ fn pending_keys(schema: &StoreSchema, pending: &[WriteRequest]) -> Result<Vec<Ke
 }
 
 impl DynamoDbBackend {
+    /// Runs the requests of one call, at most `concurrency` at once; the answers in
+    /// the order of the requests.
+    async fn concurrently<F: Future>(&self, requests: Vec<F>) -> Vec<F::Output> {
+        // (A `Vec`, not any iterator: the futures are made first, which keeps the
+        // compiler's `Send` proof of the async trait methods simple.)
+        stream::iter(requests)
+            .buffered(self.concurrency)
+            .collect()
+            .await
+    }
+
     pub(crate) async fn batch_get(
         &self,
         schema: &StoreSchema,
         keys: &[Key],
     ) -> Result<Vec<Option<RawItem>>> {
-        let chunks = keys
+        let chunks: Vec<_> = keys
             .chunks(GET_CHUNK)
-            .map(|chunk| self.get_chunk(schema, chunk));
+            .map(|chunk| self.get_chunk(schema, chunk))
+            .collect();
         // Every chunk runs to its end, so that a failure names every key not read.
         let mut found: Vec<Attrs> = Vec::with_capacity(keys.len());
         let mut first: Option<Error> = None;
         let mut unread: Vec<Key> = Vec::new();
-        for result in join_all(chunks).await {
+        for result in self.concurrently(chunks).await {
             match result {
                 Ok(items) => found.extend(items),
                 Err(e) => {
@@ -186,7 +198,8 @@ impl DynamoDbBackend {
         chunks: impl Iterator<Item = Writes<'a>>,
         total: usize,
     ) -> Result<()> {
-        let results = join_all(chunks.map(|w| self.write_chunk(schema, w))).await;
+        let requests: Vec<_> = chunks.map(|w| self.write_chunk(schema, w)).collect();
+        let results = self.concurrently(requests).await;
         let mut first: Option<Error> = None;
         let mut failed: Vec<Key> = Vec::new();
         for result in results {

@@ -55,7 +55,13 @@ pub struct DynamoDbBackend {
     backoff: Backoff,
     poll: Duration,
     create_timeout: Duration,
+    concurrency: usize,
 }
+
+/// How many requests of one batch call are in flight at once, by default: enough for
+/// a 1,000-key `get_many` (10 chunks) to go at once, without a 100,000-key call opening
+/// a thousand connections.
+const DEFAULT_CONCURRENCY: usize = 16;
 
 impl DynamoDbBackend {
     /// A backend on a copy of `client`'s configuration with the SDK's own retries turned
@@ -72,6 +78,7 @@ impl DynamoDbBackend {
             backoff: Backoff::default(),
             poll: Duration::from_millis(100),
             create_timeout: Duration::from_secs(600),
+            concurrency: DEFAULT_CONCURRENCY,
         }
     }
 
@@ -139,6 +146,13 @@ impl DynamoDbBackend {
     /// share an account.
     pub fn with_table_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
+        self
+    }
+
+    /// At most `n` requests of one `get_many`, `upsert_many` or `delete_many` in flight
+    /// at once (chunks of 100 keys or 25 writes; default 16; at least 1).
+    pub fn with_concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
         self
     }
 

@@ -148,6 +148,64 @@ fn key_names(elements: &[KeySchemaElement]) -> (Option<&str>, Option<&str>) {
     (find(DynamoKeyType::Hash), find(DynamoKeyType::Range))
 }
 
+/// Refuses a table that exists with other keys than the schema declares: the table's
+/// key names and types, and those of every index of the schema that the table has (a
+/// query must never read an index that sorts or partitions by something else).
+fn check_existing(table: &str, desc: &TableDescription, schema: &StoreSchema) -> Result<()> {
+    let type_of = |name: &str| {
+        desc.attribute_definitions()
+            .iter()
+            .find(|d| d.attribute_name() == name)
+            .map(|d| d.attribute_type().clone())
+    };
+    let differs = |elements: &[KeySchemaElement], partition: &KeyAttr, sort: Option<&KeyAttr>| {
+        let (p, s) = key_names(elements);
+        let typed = |a: &KeyAttr| type_of(&a.name) == Some(scalar(a.ty));
+        (p != Some(partition.name.as_str())
+            || s != sort.map(|k| k.name.as_str())
+            || !typed(partition)
+            || !sort.is_none_or(typed))
+        .then(|| {
+            let described = |name: Option<&str>| match name {
+                Some(n) => format!(
+                    "{n:?} ({})",
+                    type_of(n).map_or("?".into(), |t| t.as_str().to_owned())
+                ),
+                None => "none".to_owned(),
+            };
+            format!("partition {}, sort {}", described(p), described(s))
+        })
+    };
+    if let Some(found) = differs(
+        desc.key_schema(),
+        &schema.partition_key,
+        schema.sort_key.as_ref(),
+    ) {
+        return Err(Error::validation(format!(
+            "table {table:?} exists with another key schema ({found})"
+        )));
+    }
+    for index in &schema.indexes {
+        let existing = desc
+            .global_secondary_indexes()
+            .iter()
+            .find(|g| g.index_name() == Some(index.name.as_str()));
+        if let Some(found) = existing.and_then(|g| {
+            differs(
+                g.key_schema(),
+                &index.partition_key,
+                index.sort_key.as_ref(),
+            )
+        }) {
+            return Err(Error::validation(format!(
+                "table {table:?} has an index {:?} with other keys ({found})",
+                index.name
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Creates the table if missing (and any missing GSI), then waits until the table and
 /// every index are ACTIVE, polling every `poll` (not the SDK waiter's 20 s minimum).
 pub(crate) async fn ensure(
@@ -169,14 +227,7 @@ pub(crate) async fn ensure(
             }
         }
         Some(desc) => {
-            let (p, s) = key_names(desc.key_schema());
-            if p != Some(schema.partition_key.name.as_str())
-                || s != schema.sort_key.as_ref().map(|k| k.name.as_str())
-            {
-                return Err(Error::validation(format!(
-                    "table {table:?} exists with another key schema (partition {p:?}, sort {s:?})"
-                )));
-            }
+            check_existing(table, desc, schema)?;
             // Add the indexes the table lacks, one at a time as DynamoDB requires.
             for index in &schema.indexes {
                 if desc
