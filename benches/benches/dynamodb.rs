@@ -359,16 +359,18 @@ enum Op {
     GetDynamic,
     Upsert,
     Update,
+    UpdateSameGuard,
     Query,
     GetMany,
 }
 
 impl Op {
-    const ALL: [Op; 6] = [
+    const ALL: [Op; 7] = [
         Op::Get,
         Op::GetDynamic,
         Op::Upsert,
         Op::Update,
+        Op::UpdateSameGuard,
         Op::Query,
         Op::GetMany,
     ];
@@ -379,6 +381,7 @@ impl Op {
             Op::GetDynamic => "get-dynamic",
             Op::Upsert => "upsert",
             Op::Update => "update",
+            Op::UpdateSameGuard => "update-same-guard",
             Op::Query => "query",
             Op::GetMany => "get-many",
         }
@@ -390,6 +393,7 @@ impl Op {
             Op::GetDynamic => "get (dynamic)",
             Op::Upsert => "upsert (typed)",
             Op::Update => "update ADD views 1 (typed)",
+            Op::UpdateSameGuard => "update ADD views 1 (typed), SDK with kvs's guard",
             Op::Query => "query 20 items on a GSI (typed)",
             Op::GetMany => "get_many 100 keys (typed)",
         }
@@ -401,6 +405,9 @@ impl Op {
             Op::GetDynamic => "GetItem consistent, the SDK's map as is",
             Op::Upsert => "fields by hand + PutItem",
             Op::Update => "UpdateItem ADD, attribute_exists, ALL_NEW + fields by hand",
+            Op::UpdateSameGuard => {
+                "the same, plus the i64-range guard on the ADD that kvs sends (the contract's cost)"
+            }
             Op::Query => "Query on the GSI + fields by hand",
             Op::GetMany => {
                 "BatchGetItem consistent (+ unprocessed) + fields by hand, answers in the order asked"
@@ -472,7 +479,7 @@ impl Ctx {
             Op::Upsert => {
                 self.orders.upsert(&self.all[i % ORDERS]).await.unwrap();
             }
-            Op::Update => {
+            Op::Update | Op::UpdateSameGuard => {
                 let new = self
                     .orders
                     .update(id)
@@ -529,21 +536,37 @@ impl Ctx {
                     .await
                     .unwrap();
             }
-            Op::Update => {
-                let out = self
+            Op::Update | Op::UpdateSameGuard => {
+                let request = self
                     .sdk
                     .update_item()
                     .table_name(&self.table)
                     .key("orderId", AttributeValue::S(id.clone()))
                     .update_expression("ADD #views :one")
-                    .condition_expression("attribute_exists(#id)")
                     .expression_attribute_names("#views", "views")
                     .expression_attribute_names("#id", "orderId")
                     .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
-                    .return_values(ReturnValue::AllNew)
-                    .send()
-                    .await
-                    .unwrap();
+                    .return_values(ReturnValue::AllNew);
+                let request = if op == Op::Update {
+                    request.condition_expression("attribute_exists(#id)")
+                } else {
+                    // What kvs sends: the item exists, and the ADD stays in the i64 range
+                    // (a value of another type is left to DynamoDB to refuse).
+                    request
+                        .condition_expression(
+                            "(attribute_exists(#id)) AND ((attribute_not_exists(#views)) OR \
+                             (NOT (attribute_type(#views, :n))) OR (#views <= :max))",
+                        )
+                        .expression_attribute_values(":n", AttributeValue::S("N".to_owned()))
+                        .expression_attribute_values(
+                            ":max",
+                            AttributeValue::N((i64::MAX - 1).to_string()),
+                        )
+                        .return_values_on_condition_check_failure(
+                            aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+                        )
+                };
+                let out = request.send().await.unwrap();
                 let order = from_attrs(out.attributes().expect("the new order")).unwrap();
                 std::hint::black_box(order);
             }
