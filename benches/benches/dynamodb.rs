@@ -850,25 +850,10 @@ fn callgrind_client(mode: &str, n: usize, endpoint: &str) {
 /// Runs the client side under callgrind; its total instruction count.
 fn callgrind_run(dir: &Path, mode: &str, n: usize, endpoint: &str) -> u64 {
     let out = dir.join(format!("callgrind.out.{mode}"));
-    let result = Command::new("valgrind")
-        .arg("--tool=callgrind")
-        .arg(format!("--callgrind-out-file={}", out.display()))
-        .arg(std::env::current_exe().unwrap())
-        .args(["--callgrind-client", mode, &n.to_string(), endpoint])
-        .output()
-        .expect("running valgrind");
-    assert!(
-        result.status.success(),
-        "valgrind {mode} failed:\n{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
-    let text = std::fs::read_to_string(&out).unwrap();
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("totals:"))
-        .or_else(|| text.lines().find(|l| l.starts_with("summary:")))
-        .expect("a totals line in the callgrind output");
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    kvs_benches::callgrind_total(
+        &out,
+        &["--callgrind-client", mode, &n.to_string(), endpoint],
+    )
 }
 
 fn callgrind(args: &Args, only: Option<(&str, usize)>) {

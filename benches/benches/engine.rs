@@ -648,26 +648,8 @@ fn callgrind_client(rt: &tokio::runtime::Runtime, mode: &str, n: usize, dir: &Pa
 /// Runs one client under callgrind; its total instruction count.
 fn callgrind_run(dir: &Path, out_dir: &Path, mode: &str, n: usize) -> u64 {
     let out = out_dir.join(format!("callgrind.out.{mode}"));
-    let result = Command::new("valgrind")
-        .arg("--tool=callgrind")
-        .arg(format!("--callgrind-out-file={}", out.display()))
-        .arg(std::env::current_exe().unwrap())
-        .args(["--callgrind-client", mode, &n.to_string()])
-        .arg(dir)
-        .output()
-        .expect("running valgrind");
-    assert!(
-        result.status.success(),
-        "valgrind {mode} failed:\n{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
-    let text = std::fs::read_to_string(&out).unwrap();
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("totals:"))
-        .or_else(|| text.lines().find(|l| l.starts_with("summary:")))
-        .expect("a totals line in the callgrind output");
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    let dir = dir.to_str().expect("a UTF-8 temporary path");
+    kvs_benches::callgrind_total(&out, &["--callgrind-client", mode, &n.to_string(), dir])
 }
 
 fn callgrind(args: &Args, dir: &Path, only: Option<(&str, usize)>) {

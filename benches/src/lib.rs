@@ -153,3 +153,31 @@ pub fn interleaved_paired(
         ratio: median(ratios),
     }
 }
+
+/// Runs this benchmark binary again under `valgrind --tool=callgrind` with `args` (its
+/// `--callgrind-client ...` mode), writing callgrind's file to `out`; the total
+/// instruction count of the run.
+pub fn callgrind_total(out: &std::path::Path, args: &[&str]) -> u64 {
+    let result = std::process::Command::new("valgrind")
+        .arg("--tool=callgrind")
+        .arg(format!("--callgrind-out-file={}", out.display()))
+        .arg(std::env::current_exe().expect("the benchmark's own path"))
+        .args(args)
+        .output()
+        .expect("running valgrind");
+    assert!(
+        result.status.success(),
+        "valgrind {args:?} failed:\n{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let text = std::fs::read_to_string(out).expect("callgrind's output file");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("totals:"))
+        .or_else(|| text.lines().find(|l| l.starts_with("summary:")))
+        .expect("a totals line in the callgrind output");
+    line.split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .expect("a total count")
+}
