@@ -138,14 +138,21 @@ impl Expr {
     fn junction<'a>(
         &mut self,
         out: &mut String,
-        parts: impl Iterator<Item = &'a Condition> + Clone,
+        parts: impl Iterator<Item = &'a Condition>,
         and: bool,
     ) -> Result<()> {
-        let written: Vec<&Condition> = parts.filter(|p| constant(p).is_none()).collect();
-        if let [only] = written.as_slice() {
-            return self.write(out, only);
-        }
-        for (i, part) in written.iter().enumerate() {
+        let mut written = parts.filter(|p| constant(p).is_none());
+        // The caller made sure the whole is not constant, so some part is not either.
+        let Some(first) = written.next() else {
+            return Err(Error::new(
+                crate::ErrorKind::Backend,
+                "kvs: a junction of constant parts reached the DynamoDB expression writer",
+            ));
+        };
+        let Some(second) = written.next() else {
+            return self.write(out, first);
+        };
+        for (i, part) in [first, second].into_iter().chain(written).enumerate() {
             if i > 0 {
                 out.push_str(if and { " AND " } else { " OR " });
             }

@@ -272,7 +272,7 @@ fn condition_expression(expr: &mut Expr, guards: &Guards<'_>) -> Result<Option<S
 
 /// Asks for the old item with a failed condition (to say which guard failed), where
 /// there is a condition: an unconditional write never fails one, and sends less.
-fn on_condition_failure(condition: Option<&String>) -> Option<ReturnValuesOnConditionCheckFailure> {
+fn on_condition_failure(condition: Option<&str>) -> Option<ReturnValuesOnConditionCheckFailure> {
     condition.map(|_| ReturnValuesOnConditionCheckFailure::AllOld)
 }
 
@@ -317,7 +317,7 @@ impl DynamoDbBackend {
                 let mut expr = Expr::default();
                 let condition_expression = condition_expression(&mut expr, &guards)?;
                 let (names, values) = expr.into_maps();
-                let on_fail = on_condition_failure(condition_expression.as_ref());
+                let on_fail = on_condition_failure(condition_expression.as_deref());
                 let result = self
                     .client
                     .put_item()
@@ -470,7 +470,7 @@ impl DynamoDbBackend {
                 let mut expr = Expr::default();
                 let condition_expression = condition_expression(&mut expr, &guards)?;
                 let (names, values) = expr.into_maps();
-                let on_fail = on_condition_failure(condition_expression.as_ref());
+                let on_fail = on_condition_failure(condition_expression.as_deref());
                 let result = self
                     .client
                     .delete_item()
