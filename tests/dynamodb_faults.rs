@@ -767,11 +767,10 @@ async fn transaction_reasons_come_by_position() {
         .await
         .unwrap_err();
 
+    assert_eq!(err.kind(), &ErrorKind::TransactionCanceled, "{err}");
     assert_eq!(
-        err.kind(),
-        &ErrorKind::TransactionCanceled {
-            reasons: vec![None, Some(ErrorKind::AlreadyExists)]
-        },
+        err.reasons(),
+        Some(&[None, Some(ErrorKind::AlreadyExists)][..]),
         "{err}"
     );
     assert_eq!(server.calls("TransactWriteItems"), 1);

@@ -88,17 +88,27 @@ impl DynamoDbBackend {
     /// and `KVS_TABLE_PREFIX`. Without the feature `dynamodb-tls` only `http://`
     /// endpoints (local servers) can be reached; for profiles, SSO or instance roles,
     /// build a client with `aws-config` and use [`DynamoDbBackend::new`].
+    ///
+    /// Without an access key id and a secret key this is `Unauthenticated`, before
+    /// anything is sent.
     pub fn from_env() -> Result<Self> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// [`DynamoDbBackend::from_env`] with the variables looked up by `lookup`.
+    fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
         use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let var = |name: &str| lookup(name).filter(|v| !v.is_empty());
         let region = var("AWS_REGION")
             .or_else(|| var("AWS_DEFAULT_REGION"))
             .unwrap_or_else(|| "us-east-1".to_owned());
         let (Some(key), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY"))
         else {
             return Err(Error::new(
-                crate::ErrorKind::Unavailable,
-                "DynamoDB from the environment needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+                crate::ErrorKind::Unauthenticated,
+                "DynamoDB from the environment needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \
+                 (both set and non-empty); for profiles, SSO or instance roles, build a client \
+                 with aws-config and use DynamoDbBackend::new",
             ));
         };
         let mut builder = aws_sdk_dynamodb::Config::builder()
@@ -250,5 +260,47 @@ impl Backend for DynamoDbBackend {
 
     async fn delete_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<()> {
         self.batch_delete(schema, keys).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    /// `from_vars` on these variables only.
+    fn from(vars: &[(&str, &str)]) -> Result<DynamoDbBackend> {
+        DynamoDbBackend::from_vars(|name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn from_env_without_credentials_is_unauthenticated() {
+        let endpoint = ("AWS_ENDPOINT_URL", "http://127.0.0.1:1");
+        for vars in [
+            vec![endpoint],
+            vec![endpoint, ("AWS_ACCESS_KEY_ID", "AKID")],
+            vec![endpoint, ("AWS_SECRET_ACCESS_KEY", "secret")],
+            vec![
+                endpoint,
+                ("AWS_ACCESS_KEY_ID", ""),
+                ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ],
+        ] {
+            let err = from(&vars).expect_err("no credentials");
+            assert_eq!(err.kind(), &ErrorKind::Unauthenticated, "{vars:?}: {err}");
+            assert!(err.message().contains("AWS_ACCESS_KEY_ID"), "{err}");
+        }
+        let backend = from(&[
+            endpoint,
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("KVS_TABLE_PREFIX", "test-"),
+        ])
+        .expect("credentials and a local endpoint");
+        assert_eq!(backend.table_name("orders"), "test-orders");
     }
 }

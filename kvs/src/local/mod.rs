@@ -499,13 +499,13 @@ impl Backend for LocalBackend {
                         reasons.push(None);
                         effects.push((tkey, old, effect));
                     }
-                    Err(e) => reasons.push(Some(e.kind().clone())),
+                    Err(e) => reasons.push(Some(*e.kind())),
                 }
             }
             if reasons.iter().any(Option::is_some) {
                 let failed = reasons.iter().filter(|r| r.is_some()).count();
-                return Err(Error::new(
-                    ErrorKind::TransactionCanceled { reasons },
+                return Err(Error::transaction_canceled(
+                    reasons,
                     format!(
                         "{failed} of {} writes could not be done; nothing was written",
                         writes.len()
