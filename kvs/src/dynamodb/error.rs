@@ -38,6 +38,25 @@ fn refused(err: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+/// Whether the request could not be signed for want of credentials: the credentials
+/// provider failed (none found, expired, unreachable), or the client has none at all.
+/// The SDK reports both as a dispatch failure, like a network fault.
+fn no_credentials(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if e.is::<aws_credential_types::provider::error::CredentialsError>() {
+            return true;
+        }
+        // A client built without a credentials provider: the SDK's error type for it is
+        // private, so it is known by its name (a test pins it).
+        if format!("{e:?}").starts_with("NoMatchingAuthSchemeError") {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
 /// Maps an SDK error of operation `op` on `table` to an error kind. Throttling and refused
 /// connections changed nothing and may be retried; a broken connection or a server error
 /// after sending has an unknown outcome.
@@ -55,6 +74,13 @@ where
     };
     let mapped = match &err {
         SdkError::ConstructionFailure(_) => what(ErrorKind::Backend, &detail),
+        SdkError::DispatchFailure(_) if no_credentials(&err) => what(
+            ErrorKind::Unauthenticated,
+            &format!(
+                "no credentials to sign the request with: {}",
+                aws_sdk_dynamodb::error::DisplayErrorContext(&err)
+            ),
+        ),
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
             let nothing_sent = refused(&err);
             what(ErrorKind::Unavailable, &format!("{err}")).transient(nothing_sent)

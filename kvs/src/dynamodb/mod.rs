@@ -266,7 +266,7 @@ impl Backend for DynamoDbBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ErrorKind;
+    use crate::{ErrorKind, Kvs};
 
     /// `from_vars` on these variables only.
     fn from(vars: &[(&str, &str)]) -> Result<DynamoDbBackend> {
@@ -302,5 +302,44 @@ mod tests {
         ])
         .expect("credentials and a local endpoint");
         assert_eq!(backend.table_name("orders"), "test-orders");
+    }
+
+    /// A credentials provider that finds none, as the default chain does on a machine
+    /// with no profile, no variables and no instance role.
+    #[derive(Debug)]
+    struct NoCredentials;
+
+    impl aws_sdk_dynamodb::config::ProvideCredentials for NoCredentials {
+        fn provide_credentials<'a>(
+            &'a self,
+        ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            aws_credential_types::provider::future::ProvideCredentials::ready(Err(
+                aws_credential_types::provider::error::CredentialsError::not_loaded(
+                    "no profile, no variables, no instance role",
+                ),
+            ))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_provider_without_credentials_is_unauthenticated() {
+        use aws_sdk_dynamodb::config::{BehaviorVersion, Region};
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            // Nothing listens there: the request must fail before it is sent.
+            .endpoint_url("http://127.0.0.1:1")
+            .region(Region::new("us-east-1"))
+            .credentials_provider(NoCredentials)
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build();
+        let kvs = Kvs::new(DynamoDbBackend::new(&Client::from_conf(config)));
+        kvs.register_store(StoreSchema::new("items", crate::KeyAttr::string("id")))
+            .unwrap();
+        let err = kvs.get("items", "a").await.unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::Unauthenticated, "{err}");
+        assert!(err.message().contains("credentials"), "{err}");
     }
 }
