@@ -81,7 +81,10 @@ impl std::fmt::Debug for Options {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the key.
         f.debug_struct("Options")
-            .field("page_token_signing_key", &self.signing_key.as_ref().map(|_| ".."))
+            .field(
+                "page_token_signing_key",
+                &self.signing_key.as_ref().map(|_| ".."),
+            )
             .field("stores", &self.stores)
             .finish()
     }

@@ -41,7 +41,10 @@ pub async fn catalog_typed_store_known_without_ensure(kvs: Kvs) {
     creator.upsert(&note("n2", "second")).await.unwrap();
 
     let other = kvs.without_stores();
-    let err = expect_kind(other.get(&name, ("ann", "n1")).await, ErrorKind::StoreNotFound);
+    let err = expect_kind(
+        other.get(&name, ("ann", "n1")).await,
+        ErrorKind::StoreNotFound,
+    );
     assert_mentions(&err, &name);
     for what in ["register_store", "ensure_store"] {
         assert!(err.message().contains(what), "say to use {what}: {err}");
@@ -54,7 +57,10 @@ pub async fn catalog_typed_store_known_without_ensure(kvs: Kvs) {
         Some(note("n1", "first"))
     );
     assert_eq!(
-        notes.get_many([("ann", "n2"), ("ann", "n9")]).await.unwrap(),
+        notes
+            .get_many([("ann", "n2"), ("ann", "n9")])
+            .await
+            .unwrap(),
         [Some(note("n2", "second")), None]
     );
     let page = notes
@@ -79,7 +85,10 @@ pub async fn catalog_typed_store_known_without_ensure(kvs: Kvs) {
     ])
     .await
     .unwrap();
-    assert_eq!(notes.delete(("ann", "n3")).await.unwrap(), Some(note("n3", "third")));
+    assert_eq!(
+        notes.delete(("ann", "n3")).await.unwrap(),
+        Some(note("n3", "third"))
+    );
 
     // The typed store registered the model's schema: the dynamic API knows it now.
     assert!(other.store_names().contains(&name));
@@ -104,7 +113,10 @@ pub async fn catalog_typed_store_of_a_missing_table_is_store_not_found(kvs: Kvs)
     let notes = kvs.store_named::<Note>(&name);
     let err = expect_kind(notes.get(("ann", "n1")).await, ErrorKind::StoreNotFound);
     assert_mentions(&err, &name);
-    let err = expect_kind(notes.upsert(&note("n1", "x")).await, ErrorKind::StoreNotFound);
+    let err = expect_kind(
+        notes.upsert(&note("n1", "x")).await,
+        ErrorKind::StoreNotFound,
+    );
     assert_mentions(&err, &name);
     expect_kind(
         notes.upsert_many([&note("n1", "x")]).await,
@@ -120,7 +132,10 @@ pub async fn catalog_typed_store_of_a_missing_table_is_store_not_found(kvs: Kvs)
     notes.ensure().await.expect("ensure");
     assert_eq!(notes.scan().await.unwrap().items, []);
     notes.upsert(&note("n1", "x")).await.unwrap();
-    assert_eq!(notes.get(("ann", "n1")).await.unwrap(), Some(note("n1", "x")));
+    assert_eq!(
+        notes.get(("ann", "n1")).await.unwrap(),
+        Some(note("n1", "x"))
+    );
 }
 
 /// A typed store does not replace a schema the handle already has under its name (one
@@ -129,7 +144,10 @@ pub async fn catalog_typed_store_keeps_a_registered_schema(kvs: Kvs) {
     let name = fresh_name(Note::STORE);
     let registered = crate::StoreSchema::new(&name, crate::KeyAttr::string("owner"))
         .sort_key(crate::KeyAttr::string("id"))
-        .index(crate::IndexSchema::new("byText", crate::KeyAttr::string("text")));
+        .index(crate::IndexSchema::new(
+            "byText",
+            crate::KeyAttr::string("text"),
+        ));
     kvs.ensure_store(registered.clone()).await.expect("ensure");
     let notes = kvs.store_named::<Note>(&name);
     assert_eq!(*kvs.schema(&name).unwrap(), registered);
@@ -146,6 +164,9 @@ macro_rules! __conformance_cases_catalog {
             $make,
             catalog::catalog_typed_store_of_a_missing_table_is_store_not_found
         );
-        $cb!($make, catalog::catalog_typed_store_keeps_a_registered_schema);
+        $cb!(
+            $make,
+            catalog::catalog_typed_store_keeps_a_registered_schema
+        );
     };
 }

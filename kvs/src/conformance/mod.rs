@@ -26,6 +26,7 @@ pub mod errors;
 pub mod filters;
 pub mod keys;
 pub mod pages;
+pub mod paths;
 pub mod transactions;
 pub mod typed;
 pub mod updates;
@@ -236,5 +237,6 @@ macro_rules! __conformance_cases {
         $crate::__conformance_cases_pages!($cb, $make);
         $crate::__conformance_cases_transactions!($cb, $make);
         $crate::__conformance_cases_catalog!($cb, $make);
+        $crate::__conformance_cases_paths!($cb, $make);
     };
 }

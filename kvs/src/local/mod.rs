@@ -23,8 +23,8 @@ mod tables;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use redb::backends::InMemoryBackend;
@@ -226,7 +226,9 @@ impl Kvs {
 
     /// [`Kvs::memory`] with options (a page-token signing key, stores to register).
     pub fn memory_with(options: Options) -> Result<Kvs> {
-        Kvs::builder(LocalBackend::memory()).options(options).build()
+        Kvs::builder(LocalBackend::memory())
+            .options(options)
+            .build()
     }
 
     /// Opens (or creates) the durable local store file at `path`, with the stores
