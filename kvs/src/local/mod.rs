@@ -782,4 +782,73 @@ mod tests {
         let again = Kvs::open(&path).unwrap();
         assert!(again.get("s", "a").await.unwrap().is_some());
     }
+
+    /// `Kvs::open`, `Kvs::open_with`, `Kvs::new` and `Kvs::builder` on a file all know
+    /// the stores defined in it, with their indexes, without an `ensure_store`.
+    #[tokio::test]
+    async fn every_way_of_opening_a_file_registers_its_stores() {
+        use super::LocalBackend;
+        use crate::Options;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let schema = StoreSchema::new("s", KeyAttr::string("id"))
+            .index(IndexSchema::new("byG", KeyAttr::string("g")));
+        {
+            let kvs = Kvs::open(&path).unwrap();
+            kvs.ensure_store(schema.clone()).await.unwrap();
+            kvs.upsert("s", item! { "id" => "a", "g" => "x" })
+                .await
+                .unwrap();
+        }
+        let opened: [fn(&std::path::Path) -> crate::Result<Kvs>; 4] = [
+            |p| Kvs::open(p),
+            |p| Kvs::open_with(p, Options::new().page_token_signing_key("k")),
+            |p| Ok(Kvs::new(LocalBackend::open(p)?)),
+            |p| Kvs::builder(LocalBackend::open(p)?).build(),
+        ];
+        for (i, open) in opened.into_iter().enumerate() {
+            let kvs = open(&path).unwrap();
+            assert_eq!(kvs.store_names(), ["s"], "way {i}");
+            assert_eq!(*kvs.schema("s").unwrap(), schema, "way {i}");
+            let page = kvs.query("s", "x").index("byG").await.unwrap();
+            assert_eq!(page.items.len(), 1, "way {i}");
+        }
+    }
+
+    /// The signing key given to `open_with` and `memory_with` authenticates page tokens:
+    /// a handle with the same key reads them, one with another key refuses them.
+    #[tokio::test]
+    async fn options_sign_page_tokens() {
+        use crate::{ErrorKind, Options};
+        let schema = StoreSchema::new("s", KeyAttr::string("pk")).sort_key(KeyAttr::number("sk"));
+        let dir = tempfile::tempdir().unwrap();
+        let signed = |key: &str| {
+            Options::new()
+                .page_token_signing_key(key)
+                .store(schema.clone())
+        };
+        let file = Kvs::open_with(dir.path().join("s.redb"), signed("one")).unwrap();
+        file.ensure_store(schema.clone()).await.unwrap();
+        for sk in 0..3 {
+            file.upsert("s", item! { "pk" => "p", "sk" => sk })
+                .await
+                .unwrap();
+        }
+        let token = file.query("s", "p").limit(1).await.unwrap().next_page_token;
+        let token = token.expect("a next page");
+        let same = Kvs::memory_with(signed("one")).unwrap();
+        let other = Kvs::memory_with(signed("two")).unwrap();
+        for kvs in [&same, &other] {
+            kvs.ensure_store(schema.clone()).await.unwrap();
+        }
+        assert!(same.query("s", "p").page_token(token.clone()).await.is_ok());
+        let err = other.query("s", "p").page_token(token).await.unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::InvalidPageToken, "{err}");
+        // A store of the options that is not a valid schema is refused.
+        let bad = Options::new().store(StoreSchema::new("", KeyAttr::string("id")));
+        assert_eq!(
+            Kvs::memory_with(bad).unwrap_err().kind(),
+            &ErrorKind::Validation
+        );
+    }
 }
