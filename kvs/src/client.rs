@@ -223,7 +223,9 @@ impl Kvs {
     }
 
     /// Registers a store that already exists on the backend (made by infrastructure
-    /// code), without contacting the backend.
+    /// code), without contacting the backend, replacing any schema registered under its
+    /// name. A typed store ([`Kvs::store`]) needs none: it registers its model's schema
+    /// itself.
     pub fn register_store(&self, schema: StoreSchema) -> Result<()> {
         schema.validate()?;
         self.insert_schema(schema);
