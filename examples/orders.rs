@@ -187,7 +187,7 @@ async fn main() -> kvs::Result<()> {
         .when(f.status().eq(Status::Pending))
         .await;
     assert_eq!(
-        again.map_err(|e| e.kind().clone()),
+        again.map_err(|e| *e.kind()),
         Err(ErrorKind::ConditionFailed)
     );
     assert_eq!(orders.get("o-000").await?, Some(order));

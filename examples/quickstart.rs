@@ -270,9 +270,10 @@ async fn main() -> kvs::Result<()> {
     assert_eq!(balances().await?, [Some(70), Some(35)]);
     match kvs.transact(transfer(500)).await {
         Err(e) => match e.kind() {
-            ErrorKind::TransactionCanceled { reasons } => {
+            ErrorKind::TransactionCanceled => {
+                let reasons = e.reasons().unwrap_or_default();
                 println!("transfer 500: canceled, reasons by write {reasons:?}");
-                assert_eq!(reasons, &[Some(ErrorKind::ConditionFailed), None]);
+                assert_eq!(reasons, [Some(ErrorKind::ConditionFailed), None]);
             }
             _ => return Err(e),
         },

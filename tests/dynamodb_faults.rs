@@ -767,11 +767,10 @@ async fn transaction_reasons_come_by_position() {
         .await
         .unwrap_err();
 
+    assert_eq!(err.kind(), &ErrorKind::TransactionCanceled, "{err}");
     assert_eq!(
-        err.kind(),
-        &ErrorKind::TransactionCanceled {
-            reasons: vec![None, Some(ErrorKind::AlreadyExists)]
-        },
+        err.reasons(),
+        Some(&[None, Some(ErrorKind::AlreadyExists)][..]),
         "{err}"
     );
     assert_eq!(server.calls("TransactWriteItems"), 1);
@@ -817,4 +816,109 @@ async fn fake_server_counts_calls_and_overlap() {
     assert_eq!(server.max_in_flight(), 2);
     let seen = seen.lock().unwrap();
     assert!(seen.contains(&("GetItem".to_owned(), 0)) && seen.contains(&("GetItem".to_owned(), 1)));
+}
+
+// --- Credentials and contention ------------------------------------------------------
+
+/// Credentials the service refuses (unknown, expired, a bad signature) are
+/// `Unauthenticated`, and sending again cannot help: one request.
+#[tokio::test]
+async fn refused_credentials_are_unauthenticated_and_not_resent() {
+    for code in [
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "ExpiredTokenException",
+    ] {
+        let server = FakeDynamo::start(move |_, _, _| Reply::error(400, code, "refused")).await;
+        let kvs = kvs_on(&server);
+
+        let err = kvs.get(TABLE, "a").await.unwrap_err();
+
+        assert_eq!(err.kind(), &ErrorKind::Unauthenticated, "{code}: {err}");
+        assert_eq!(server.total_calls(), 1, "{code}");
+    }
+}
+
+/// Valid credentials that may not do the action: `PermissionDenied`, one request.
+#[tokio::test]
+async fn access_denied_is_permission_denied() {
+    let server =
+        FakeDynamo::start(|_, _, _| Reply::error(400, "AccessDeniedException", "not authorized"))
+            .await;
+    let kvs = kvs_on(&server);
+
+    let err = kvs.upsert(TABLE, item_of("a")).await.unwrap_err();
+
+    assert_eq!(err.kind(), &ErrorKind::PermissionDenied, "{err}");
+    assert_eq!(server.total_calls(), 1);
+}
+
+/// A client with no credentials at all: `Unauthenticated` (not `Unavailable`), and
+/// nothing reaches the server.
+#[tokio::test]
+async fn a_client_without_credentials_is_unauthenticated() {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Region};
+    let server = FakeDynamo::start(|_, _, _| Reply::ok(json!({}))).await;
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(server.endpoint())
+        .region(Region::new("us-east-1"))
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .build();
+    let client = aws_sdk_dynamodb::Client::from_conf(config);
+    let kvs = Kvs::new(DynamoDbBackend::new(&client).with_backoff(FAST));
+    kvs.register_store(StoreSchema::new(TABLE, KeyAttr::string("id")))
+        .unwrap();
+
+    let err = kvs.get(TABLE, "a").await.unwrap_err();
+
+    assert_eq!(err.kind(), &ErrorKind::Unauthenticated, "{err}");
+    assert_eq!(server.total_calls(), 0);
+}
+
+/// A transaction that meets a conflict with other writers every time: `Conflict` (not
+/// `Throttled`), after trying again with backoff.
+#[tokio::test]
+async fn a_transaction_that_always_conflicts_is_conflict() {
+    let server = FakeDynamo::start(|_, _, _| canceled(&["None", "TransactionConflict"])).await;
+    let kvs = kvs_on(&server);
+
+    let err = two_puts(&kvs).await.unwrap_err();
+
+    assert_eq!(err.kind(), &ErrorKind::Conflict, "{err}");
+    assert!(err.is_retryable(false), "nothing changed: {err}");
+    assert!(server.calls("TransactWriteItems") > 1, "tried again");
+}
+
+/// An update DynamoDB cannot do natively (DELETE of list elements) reads the item and
+/// writes under the condition that it did not change; when it changes every time, the
+/// update gives up with `Conflict`, not `Throttled`.
+#[tokio::test]
+async fn an_emulated_update_that_keeps_losing_is_conflict() {
+    let server = FakeDynamo::start(|op, _, call| match op {
+        "GetItem" => Reply::ok(json!({
+            "Item": { "id": { "S": "c" }, "l": { "L": [{ "N": call.to_string() }] } }
+        })),
+        "UpdateItem" => Reply::Json {
+            status: 400,
+            body: json!({
+                "__type": "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
+                "message": "The conditional request failed",
+                // Another writer got there first: the list is not what was read.
+                "Item": { "id": { "S": "c" }, "l": { "L": [{ "N": "-1" }] } },
+            }),
+        },
+        other => panic!("unexpected {other}"),
+    })
+    .await;
+    let kvs = kvs_on(&server);
+
+    let err = kvs
+        .update(TABLE, "c")
+        .delete("l", Value::list([7]))
+        .await
+        .unwrap_err();
+
+    assert_eq!(err.kind(), &ErrorKind::Conflict, "{err}");
+    assert!(server.calls("GetItem") > 1, "read again after losing");
 }

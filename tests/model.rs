@@ -659,10 +659,29 @@ impl Eq for ModelKey {}
 
 /// What an operation answers: its result in text, or the kind of error (with a
 /// transaction's reasons).
-type Outcome = Result<String, ErrorKind>;
+type Outcome = Result<String, Failure>;
 
-fn kind(e: kvs::Error) -> ErrorKind {
-    e.kind().clone()
+/// The kind of an error and, for a canceled transaction, each write's reason.
+#[derive(Debug, Clone, PartialEq)]
+struct Failure {
+    kind: ErrorKind,
+    reasons: Option<Vec<Option<ErrorKind>>>,
+}
+
+impl From<ErrorKind> for Failure {
+    fn from(kind: ErrorKind) -> Self {
+        Failure {
+            kind,
+            reasons: None,
+        }
+    }
+}
+
+fn kind(e: kvs::Error) -> Failure {
+    Failure {
+        kind: *e.kind(),
+        reasons: e.reasons().map(<[_]>::to_vec),
+    }
 }
 
 /// An empty set is a missing attribute: a write drops them, in maps and lists too.
@@ -894,7 +913,7 @@ impl Model {
                 ..
             } => {
                 if !matches!(partition, Value::String(s) if !s.is_empty()) {
-                    return Err(ErrorKind::Validation);
+                    return Err(ErrorKind::Validation.into());
                 }
                 let sort_type = match index {
                     Some(IndexName::ByS) => ValueType::String,
@@ -905,7 +924,7 @@ impl Model {
                 }
                 check_condition(filter.as_ref()).map_err(kind)?;
                 if *consistent && index.is_some() {
-                    return Err(ErrorKind::Validation);
+                    return Err(ErrorKind::Validation.into());
                 }
                 let (partition_attribute, sort_attribute) = match index {
                     None => ("pk", "sk"),
@@ -1004,11 +1023,14 @@ impl Model {
                     reasons.push(None);
                     effects.push((key, effect));
                 }
-                Err(e) => reasons.push(Some(kind(e))),
+                Err(e) => reasons.push(Some(*e.kind())),
             }
         }
         if reasons.iter().any(Option::is_some) {
-            return Err(ErrorKind::TransactionCanceled { reasons });
+            return Err(Failure {
+                kind: ErrorKind::TransactionCanceled,
+                reasons: Some(reasons),
+            });
         }
         for (key, effect) in effects {
             self.commit(key, effect);
@@ -1055,7 +1077,7 @@ fn distinct(keys: &[Key]) -> Result<(), ErrorKind> {
 async fn collect_pages<F, Fut>(
     limits: &[usize],
     mut page: F,
-) -> Result<Result<Vec<Item>, ErrorKind>, TestCaseError>
+) -> Result<Result<Vec<Item>, Failure>, TestCaseError>
 where
     F: FnMut(usize, Option<PageToken>) -> Fut,
     Fut: std::future::Future<Output = kvs::Result<Page>>,

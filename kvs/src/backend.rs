@@ -158,6 +158,14 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     /// be used. A store that exists with another key schema is a validation error.
     async fn ensure_store(&self, schema: &StoreSchema) -> Result<()>;
 
+    /// The stores the backend knows without sending a request (a local store records
+    /// them in its file), which a [`Kvs`](crate::Kvs) handle registers when it is built.
+    /// None by default: a service's stores are registered, ensured, or made known by a
+    /// typed store's model.
+    fn known_stores(&self) -> Vec<StoreSchema> {
+        Vec::new()
+    }
+
     /// Reads one item, strongly consistent.
     async fn get(&self, schema: &StoreSchema, key: &Key) -> Result<Option<RawItem>>;
 

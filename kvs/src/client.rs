@@ -56,17 +56,49 @@ impl std::fmt::Debug for Kvs {
     }
 }
 
-/// Configures a [`Kvs`] before it is built.
+/// The options of a [`Kvs`] handle, whatever its backend: give them to
+/// [`Kvs::open_with`], [`Kvs::memory_with`] or [`KvsBuilder::options`].
+///
+/// ```
+/// # fn main() -> kvs::Result<()> {
+/// use kvs::{KeyAttr, Kvs, Options, StoreSchema};
+///
+/// let options = Options::new()
+///     .page_token_signing_key(*b"a secret of the service, 32 bytes")
+///     .store(StoreSchema::new("users", KeyAttr::string("userId")));
+/// let kvs = Kvs::memory_with(options)?;
+/// assert_eq!(kvs.store_names(), ["users"]);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Default)]
 #[must_use]
-pub struct KvsBuilder {
-    backend: Arc<dyn Backend>,
+pub struct Options {
     signing_key: Option<Vec<u8>>,
     stores: Vec<StoreSchema>,
 }
 
-impl KvsBuilder {
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the key.
+        f.debug_struct("Options")
+            .field(
+                "page_token_signing_key",
+                &self.signing_key.as_ref().map(|_| ".."),
+            )
+            .field("stores", &self.stores)
+            .finish()
+    }
+}
+
+impl Options {
+    /// No signing key, no stores registered beyond those the backend knows.
+    pub fn new() -> Self {
+        Options::default()
+    }
+
     /// Authenticates page tokens with HMAC-SHA-256 under this key, so that a client cannot
     /// forge a position. Without a key, tokens carry a checksum that catches corruption.
+    /// Every handle that reads another's tokens needs the same key.
     pub fn page_token_signing_key(mut self, key: impl Into<Vec<u8>>) -> Self {
         self.signing_key = Some(key.into());
         self
@@ -78,17 +110,50 @@ impl KvsBuilder {
         self.stores.push(schema);
         self
     }
+}
 
-    /// The handle.
+/// Configures a [`Kvs`] on a backend before it is built: [`Kvs::builder`].
+#[must_use]
+pub struct KvsBuilder {
+    backend: Arc<dyn Backend>,
+    options: Options,
+}
+
+impl KvsBuilder {
+    /// Replaces the options set so far.
+    pub fn options(mut self, options: Options) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// See [`Options::page_token_signing_key`].
+    pub fn page_token_signing_key(mut self, key: impl Into<Vec<u8>>) -> Self {
+        self.options = self.options.page_token_signing_key(key);
+        self
+    }
+
+    /// See [`Options::store`].
+    pub fn store(mut self, schema: StoreSchema) -> Self {
+        self.options = self.options.store(schema);
+        self
+    }
+
+    /// The handle, with the stores the backend knows without a request (those recorded in
+    /// a local store's file, see [`Backend::known_stores`]) and those of the options
+    /// registered. A store of the options that is not a valid schema is `Validation`.
     pub fn build(self) -> Result<Kvs> {
         let kvs = Kvs {
             inner: Arc::new(Inner {
-                backend: self.backend,
                 stores: RwLock::new(HashMap::new()),
-                tokens: TokenCodec::new(self.signing_key),
+                tokens: TokenCodec::new(self.options.signing_key),
+                backend: self.backend,
             }),
         };
-        for schema in self.stores {
+        // Validated when they were defined.
+        for schema in kvs.inner.backend.known_stores() {
+            kvs.insert_schema(schema);
+        }
+        for schema in self.options.stores {
             kvs.register_store(schema)?;
         }
         Ok(kvs)
@@ -105,19 +170,32 @@ pub trait Request: Send + Sized {
 }
 
 impl Kvs {
-    /// A handle on `backend`, with no stores registered yet.
+    /// A handle on `backend`, with the stores it knows without a request registered (see
+    /// [`Backend::known_stores`]).
     pub fn new(backend: impl Backend) -> Kvs {
         Kvs::builder(backend)
             .build()
-            .expect("a builder without stores cannot fail")
+            .expect("only the stores of the options are validated, and there are none")
     }
 
     /// Configures a handle on `backend`.
     pub fn builder(backend: impl Backend) -> KvsBuilder {
         KvsBuilder {
             backend: Arc::new(backend),
-            signing_key: None,
-            stores: Vec::new(),
+            options: Options::default(),
+        }
+    }
+
+    /// A handle on the same engine that has registered no store, as another process
+    /// would start: for conformance cases of what a handle knows.
+    #[cfg(feature = "conformance")]
+    pub(crate) fn without_stores(&self) -> Kvs {
+        Kvs {
+            inner: Arc::new(Inner {
+                backend: self.inner.backend.clone(),
+                stores: RwLock::new(HashMap::new()),
+                tokens: self.inner.tokens.clone(),
+            }),
         }
     }
 
@@ -145,7 +223,9 @@ impl Kvs {
     }
 
     /// Registers a store that already exists on the backend (made by infrastructure
-    /// code), without contacting the backend.
+    /// code), without contacting the backend, replacing any schema registered under its
+    /// name. A typed store ([`Kvs::store`]) needs none: it registers its model's schema
+    /// itself.
     pub fn register_store(&self, schema: StoreSchema) -> Result<()> {
         schema.validate()?;
         self.insert_schema(schema);
@@ -157,13 +237,46 @@ impl Kvs {
         stores.insert(schema.name.clone(), Arc::new(schema));
     }
 
-    /// The schema of a registered store, or `StoreNotFound`.
+    /// Registers the schema `make` gives unless a store of that name is registered
+    /// already (ensured, registered, or found in the file): how a typed store makes its
+    /// model's store known the first time it is used, without I/O. A schema that is not
+    /// valid (a store name given to [`Kvs::store_named`] that is empty) is not
+    /// registered; every operation then reports the name ([`Kvs::schema`]).
+    pub(crate) fn register_if_absent(&self, store: &str, make: impl FnOnce() -> StoreSchema) {
+        let known = {
+            let stores = self.inner.stores.read().unwrap_or_else(|e| e.into_inner());
+            stores.contains_key(store)
+        };
+        if known {
+            return;
+        }
+        let schema = make();
+        if schema.validate().is_err() {
+            return;
+        }
+        let mut stores = self.inner.stores.write().unwrap_or_else(|e| e.into_inner());
+        stores
+            .entry(schema.name.clone())
+            .or_insert_with(|| Arc::new(schema));
+    }
+
+    /// The schema of a registered store, or `StoreNotFound` saying how to make it known.
     pub fn schema(&self, store: &str) -> Result<Arc<StoreSchema>> {
         let stores = self.inner.stores.read().unwrap_or_else(|e| e.into_inner());
         stores.get(store).cloned().ok_or_else(|| {
+            if store.is_empty() || store.contains('\0') {
+                return Error::validation(format!(
+                    "{store:?} is not a store name: a store name is non-empty and holds no NUL"
+                ));
+            }
             Error::new(
                 ErrorKind::StoreNotFound,
-                format!("store {store:?} is not defined"),
+                format!(
+                    "store {store:?} is not known to this handle: if it exists on the \
+                     backend, register its schema (Kvs::register_store, no request sent); \
+                     otherwise create it (Kvs::ensure_store). A typed store \
+                     (Kvs::store::<M>()) registers its model's schema itself"
+                ),
             )
         })
     }

@@ -10,8 +10,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What went wrong, in terms a caller can act on.
 ///
-/// Match on [`Error::kind`]; the message and the source say the details.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Match on [`Error::kind`]; the message, the source and, for a canceled transaction,
+/// [`Error::reasons`] say the details. Every kind is a plain value (`Copy`, no fields),
+/// so it can be matched, compared and stored like [`std::io::ErrorKind`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
     /// The item an update needed does not exist (nothing was created).
@@ -20,12 +22,9 @@ pub enum ErrorKind {
     AlreadyExists,
     /// A write's condition was false; nothing changed.
     ConditionFailed,
-    /// A transaction wrote nothing. `reasons` holds, by position, `None` for a write that
-    /// would have succeeded, else the kind of error it met.
-    TransactionCanceled {
-        /// One entry per write of the transaction, in the order given.
-        reasons: Vec<Option<ErrorKind>>,
-    },
+    /// A transaction wrote nothing. [`Error::reasons`] holds, by position, `None` for a
+    /// write that would have succeeded, else the kind of error it met.
+    TransactionCanceled,
     /// The request or an item in it breaks a rule of the contract (bad key, wrong type,
     /// oversize item, bad limit, ...). Nothing was written.
     Validation,
@@ -36,6 +35,15 @@ pub enum ErrorKind {
     /// The backend refused the work for lack of capacity, after retries. The keys that
     /// were not processed are in [`Error::keys`].
     Throttled,
+    /// A write lost to concurrent writers of the same item more often than the retry
+    /// budget allows. Nothing changed; sending the request again is safe.
+    Conflict,
+    /// The backend refused the credentials, or there were none: missing, expired,
+    /// malformed or unknown. Nothing was done.
+    Unauthenticated,
+    /// The credentials are valid but may not do this (an access policy refused it).
+    /// Nothing was done.
+    PermissionDenied,
     /// The backend could not be reached, or the outcome of a write is unknown.
     Unavailable,
     /// The backend cannot do this at all; nothing was sent.
@@ -53,11 +61,14 @@ impl ErrorKind {
             ErrorKind::NotFound => "NotFound",
             ErrorKind::AlreadyExists => "AlreadyExists",
             ErrorKind::ConditionFailed => "ConditionFailed",
-            ErrorKind::TransactionCanceled { .. } => "TransactionCanceled",
+            ErrorKind::TransactionCanceled => "TransactionCanceled",
             ErrorKind::Validation => "Validation",
             ErrorKind::StoreNotFound => "StoreNotFound",
             ErrorKind::InvalidPageToken => "InvalidPageToken",
             ErrorKind::Throttled => "Throttled",
+            ErrorKind::Conflict => "Conflict",
+            ErrorKind::Unauthenticated => "Unauthenticated",
+            ErrorKind::PermissionDenied => "PermissionDenied",
             ErrorKind::Unavailable => "Unavailable",
             ErrorKind::Unsupported => "Unsupported",
             ErrorKind::Serialization => "Serialization",
@@ -82,18 +93,26 @@ impl fmt::Display for ErrorKind {
 ///     match err.kind() {
 ///         ErrorKind::NotFound => "no such item",
 ///         ErrorKind::ConditionFailed => "someone else changed it",
-///         ErrorKind::TransactionCanceled { .. } => "nothing was written",
+///         ErrorKind::TransactionCanceled => "nothing was written",
+///         ErrorKind::Throttled | ErrorKind::Conflict => "try again later",
 ///         _ => "something else",
 ///     }
 /// }
 /// let err = Error::new(ErrorKind::NotFound, "users/u-1");
 /// assert_eq!(describe(&err), "no such item");
+///
+/// // A canceled transaction says why, write by write.
+/// let err = Error::transaction_canceled(vec![None, Some(ErrorKind::ConditionFailed)], "2 writes");
+/// assert_eq!(describe(&err), "nothing was written");
+/// assert_eq!(err.reasons(), Some(&[None, Some(ErrorKind::ConditionFailed)][..]));
 /// ```
 #[derive(Clone)]
 pub struct Error {
     kind: ErrorKind,
     message: String,
     keys: Vec<crate::Key>,
+    /// For [`ErrorKind::TransactionCanceled`], the reason of each write; empty otherwise.
+    reasons: Vec<Option<ErrorKind>>,
     retry: Retry,
     // An `Arc` so that errors can be cloned (a builder keeps one until it runs).
     source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync + 'static>>,
@@ -106,8 +125,21 @@ impl Error {
             kind,
             message: message.into(),
             keys: Vec::new(),
+            reasons: Vec::new(),
             retry: Retry::No,
             source: None,
+        }
+    }
+
+    /// A [`ErrorKind::TransactionCanceled`] error with, by position, `None` for a write
+    /// that would have succeeded, else the kind of error it met.
+    pub fn transaction_canceled(
+        reasons: Vec<Option<ErrorKind>>,
+        message: impl Into<String>,
+    ) -> Self {
+        Error {
+            reasons,
+            ..Error::new(ErrorKind::TransactionCanceled, message)
         }
     }
 
@@ -163,7 +195,13 @@ impl Error {
 
     /// Whether sending the request again may succeed and cannot apply it twice, given
     /// whether the request is idempotent (an update with ADD, APPEND or PREPEND is not).
+    ///
+    /// A [`ErrorKind::Conflict`] always is: it changed nothing, and another try may come
+    /// at a quieter moment.
     pub fn is_retryable(&self, idempotent: bool) -> bool {
+        if self.kind == ErrorKind::Conflict {
+            return true;
+        }
         match self.retry {
             Retry::No => false,
             Retry::Safe => true,
@@ -187,18 +225,17 @@ impl Error {
         &self.keys
     }
 
-    /// For [`ErrorKind::TransactionCanceled`], the reason of each write by position.
+    /// For [`ErrorKind::TransactionCanceled`], the reason of each write by position:
+    /// `None` for a write that would have succeeded, else the kind of error it met.
+    /// `None` for every other kind.
     pub fn reasons(&self) -> Option<&[Option<ErrorKind>]> {
-        match &self.kind {
-            ErrorKind::TransactionCanceled { reasons } => Some(reasons),
-            _ => None,
-        }
+        (self.kind == ErrorKind::TransactionCanceled).then_some(self.reasons.as_slice())
     }
 
-    /// Whether the error is of the given kind, ignoring the details of
-    /// [`ErrorKind::TransactionCanceled`].
+    /// Whether the error is of the given kind: `err.is(&ErrorKind::NotFound)` is
+    /// `*err.kind() == ErrorKind::NotFound`.
     pub fn is(&self, kind: &ErrorKind) -> bool {
-        std::mem::discriminant(&self.kind) == std::mem::discriminant(kind)
+        self.kind == *kind
     }
 
     /// Prefixes the message with context, keeping kind, keys and source.
@@ -211,7 +248,7 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.kind, self.message)?;
-        if let ErrorKind::TransactionCanceled { reasons } = &self.kind {
+        if let Some(reasons) = self.reasons() {
             f.write_str(" [")?;
             for (i, r) in reasons.iter().enumerate() {
                 if i > 0 {
@@ -248,6 +285,9 @@ impl fmt::Debug for Error {
         if !self.keys.is_empty() {
             d.field("keys", &self.keys);
         }
+        if let Some(reasons) = self.reasons() {
+            d.field("reasons", &reasons);
+        }
         if let Some(source) = &self.source {
             d.field("source", source);
         }
@@ -266,10 +306,14 @@ enum Retry {
     IfIdempotent,
 }
 
-/// Two errors are equal when kind, message and keys are (sources are not compared).
+/// Two errors are equal when kind, message, keys and transaction reasons are (sources
+/// are not compared).
 impl PartialEq for Error {
     fn eq(&self, other: &Self) -> bool {
-        self.kind == other.kind && self.message == other.message && self.keys == other.keys
+        self.kind == other.kind
+            && self.message == other.message
+            && self.keys == other.keys
+            && self.reasons == other.reasons
     }
 }
 
@@ -278,5 +322,68 @@ impl std::error::Error for Error {
         self.source
             .as_ref()
             .map(|s| s.as_ref() as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_conflict_is_safe_to_retry_even_when_not_idempotent() {
+        let e = Error::new(ErrorKind::Conflict, "kept changing");
+        assert!(e.is_retryable(false));
+        assert!(e.is_retryable(true));
+        for kind in [
+            ErrorKind::Unauthenticated,
+            ErrorKind::PermissionDenied,
+            ErrorKind::Throttled,
+        ] {
+            assert!(!Error::new(kind, "x").is_retryable(true), "{kind}");
+        }
+    }
+
+    #[test]
+    fn a_canceled_transaction_carries_its_reasons() {
+        let reasons = vec![None, Some(ErrorKind::ConditionFailed)];
+        let e = Error::transaction_canceled(reasons.clone(), "2 writes");
+        assert_eq!(*e.kind(), ErrorKind::TransactionCanceled);
+        assert!(e.is(&ErrorKind::TransactionCanceled));
+        assert_eq!(e.reasons(), Some(reasons.as_slice()));
+        assert_eq!(
+            e.to_string(),
+            "TransactionCanceled: 2 writes [0: ok, 1: ConditionFailed]"
+        );
+        assert_ne!(e, Error::transaction_canceled(vec![None, None], "2 writes"));
+        // Other kinds have no reasons, and a plain TransactionCanceled has an empty list.
+        assert_eq!(Error::new(ErrorKind::NotFound, "x").reasons(), None);
+        assert_eq!(
+            Error::new(ErrorKind::TransactionCanceled, "x").reasons(),
+            Some(&[][..])
+        );
+    }
+
+    #[test]
+    fn every_kind_has_a_distinct_name() {
+        let kinds = [
+            ErrorKind::NotFound,
+            ErrorKind::AlreadyExists,
+            ErrorKind::ConditionFailed,
+            ErrorKind::TransactionCanceled,
+            ErrorKind::Validation,
+            ErrorKind::StoreNotFound,
+            ErrorKind::InvalidPageToken,
+            ErrorKind::Throttled,
+            ErrorKind::Conflict,
+            ErrorKind::Unauthenticated,
+            ErrorKind::PermissionDenied,
+            ErrorKind::Unavailable,
+            ErrorKind::Unsupported,
+            ErrorKind::Serialization,
+            ErrorKind::Backend,
+        ];
+        let names: std::collections::HashSet<_> = kinds.iter().map(ErrorKind::name).collect();
+        assert_eq!(names.len(), kinds.len());
+        assert_eq!(ErrorKind::Conflict.to_string(), "Conflict");
     }
 }

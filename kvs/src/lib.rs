@@ -162,7 +162,7 @@ pub mod typed;
 mod value;
 
 pub use builders::{Delete, Put, Query, Scan, Update};
-pub use client::{Kvs, KvsBuilder, Request, TransactRequest};
+pub use client::{Kvs, KvsBuilder, Options, Request, TransactRequest};
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use expr::{
     CompareOp, Condition, IntoPath, Path, Segment, SortCondition, UpdateOp, Updates, attr,

@@ -21,10 +21,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::{ErrorKind, Kvs, Result, StoreSchema};
 
 pub mod batches;
+pub mod catalog;
 pub mod errors;
 pub mod filters;
 pub mod keys;
 pub mod pages;
+pub mod paths;
 pub mod transactions;
 pub mod typed;
 pub mod updates;
@@ -234,5 +236,7 @@ macro_rules! __conformance_cases {
         $crate::__conformance_cases_filters!($cb, $make);
         $crate::__conformance_cases_pages!($cb, $make);
         $crate::__conformance_cases_transactions!($cb, $make);
+        $crate::__conformance_cases_catalog!($cb, $make);
+        $crate::__conformance_cases_paths!($cb, $make);
     };
 }

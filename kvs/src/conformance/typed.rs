@@ -3076,9 +3076,7 @@ mod round_trips {
                     .into_transact_write(),
             ])
             .await,
-            ErrorKind::TransactionCanceled {
-                reasons: Vec::new(),
-            },
+            ErrorKind::TransactionCanceled,
         );
         assert_eq!(
             err.reasons().map(<[_]>::to_vec),

@@ -21,7 +21,7 @@ async fn read(kvs: &Kvs, store: &str, id: &str) -> Option<Item> {
 /// Asserts that `update` fails with `kind` and that the item `before` is unchanged.
 async fn expect_rejected(kvs: &Kvs, store: &str, before: &Item, update: Update, kind: ErrorKind) {
     let id = before["id"].as_str().expect("a string id").to_owned();
-    let err = expect_kind(update.await, kind.clone());
+    let err = expect_kind(update.await, kind);
     assert_eq!(
         read(kvs, store, &id).await.as_ref(),
         Some(before),

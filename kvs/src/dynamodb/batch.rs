@@ -90,7 +90,7 @@ impl DynamoDbBackend {
         }
         if let Some(e) = first {
             return Err(Error::new(
-                e.kind().clone(),
+                *e.kind(),
                 format!(
                     "{} of {} keys were not read: {}",
                     unread.len(),
@@ -213,7 +213,7 @@ impl DynamoDbBackend {
             Some(e) => {
                 let n = failed.len();
                 Err(Error::new(
-                    e.kind().clone(),
+                    *e.kind(),
                     format!("{n} of {total} writes were not done: {}", e.message()),
                 )
                 .with_keys(failed)

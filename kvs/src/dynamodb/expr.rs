@@ -417,7 +417,8 @@ mod tests {
 
     #[test]
     fn names_and_values_are_placeholders() {
-        let c = attr("a.b").eq(1).and(attr("a.b").gt("x"));
+        // A name with a dot is one name: one placeholder, used twice.
+        let c = Path::attr("a.b").eq(1).and(Path::attr("a.b").gt("x"));
         assert_eq!(text(&c), ("(#n0 = :v0) AND (#n0 > :v1)".into(), 1, 2));
         let nested = Path::parse("m.k[2]").unwrap().ne(Value::Null);
         assert_eq!(text(&nested).0, "NOT (#n0.#n1[2] = :v0)");

@@ -88,17 +88,27 @@ impl DynamoDbBackend {
     /// and `KVS_TABLE_PREFIX`. Without the feature `dynamodb-tls` only `http://`
     /// endpoints (local servers) can be reached; for profiles, SSO or instance roles,
     /// build a client with `aws-config` and use [`DynamoDbBackend::new`].
+    ///
+    /// Without an access key id and a secret key this is `Unauthenticated`, before
+    /// anything is sent.
     pub fn from_env() -> Result<Self> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// [`DynamoDbBackend::from_env`] with the variables looked up by `lookup`.
+    fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
         use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let var = |name: &str| lookup(name).filter(|v| !v.is_empty());
         let region = var("AWS_REGION")
             .or_else(|| var("AWS_DEFAULT_REGION"))
             .unwrap_or_else(|| "us-east-1".to_owned());
         let (Some(key), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY"))
         else {
             return Err(Error::new(
-                crate::ErrorKind::Unavailable,
-                "DynamoDB from the environment needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+                crate::ErrorKind::Unauthenticated,
+                "DynamoDB from the environment needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \
+                 (both set and non-empty); for profiles, SSO or instance roles, build a client \
+                 with aws-config and use DynamoDbBackend::new",
             ));
         };
         let mut builder = aws_sdk_dynamodb::Config::builder()
@@ -250,5 +260,86 @@ impl Backend for DynamoDbBackend {
 
     async fn delete_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<()> {
         self.batch_delete(schema, keys).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ErrorKind, Kvs};
+
+    /// `from_vars` on these variables only.
+    fn from(vars: &[(&str, &str)]) -> Result<DynamoDbBackend> {
+        DynamoDbBackend::from_vars(|name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn from_env_without_credentials_is_unauthenticated() {
+        let endpoint = ("AWS_ENDPOINT_URL", "http://127.0.0.1:1");
+        for vars in [
+            vec![endpoint],
+            vec![endpoint, ("AWS_ACCESS_KEY_ID", "AKID")],
+            vec![endpoint, ("AWS_SECRET_ACCESS_KEY", "secret")],
+            vec![
+                endpoint,
+                ("AWS_ACCESS_KEY_ID", ""),
+                ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ],
+        ] {
+            let err = from(&vars).expect_err("no credentials");
+            assert_eq!(err.kind(), &ErrorKind::Unauthenticated, "{vars:?}: {err}");
+            assert!(err.message().contains("AWS_ACCESS_KEY_ID"), "{err}");
+        }
+        let backend = from(&[
+            endpoint,
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("KVS_TABLE_PREFIX", "test-"),
+        ])
+        .expect("credentials and a local endpoint");
+        assert_eq!(backend.table_name("orders"), "test-orders");
+    }
+
+    /// A credentials provider that finds none, as the default chain does on a machine
+    /// with no profile, no variables and no instance role.
+    #[derive(Debug)]
+    struct NoCredentials;
+
+    impl aws_sdk_dynamodb::config::ProvideCredentials for NoCredentials {
+        fn provide_credentials<'a>(
+            &'a self,
+        ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            aws_credential_types::provider::future::ProvideCredentials::ready(Err(
+                aws_credential_types::provider::error::CredentialsError::not_loaded(
+                    "no profile, no variables, no instance role",
+                ),
+            ))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_provider_without_credentials_is_unauthenticated() {
+        use aws_sdk_dynamodb::config::{BehaviorVersion, Region};
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            // Nothing listens there: the request must fail before it is sent.
+            .endpoint_url("http://127.0.0.1:1")
+            .region(Region::new("us-east-1"))
+            .credentials_provider(NoCredentials)
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build();
+        let kvs = Kvs::new(DynamoDbBackend::new(&Client::from_conf(config)));
+        kvs.register_store(StoreSchema::new("items", crate::KeyAttr::string("id")))
+            .unwrap();
+        let err = kvs.get("items", "a").await.unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::Unauthenticated, "{err}");
+        assert!(err.message().contains("credentials"), "{err}");
     }
 }

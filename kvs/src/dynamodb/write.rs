@@ -83,7 +83,7 @@ impl Guards<'_> {
         }
         if self.unchanged.iter().any(|c| !holds(c)) {
             return Error::new(
-                ErrorKind::Throttled,
+                ErrorKind::Conflict,
                 format!("{what} kept changing while it was updated"),
             )
             .transient(true);
@@ -94,7 +94,7 @@ impl Guards<'_> {
         // Every condition holds on the item returned: it changed between the check and
         // the answer. Trying again is safe.
         Error::new(
-            ErrorKind::Throttled,
+            ErrorKind::Conflict,
             format!("{what} changed while it was written"),
         )
         .transient(true)
@@ -380,14 +380,14 @@ impl DynamoDbBackend {
                 .update_once(schema, key, ops, condition, current.as_ref(), idempotent)
                 .await
             {
-                Err(e) if needs_read && e.is(&ErrorKind::Throttled) && e.is_retryable(true) => {
+                Err(e) if needs_read && e.is(&ErrorKind::Conflict) => {
                     continue;
                 }
                 other => return other,
             }
         }
         Err(Error::new(
-            ErrorKind::Throttled,
+            ErrorKind::Conflict,
             format!(
                 "{} kept changing while it was updated; gave up",
                 describe(schema, key)
@@ -508,6 +508,9 @@ impl DynamoDbBackend {
     }
 
     pub(crate) async fn transact_writes(&self, writes: &[PlannedWrite<'_>]) -> Result<()> {
+        // What the last attempt met: contention (`Conflict`) or lack of capacity
+        // (`Throttled`); reported as such once the attempts run out.
+        let mut last = ErrorKind::Conflict;
         for attempt in 1..=CONFLICT_RETRIES {
             if attempt > 1 {
                 tokio::time::sleep(self.backoff.delay(attempt - 1)).await;
@@ -516,13 +519,21 @@ impl DynamoDbBackend {
             // ops read again) and DynamoDB refuses a token reused with other parameters;
             // within an attempt the token makes a resent transaction apply at most once.
             match self.transact_once(writes, &request_token()).await {
-                Err(e) if e.is(&ErrorKind::Throttled) && e.is_retryable(true) => continue,
+                Err(e)
+                    if matches!(e.kind(), ErrorKind::Conflict | ErrorKind::Throttled)
+                        && e.is_retryable(true) =>
+                {
+                    last = *e.kind();
+                }
                 other => return other,
             }
         }
         Err(Error::new(
-            ErrorKind::Throttled,
-            "the transaction kept conflicting with other writes; gave up",
+            last,
+            match last {
+                ErrorKind::Throttled => "the transaction kept being throttled; gave up",
+                _ => "the transaction kept conflicting with other writes; gave up",
+            },
         ))
     }
 
@@ -574,8 +585,8 @@ impl DynamoDbBackend {
                         // Some servers answer a write that cannot be done with a plain
                         // ValidationException instead of a cancellation: find which.
                         if let Some(reasons) = self.reasons_by_reading(writes).await? {
-                            return Err(Error::new(
-                                ErrorKind::TransactionCanceled { reasons },
+                            return Err(Error::transaction_canceled(
+                                reasons,
                                 format!("the transaction was refused: {}", e.message()),
                             )
                             .with_source(e));
@@ -593,12 +604,14 @@ impl DynamoDbBackend {
                 writes.len()
             );
             return Err(match self.reasons_by_reading(writes).await? {
-                Some(reasons) => Error::new(ErrorKind::TransactionCanceled { reasons }, message),
+                Some(reasons) => Error::transaction_canceled(reasons, message),
                 None => Error::new(ErrorKind::Backend, message),
             });
         }
         let mut reasons = Vec::with_capacity(writes.len());
-        let mut retry = false;
+        // Set when a write met contention or lack of capacity: the transaction is tried
+        // again, and, if the attempts run out, reported with that kind.
+        let mut retry = None;
         for ((w, guards), reason) in writes
             .iter()
             .zip(&all_guards)
@@ -609,29 +622,33 @@ impl DynamoDbBackend {
                 Some("ConditionalCheckFailed") => {
                     let old = old_item(reason.item.as_ref())?;
                     let e = guards.classify(&w.op, old.as_ref(), &describe(w.schema, &w.key));
-                    if e.is(&ErrorKind::Throttled) {
-                        retry = true;
+                    if e.is(&ErrorKind::Conflict) {
+                        retry.get_or_insert(ErrorKind::Conflict);
                     }
-                    Some(e.kind().clone())
+                    Some(*e.kind())
                 }
                 Some("ValidationError") => Some(ErrorKind::Validation),
-                Some(
-                    "TransactionConflict" | "ThrottlingError" | "ProvisionedThroughputExceeded",
-                ) => {
-                    retry = true;
+                Some("TransactionConflict") => {
+                    retry.get_or_insert(ErrorKind::Conflict);
+                    Some(ErrorKind::Conflict)
+                }
+                Some("ThrottlingError" | "ProvisionedThroughputExceeded") => {
+                    retry = Some(ErrorKind::Throttled);
                     Some(ErrorKind::Throttled)
                 }
                 Some(_) => Some(ErrorKind::Backend),
             });
         }
-        if retry {
-            return Err(
-                Error::new(ErrorKind::Throttled, "the transaction met a conflict").transient(true),
-            );
+        if let Some(kind) = retry {
+            let why = match kind {
+                ErrorKind::Throttled => "the transaction was throttled",
+                _ => "the transaction met a conflict",
+            };
+            return Err(Error::new(kind, why).transient(true));
         }
         let failed = reasons.iter().filter(|r| r.is_some()).count();
-        Err(Error::new(
-            ErrorKind::TransactionCanceled { reasons },
+        Err(Error::transaction_canceled(
+            reasons,
             format!(
                 "{failed} of {} writes could not be done; nothing was written",
                 writes.len()
@@ -649,7 +666,7 @@ impl DynamoDbBackend {
         for w in writes {
             let current = self.get_item(w.schema, &w.key).await?;
             let outcome = eval::decide(w.schema, &w.key, &w.op, w.condition, current.as_ref());
-            reasons.push(outcome.err().map(|e| e.kind().clone()));
+            reasons.push(outcome.err().map(|e| *e.kind()));
         }
         Ok(reasons.iter().any(Option::is_some).then_some(reasons))
     }

@@ -256,13 +256,26 @@ impl std::ops::Not for Condition {
     }
 }
 
-/// The top-level attribute `name`, taken literally, to build conditions and updates on.
+/// The path `path` says, to build conditions and filters on: text is read as everywhere
+/// else ([`Path::parse`]): `address.country` is `address` -> `country`, `tags[0]` a list
+/// position, and a backslash makes the next character literal.
+///
+/// Text that does not parse (`"a..b"`) makes a condition that is refused with
+/// `Validation` when the request runs, before anything is sent. A name that holds a dot
+/// or a bracket is named literally with [`Path::attr`], or escaped.
 ///
 /// ```
-/// let c = kvs::attr("a.b").exists(); // the attribute named "a.b", not a -> b
+/// use kvs::{attr, Path};
+///
+/// // The same text, the same path: in a condition and in an update.
+/// assert_eq!(attr("address.country"), Path::attr("address").key("country"));
+/// let _in_stock = attr("stock[0].count").gt(0);
+/// // The attribute literally named "a.b".
+/// let literal = Path::attr("a.b").exists();
+/// assert_eq!(literal, attr(r"a\.b").exists());
 /// ```
-pub fn attr(name: impl Into<String>) -> Path {
-    Path::attr(name)
+pub fn attr(path: impl AsRef<str>) -> Path {
+    Path::parse_or_invalid(path.as_ref())
 }
 
 /// Condition builders on a path.

@@ -15,47 +15,75 @@ pub enum Segment {
 
 /// A path to a place in an item: a top-level attribute, then map keys and list positions.
 ///
-/// Parse one from text with [`Path::parse`] (`address.country`, `tags[0]`,
-/// `a\.b` for an attribute whose name holds a dot), or build it segment by segment,
-/// which needs no escaping at all:
+/// A path given as text means the same thing everywhere, in conditions, filters and
+/// updates: it is parsed (`address.country` is `address` -> `country`, `tags[0]` a list
+/// position, a backslash makes the next character literal: `a\.b`). Text is read by
+/// [`Path::parse`], by [`attr`](crate::attr), and by every update builder. An attribute
+/// whose name holds a dot or a bracket is named explicitly with [`Path::attr`] and
+/// [`Path::key`], which take names literally and need no escaping at all:
 ///
 /// ```
-/// use kvs::Path;
+/// use kvs::{attr, Path};
 ///
 /// let p = Path::parse("address.lines[1]").unwrap();
 /// assert_eq!(p, Path::attr("address").key("lines").index(1));
+/// assert_eq!(attr("address.lines[1]"), p);
 /// // A field literally named `a.b` is not the path a -> b.
 /// assert_ne!(Path::attr("a.b"), Path::parse("a.b").unwrap());
 /// assert_eq!(Path::attr("a.b"), Path::parse(r"a\.b").unwrap());
 /// assert_eq!(Path::attr("a.b").to_string(), r"a\.b");
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Path(Vec<Segment>);
+pub struct Path {
+    segments: Vec<Segment>,
+    /// Why the text [`attr`](crate::attr) was given is not a path. Such a path holds the
+    /// text as one name, so that it can still be printed and combined; every request that
+    /// uses it is refused with `Validation` before anything is sent.
+    invalid: Option<Box<str>>,
+}
 
 impl Path {
-    /// The top-level attribute `name`, taken literally (no parsing, no escapes).
+    fn of(segments: Vec<Segment>) -> Path {
+        Path {
+            segments,
+            invalid: None,
+        }
+    }
+
+    /// The top-level attribute `name`, taken literally (no parsing, no escapes): the
+    /// explicit form for a name that holds `.`, `[`, `]` or `\`.
     pub fn attr(name: impl Into<String>) -> Path {
-        Path(vec![Segment::Attr(name.into())])
+        Path::of(vec![Segment::Attr(name.into())])
     }
 
     /// This path followed by the map key `name`, taken literally.
     pub fn key(mut self, name: impl Into<String>) -> Path {
-        self.0.push(Segment::Attr(name.into()));
+        self.segments.push(Segment::Attr(name.into()));
         self
     }
 
     /// This path followed by the list position `i`.
     pub fn index(mut self, i: usize) -> Path {
-        self.0.push(Segment::Index(i));
+        self.segments.push(Segment::Index(i));
         self
     }
 
     /// A path from segments. It must start with an attribute name, and names must not be
     /// empty.
     pub fn from_segments(segments: Vec<Segment>) -> Result<Path> {
-        let p = Path(segments);
+        let p = Path::of(segments);
         p.validate()?;
         Ok(p)
+    }
+
+    /// The path `text` says, as [`Path::parse`] reads it; text that does not parse makes
+    /// a path that every request refuses (`Validation`, with the parse error), so that
+    /// builders taking text can stay infallible.
+    pub(crate) fn parse_or_invalid(text: &str) -> Path {
+        Path::parse(text).unwrap_or_else(|e| Path {
+            segments: vec![Segment::Attr(text.to_owned())],
+            invalid: Some(e.message().into()),
+        })
     }
 
     /// Parses `name(.name | [index])*`. A backslash makes the next character literal, so
@@ -115,17 +143,17 @@ impl Path {
                 Some(c) => return Err(bad(&format!("unexpected {c:?}"))),
             }
         }
-        Ok(Path(segments))
+        Ok(Path::of(segments))
     }
 
     /// The segments, first to last.
     pub fn segments(&self) -> &[Segment] {
-        &self.0
+        &self.segments
     }
 
     /// The top-level attribute the path starts at.
     pub fn root(&self) -> &str {
-        match self.0.first() {
+        match self.segments.first() {
             Some(Segment::Attr(name)) => name,
             // `validate` rejects every other shape and every constructor validates.
             _ => "",
@@ -134,24 +162,27 @@ impl Path {
 
     /// Whether the path is a bare top-level attribute.
     pub fn is_top_level(&self) -> bool {
-        self.0.len() == 1
+        self.segments.len() == 1
     }
 
     /// The path without its last segment, if it has more than one.
     pub fn parent(&self) -> Option<Path> {
-        (self.0.len() > 1).then(|| Path(self.0[..self.0.len() - 1].to_vec()))
+        (self.segments.len() > 1).then(|| Path {
+            segments: self.segments[..self.segments.len() - 1].to_vec(),
+            invalid: self.invalid.clone(),
+        })
     }
 
     /// The last segment.
     pub fn last(&self) -> &Segment {
-        self.0.last().expect("a path is never empty")
+        self.segments.last().expect("a path is never empty")
     }
 
     /// Whether one path is a prefix of the other (or they are equal): two update ops on
     /// such paths would touch the same place.
     pub fn overlaps(&self, other: &Path) -> bool {
-        let n = self.0.len().min(other.0.len());
-        self.0[..n] == other.0[..n]
+        let n = self.segments.len().min(other.segments.len());
+        self.segments[..n] == other.segments[..n]
     }
 
     /// The value at this path, if there is one.
@@ -164,7 +195,7 @@ impl Path {
         &self,
         map: &'a std::collections::BTreeMap<String, Value>,
     ) -> Option<&'a Value> {
-        let (first, rest) = self.0.split_first()?;
+        let (first, rest) = self.segments.split_first()?;
         let Segment::Attr(name) = first else {
             return None;
         };
@@ -180,7 +211,10 @@ impl Path {
     }
 
     pub(crate) fn validate(&self) -> Result<()> {
-        match self.0.first() {
+        if let Some(why) = &self.invalid {
+            return Err(Error::validation(why.to_string()));
+        }
+        match self.segments.first() {
             None => return Err(Error::validation("a path cannot be empty")),
             Some(Segment::Index(_)) => {
                 return Err(Error::validation(format!(
@@ -190,7 +224,7 @@ impl Path {
             Some(Segment::Attr(_)) => {}
         }
         if self
-            .0
+            .segments
             .iter()
             .any(|s| matches!(s, Segment::Attr(n) if n.is_empty()))
         {
@@ -213,9 +247,15 @@ fn write_escaped(f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
 }
 
 impl fmt::Display for Path {
-    /// The path in the syntax [`Path::parse`] reads back.
+    /// The path in the syntax [`Path::parse`] reads back (text that does not parse as it
+    /// was given).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, seg) in self.0.iter().enumerate() {
+        if self.invalid.is_some()
+            && let [Segment::Attr(text)] = self.segments.as_slice()
+        {
+            return f.write_str(text);
+        }
+        for (i, seg) in self.segments.iter().enumerate() {
             match seg {
                 Segment::Attr(name) => {
                     if i > 0 {
@@ -260,6 +300,7 @@ impl TryFrom<&String> for Path {
 impl TryFrom<&Path> for Path {
     type Error = Error;
     fn try_from(p: &Path) -> Result<Path> {
+        p.validate()?;
         Ok(p.clone())
     }
 }
@@ -295,6 +336,28 @@ mod tests {
             "", ".a", "a.", "a..b", "[0]", "a[", "a[x]", "a[]", "a]", "a\\", "a[0]b",
         ] {
             assert!(Path::parse(bad).is_err(), "{bad:?} parsed");
+        }
+    }
+
+    #[test]
+    fn text_given_to_attr_is_parsed() {
+        assert_eq!(crate::attr("a.b[1]"), Path::attr("a").key("b").index(1));
+        assert_eq!(crate::attr(r"a\.b"), Path::attr("a.b"));
+        assert_eq!(crate::attr(String::from("x")), Path::attr("x"));
+    }
+
+    #[test]
+    fn text_that_does_not_parse_is_refused_when_used() {
+        for bad in ["a..b", "", "a[", r"a\"] {
+            let p = crate::attr(bad);
+            let err = p.validate().expect_err(bad);
+            assert_eq!(*err.kind(), crate::ErrorKind::Validation, "{bad:?}");
+            assert!(err.message().contains("invalid path"), "{bad:?}: {err}");
+            assert_eq!(p.to_string(), bad, "printed as given");
+            assert!(Path::try_from(&p).is_err(), "{bad:?}");
+            // Still refused when extended: the error is kept.
+            assert!(p.clone().key("c").index(0).validate().is_err(), "{bad:?}");
+            assert_ne!(p, Path::attr(bad), "not the literal name");
         }
     }
 

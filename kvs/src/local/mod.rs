@@ -21,9 +21,10 @@ mod range;
 mod snapshot;
 mod tables;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use redb::backends::InMemoryBackend;
@@ -32,7 +33,8 @@ use redb::{Database, DatabaseError, ReadableDatabase, ReadableTable, WriteTransa
 use crate::backend::{Backend, PlannedOp, PlannedWrite, QueryPlan, RawItem, RawPage, ScanPlan};
 use crate::eval::{self, WriteEffect};
 use crate::{
-    Condition, Error, ErrorKind, Item, Key, Kvs, PutMode, Result, StoreSchema, UpdateOp, codec,
+    Condition, Error, ErrorKind, Item, Key, Kvs, Options, PutMode, Result, StoreSchema, UpdateOp,
+    codec,
 };
 use range::KeyRange;
 use snapshot::{ReadTable, Snapshots};
@@ -50,6 +52,11 @@ pub struct LocalBackend {
     /// Write transactions committed, to make every `DURABLE_EVERY`th in-memory commit a
     /// full one.
     commits: Arc<AtomicU64>,
+    /// The stores defined in the database, by name, so that a write to a store never
+    /// defined is `StoreNotFound` without a lookup, and a handle knows them without a
+    /// read. Exact: redb lets one handle (and its clones, which share this map) open a
+    /// file, and only `ensure_store` defines a store.
+    defined: Arc<RwLock<HashMap<String, StoreSchema>>>,
 }
 
 /// In memory, most commits skip redb's commit protocol (there is nothing to sync), but
@@ -77,6 +84,7 @@ impl LocalBackend {
             db: Arc::new(db),
             path: None,
             commits: Arc::default(),
+            defined: Arc::default(),
         }
     }
 
@@ -123,12 +131,37 @@ impl LocalBackend {
             )
             .with_source(other),
         })?;
-        Ok(LocalBackend {
+        let mut backend = LocalBackend {
             snapshots: Arc::default(),
             db: Arc::new(db),
             path: Some(path.to_owned()),
             commits: Arc::default(),
-        })
+            defined: Arc::default(),
+        };
+        let stores = backend.stores()?.into_iter().map(|s| (s.name.clone(), s));
+        backend.defined = Arc::new(RwLock::new(stores.collect()));
+        Ok(backend)
+    }
+
+    /// `StoreNotFound` unless `store` was defined (by `ensure_store`) in this database.
+    fn check_defined(&self, store: &str) -> Result<()> {
+        let defined = self.defined.read().unwrap_or_else(|e| e.into_inner());
+        if defined.contains_key(store) {
+            Ok(())
+        } else {
+            Err(self.not_defined(store))
+        }
+    }
+
+    fn not_defined(&self, store: &str) -> Error {
+        let place = match &self.path {
+            Some(p) => format!("the local store {}", p.display()),
+            None => "the in-memory store".to_owned(),
+        };
+        Error::new(
+            ErrorKind::StoreNotFound,
+            format!("store {store:?} does not exist in {place}: create it with ensure_store"),
+        )
     }
 
     /// The stores defined in the database.
@@ -191,21 +224,38 @@ impl Kvs {
         Kvs::new(LocalBackend::memory())
     }
 
+    /// [`Kvs::memory`] with options (a page-token signing key, stores to register).
+    pub fn memory_with(options: Options) -> Result<Kvs> {
+        Kvs::builder(LocalBackend::memory())
+            .options(options)
+            .build()
+    }
+
     /// Opens (or creates) the durable local store file at `path`, with the stores
-    /// already defined in it.
+    /// already defined in it registered. Every way of opening a file registers them:
+    /// `Kvs::new(LocalBackend::open(path)?)` and [`Kvs::builder`] too.
     ///
     /// ```no_run
     /// let kvs = kvs::Kvs::open("data/app.redb")?;
     /// # Ok::<(), kvs::Error>(())
     /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<Kvs> {
-        let backend = LocalBackend::open(path)?;
-        let stores = backend.stores()?;
-        let mut builder = Kvs::builder(backend);
-        for s in stores {
-            builder = builder.store(s);
-        }
-        builder.build()
+        Kvs::open_with(path, Options::new())
+    }
+
+    /// [`Kvs::open`] with options (a page-token signing key, stores to register).
+    ///
+    /// ```no_run
+    /// use kvs::{Kvs, Options};
+    ///
+    /// let key = std::env::var("PAGE_TOKEN_KEY").expect("a secret");
+    /// let kvs = Kvs::open_with("data/app.redb", Options::new().page_token_signing_key(key))?;
+    /// # Ok::<(), kvs::Error>(())
+    /// ```
+    pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Kvs> {
+        Kvs::builder(LocalBackend::open(path)?)
+            .options(options)
+            .build()
     }
 }
 
@@ -228,6 +278,7 @@ impl LocalBackend {
         op: PlannedOp<'_>,
         condition: Option<&Condition>,
     ) -> Result<(Option<Item>, Option<Item>)> {
+        self.check_defined(&schema.name)?;
         let tkey = codec::table_key(key);
         self.write(|txn| {
             let w = Writer { txn };
@@ -257,6 +308,11 @@ impl Backend for LocalBackend {
         } else {
             "memory"
         }
+    }
+
+    fn known_stores(&self) -> Vec<StoreSchema> {
+        let defined = self.defined.read().unwrap_or_else(|e| e.into_inner());
+        defined.values().cloned().collect()
     }
 
     async fn ensure_store(&self, schema: &StoreSchema) -> Result<()> {
@@ -327,14 +383,19 @@ impl Backend for LocalBackend {
             )
             .map_err(storage)?;
             Ok(())
-        })
+        })?;
+        self.defined
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(schema.name.clone(), schema.clone());
+        Ok(())
     }
 
     async fn get(&self, schema: &StoreSchema, key: &Key) -> Result<Option<RawItem>> {
         let [items] = self.read_tables([items_table(&schema.name)])?;
         match items {
             Some(items) => read_item(&items, key),
-            None => Ok(None),
+            None => Err(self.not_defined(&schema.name)),
         }
     }
 
@@ -342,7 +403,7 @@ impl Backend for LocalBackend {
         let [items] = self.read_tables([items_table(&schema.name)])?;
         match items {
             Some(items) => keys.iter().map(|k| read_item(&items, k)).collect(),
-            None => Ok(vec![None; keys.len()]),
+            None => Err(self.not_defined(&schema.name)),
         }
     }
 
@@ -353,6 +414,7 @@ impl Backend for LocalBackend {
         mode: PutMode,
         condition: Option<&Condition>,
     ) -> Result<()> {
+        self.check_defined(&schema.name)?;
         let key = schema.key_of(item)?;
         if mode == PutMode::Upsert && condition.is_none() && schema.indexes.is_empty() {
             // Nothing depends on the item being replaced: write without reading it.
@@ -404,7 +466,7 @@ impl Backend for LocalBackend {
             }
         };
         let Some(items) = items else {
-            return Ok(RawPage::default());
+            return Err(self.not_defined(&schema.name));
         };
         let mut partition = Vec::with_capacity(32);
         codec::encode_key_value(plan.partition, &mut partition);
@@ -460,7 +522,7 @@ impl Backend for LocalBackend {
     async fn scan(&self, plan: &ScanPlan<'_>) -> Result<RawPage> {
         let [items] = self.read_tables([items_table(&plan.schema.name)])?;
         let Some(items) = items else {
-            return Ok(RawPage::default());
+            return Err(self.not_defined(&plan.schema.name));
         };
         let mut range = KeyRange {
             lower: std::ops::Bound::Unbounded,
@@ -479,6 +541,9 @@ impl Backend for LocalBackend {
     }
 
     async fn transact(&self, writes: &[PlannedWrite<'_>]) -> Result<()> {
+        for write in writes {
+            self.check_defined(&write.schema.name)?;
+        }
         self.write(|txn| {
             let w = Writer { txn };
             // Every condition is checked against the items as they were before the
@@ -499,13 +564,13 @@ impl Backend for LocalBackend {
                         reasons.push(None);
                         effects.push((tkey, old, effect));
                     }
-                    Err(e) => reasons.push(Some(e.kind().clone())),
+                    Err(e) => reasons.push(Some(*e.kind())),
                 }
             }
             if reasons.iter().any(Option::is_some) {
                 let failed = reasons.iter().filter(|r| r.is_some()).count();
-                return Err(Error::new(
-                    ErrorKind::TransactionCanceled { reasons },
+                return Err(Error::transaction_canceled(
+                    reasons,
                     format!(
                         "{failed} of {} writes could not be done; nothing was written",
                         writes.len()
@@ -528,6 +593,7 @@ impl Backend for LocalBackend {
     }
 
     async fn put_many(&self, schema: &StoreSchema, items: &[Item]) -> Result<()> {
+        self.check_defined(&schema.name)?;
         self.write(|txn| {
             let w = Writer { txn };
             for item in items {
@@ -540,6 +606,7 @@ impl Backend for LocalBackend {
     }
 
     async fn delete_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<()> {
+        self.check_defined(&schema.name)?;
         self.write(|txn| {
             let w = Writer { txn };
             for key in keys {
@@ -714,5 +781,74 @@ mod tests {
         drop(kvs);
         let again = Kvs::open(&path).unwrap();
         assert!(again.get("s", "a").await.unwrap().is_some());
+    }
+
+    /// `Kvs::open`, `Kvs::open_with`, `Kvs::new` and `Kvs::builder` on a file all know
+    /// the stores defined in it, with their indexes, without an `ensure_store`.
+    #[tokio::test]
+    async fn every_way_of_opening_a_file_registers_its_stores() {
+        use super::LocalBackend;
+        use crate::Options;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let schema = StoreSchema::new("s", KeyAttr::string("id"))
+            .index(IndexSchema::new("byG", KeyAttr::string("g")));
+        {
+            let kvs = Kvs::open(&path).unwrap();
+            kvs.ensure_store(schema.clone()).await.unwrap();
+            kvs.upsert("s", item! { "id" => "a", "g" => "x" })
+                .await
+                .unwrap();
+        }
+        let opened: [fn(&std::path::Path) -> crate::Result<Kvs>; 4] = [
+            |p| Kvs::open(p),
+            |p| Kvs::open_with(p, Options::new().page_token_signing_key("k")),
+            |p| Ok(Kvs::new(LocalBackend::open(p)?)),
+            |p| Kvs::builder(LocalBackend::open(p)?).build(),
+        ];
+        for (i, open) in opened.into_iter().enumerate() {
+            let kvs = open(&path).unwrap();
+            assert_eq!(kvs.store_names(), ["s"], "way {i}");
+            assert_eq!(*kvs.schema("s").unwrap(), schema, "way {i}");
+            let page = kvs.query("s", "x").index("byG").await.unwrap();
+            assert_eq!(page.items.len(), 1, "way {i}");
+        }
+    }
+
+    /// The signing key given to `open_with` and `memory_with` authenticates page tokens:
+    /// a handle with the same key reads them, one with another key refuses them.
+    #[tokio::test]
+    async fn options_sign_page_tokens() {
+        use crate::{ErrorKind, Options};
+        let schema = StoreSchema::new("s", KeyAttr::string("pk")).sort_key(KeyAttr::number("sk"));
+        let dir = tempfile::tempdir().unwrap();
+        let signed = |key: &str| {
+            Options::new()
+                .page_token_signing_key(key)
+                .store(schema.clone())
+        };
+        let file = Kvs::open_with(dir.path().join("s.redb"), signed("one")).unwrap();
+        file.ensure_store(schema.clone()).await.unwrap();
+        for sk in 0..3 {
+            file.upsert("s", item! { "pk" => "p", "sk" => sk })
+                .await
+                .unwrap();
+        }
+        let token = file.query("s", "p").limit(1).await.unwrap().next_page_token;
+        let token = token.expect("a next page");
+        let same = Kvs::memory_with(signed("one")).unwrap();
+        let other = Kvs::memory_with(signed("two")).unwrap();
+        for kvs in [&same, &other] {
+            kvs.ensure_store(schema.clone()).await.unwrap();
+        }
+        assert!(same.query("s", "p").page_token(token.clone()).await.is_ok());
+        let err = other.query("s", "p").page_token(token).await.unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::InvalidPageToken, "{err}");
+        // A store of the options that is not a valid schema is refused.
+        let bad = Options::new().store(StoreSchema::new("", KeyAttr::string("id")));
+        assert_eq!(
+            Kvs::memory_with(bad).unwrap_err().kind(),
+            &ErrorKind::Validation
+        );
     }
 }

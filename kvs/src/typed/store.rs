@@ -61,16 +61,27 @@ impl<M: Model> std::fmt::Debug for Store<M> {
 
 impl Kvs {
     /// The typed handle on the store of model `M`, under the model's store name.
+    ///
+    /// The store is known from the model: unless this handle knows a store of that name
+    /// already, the model's schema is registered (no request is sent), so a store that
+    /// exists on the backend is read and written with no [`Store::ensure`], which may
+    /// need rights (creating tables) that production credentials lack.
     pub fn store<M: Model>(&self) -> Store<M> {
         self.store_named(M::STORE)
     }
 
     /// The typed handle on a store of model `M` under another name: the same model kept
-    /// in several stores (an archive, one store per tenant, a test's own store).
+    /// in several stores (an archive, one store per tenant, a test's own store). Known
+    /// from the model like [`Kvs::store`].
     pub fn store_named<M: Model>(&self, name: impl Into<String>) -> Store<M> {
+        let name: Arc<str> = Arc::from(name.into());
+        self.register_if_absent(&name, || crate::StoreSchema {
+            name: name.to_string(),
+            ..M::schema()
+        });
         Store {
             kvs: self.clone(),
-            name: Arc::from(name.into()),
+            name,
             _model: PhantomData,
         }
     }
@@ -110,6 +121,7 @@ impl<M: Model> Store<M> {
     }
 
     /// Creates the store (and its indexes) on the backend if missing, and registers it.
+    /// Not needed to use a store that exists: the handle knows it from the model.
     pub async fn ensure(&self) -> Result<()> {
         self.kvs.ensure_store(self.schema()).await
     }
