@@ -47,6 +47,7 @@ into_unknown!(
     String,
     &String,
     char,
+    bool,
     i8,
     i16,
     i32,
