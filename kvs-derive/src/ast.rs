@@ -17,9 +17,11 @@ pub struct Field<'a> {
 }
 
 impl Field<'_> {
-    /// Whether the field gets a typed path: it is stored as itself, under its own name.
+    /// Whether the field gets a typed path: it is stored as itself, under its own name
+    /// (the catch-all is not, even when it lacks the `flatten` it needs).
     pub fn addressable(&self) -> bool {
         !self.attrs.opaque
+            && self.attrs.catch_all.is_none()
             && self.attrs.flatten.is_none()
             && self.attrs.skip.is_none()
             && self.attrs.with.is_none()

@@ -6,8 +6,13 @@ use syn::spanned::Spanned;
 
 use crate::ast::{Field, Model, SortKey};
 
-/// The key fields of a model, if they are known: always, unless the model has errors.
+/// The key fields of a model, if they are known and usable: always, unless the model
+/// has errors. (In a model with errors, even a key field that was found may be one the
+/// derive refused, whose type the key type's derives would report again.)
 pub fn key_fields<'m, 'a>(model: &'m Model<'a>) -> Option<(&'m Field<'a>, Option<&'m Field<'a>>)> {
+    if model.broken {
+        return None;
+    }
     let pk = &model.fields[model.partition_key?];
     match model.sort_key {
         SortKey::None => Some((pk, None)),
@@ -80,16 +85,12 @@ pub fn key_type(model: &Model<'_>) -> TokenStream {
             )
         }
     };
-    // In a model with errors, a key type the derive refused is not reported again.
-    let key_checks = std::iter::once(pk)
-        .chain(sk)
-        .filter(|_| !model.broken)
-        .map(|f| {
-            let ty = f.ty;
-            quote_spanned! {ty.span()=>
-                let _ = <#ty as ::kvs::typed::KeyField>::KEY_TYPE;
-            }
-        });
+    let key_checks = std::iter::once(pk).chain(sk).map(|f| {
+        let ty = f.ty;
+        quote_spanned! {ty.span()=>
+            let _ = <#ty as ::kvs::typed::KeyField>::KEY_TYPE;
+        }
+    });
     quote! {
         #[doc = #doc]
         #[derive(Debug, Clone, PartialEq)]
@@ -129,8 +130,7 @@ pub fn key_type(model: &Model<'_>) -> TokenStream {
     }
 }
 
-/// The key type of a model with errors whose key fields are not known: it takes any
-/// key value, so that the model's uses type-check and only the derive's errors show.
+/// The key type of a model with errors: it takes any key value, so that the model's uses type-check and only the derive's errors show.
 /// (Nothing runs: the crate does not compile.)
 fn stand_in_key_type(model: &Model<'_>) -> TokenStream {
     let ident = model.ident;

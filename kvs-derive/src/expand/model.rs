@@ -59,10 +59,7 @@ fn key_attr(field: &Field<'_>, index: bool) -> TokenStream {
 /// type, whose check would repeat the derive's errors. (Nothing runs: the crate does
 /// not compile.)
 fn schema(model: &Model<'_>, store: &TokenStream) -> TokenStream {
-    let known = (!model.broken)
-        .then(|| super::key::key_fields(model))
-        .flatten();
-    let Some((pk, sk)) = known else {
+    let Some((pk, sk)) = super::key::key_fields(model) else {
         return quote! {
             ::kvs::StoreSchema::new(#store, ::kvs::KeyAttr::new("", ::kvs::KeyType::String))
         };

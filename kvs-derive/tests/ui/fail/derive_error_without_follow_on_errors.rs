@@ -1,4 +1,4 @@
-use kvs::KeyValueStore;
+use kvs::prelude::*;
 use serde::{Deserialize, Serialize};
 
 // The derive reports its errors (a repeated partition key; a sort key and an index key
