@@ -454,15 +454,14 @@ fn catch_all(fields: &[Field<'_>], keys: &[usize], errors: &mut Errors) -> Optio
     errors.check(one_catch_all(fields))?;
     let at = fields.iter().position(|f| f.attrs.catch_all.is_some())?;
     let span = fields[at].attrs.catch_all?;
-    let ok = [
-        catch_all_flattened(&fields[at], span),
-        catch_all_serialized(&fields[at]),
-        catch_all_last_flattened(fields, at, span),
-    ]
-    .into_iter()
-    .map(|rule| errors.check(rule).is_some())
-    .fold(true, |all, one| all && one);
-    (ok && !keys.contains(&at)).then_some(at)
+    let kept = errors
+        .check(errors::all([
+            catch_all_flattened(&fields[at], span),
+            catch_all_serialized(&fields[at]),
+            catch_all_last_flattened(fields, at, span),
+        ]))
+        .is_some();
+    (kept && !keys.contains(&at)).then_some(at)
 }
 
 /// Rule (of `#[derive(Nested)]`): only a model has a catch-all, which the typed store
