@@ -48,9 +48,9 @@ pub fn derive_nested(input: TokenStream) -> TokenStream {
             expand::nested_struct(&input, &fields)
         }),
     };
-    match (errors.finish(), out) {
-        (Ok(()), Some(out)) => out.into(),
-        (Err(e), _) => e.to_compile_error().into(),
-        (Ok(()), None) => TokenStream::new(),
-    }
+    // As for a model, the items are generated after an error too, unless they cannot
+    // name the type (a generic one).
+    let out = out.filter(|_| input.generics.params.is_empty());
+    let errors = errors.finish().err().map(|e| e.to_compile_error());
+    quote::quote! { #errors #out }.into()
 }

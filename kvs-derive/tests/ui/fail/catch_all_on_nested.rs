@@ -1,4 +1,4 @@
-use kvs::{Item, Nested};
+use kvs::{Item, KeyValueStore, Nested};
 use serde::{Deserialize, Serialize};
 
 #[derive(Nested, Serialize, Deserialize)]
@@ -9,4 +9,14 @@ struct Address {
     extra: Item,
 }
 
-fn main() {}
+// The nested struct's typed paths are still generated: only the derive's error shows.
+#[derive(KeyValueStore, Serialize, Deserialize)]
+#[kvs(store = "users", partition_key = id)]
+struct User {
+    id: String,
+    address: Address,
+}
+
+fn main() {
+    let _ = User::fields().address().city().eq("Paris");
+}
