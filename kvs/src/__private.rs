@@ -7,8 +7,9 @@ pub use std;
 /// The stand-in type of a key whose field is not known, in the code the derive
 /// generates for a model with errors: it takes the usual key values, so that the
 /// model's uses show the derive's errors alone. Nothing of it runs (the crate does not
-/// compile).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// compile). Its impls are `do_not_recommend`: no error lists it among the types that
+/// fit.
+#[derive(Debug, Clone, Copy)]
 pub struct Unknown;
 
 impl serde::Serialize for Unknown {
@@ -17,19 +18,23 @@ impl serde::Serialize for Unknown {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl crate::typed::FieldType for Unknown {
     type Compare = Unknown;
     type Fields<M: 'static, R: 'static> = crate::Field<M, Unknown, R>;
 }
 
+#[diagnostic::do_not_recommend]
 impl crate::typed::KeyField for Unknown {
     const KEY_TYPE: crate::KeyType = crate::KeyType::String;
 }
 
+#[diagnostic::do_not_recommend]
 impl crate::typed::SortKeyType for Unknown {
     type Value = Unknown;
 }
 
+#[diagnostic::do_not_recommend]
 impl crate::typed::StringField for Unknown {}
 
 macro_rules! into_unknown {
