@@ -17,9 +17,11 @@ pub struct Field<'a> {
 }
 
 impl Field<'_> {
-    /// Whether the field gets a typed path: it is stored as itself, under its own name.
+    /// Whether the field gets a typed path: it is stored as itself, under its own name
+    /// (the catch-all is not, even when it lacks the `flatten` it needs).
     pub fn addressable(&self) -> bool {
         !self.attrs.opaque
+            && self.attrs.catch_all.is_none()
             && self.attrs.flatten.is_none()
             && self.attrs.skip.is_none()
             && self.attrs.with.is_none()
@@ -43,24 +45,47 @@ pub fn option_inner(ty: &Type) -> Option<&Type> {
     }
 }
 
-/// A secondary index, checked.
+/// The sort key of a store or an index.
+#[derive(Clone, Copy)]
+pub enum SortKey {
+    /// None is declared.
+    None,
+    /// This field.
+    Field(usize),
+    /// One is declared, naming no field of the struct (only in a model with errors).
+    Unknown,
+}
+
+/// A secondary index, checked: in a model with errors, only the indexes whose accessor
+/// can be generated are kept, and their keys may be unknown.
 pub struct Index {
     pub name: LitStr,
     /// The accessor: `byUser` -> `by_user`.
     pub accessor: Ident,
-    pub partition_key: usize,
-    pub sort_key: Option<usize>,
+    /// `None` only in a model with errors.
+    pub partition_key: Option<usize>,
+    pub sort_key: SortKey,
 }
 
-/// A `#[derive(KeyValueStore)]` model, checked.
+/// A `#[derive(KeyValueStore)]` model, as far as it could be read.
+///
+/// Without errors, everything is known (`store` and `partition_key` are `Some`, no key
+/// is `Unknown`). With errors, the derive still generates the model's items from what
+/// is known, with stand-ins for the rest, so that the user sees the derive's errors and
+/// not a follow-on error at every use of a generated item.
 pub struct Model<'a> {
     pub ident: &'a Ident,
     pub vis: &'a Visibility,
-    pub store: LitStr,
+    pub store: Option<LitStr>,
     pub fields: Vec<Field<'a>>,
-    pub partition_key: usize,
-    pub sort_key: Option<usize>,
+    pub partition_key: Option<usize>,
+    pub sort_key: SortKey,
     pub indexes: Vec<Index>,
+    /// The `#[kvs(catch_all)]` field, if there is one and it keeps the rules.
+    pub catch_all: Option<usize>,
+    /// Whether a rule is broken: the generated code is then a stand-in, which skips the
+    /// type checks that would repeat the derive's errors.
+    pub broken: bool,
 }
 
 /// The named fields of a struct, with their stored names.
@@ -125,14 +150,15 @@ pub fn struct_fields<'a>(
 }
 
 impl<'a> Model<'a> {
-    /// Reads and checks a model; every problem is reported at once.
-    pub fn from_input(input: &'a DeriveInput) -> syn::Result<Model<'a>> {
+    /// Reads and checks a model. Every problem is reported at once; the model comes
+    /// back with them, as far as it could be read, unless it cannot be named in
+    /// generated code (not a struct with named fields, or generic).
+    pub fn from_input(input: &'a DeriveInput) -> (Option<Model<'a>>, syn::Result<()>) {
         let mut errors = Errors::default();
         let attrs = ContainerAttrs::parse(&input.attrs, &mut errors);
-        let fields = struct_fields(input, "kvs model", &mut errors);
-        let model =
-            fields.and_then(|fields| crate::check::model(input, attrs, fields, &mut errors));
-        errors.finish()?;
-        Ok(model.expect("no errors means a model"))
+        let fields = struct_fields(input, "kvs model", &mut errors)
+            .filter(|_| input.generics.params.is_empty());
+        let model = fields.map(|fields| crate::check::model(input, attrs, fields, &mut errors));
+        (model, errors.finish())
     }
 }

@@ -47,6 +47,9 @@ pub struct FieldAttrs {
     pub with: Option<proc_macro2::Span>,
     /// `#[kvs(opaque)]`: no typed path for this field.
     pub opaque: bool,
+    /// `#[kvs(catch_all)]`, with its span: the field keeps the attributes the model does
+    /// not declare.
+    pub catch_all: Option<proc_macro2::Span>,
 }
 
 fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
@@ -65,6 +68,17 @@ fn ident_value(meta: &ParseNestedMeta<'_>) -> syn::Result<Ident> {
     meta.value()?.parse()
 }
 
+/// Sets a single-valued option, refusing a repeat (in one attribute or across several)
+/// with an error at the repeat: the first value is kept.
+fn once<T>(slot: &mut Option<T>, value: T, path: &syn::Path, of: &str, errors: &mut Errors) {
+    if slot.is_some() {
+        let name = path.get_ident().map(Ident::to_string).unwrap_or_default();
+        errors.spanned(path, format!("`{name}` is given twice: {of} takes one"));
+    } else {
+        *slot = Some(value);
+    }
+}
+
 impl ContainerAttrs {
     pub fn parse(attrs: &[Attribute], errors: &mut Errors) -> Self {
         let mut out = ContainerAttrs::default();
@@ -72,14 +86,13 @@ impl ContainerAttrs {
             let result = attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident("store") {
                     let lit: LitStr = meta.value()?.parse()?;
-                    if out.store.is_some() {
-                        errors.push(syn::Error::new(lit.span(), "`store` is given twice"));
-                    }
-                    out.store = Some(lit);
+                    once(&mut out.store, lit, &meta.path, "a model", errors);
                 } else if meta.path.is_ident("partition_key") {
-                    out.partition_key = Some(ident_value(&meta)?);
+                    let field = ident_value(&meta)?;
+                    once(&mut out.partition_key, field, &meta.path, "a model", errors);
                 } else if meta.path.is_ident("sort_key") {
-                    out.sort_key = Some(ident_value(&meta)?);
+                    let field = ident_value(&meta)?;
+                    once(&mut out.sort_key, field, &meta.path, "a model", errors);
                 } else if meta.path.is_ident("index") {
                     let span = meta.path.get_ident().map_or_else(proc_macro2::Span::call_site, Ident::span);
                     let mut name = None;
@@ -87,11 +100,14 @@ impl ContainerAttrs {
                     let mut sort_key = None;
                     meta.parse_nested_meta(|inner| {
                         if inner.path.is_ident("name") {
-                            name = Some(inner.value()?.parse::<LitStr>()?);
+                            let lit = inner.value()?.parse::<LitStr>()?;
+                            once(&mut name, lit, &inner.path, "an index", errors);
                         } else if inner.path.is_ident("partition_key") {
-                            partition_key = Some(ident_value(&inner)?);
+                            let field = ident_value(&inner)?;
+                            once(&mut partition_key, field, &inner.path, "an index", errors);
                         } else if inner.path.is_ident("sort_key") {
-                            sort_key = Some(ident_value(&inner)?);
+                            let field = ident_value(&inner)?;
+                            once(&mut sort_key, field, &inner.path, "an index", errors);
                         } else {
                             return Err(inner.error(
                                 "unknown index attribute: expected `name`, `partition_key` or `sort_key`",
@@ -175,11 +191,21 @@ impl FieldAttrs {
         for attr in attrs {
             if attr.path().is_ident("kvs") {
                 let result = attr.parse_nested_meta(|meta| {
+                    let span = meta
+                        .path
+                        .get_ident()
+                        .map_or_else(proc_macro2::Span::call_site, Ident::span);
                     if meta.path.is_ident("opaque") {
+                        let mut opaque = out.opaque.then_some(());
+                        once(&mut opaque, (), &meta.path, "a field", errors);
                         out.opaque = true;
                         Ok(())
+                    } else if meta.path.is_ident("catch_all") {
+                        once(&mut out.catch_all, span, &meta.path, "a field", errors);
+                        Ok(())
                     } else {
-                        Err(meta.error("unknown kvs field attribute: expected `opaque`"))
+                        Err(meta
+                            .error("unknown kvs field attribute: expected `opaque` or `catch_all`"))
                     }
                 });
                 if let Err(e) = result {

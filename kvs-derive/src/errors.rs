@@ -21,10 +21,30 @@ impl Errors {
         self.push(syn::Error::new_spanned(tokens, message));
     }
 
+    /// Keeps the error of a rule, if it was broken; the value otherwise.
+    pub fn check<T>(&mut self, result: syn::Result<T>) -> Option<T> {
+        result.map_err(|e| self.push(e)).ok()
+    }
+
+    /// Whether any rule was broken so far.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
     pub fn finish(self) -> syn::Result<()> {
         match self.0 {
             Some(e) => Err(e),
             None => Ok(()),
         }
     }
+}
+
+/// All the errors of `results`, combined; `Ok` if there are none. A rule that can be
+/// broken in several places at once reports each.
+pub fn all(results: impl IntoIterator<Item = syn::Result<()>>) -> syn::Result<()> {
+    let mut errors = Errors::default();
+    for result in results {
+        errors.check(result);
+    }
+    errors.finish()
 }

@@ -5,6 +5,10 @@
 //! The macro reads its input into its own view (`ast`), checks every rule and reports
 //! all broken ones at once with the span of what broke them (`check`), then generates
 //! code (`expand`) that names everything by absolute path through `::kvs`.
+//!
+//! After an error it still generates the model's items (as serde_derive and thiserror
+//! do), from what could be read and with stand-ins for the rest, so that code using the
+//! model shows the derive's errors alone, not a follow-on error at every use.
 
 mod ast;
 mod attr;
@@ -20,10 +24,10 @@ use syn::{Data, DeriveInput, parse_macro_input};
 #[proc_macro_derive(KeyValueStore, attributes(kvs))]
 pub fn derive_key_value_store(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    match ast::Model::from_input(&input) {
-        Ok(model) => expand::model(&model).into(),
-        Err(e) => e.to_compile_error().into(),
-    }
+    let (model, checked) = ast::Model::from_input(&input);
+    let items = model.map(|model| expand::model(&model));
+    let errors = checked.err().map(|e| e.to_compile_error());
+    quote::quote! { #errors #items }.into()
 }
 
 /// See `kvs::Nested`.
@@ -39,12 +43,14 @@ pub fn derive_nested(input: TokenStream) -> TokenStream {
             let unit_only = e.variants.iter().all(|v| v.fields.is_empty());
             Some(expand::nested_enum(&input, unit_only))
         }
-        _ => ast::struct_fields(&input, "nested struct", &mut errors)
-            .map(|fields| expand::nested_struct(&input, &fields)),
+        _ => ast::struct_fields(&input, "nested struct", &mut errors).map(|fields| {
+            errors.check(check::nested_has_no_catch_all(&fields));
+            expand::nested_struct(&input, &fields)
+        }),
     };
-    match (errors.finish(), out) {
-        (Ok(()), Some(out)) => out.into(),
-        (Err(e), _) => e.to_compile_error().into(),
-        (Ok(()), None) => TokenStream::new(),
-    }
+    // As for a model, the items are generated after an error too, unless they cannot
+    // name the type (a generic one).
+    let out = out.filter(|_| input.generics.params.is_empty());
+    let errors = errors.finish().err().map(|e| e.to_compile_error());
+    quote::quote! { #errors #out }.into()
 }

@@ -113,6 +113,48 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Sharing a store with other programs
+//!
+//! A typed upsert writes the whole item as the model describes it, so it removes the
+//! attributes the model does not declare, as any whole-item write does. A model that
+//! shares its store with other programs (or with older and newer versions of itself)
+//! keeps them in a catch-all field: an [`Item`] marked `#[kvs(catch_all)]` and
+//! `#[serde(flatten)]`. A typed read puts every attribute no other field takes there,
+//! with its stored type (sets, bytes, nested maps), and an upsert writes them back
+//! unchanged beside the model's own fields.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> kvs::Result<()> {
+//! use kvs::prelude::*;
+//! use kvs::{item, Item, Value};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(KeyValueStore, Serialize, Deserialize, Debug)]
+//! #[kvs(store = "users", partition_key = id)]
+//! struct User {
+//!     id: String,
+//!     name: String,
+//!     #[kvs(catch_all)]
+//!     #[serde(flatten)]
+//!     extra: Item,
+//! }
+//!
+//! let kvs = Kvs::memory();
+//! let users = kvs.store::<User>();
+//! users.ensure().await?;
+//! // Another program writes an attribute `User` does not declare.
+//! kvs.upsert("users", item! { "id" => "u-1", "name" => "Ada", "roles" => Value::string_set(["admin"]) })
+//!     .await?;
+//!
+//! let mut user = users.get("u-1").await?.expect("u-1");
+//! assert_eq!(user.extra, item! { "roles" => Value::string_set(["admin"]) });
+//! user.name = "Ada L.".into();
+//! users.upsert(&user).await?; // `roles` is kept
+//! let stored = kvs.get("users", "u-1").await?.expect("u-1");
+//! assert_eq!(stored["roles"], Value::string_set(["admin"]));
+//! # Ok(()) }
+//! ```
+//!
 //! ## The pieces
 //! - [`#[derive(KeyValueStore)]`](KeyValueStore) and [`#[derive(Nested)]`](Nested)
 //!   (feature `derive`, on by default): models with compile-time checked keys, field
@@ -192,8 +234,21 @@ pub use value::{Item, Number, Value, ValueType};
 /// | `sort_key = field` | the field that is the sort key (optional) |
 /// | `index(name = "byUser", partition_key = field, sort_key = field)` | a secondary index; `sort_key` optional; any number of them |
 ///
-/// On a field: `#[kvs(opaque)]` gives the field no typed path (for types kvs does not
-/// know; the field is still stored by serde).
+/// Each of `store`, `partition_key` and `sort_key` (and each option of an `index(..)`)
+/// is given once: a repeat is an error.
+///
+/// On a field:
+/// - `#[kvs(opaque)]` gives the field no typed path (for types kvs does not know; the
+///   field is still stored by serde).
+/// - `#[kvs(catch_all)]`, with `#[serde(flatten)]`, on a field of type [`Item`]: the
+///   catch-all, which keeps the attributes the model does not declare through a typed
+///   read and upsert (see [Sharing a store with other programs](crate#sharing-a-store-with-other-programs)).
+///   A model has at most one; it is not a key, has no typed path, and comes after any
+///   other flattened field (serde gives a flattened map what the flattened fields
+///   before it leave). It must hold no attribute the model declares: an upsert that
+///   would write one twice is refused (`Serialization`). The typed store fills it with
+///   the stored values; serde alone (`kvs::from_item`, or the model inside another
+///   model) would read a set in it as a list.
 ///
 /// Key fields (of the store and of the indexes) must be of key types: `String`, the
 /// integers `i8` to `i64` and `u8` to `u32`, `f32`/`f64`, [`Bytes`], or a unit-only enum
@@ -276,7 +331,9 @@ pub use value::{Item, Number, Value, ValueType};
 /// or of the wrong type, a condition made of another model's fields, and keys or indexes
 /// naming missing fields or of types that cannot be keys (all reported at once). The
 /// `kvs-derive/tests/ui/fail` directory of the repository holds one case of each, with
-/// the message.
+/// the message. After an error in its attributes, the derive still generates the
+/// model's items (with stand-ins for what it could not read), so that the code using
+/// the model shows the derive's errors alone.
 #[cfg(feature = "derive")]
 pub use kvs_derive::KeyValueStore;
 

@@ -4,15 +4,31 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use crate::ast::Model;
+use crate::ast::{Field, Model, SortKey};
+
+/// The key fields of a model, if they are known and usable: always, unless the model
+/// has errors. (In a model with errors, even a key field that was found may be one the
+/// derive refused, whose type the key type's derives would report again.)
+pub fn key_fields<'m, 'a>(model: &'m Model<'a>) -> Option<(&'m Field<'a>, Option<&'m Field<'a>>)> {
+    if model.broken {
+        return None;
+    }
+    let pk = &model.fields[model.partition_key?];
+    match model.sort_key {
+        SortKey::None => Some((pk, None)),
+        SortKey::Field(s) => Some((pk, Some(&model.fields[s]))),
+        SortKey::Unknown => None,
+    }
+}
 
 /// `struct OrderKey`, `From<OrderKey> for Key` and the `KeyFrom` conversions.
 pub fn key_type(model: &Model<'_>) -> TokenStream {
     let ident = model.ident;
     let vis = model.vis;
     let key_ident = format_ident!("{}Key", ident);
-    let pk = &model.fields[model.partition_key];
-    let sk = model.sort_key.map(|s| &model.fields[s]);
+    let Some((pk, sk)) = key_fields(model) else {
+        return stand_in_key_type(model);
+    };
     let pk_ident = pk.ident;
     let pk_ty = pk.ty;
     let doc = format!("The key of a [`{ident}`]: its key fields, as the store addresses it.");
@@ -114,11 +130,46 @@ pub fn key_type(model: &Model<'_>) -> TokenStream {
     }
 }
 
+/// The key type of a model with errors: it takes any key value, so that the model's uses type-check and only the derive's errors show.
+/// (Nothing runs: the crate does not compile.)
+fn stand_in_key_type(model: &Model<'_>) -> TokenStream {
+    let ident = model.ident;
+    let vis = model.vis;
+    let key_ident = format_ident!("{}Key", ident);
+    let doc = format!(
+        "The key of a [`{ident}`] (its key fields are not known: see the errors of its derive)."
+    );
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, PartialEq)]
+        #vis struct #key_ident {}
+
+        impl ::kvs::__private::std::convert::From<#key_ident> for ::kvs::Key {
+            fn from(_: #key_ident) -> ::kvs::Key {
+                ::kvs::Key::new(::kvs::Value::Null)
+            }
+        }
+
+        impl ::kvs::__private::std::convert::From<&#key_ident> for ::kvs::Key {
+            fn from(_: &#key_ident) -> ::kvs::Key {
+                ::kvs::Key::new(::kvs::Value::Null)
+            }
+        }
+
+        impl<V> ::kvs::typed::KeyFrom<V> for #key_ident {
+            fn key_from(_: V) -> Self {
+                #key_ident {}
+            }
+        }
+    }
+}
+
 /// The body of `Model::key`.
 pub fn key_of(model: &Model<'_>) -> TokenStream {
     let key_ident = format_ident!("{}Key", model.ident);
-    let pk = &model.fields[model.partition_key];
-    let sk = model.sort_key.map(|s| &model.fields[s]);
+    let Some((pk, sk)) = key_fields(model) else {
+        return quote! { #key_ident {} };
+    };
     let clone_fields = std::iter::once(pk).chain(sk).map(|f| {
         let i = f.ident;
         quote! { #i: ::kvs::__private::std::clone::Clone::clone(&self.#i) }

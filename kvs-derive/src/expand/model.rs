@@ -7,7 +7,7 @@ use syn::Type;
 
 use super::fields::model_fields;
 use super::key::{key_of, key_type};
-use crate::ast::{Field, Model, option_inner};
+use crate::ast::{Field, Model, SortKey, option_inner};
 
 /// The key type of a key field: its own type, or for an index key spelled `Option<K>`
 /// (a sparse index), `K`, which the index accessor and its sort conditions take.
@@ -25,63 +25,124 @@ fn key_type_of<'a>(field: &Field<'a>, index: bool) -> &'a Type {
     }
 }
 
+/// The type a key field's values take in the generated signatures (the partition
+/// value of a query accessor, the sort key type): `key_type_of`. In a model with
+/// errors, where the field is unknown or the derive refused its type, a stand-in that
+/// takes any key value, so that its uses show no follow-on error.
+fn key_value_type(model: &Model<'_>, field: Option<usize>, index: bool) -> TokenStream {
+    match field.map(|f| key_type_of(&model.fields[f], index)) {
+        Some(ty)
+            if !model.broken
+                || (crate::check::non_key_type(ty).is_none() && option_inner(ty).is_none()) =>
+        {
+            quote! { #ty }
+        }
+        _ => quote! { ::kvs::__private::Unknown },
+    }
+}
+
+fn sort_type(model: &Model<'_>, sort_key: SortKey, index: bool) -> TokenStream {
+    match sort_key {
+        SortKey::None => quote! { ::kvs::typed::NoSortKey },
+        SortKey::Field(s) => key_value_type(model, Some(s), index),
+        SortKey::Unknown => key_value_type(model, None, index),
+    }
+}
+
 fn key_attr(field: &Field<'_>, index: bool) -> TokenStream {
     let name = &field.stored;
     let ty = key_type_of(field, index);
     quote! { ::kvs::KeyAttr::new(#name, <#ty as ::kvs::typed::KeyField>::KEY_TYPE) }
 }
 
-fn sort_type(field: Option<&Field<'_>>, index: bool) -> TokenStream {
-    match field {
-        Some(f) => {
-            let ty = key_type_of(f, index);
-            quote! { #ty }
-        }
-        None => quote! { ::kvs::typed::NoSortKey },
-    }
-}
-
-pub fn model(model: &Model<'_>) -> TokenStream {
-    let ident = model.ident;
-    let vis = model.vis;
-    let store = &model.store;
-    let pk = &model.fields[model.partition_key];
-    let sk = model.sort_key.map(|s| &model.fields[s]);
-    let key_ident = quote::format_ident!("{}Key", ident);
-    let fields_ident = quote::format_ident!("{}Fields", ident);
-
+/// The body of `Model::schema`. In a model with errors, a stand-in that names no key
+/// type, whose check would repeat the derive's errors. (Nothing runs: the crate does
+/// not compile.)
+fn schema(model: &Model<'_>, store: &TokenStream) -> TokenStream {
+    let Some((pk, sk)) = super::key::key_fields(model) else {
+        return quote! {
+            ::kvs::StoreSchema::new(#store, ::kvs::KeyAttr::new("", ::kvs::KeyType::String))
+        };
+    };
     let pk_attr = key_attr(pk, false);
     let sk_attr = sk.map(|f| {
         let a = key_attr(f, false);
         quote! { .sort_key(#a) }
     });
-    let index_schemas = model.indexes.iter().map(|index| {
+    let index_schemas = model.indexes.iter().filter_map(|index| {
         let name = &index.name;
-        let p = key_attr(&model.fields[index.partition_key], true);
-        let s = index.sort_key.map(|s| {
-            let a = key_attr(&model.fields[s], true);
-            quote! { .sort_key(#a) }
-        });
-        quote! { .index(::kvs::IndexSchema::new(#name, #p) #s) }
+        let p = key_attr(&model.fields[index.partition_key?], true);
+        let s = match index.sort_key {
+            SortKey::Field(s) => {
+                let a = key_attr(&model.fields[s], true);
+                Some(quote! { .sort_key(#a) })
+            }
+            _ => None,
+        };
+        Some(quote! { .index(::kvs::IndexSchema::new(#name, #p) #s) })
     });
+    quote! { ::kvs::StoreSchema::new(#store, #pk_attr) #sk_attr #(#index_schemas)* }
+}
 
-    let pk_ty = pk.ty;
-    let store_sort = sort_type(sk, false);
+/// `Model::CATCH_ALL`, for a model with a catch-all field. The field's type is checked
+/// here: the function pointer's type names `kvs::Item`, and a mismatch is reported at
+/// the field's type.
+fn catch_all(model: &Model<'_>) -> Option<TokenStream> {
+    let field = &model.fields[model.catch_all?];
+    let ident = field.ident;
+    let ty = field.ty;
+    let ty_span = syn::spanned::Spanned::span(ty);
+    let access = quote::quote_spanned! {ty_span=>
+        {
+            fn catch_all(model: &mut #ty) -> &mut ::kvs::Item {
+                model
+            }
+            catch_all(&mut model.#ident)
+        }
+    };
+    Some(quote! {
+        const CATCH_ALL: ::kvs::__private::std::option::Option<fn(&mut Self) -> &mut ::kvs::Item> =
+            ::kvs::__private::std::option::Option::Some(|model: &mut Self| #access);
+    })
+}
+
+pub fn model(model: &Model<'_>) -> TokenStream {
+    let ident = model.ident;
+    let vis = model.vis;
+    // A model with errors may have no store name: its own name stands in.
+    let store = match &model.store {
+        Some(store) => quote! { #store },
+        None => {
+            let name = ident.to_string();
+            quote! { #name }
+        }
+    };
+    let store_name = model
+        .store
+        .as_ref()
+        .map_or_else(|| ident.to_string(), syn::LitStr::value);
+    let key_ident = quote::format_ident!("{}Key", ident);
+    let fields_ident = quote::format_ident!("{}Fields", ident);
+
+    let pk_ty = key_value_type(model, model.partition_key, false);
+    let store_sort = sort_type(model, model.sort_key, false);
+    let pk_stored = model
+        .partition_key
+        .map_or("", |p| model.fields[p].stored.as_str());
     let partition_doc = format!(
-        "A query on one partition of the `{}` store: the items whose `{}` is `value`.",
-        store.value(),
-        pk.stored
+        "A query on one partition of the `{store_name}` store: the items whose `{pk_stored}` is `value`."
     );
     let index_accessors = model.indexes.iter().map(|index| {
         let accessor = &index.accessor;
         let name = &index.name;
-        let p = &model.fields[index.partition_key];
-        let p_ty = key_type_of(p, true);
-        let s_ty = sort_type(index.sort_key.map(|s| &model.fields[s]), true);
+        let p_ty = key_value_type(model, index.partition_key, true);
+        let s_ty = sort_type(model, index.sort_key, true);
+        let p_stored = index
+            .partition_key
+            .map_or("", |p| model.fields[p].stored.as_str());
         let doc = format!(
-            "A query on the index `{}`: the items whose `{}` is `value` (an item without one is not in the index).",
+            "A query on the index `{}`: the items whose `{p_stored}` is `value` (an item without one is not in the index).",
             name.value(),
-            p.stored
         );
         quote! {
             #[doc = #doc]
@@ -91,22 +152,33 @@ pub fn model(model: &Model<'_>) -> TokenStream {
         }
     });
 
-    let mut key_fields = vec![model.partition_key];
-    key_fields.extend(model.sort_key);
+    let mut key_fields: Vec<usize> = model.partition_key.into_iter().collect();
+    if let SortKey::Field(s) = model.sort_key {
+        key_fields.push(s);
+    }
     let fields_struct = model_fields(ident, vis, &model.fields, &key_fields);
-    // Index key fields must be of key types too (or an `Option` of one).
-    let index_key_checks = model.indexes.iter().flat_map(|index| {
-        std::iter::once(index.partition_key)
-            .chain(index.sort_key)
-            .map(|i| {
+    // Index key fields must be of key types too (or an `Option` of one). In a model with
+    // errors, a key type the derive refused is not reported again.
+    let index_key_checks = model
+        .indexes
+        .iter()
+        .filter(|_| !model.broken)
+        .flat_map(|index| {
+            let sort = match index.sort_key {
+                SortKey::Field(s) => Some(s),
+                _ => None,
+            };
+            index.partition_key.into_iter().chain(sort).map(|i| {
                 let ty = key_type_of(&model.fields[i], true);
                 quote::quote_spanned! {syn::spanned::Spanned::span(ty)=>
                     let _ = <#ty as ::kvs::typed::KeyField>::KEY_TYPE;
                 }
             })
-    });
+        });
     let key_type = key_type(model);
     let key_of = key_of(model);
+    let schema = schema(model, &store);
+    let catch_all = catch_all(model);
     // A model can also be a field of another model (a cache entry holding a user):
     // within another model its key fields are plain fields.
     let nested = super::fields::nested_paths(
@@ -143,9 +215,10 @@ pub fn model(model: &Model<'_>) -> TokenStream {
             type Key = #key_ident;
             type SortKey = #store_sort;
             const STORE: &'static str = #store;
+            #catch_all
 
             fn schema() -> ::kvs::StoreSchema {
-                ::kvs::StoreSchema::new(#store, #pk_attr) #sk_attr #(#index_schemas)*
+                #schema
             }
 
             fn key(&self) -> #key_ident {

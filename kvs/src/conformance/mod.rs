@@ -22,6 +22,7 @@ use crate::{ErrorKind, Kvs, Result, StoreSchema};
 
 pub mod batches;
 pub mod catalog;
+pub mod catch_all;
 pub mod errors;
 pub mod filters;
 pub mod keys;
@@ -238,5 +239,6 @@ macro_rules! __conformance_cases {
         $crate::__conformance_cases_transactions!($cb, $make);
         $crate::__conformance_cases_catalog!($cb, $make);
         $crate::__conformance_cases_paths!($cb, $make);
+        $crate::__conformance_cases_catch_all!($cb, $make);
     };
 }

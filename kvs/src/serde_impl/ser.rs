@@ -318,6 +318,13 @@ impl ser::SerializeMap for MapSerializer {
             .key
             .take()
             .ok_or_else(|| Error::serialization("a map value came before its key"))?;
+        // A struct with flattened fields: a flattened map (a catch-all) holding an
+        // attribute the struct declares would silently replace (or be replaced by) it.
+        if self.struct_like && self.map.contains_key(&key) {
+            return Err(Error::serialization(format!(
+                "the attribute {key:?} is written twice: a flattened field (a catch-all) holds an attribute the struct also declares"
+            )));
+        }
         match value.serialize(ValueSerializer)? {
             Some(v) => {
                 self.map.insert(key, v);

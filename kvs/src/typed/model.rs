@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::backend::RawItem;
-use crate::{Key, Result, StoreSchema};
+use crate::{Item, Key, Result, StoreSchema};
 
 /// A struct stored in a kvs store: implemented by `#[derive(KeyValueStore)]`.
 ///
@@ -18,6 +18,14 @@ pub trait Model: Serialize + DeserializeOwned + Send + Sync + 'static {
     type SortKey;
     /// The store name.
     const STORE: &'static str;
+    /// The model's catch-all field (`#[kvs(catch_all)]`), which keeps the attributes the
+    /// model does not declare through a typed read and upsert; `None` (the default) for
+    /// a model without one, whose upsert removes them.
+    ///
+    /// The typed store fills the field with the stored values themselves: serde alone
+    /// would hand a flattened map its values through its own buffer, which has no set
+    /// type, so that a string set would come back as a list.
+    const CATCH_ALL: Option<fn(&mut Self) -> &mut Item> = None;
     /// The store's schema: keys and secondary indexes.
     fn schema() -> StoreSchema;
     /// The item's key.
@@ -67,10 +75,27 @@ pub fn key_value<T: Serialize>(value: &T) -> crate::Value {
 
 /// Reads a model from an item of `store`.
 pub(crate) fn from_item<M: Model>(store: &str, item: impl Into<RawItem>) -> Result<M> {
-    item.into().deserialize().map_err(|e| {
+    read_model(item.into()).map_err(|e| {
         e.context(format_args!(
             "an item of store {store:?} does not read back as a {}",
             std::any::type_name::<M>()
         ))
     })
+}
+
+/// Reads a model; a catch-all gets the stored values of the attributes serde gave it.
+fn read_model<M: Model>(raw: RawItem) -> Result<M> {
+    let Some(catch_all) = M::CATCH_ALL else {
+        return raw.deserialize();
+    };
+    let mut item = raw.into_item()?;
+    let mut model: M = crate::from_item(item.clone())?;
+    // serde decides which attributes are the catch-all's (those no other field took);
+    // their values come from the item, which keeps what serde's buffer cannot (sets).
+    for (name, value) in catch_all(&mut model).iter_mut() {
+        if let Some(stored) = item.remove(name) {
+            *value = stored;
+        }
+    }
+    Ok(model)
 }

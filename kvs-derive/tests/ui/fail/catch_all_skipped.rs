@@ -1,0 +1,13 @@
+use kvs::{Item, KeyValueStore};
+use serde::{Deserialize, Serialize};
+
+#[derive(KeyValueStore, Serialize, Deserialize)]
+#[kvs(store = "users", partition_key = id)]
+struct User {
+    id: String,
+    #[kvs(catch_all)]
+    #[serde(flatten, skip_serializing)]
+    extra: Item,
+}
+
+fn main() {}
