@@ -36,6 +36,9 @@ pub enum ErrorKind {
     /// The backend refused the work for lack of capacity, after retries. The keys that
     /// were not processed are in [`Error::keys`].
     Throttled,
+    /// A write lost to concurrent writers more often than the retries allow; nothing
+    /// changed, and trying again is safe.
+    Conflict,
     /// The backend could not be reached, or the outcome of a write is unknown.
     Unavailable,
     /// The backend cannot do this at all; nothing was sent.
@@ -58,6 +61,7 @@ impl ErrorKind {
             ErrorKind::StoreNotFound => "StoreNotFound",
             ErrorKind::InvalidPageToken => "InvalidPageToken",
             ErrorKind::Throttled => "Throttled",
+            ErrorKind::Conflict => "Conflict",
             ErrorKind::Unavailable => "Unavailable",
             ErrorKind::Unsupported => "Unsupported",
             ErrorKind::Serialization => "Serialization",

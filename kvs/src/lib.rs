@@ -146,14 +146,12 @@ mod decimal;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
 mod error;
-pub mod eval;
 mod expr;
 mod key;
 pub mod limits;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod page;
-mod raw_item;
 mod request;
 pub mod retry;
 mod schema;
@@ -161,6 +159,8 @@ mod serde_impl;
 pub mod typed;
 mod value;
 
+/// The shared evaluator, at its old path (it lives in the [backend kit](backend)).
+pub use backend::eval;
 pub use builders::{Delete, Put, Query, Scan, Update};
 pub use client::{Kvs, KvsBuilder, Request, TransactRequest};
 pub use error::{BoxError, Error, ErrorKind, Result};

@@ -1,155 +1,57 @@
-//! The `Backend` trait every store implements, and what the library hands to it.
+//! The backend kit: what every store engine is built from, in one folder.
 //!
-//! The [`Kvs`](crate::Kvs) handle does everything that is the same on every backend
-//! before a backend sees a request: it finds the store's schema, validates keys, items,
-//! conditions and update ops, decodes and checks page tokens, and refuses duplicate
-//! keys in batches. A backend receives requests that are already valid, translates them
-//! to its native calls, and uses [`eval`](crate::eval) for whatever it cannot do
-//! natively.
+//! - [`Backend`], the trait the [`Kvs`](crate::Kvs) handle calls: a few required
+//!   methods (read an item, write one, read a page) and provided defaults for the rest
+//!   (batches over single operations, transactions `Unsupported`), which a backend with
+//!   native power overrides.
+//! - [`VersionedBackend`], for a store without condition expressions but with a version
+//!   per item (Firestore's update time, Cosmos DB's ETag): it implements a versioned
+//!   read, a write if the version is unchanged and plain range reads, and is a
+//!   [`Backend`] with every conditional write, update op, exact page and (given a
+//!   versioned multi-write) transaction of the contract.
+//! - [`plan`]: the validated requests a backend receives; [`RawItem`]: an item as a
+//!   backend read it; [`caps`]: what a backend declares it can hold and do; [`eval`]:
+//!   the shared evaluator of conditions and update ops; [`emulate`]: page filling, the
+//!   batch runner, the versioned conditional write, transaction reasons and the outcome
+//!   errors, each written once.
+//!
+//! The handle does everything that is the same on every backend before a backend sees
+//! a request: it finds the store's schema, validates keys, items, conditions and update
+//! ops, checks them against the backend's [`Capabilities`], decodes and checks page
+//! tokens, and refuses duplicate keys in batches.
 
 use async_trait::async_trait;
 
-pub use crate::raw_item::RawItem;
-use crate::{
-    Condition, IndexSchema, Item, Key, PutMode, Result, SortCondition, StoreSchema, UpdateOp, Value,
-};
+pub mod caps;
+pub mod emulate;
+pub mod eval;
+pub mod plan;
+mod raw_item;
 
-/// A validated query, ready for a backend.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct QueryPlan<'a> {
-    /// The store.
-    pub schema: &'a StoreSchema,
-    /// The index read, or `None` for the store's own key.
-    pub index: Option<&'a IndexSchema>,
-    /// The partition key value, of the declared type.
-    pub partition: &'a Value,
-    /// The sort key condition, if any; its values have the sort key's type.
-    pub sort: Option<&'a SortCondition>,
-    /// The filter, if any.
-    pub filter: Option<&'a Condition>,
-    /// The most items to return, counted after the filter; at least 1.
-    pub limit: usize,
-    /// Continue strictly after the item with these key attributes (see
-    /// [`cursor_of`](crate::page::cursor_of)).
-    pub after: Option<&'a Item>,
-    /// Highest sort key first.
-    pub descending: bool,
-    /// Strongly consistent read (base table only).
-    pub consistent: bool,
-}
+pub use caps::{Capabilities, TransactionScope};
+pub use emulate::{Chunk, fill_page};
+pub use plan::{PlannedOp, PlannedWrite, QueryPlan, RawPage, ScanPlan, WritePlan, Written};
+pub use raw_item::RawItem;
 
-/// A validated scan, ready for a backend.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct ScanPlan<'a> {
-    /// The store.
-    pub schema: &'a StoreSchema,
-    /// The filter, if any.
-    pub filter: Option<&'a Condition>,
-    /// The most items to return, counted after the filter; at least 1.
-    pub limit: usize,
-    /// Continue strictly after the item with this key.
-    pub after: Option<&'a Item>,
-}
-
-/// What a backend returns for a query or scan.
-#[derive(Debug, Clone, Default)]
-pub struct RawPage {
-    /// The items, at most `limit`, every one matching the filter.
-    pub items: Vec<RawItem>,
-    /// Whether matching items may follow the last one returned. The library makes the
-    /// page token from the last item's key attributes.
-    pub more: bool,
-}
-
-/// A validated write of a transaction, with its store's schema.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct PlannedWrite<'a> {
-    /// The store written.
-    pub schema: &'a StoreSchema,
-    /// The key of the item written.
-    pub key: Key,
-    /// What to do.
-    pub op: PlannedOp<'a>,
-    /// The condition on the existing item.
-    pub condition: Option<&'a Condition>,
-}
-
-/// What a transaction write does.
-#[derive(Debug, Clone)]
-pub enum PlannedOp<'a> {
-    /// Write a whole (valid) item.
-    Put {
-        /// The item.
-        item: &'a Item,
-        /// Upsert or insert.
-        mode: PutMode,
-    },
-    /// Update the existing item.
-    Update {
-        /// The ops (validated against each other).
-        ops: &'a [UpdateOp],
-    },
-    /// Delete the item.
-    Delete,
-    /// Only check the condition.
-    Check,
-}
-
-/// What a backend can hold exactly. The contract lets a backend refuse (with
-/// `Validation`, naming the attribute) a value it cannot store exactly; these say which,
-/// so that callers and the conformance suite know what to expect.
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[non_exhaustive]
-pub struct Capabilities {
-    /// The magnitudes of floats it can store, `(smallest non-zero, largest)`; `None`
-    /// for every finite f64.
-    pub float_range: Option<(f64, f64)>,
-    /// Whether a float that is a whole number (`2.0`) reads back as a float; where not,
-    /// it reads back as the equal integer (`1 == 1.0`, so nothing is lost).
-    pub keeps_number_kind: bool,
-    /// Whether `-0.0` reads back with its sign (it equals `0.0` either way).
-    pub keeps_negative_zero: bool,
-    /// Whether a read of a secondary index right after a write sees it.
-    pub consistent_index_reads: bool,
-}
-
-impl Default for Capabilities {
-    /// Everything exact, as the embedded engine keeps it.
-    fn default() -> Self {
-        Capabilities {
-            float_range: None,
-            keeps_number_kind: true,
-            keeps_negative_zero: true,
-            consistent_index_reads: true,
-        }
-    }
-}
-
-impl Capabilities {
-    /// Whether a float can be stored.
-    pub fn stores_float(&self, f: f64) -> bool {
-        f.is_finite()
-            && (f == 0.0
-                || self
-                    .float_range
-                    .is_none_or(|(min, max)| (min..max).contains(&f.abs())))
-    }
-}
+use crate::retry::Backoff;
+use crate::{Error, Item, Key, Result, StoreSchema};
 
 /// A store engine: in-memory, local file, DynamoDB, Firestore, Cosmos DB.
 ///
 /// Every method receives requests the library has already validated against the
-/// store's schema. Each must keep the contract of SEMANTICS.md exactly, which the shared
-/// conformance suite (`kvs::conformance`, feature `conformance`) checks.
+/// store's schema and the backend's [`capabilities`](Backend::capabilities). Each must
+/// keep the contract of SEMANTICS.md exactly, which the shared conformance suite
+/// (`kvs::conformance`, feature `conformance`) checks.
+///
+/// A store with a version per item and no condition expressions implements
+/// [`VersionedBackend`] instead, and gets this trait from the kit.
 #[async_trait]
 pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     /// A short name for logs and errors: `"memory"`, `"local"`, `"dynamodb"`, ...
     fn name(&self) -> &'static str;
 
-    /// What the backend can hold exactly.
+    /// What the backend can hold and do; checked by the library before anything is
+    /// sent.
     fn capabilities(&self) -> Capabilities {
         Capabilities::default()
     }
@@ -161,37 +63,14 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     /// Reads one item, strongly consistent.
     async fn get(&self, schema: &StoreSchema, key: &Key) -> Result<Option<RawItem>>;
 
-    /// Reads many items: one answer per key, in the order given. The keys are distinct.
-    async fn get_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<Vec<Option<RawItem>>>;
-
-    /// Writes a whole item (already validated) if the condition holds.
-    /// Errors: `AlreadyExists` for an insert that finds an item, `ConditionFailed`.
-    async fn put(
-        &self,
-        schema: &StoreSchema,
-        item: &Item,
-        mode: PutMode,
-        condition: Option<&Condition>,
-    ) -> Result<()>;
-
-    /// Applies update ops to an existing item and returns the whole new item.
-    /// Errors: `NotFound` (nothing created), `ConditionFailed`, `Validation` for ops that
-    /// do not fit the item.
-    async fn update(
-        &self,
-        schema: &StoreSchema,
-        key: &Key,
-        ops: &[UpdateOp],
-        condition: Option<&Condition>,
-    ) -> Result<RawItem>;
-
-    /// Deletes an item if the condition holds, returning the old item.
-    async fn delete(
-        &self,
-        schema: &StoreSchema,
-        key: &Key,
-        condition: Option<&Condition>,
-    ) -> Result<Option<Item>>;
+    /// Does one write: a put (upsert or insert), an update, or a delete, if its
+    /// condition holds. Gives back the old item of a delete and the whole new item of
+    /// an update ([`Written`]).
+    ///
+    /// Errors: `AlreadyExists` (an insert that finds an item), `NotFound` (an update of
+    /// a missing item; nothing created), `ConditionFailed`, `Validation` (ops that do
+    /// not fit the item), `Conflict` (lost to concurrent writers past the retries).
+    async fn write(&self, plan: &WritePlan<'_>) -> Result<Written>;
 
     /// Reads one page of a query.
     async fn query(&self, plan: &QueryPlan<'_>) -> Result<RawPage>;
@@ -199,69 +78,215 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     /// Reads one page of a scan.
     async fn scan(&self, plan: &ScanPlan<'_>) -> Result<RawPage>;
 
-    /// Applies all writes or none; on failure, `TransactionCanceled` with a reason per
-    /// write. No two writes touch the same item.
-    async fn transact(&self, writes: &[PlannedWrite<'_>]) -> Result<()>;
+    /// Reads many items: one answer per key, in the order given. The keys are distinct.
+    /// By default, single reads run by the kit's [batch runner](emulate::BatchRunner).
+    async fn get_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<Vec<Option<RawItem>>> {
+        emulate::batch::get_each(self, schema, keys).await
+    }
 
     /// Writes many (valid, distinct-keyed) items, not atomically. A partial failure names
-    /// the keys not written.
-    async fn put_many(&self, schema: &StoreSchema, items: &[Item]) -> Result<()>;
+    /// the keys not written. By default, single upserts run by the batch runner.
+    async fn upsert_many(&self, schema: &StoreSchema, items: &[Item]) -> Result<()> {
+        emulate::batch::upsert_each(self, schema, items).await
+    }
 
     /// Deletes many (distinct) keys, not atomically. A partial failure names the keys not
-    /// deleted.
-    async fn delete_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<()>;
+    /// deleted. By default, single deletes run by the batch runner.
+    async fn delete_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<()> {
+        emulate::batch::delete_each(self, schema, keys).await
+    }
+
+    /// Applies all writes or none; on failure, `TransactionCanceled` with a reason per
+    /// write. No two writes touch the same item, and the writes fit the declared
+    /// [`TransactionScope`]. By default `Unsupported` (declare
+    /// [`TransactionScope::None`], so that the library says so before anything else).
+    async fn transact(&self, writes: &[WritePlan<'_>]) -> Result<()> {
+        let _ = writes;
+        Err(Error::unsupported(format!(
+            "the {} backend has no transactions",
+            self.name()
+        )))
+    }
 }
 
-/// One chunk a backend read natively: items in order, and where to continue (`None` at
-/// the end of the range).
-#[derive(Debug)]
-pub struct Chunk<C> {
-    /// The items read, in order (already filtered if the backend filtered natively).
-    pub items: Vec<RawItem>,
-    /// The backend's own position after the chunk, or `None` if the range is done.
-    pub next: Option<C>,
+/// The version of an item as a [`VersionedBackend`] read it: opaque to the kit, which
+/// only hands it back to say "write if the item still has this version". Any value that
+/// changes with every write of the item will do (an update time, an ETag, a counter).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Version(Vec<u8>);
+
+impl Version {
+    /// A version from the backend's own token.
+    pub fn new(token: impl Into<Vec<u8>>) -> Self {
+        Version(token.into())
+    }
+
+    /// The backend's token.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
 }
 
-/// Fills one page from chunks, for a backend whose native limit counts items read rather
-/// than items returned (DynamoDB), or that cannot evaluate a filter natively: it keeps
-/// reading until `limit` items pass `local_filter` or the range ends, and never skips an
-/// item it read but did not return (the page token is made from the last item returned).
+impl From<u64> for Version {
+    fn from(n: u64) -> Self {
+        Version(n.to_be_bytes().to_vec())
+    }
+}
+
+/// An item read with its version.
+#[derive(Debug, Clone)]
+pub struct Versioned {
+    /// The item.
+    pub item: RawItem,
+    /// Its version.
+    pub version: Version,
+}
+
+/// What a versioned write expects to find.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expected {
+    /// Anything: write unconditionally.
+    Any,
+    /// No item.
+    Absent,
+    /// The item, still at this version.
+    Version(Version),
+}
+
+/// What a versioned write does to its item.
+#[derive(Debug, Clone, Copy)]
+pub enum Change<'a> {
+    /// Store this whole item (valid for the store).
+    Put(&'a Item),
+    /// Remove the item.
+    Delete,
+    /// Change nothing, but only if the expectation holds (a transaction's condition
+    /// check, which must still hold when the others are written).
+    Keep,
+}
+
+/// One write guarded by a version, as the kit asks a [`VersionedBackend`] for it.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct VersionedWrite<'a> {
+    /// The store written.
+    pub schema: &'a StoreSchema,
+    /// The key of the item.
+    pub key: &'a Key,
+    /// What the item must be for the write to happen.
+    pub expected: Expected,
+    /// What to do.
+    pub change: Change<'a>,
+}
+
+impl<'a> VersionedWrite<'a> {
+    pub(crate) fn new(plan: &'a WritePlan<'_>, expected: Expected, change: Change<'a>) -> Self {
+        VersionedWrite {
+            schema: plan.schema,
+            key: &plan.key,
+            expected,
+            change,
+        }
+    }
+}
+
+/// A store engine with a version per item and no condition expressions (Firestore,
+/// Cosmos DB, a test engine): implement the required primitives and the kit makes it a
+/// [`Backend`] that keeps the whole contract, through the shared evaluator's exact rules.
 ///
-/// `read` is called with the backend's position to continue from (`None` for the
-/// query's own start) and the number of items still wanted.
-pub async fn fill_page<C, F, Fut>(
-    limit: usize,
-    local_filter: Option<&Condition>,
-    mut read: F,
-) -> Result<RawPage>
-where
-    F: FnMut(Option<C>, usize) -> Fut,
-    Fut: std::future::Future<Output = Result<Chunk<C>>>,
-{
-    let mut items = Vec::with_capacity(limit.min(1024));
-    let mut position = None;
-    loop {
-        let chunk = read(position.take(), limit - items.len()).await?;
-        for item in chunk.items {
-            let item = match local_filter {
-                Some(f) => {
-                    let item = item.into_item()?;
-                    if !crate::eval::matches(f, Some(&item)) {
-                        continue;
-                    }
-                    RawItem::from(item)
-                }
-                None => item,
-            };
-            if items.len() == limit {
-                return Ok(RawPage { items, more: true });
-            }
-            items.push(item);
-        }
-        match chunk.next {
-            None => return Ok(RawPage { items, more: false }),
-            Some(_) if items.len() == limit => return Ok(RawPage { items, more: true }),
-            Some(next) => position = Some(next),
-        }
+/// - `put`, `insert`, `update` (every op) and `delete` (returning the old item): read
+///   the item and its version ([`get_versioned`](Self::get_versioned)), decide with the
+///   shared [`eval`], write if the version is unchanged
+///   ([`write_if_version`](Self::write_if_version)), and on a lost race retry with
+///   [`backoff`](Self::backoff); past the budget, `Conflict`.
+/// - `query` and `scan`: range reads ([`read_query`](Self::read_query),
+///   [`read_scan`](Self::read_scan)) filled to exact pages, the filter applied by the
+///   kit.
+/// - batches: single operations run by the batch runner.
+/// - transactions: `Unsupported`, unless the engine writes several items at once under
+///   their versions ([`write_all_if_versions`](Self::write_all_if_versions)) and
+///   declares a [`TransactionScope`] other than `None`.
+#[async_trait]
+pub trait VersionedBackend: Send + Sync + std::fmt::Debug + 'static {
+    /// A short name for logs and errors.
+    fn name(&self) -> &'static str;
+
+    /// What the engine can hold and do. By default everything exact, and no
+    /// transactions (say which it has if it writes several items at once).
+    fn capabilities(&self) -> Capabilities {
+        let mut caps = Capabilities::default();
+        caps.transactions = TransactionScope::None;
+        caps
+    }
+
+    /// How often and how patiently a write that lost a race is tried again.
+    fn backoff(&self) -> Backoff {
+        Backoff::default()
+    }
+
+    /// Creates the store if it does not exist, as [`Backend::ensure_store`].
+    async fn ensure_store(&self, schema: &StoreSchema) -> Result<()>;
+
+    /// Reads one item and its version, strongly consistent.
+    async fn get_versioned(&self, schema: &StoreSchema, key: &Key) -> Result<Option<Versioned>>;
+
+    /// Does `write.change` atomically if the item is as `write.expected` says: `true`
+    /// if it did, `false` if the item was not (another writer came first; nothing
+    /// changed). Every write gives the item a new version.
+    async fn write_if_version(&self, write: &VersionedWrite<'_>) -> Result<bool>;
+
+    /// Reads up to `plan.limit` items of the query's key range (partition, sort
+    /// condition, index, direction), strictly after `plan.after`, in order; `more`
+    /// says whether the range goes on. The filter need not be applied: the kit applies
+    /// it (and reads on until the page is full).
+    async fn read_query(&self, plan: &QueryPlan<'_>) -> Result<RawPage>;
+
+    /// Reads up to `plan.limit` items of the store in key order, strictly after
+    /// `plan.after`; the filter need not be applied.
+    async fn read_scan(&self, plan: &ScanPlan<'_>) -> Result<RawPage>;
+
+    /// Does every write atomically if every item is as its write expects: `true` if it
+    /// did, `false` if any was not (nothing changed). By default `Unsupported`.
+    async fn write_all_if_versions(&self, writes: &[VersionedWrite<'_>]) -> Result<bool> {
+        let _ = writes;
+        Err(Error::unsupported(format!(
+            "the {} backend has no transactions",
+            VersionedBackend::name(self)
+        )))
+    }
+}
+
+#[async_trait]
+impl<T: VersionedBackend> Backend for T {
+    fn name(&self) -> &'static str {
+        VersionedBackend::name(self)
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        VersionedBackend::capabilities(self)
+    }
+
+    async fn ensure_store(&self, schema: &StoreSchema) -> Result<()> {
+        VersionedBackend::ensure_store(self, schema).await
+    }
+
+    async fn get(&self, schema: &StoreSchema, key: &Key) -> Result<Option<RawItem>> {
+        Ok(self.get_versioned(schema, key).await?.map(|v| v.item))
+    }
+
+    async fn write(&self, plan: &WritePlan<'_>) -> Result<Written> {
+        emulate::versioned::write(self, plan).await
+    }
+
+    async fn query(&self, plan: &QueryPlan<'_>) -> Result<RawPage> {
+        emulate::page::query_by_ranges(self, plan).await
+    }
+
+    async fn scan(&self, plan: &ScanPlan<'_>) -> Result<RawPage> {
+        emulate::page::scan_by_ranges(self, plan).await
+    }
+
+    async fn transact(&self, writes: &[WritePlan<'_>]) -> Result<()> {
+        emulate::versioned::transact(self, writes).await
     }
 }

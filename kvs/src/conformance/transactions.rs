@@ -480,7 +480,7 @@ pub async fn txn_concurrent_transfers_lose_nothing(kvs: Kvs) {
                     // A conflict with another transaction, which changed nothing.
                     Err(e)
                         if e.is(&ErrorKind::TransactionCanceled { reasons: vec![] })
-                            || e.is(&ErrorKind::Throttled) => {}
+                            || e.is(&ErrorKind::Conflict) => {}
                     Err(e) => panic!("a transfer failed: {e}"),
                 }
             }

@@ -16,7 +16,7 @@
 //! a placeholder for every name and value, conditions checked with the write,
 //! `TransactWriteItems` with per-write reasons, `BatchGetItem` / `BatchWriteItem` in
 //! concurrent chunks with unprocessed keys retried. What DynamoDB cannot do is done by
-//! the shared code of [`backend`](crate::backend) and [`eval`](crate::eval): exact page
+//! the backend kit ([`backend`](crate::backend)): exact page
 //! sizes (its `Limit` counts items read), DELETE of elements from a list and ADD of a
 //! float (read, compute, write under a condition that the value did not change, retried
 //! on conflict), and the existence condition that makes an update of a missing item
@@ -41,9 +41,11 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 
-use crate::backend::{Backend, Capabilities, PlannedWrite, QueryPlan, RawItem, RawPage, ScanPlan};
+use crate::backend::{
+    Backend, Capabilities, QueryPlan, RawItem, RawPage, ScanPlan, WritePlan, Written,
+};
 use crate::retry::Backoff;
-use crate::{Condition, Error, Item, Key, PutMode, Result, StoreSchema, UpdateOp};
+use crate::{Error, Item, Key, Result, StoreSchema};
 
 pub use table::{check_table_name, create_table_input};
 
@@ -180,14 +182,14 @@ impl Backend for DynamoDbBackend {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            float_range: Some((convert::MIN_MAGNITUDE, convert::MAX_MAGNITUDE)),
-            // DynamoDB has one number type and normalizes `1.0` to `1`, `-0.0` to `0`.
-            keeps_number_kind: false,
-            keeps_negative_zero: false,
-            // Global secondary indexes are eventually consistent.
-            consistent_index_reads: false,
-        }
+        let mut caps = Capabilities::default();
+        caps.float_range = Some((convert::MIN_MAGNITUDE, convert::MAX_MAGNITUDE));
+        // DynamoDB has one number type and normalizes `1.0` to `1`, `-0.0` to `0`.
+        caps.keeps_number_kind = false;
+        caps.keeps_negative_zero = false;
+        // Global secondary indexes are eventually consistent.
+        caps.consistent_index_reads = false;
+        caps
     }
 
     async fn ensure_store(&self, schema: &StoreSchema) -> Result<()> {
@@ -203,33 +205,8 @@ impl Backend for DynamoDbBackend {
         self.batch_get(schema, keys).await
     }
 
-    async fn put(
-        &self,
-        schema: &StoreSchema,
-        item: &Item,
-        mode: PutMode,
-        condition: Option<&Condition>,
-    ) -> Result<()> {
-        self.put_item(schema, item, mode, condition).await
-    }
-
-    async fn update(
-        &self,
-        schema: &StoreSchema,
-        key: &Key,
-        ops: &[UpdateOp],
-        condition: Option<&Condition>,
-    ) -> Result<RawItem> {
-        self.update_item(schema, key, ops, condition).await
-    }
-
-    async fn delete(
-        &self,
-        schema: &StoreSchema,
-        key: &Key,
-        condition: Option<&Condition>,
-    ) -> Result<Option<Item>> {
-        self.delete_item(schema, key, condition).await
+    async fn write(&self, plan: &WritePlan<'_>) -> Result<Written> {
+        self.write_item(plan).await
     }
 
     async fn query(&self, plan: &QueryPlan<'_>) -> Result<RawPage> {
@@ -240,11 +217,11 @@ impl Backend for DynamoDbBackend {
         self.scan_page(plan).await
     }
 
-    async fn transact(&self, writes: &[PlannedWrite<'_>]) -> Result<()> {
+    async fn transact(&self, writes: &[WritePlan<'_>]) -> Result<()> {
         self.transact_writes(writes).await
     }
 
-    async fn put_many(&self, schema: &StoreSchema, items: &[Item]) -> Result<()> {
+    async fn upsert_many(&self, schema: &StoreSchema, items: &[Item]) -> Result<()> {
         self.batch_put(schema, items).await
     }
 
