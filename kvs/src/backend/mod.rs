@@ -20,7 +20,10 @@
 //! ops, checks them against the backend's [`Capabilities`], decodes and checks page
 //! tokens, and refuses duplicate keys in batches.
 
-use async_trait::async_trait;
+/// The attribute macro the backend traits are written with (`async fn` in a trait that
+/// is used as `dyn Backend`), re-exported so that a backend of your own uses the same
+/// version: put `#[kvs::backend::async_trait]` on your `impl`.
+pub use async_trait::async_trait;
 
 pub mod caps;
 pub mod emulate;

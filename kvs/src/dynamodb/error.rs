@@ -54,10 +54,15 @@ where
                 Some(
                     "ProvisionedThroughputExceededException"
                     | "ThrottlingException"
-                    | "RequestLimitExceeded"
-                    | "TransactionConflictException"
-                    | "TransactionInProgressException",
+                    | "RequestLimitExceeded",
                 ) => what(ErrorKind::Throttled, &detail).transient(true),
+                // Contention, not capacity: a write met a transaction on its item (tried
+                // again by the kit's `retry_conflicts`, which wraps every single write),
+                // or a transaction's token is still being applied (resent as it is).
+                Some("TransactionConflictException") => what(ErrorKind::Conflict, &detail),
+                Some("TransactionInProgressException") => {
+                    what(ErrorKind::Conflict, &detail).transient(true)
+                }
                 _ if status >= 500 => what(ErrorKind::Unavailable, &detail).transient(false),
                 _ => what(
                     ErrorKind::Backend,

@@ -41,6 +41,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 
+use crate::backend::emulate::batch::DEFAULT_CONCURRENCY;
 use crate::backend::{
     Backend, Capabilities, QueryPlan, RawItem, RawPage, ScanPlan, WritePlan, Written,
 };
@@ -59,11 +60,6 @@ pub struct DynamoDbBackend {
     create_timeout: Duration,
     concurrency: usize,
 }
-
-/// How many requests of one batch call are in flight at once, by default: enough for
-/// a 1,000-key `get_many` (10 chunks) to go at once, without a 100,000-key call opening
-/// a thousand connections.
-const DEFAULT_CONCURRENCY: usize = 16;
 
 impl DynamoDbBackend {
     /// A backend on a copy of `client`'s configuration with the SDK's own retries turned

@@ -24,8 +24,9 @@ pub struct BatchRunner {
     pub backoff: Backoff,
 }
 
-/// How many single operations a default batch keeps in flight: enough for a 1,000-key
-/// `get_many` to go quickly, without a 100,000-key call opening a connection per key.
+/// How many requests of one batch call are in flight at once, by default: enough for a
+/// 1,000-key `get_many` in chunks of 100 (DynamoDB's) to go at once, or single reads to
+/// go quickly, without a 100,000-key call opening a thousand connections.
 pub const DEFAULT_CONCURRENCY: usize = 16;
 
 impl Default for BatchRunner {
