@@ -153,7 +153,6 @@ pub mod limits;
 pub mod local;
 pub mod page;
 mod request;
-pub mod retry;
 mod schema;
 mod serde_impl;
 pub mod typed;
@@ -161,6 +160,8 @@ mod value;
 
 /// The shared evaluator, at its old path (it lives in the [backend kit](backend)).
 pub use backend::eval;
+/// The retry policy, at its old path (it lives in the [backend kit](backend)).
+pub use backend::retry;
 pub use builders::{Delete, Put, Query, Scan, Update};
 pub use client::{Kvs, KvsBuilder, Request, TransactRequest};
 pub use error::{BoxError, Error, ErrorKind, Result};

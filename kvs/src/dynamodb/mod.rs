@@ -56,6 +56,7 @@ pub struct DynamoDbBackend {
     client: Client,
     prefix: String,
     backoff: Backoff,
+    conflicts: Backoff,
     poll: Duration,
     create_timeout: Duration,
     concurrency: usize,
@@ -74,6 +75,7 @@ impl DynamoDbBackend {
             client: Client::from_conf(config),
             prefix: String::new(),
             backoff: Backoff::default(),
+            conflicts: Backoff::conflicts(),
             poll: Duration::from_millis(100),
             create_timeout: Duration::from_secs(600),
             concurrency: DEFAULT_CONCURRENCY,
@@ -154,9 +156,17 @@ impl DynamoDbBackend {
         self
     }
 
-    /// Replaces the retry policy (attempts, backoff).
+    /// Replaces the retry policy (attempts, backoff) of failures that changed nothing
+    /// (throttling, refused connections).
     pub fn with_backoff(mut self, backoff: Backoff) -> Self {
         self.backoff = backoff;
+        self
+    }
+
+    /// Replaces the retry policy of writes that lost a race with another writer
+    /// (default [`Backoff::conflicts`]); past it, `Conflict`.
+    pub fn with_conflict_backoff(mut self, backoff: Backoff) -> Self {
+        self.conflicts = backoff;
         self
     }
 

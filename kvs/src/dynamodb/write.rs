@@ -295,7 +295,7 @@ impl DynamoDbBackend {
         // Writing the same whole item twice is harmless unless a condition could see
         // the first write.
         let idempotent = guards.existence.is_none() && guards.user.is_none();
-        retry_conflicts(&self.backoff, || {
+        retry_conflicts(&self.conflicts, || {
             self.backoff.run(idempotent, || async {
                 let mut expr = Expr::default();
                 let condition_expression = condition_expression(&mut expr, &guards)?;
@@ -336,7 +336,7 @@ impl DynamoDbBackend {
     async fn update_item(&self, write: &WritePlan<'_>, ops: &[UpdateOp]) -> Result<RawItem> {
         let needs_read = ops.iter().any(emulated);
         let idempotent = ops.iter().all(UpdateOp::is_idempotent);
-        retry_conflicts(&self.backoff, || async {
+        retry_conflicts(&self.conflicts, || async {
             let current = if needs_read {
                 match self.get_item(write.schema, &write.key).await? {
                     Some(item) => Some(item),
@@ -416,7 +416,7 @@ impl DynamoDbBackend {
             user: write.condition,
             ..Guards::default()
         };
-        retry_conflicts(&self.backoff, || {
+        retry_conflicts(&self.conflicts, || {
             self.backoff.run(write.condition.is_none(), || async {
                 let mut expr = Expr::default();
                 let condition_expression = condition_expression(&mut expr, &guards)?;
@@ -458,7 +458,7 @@ impl DynamoDbBackend {
     /// A transaction: `TransactWriteItems`, tried again (with new reads for emulated
     /// ops) when it loses a race.
     pub(crate) async fn transact_writes(&self, writes: &[WritePlan<'_>]) -> Result<()> {
-        retry_conflicts(&self.backoff, || self.transact_once(writes)).await
+        retry_conflicts(&self.conflicts, || self.transact_once(writes)).await
     }
 
     /// One attempt: the writes built (emulated ops read the items), then sent until

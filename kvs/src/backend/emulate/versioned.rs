@@ -80,7 +80,7 @@ pub async fn write<B: VersionedBackend + ?Sized>(
         backend.write_if_version(&write).await?;
         return Ok(Written::default());
     }
-    retry_conflicts(&backend.backoff(), || async {
+    retry_conflicts(&backend.conflict_backoff(), || async {
         let (old, expected) = read(backend, plan).await?;
         let effect = eval::decide(
             plan.schema,
@@ -127,7 +127,7 @@ pub async fn transact<B: VersionedBackend + ?Sized>(
     backend: &B,
     writes: &[WritePlan<'_>],
 ) -> Result<()> {
-    retry_conflicts(&backend.backoff(), || async {
+    retry_conflicts(&backend.conflict_backoff(), || async {
         let mut current = Vec::with_capacity(writes.len());
         let mut expected = Vec::with_capacity(writes.len());
         for w in writes {
