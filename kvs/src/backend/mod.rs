@@ -222,9 +222,10 @@ pub trait VersionedBackend: Send + Sync + std::fmt::Debug + 'static {
     /// What the engine can hold and do. By default everything exact, and no
     /// transactions (say which it has if it writes several items at once).
     fn capabilities(&self) -> Capabilities {
-        let mut caps = Capabilities::default();
-        caps.transactions = TransactionScope::None;
-        caps
+        Capabilities {
+            transactions: TransactionScope::None,
+            ..Capabilities::default()
+        }
     }
 
     /// How often and how patiently a write that lost a race is tried again.

@@ -188,14 +188,15 @@ impl Backend for DynamoDbBackend {
     }
 
     fn capabilities(&self) -> Capabilities {
-        let mut caps = Capabilities::default();
-        caps.float_range = Some((convert::MIN_MAGNITUDE, convert::MAX_MAGNITUDE));
-        // DynamoDB has one number type and normalizes `1.0` to `1`, `-0.0` to `0`.
-        caps.keeps_number_kind = false;
-        caps.keeps_negative_zero = false;
-        // Global secondary indexes are eventually consistent.
-        caps.consistent_index_reads = false;
-        caps
+        Capabilities {
+            float_range: Some((convert::MIN_MAGNITUDE, convert::MAX_MAGNITUDE)),
+            // DynamoDB has one number type and normalizes `1.0` to `1`, `-0.0` to `0`.
+            keeps_number_kind: false,
+            keeps_negative_zero: false,
+            // Global secondary indexes are eventually consistent.
+            consistent_index_reads: false,
+            ..Capabilities::default()
+        }
     }
 
     async fn ensure_store(&self, schema: &StoreSchema) -> Result<()> {

@@ -190,7 +190,7 @@ pub async fn get_each<B: Backend + ?Sized>(
         .run(
             keys,
             "read",
-            |p: &Pending<'_, Key, Key>| Ok(pending_keys(p, |k| Ok(k.clone()))?),
+            |p: &Pending<'_, Key, Key>| pending_keys(p, |k| Ok(k.clone())),
             |p| {
                 let key = first_pending(p).cloned();
                 async move {
