@@ -7,9 +7,11 @@ use std::sync::{Arc, RwLock};
 use futures::future::BoxFuture;
 use tracing::Instrument as _;
 
-use crate::backend::{Backend, PlannedOp, PlannedWrite, QueryPlan, RawItem, ScanPlan};
+use crate::backend::{
+    Backend, Capabilities, PlannedOp, QueryPlan, RawItem, ScanPlan, TransactionScope, WritePlan,
+};
 use crate::builders::{Delete, Put, Query, Scan, Update};
-use crate::limits::{self, DEFAULT_PAGE_LIMIT, MAX_TRANSACTION_WRITES};
+use crate::limits::DEFAULT_PAGE_LIMIT;
 use crate::page::{QueryBinding, TokenCodec, bind_condition, bind_sort, check_cursor, cursor_of};
 use crate::request::*;
 use crate::{
@@ -204,8 +206,8 @@ impl Kvs {
         self.inner.backend.as_ref()
     }
 
-    /// What the engine underneath can hold exactly.
-    pub fn capabilities(&self) -> crate::backend::Capabilities {
+    /// What the engine underneath can hold and do.
+    pub fn capabilities(&self) -> Capabilities {
         self.inner.backend.capabilities()
     }
 
@@ -401,12 +403,18 @@ fn check_condition(condition: Option<&Condition>) -> Result<()> {
     condition.map_or(Ok(()), Condition::validate)
 }
 
-/// Checks the ops of an update: well formed, not overlapping, finite operands, no key
-/// attribute written, and no index key attribute given a value an index cannot hold;
-/// then puts the operands in the form every backend writes ([`eval::normalize_ops`]).
-fn check_update(schema: &StoreSchema, key: &Key, ops: &mut [crate::UpdateOp]) -> Result<()> {
+/// Checks the ops of an update: well formed, not overlapping, operands the backend can
+/// store, no key attribute written, and no index key attribute given a value an index
+/// cannot hold; then puts the operands in the form every backend writes
+/// ([`eval::normalize_ops`]).
+fn check_update(
+    schema: &StoreSchema,
+    caps: &Capabilities,
+    key: &Key,
+    ops: &mut [crate::UpdateOp],
+) -> Result<()> {
     use crate::UpdateOp;
-    schema.check_key(key)?;
+    check_key(schema, caps, key)?;
     eval::validate_ops(ops)?;
     for op in ops.iter() {
         let path = op.path();
@@ -438,10 +446,60 @@ fn check_update(schema: &StoreSchema, key: &Key, ops: &mut [crate::UpdateOp]) ->
             UpdateOp::Remove { .. } => &[],
         };
         for v in operands {
-            limits::check_operand(path, v).map_err(at)?;
+            caps.check_operand(path, v).map_err(at)?;
         }
     }
     eval::normalize_ops(ops)
+}
+
+/// Checks a key against the schema and the backend's declaration.
+fn check_key(schema: &StoreSchema, caps: &Capabilities, key: &Key) -> Result<()> {
+    schema.check_key(key)?;
+    caps.check_key(schema, key)
+}
+
+/// Checks a whole item against the schema and, where it is stricter than the portable
+/// limits the schema keeps, the backend's declaration; gives the item's key.
+fn check_item(schema: &StoreSchema, caps: &Capabilities, item: &Item) -> Result<Key> {
+    let key = schema.check_item(item)?;
+    if caps.is_stricter_than_portable() {
+        caps.check_item(item)?;
+    }
+    Ok(key)
+}
+
+/// Checks a transaction against the backend's declared scope and size, before anything
+/// is sent.
+fn check_transaction_scope(caps: &Capabilities, writes: &[WritePlan<'_>]) -> Result<()> {
+    if writes.len() > caps.max_transaction_writes {
+        return Err(Error::validation(format!(
+            "this backend holds at most {} writes in a transaction, not {}",
+            caps.max_transaction_writes,
+            writes.len()
+        )));
+    }
+    match caps.transactions {
+        TransactionScope::Any => Ok(()),
+        TransactionScope::None => Err(Error::unsupported(
+            "this backend has no transactions; nothing was written",
+        )),
+        TransactionScope::OnePartition => {
+            let first = &writes[0];
+            let outside = writes.iter().position(|w| {
+                w.schema.name != first.schema.name || w.key.partition() != first.key.partition()
+            });
+            match outside {
+                None => Ok(()),
+                Some(i) => Err(Error::unsupported(format!(
+                    "this backend's transactions hold items of one store and one partition \
+                     key value; write {i} ({}) is outside that of write 0 ({}); nothing was \
+                     written",
+                    writes[i].describe(),
+                    first.describe()
+                ))),
+            }
+        }
+    }
 }
 
 /// An op on an attribute that is an index's key must leave it a value that index can
@@ -611,13 +669,18 @@ impl Request for PutRequest {
     async fn execute(mut self, kvs: &Kvs) -> Result<()> {
         let schema = kvs.schema(&self.store)?;
         eval::drop_empty_sets(&mut self.item);
-        schema.check_item(&self.item)?;
+        let key = check_item(&schema, &kvs.capabilities(), &self.item)?;
         check_condition(self.condition.as_ref())?;
+        let op = PlannedOp::Put {
+            item: &self.item,
+            mode: self.mode,
+        };
         kvs.inner
             .backend
-            .put(&schema, &self.item, self.mode, self.condition.as_ref())
+            .write(&WritePlan::new(&schema, key, op, self.condition.as_ref()))
             .instrument(kvs.span("put", &self.store))
-            .await
+            .await?;
+        Ok(())
     }
 }
 
@@ -625,13 +688,29 @@ impl UpdateRequest {
     /// Runs the request, leaving the new item in the backend's form.
     pub(crate) async fn execute_raw(mut self, kvs: &Kvs) -> Result<RawItem> {
         let schema = kvs.schema(&self.store)?;
-        check_update(&schema, &self.key, &mut self.ops)?;
+        check_update(&schema, &kvs.capabilities(), &self.key, &mut self.ops)?;
         check_condition(self.condition.as_ref())?;
-        kvs.inner
+        let op = PlannedOp::Update { ops: &self.ops };
+        let written = kvs
+            .inner
             .backend
-            .update(&schema, &self.key, &self.ops, self.condition.as_ref())
+            .write(&WritePlan::new(
+                &schema,
+                self.key,
+                op,
+                self.condition.as_ref(),
+            ))
             .instrument(kvs.span("update", &self.store))
-            .await
+            .await?;
+        written.new.ok_or_else(|| {
+            Error::new(
+                ErrorKind::Backend,
+                format!(
+                    "backend {} gave no new item for an update",
+                    kvs.backend().name()
+                ),
+            )
+        })
     }
 }
 
@@ -646,13 +725,21 @@ impl Request for DeleteRequest {
     type Output = Option<Item>;
     async fn execute(self, kvs: &Kvs) -> Result<Option<Item>> {
         let schema = kvs.schema(&self.store)?;
-        schema.check_key(&self.key)?;
+        check_key(&schema, &kvs.capabilities(), &self.key)?;
         check_condition(self.condition.as_ref())?;
-        kvs.inner
+        let plan = WritePlan::new(
+            &schema,
+            self.key,
+            PlannedOp::Delete,
+            self.condition.as_ref(),
+        );
+        let written = kvs
+            .inner
             .backend
-            .delete(&schema, &self.key, self.condition.as_ref())
+            .write(&plan)
             .instrument(kvs.span("delete", &self.store))
-            .await
+            .await?;
+        written.old.map(RawItem::into_item).transpose()
     }
 }
 
@@ -828,12 +915,14 @@ impl Request for TransactRequest {
         if self.writes.is_empty() {
             return Err(Error::validation("a transaction needs at least one write"));
         }
-        if self.writes.len() > MAX_TRANSACTION_WRITES {
+        if self.writes.len() > crate::limits::MAX_TRANSACTION_WRITES {
             return Err(Error::validation(format!(
-                "a transaction holds at most {MAX_TRANSACTION_WRITES} writes, not {}",
+                "a transaction holds at most {} writes, not {}",
+                crate::limits::MAX_TRANSACTION_WRITES,
                 self.writes.len()
             )));
         }
+        let caps = kvs.capabilities();
         let mut schemas = Vec::with_capacity(self.writes.len());
         let mut keys = Vec::with_capacity(self.writes.len());
         let mut seen: HashSet<(String, Vec<u8>)> = HashSet::new();
@@ -849,24 +938,24 @@ impl Request for TransactRequest {
                 } => {
                     eval::drop_empty_sets(item);
                     check_condition(condition.as_ref()).map_err(at)?;
-                    schema.check_item(item).map_err(at)?
+                    check_item(&schema, &caps, item).map_err(at)?
                 }
                 WriteOp::Update {
                     key,
                     ops,
                     condition,
                 } => {
-                    check_update(&schema, key, ops).map_err(at)?;
+                    check_update(&schema, &caps, key, ops).map_err(at)?;
                     check_condition(condition.as_ref()).map_err(at)?;
                     key.clone()
                 }
                 WriteOp::Delete { key, condition } => {
-                    schema.check_key(key).map_err(at)?;
+                    check_key(&schema, &caps, key).map_err(at)?;
                     check_condition(condition.as_ref()).map_err(at)?;
                     key.clone()
                 }
                 WriteOp::Check { key, condition } => {
-                    schema.check_key(key).map_err(at)?;
+                    check_key(&schema, &caps, key).map_err(at)?;
                     condition.validate().map_err(at)?;
                     key.clone()
                 }
@@ -880,7 +969,7 @@ impl Request for TransactRequest {
             schemas.push(schema);
             keys.push(key);
         }
-        let planned: Vec<PlannedWrite<'_>> = self
+        let planned: Vec<WritePlan<'_>> = self
             .writes
             .iter()
             .zip(&schemas)
@@ -898,14 +987,10 @@ impl Request for TransactRequest {
                     WriteOp::Delete { condition, .. } => (PlannedOp::Delete, condition.as_ref()),
                     WriteOp::Check { condition, .. } => (PlannedOp::Check, Some(condition)),
                 };
-                PlannedWrite {
-                    schema,
-                    key,
-                    op,
-                    condition,
-                }
+                WritePlan::new(schema, key, op, condition)
             })
             .collect();
+        check_transaction_scope(&caps, &planned)?;
         kvs.inner
             .backend
             .transact(&planned)
@@ -923,8 +1008,7 @@ impl Request for UpsertManyRequest {
         for (i, item) in self.items.iter_mut().enumerate() {
             eval::drop_empty_sets(item);
             let at = |e: Error| e.context(format_args!("item {i}"));
-            keys.push(schema.check_item(item).map_err(at)?);
-            limits::check_floats(item, &caps).map_err(at)?;
+            keys.push(check_item(&schema, &caps, item).map_err(at)?);
         }
         check_distinct(&keys)?;
         if self.items.is_empty() {
@@ -932,7 +1016,7 @@ impl Request for UpsertManyRequest {
         }
         kvs.inner
             .backend
-            .put_many(&schema, &self.items)
+            .upsert_many(&schema, &self.items)
             .instrument(kvs.span("upsert_many", &self.store))
             .await
     }
@@ -945,8 +1029,7 @@ impl Request for DeleteManyRequest {
         let caps = kvs.capabilities();
         for (i, key) in self.keys.iter().enumerate() {
             let at = |e: Error| e.context(format_args!("key {i}"));
-            schema.check_key(key).map_err(at)?;
-            limits::check_key_floats(&schema, key, &caps).map_err(at)?;
+            check_key(&schema, &caps, key).map_err(at)?;
         }
         check_distinct(&self.keys)?;
         if self.keys.is_empty() {

@@ -188,21 +188,22 @@ mod decimal;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
 mod error;
-pub mod eval;
 mod expr;
 mod key;
 pub mod limits;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod page;
-mod raw_item;
 mod request;
-pub mod retry;
 mod schema;
 mod serde_impl;
 pub mod typed;
 mod value;
 
+/// The shared evaluator, at its old path (it lives in the [backend kit](backend)).
+pub use backend::eval;
+/// The retry policy, at its old path (it lives in the [backend kit](backend)).
+pub use backend::retry;
 pub use builders::{Delete, Put, Query, Scan, Update};
 pub use client::{Kvs, KvsBuilder, Options, Request, TransactRequest};
 pub use error::{BoxError, Error, ErrorKind, Result};

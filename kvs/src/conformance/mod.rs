@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::{ErrorKind, Kvs, Result, StoreSchema};
 
 pub mod batches;
+pub mod capabilities;
 pub mod catalog;
 pub mod catch_all;
 pub mod errors;
@@ -240,5 +241,6 @@ macro_rules! __conformance_cases {
         $crate::__conformance_cases_catalog!($cb, $make);
         $crate::__conformance_cases_paths!($cb, $make);
         $crate::__conformance_cases_catch_all!($cb, $make);
+        $crate::__conformance_cases_capabilities!($cb, $make);
     };
 }

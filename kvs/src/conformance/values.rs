@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::errors::assert_mentions;
 use super::{expect_kind, fresh_store};
 use crate::backend::Capabilities;
-use crate::limits::{MAX_DEPTH, MAX_ITEM_SIZE, item_size};
+use crate::limits::item_size;
 use crate::{ErrorKind, Item, KeyAttr, Kvs, Number, Path, StoreSchema, Value, ValueType, item};
 
 /// A store keyed by the string attribute `id`.
@@ -673,45 +673,49 @@ pub async fn value_dotted_name_is_not_a_path(kvs: Kvs) {
     assert_eq!(kvs.get(&store, "x").await.unwrap(), Some(new));
 }
 
-/// An item over `MAX_ITEM_SIZE` (400 KB) is `Validation`, and nothing is written.
+/// An item over the declared item size (`MAX_ITEM_SIZE`, 400 KB, unless the backend
+/// declares less) is `Validation`, and nothing is written.
 pub async fn value_item_over_size_limit_rejected(kvs: Kvs) {
     let store = things(&kvs).await;
+    let max_size = kvs.capabilities().max_item_size;
     let mut it = item! { "id" => "x", "data" => "" };
     let fixed = item_size(&it);
-    it.set("data", "y".repeat(MAX_ITEM_SIZE + 1 - fixed));
-    assert_eq!(item_size(&it), MAX_ITEM_SIZE + 1);
+    it.set("data", "y".repeat(max_size + 1 - fixed));
+    assert_eq!(item_size(&it), max_size + 1);
     expect_kind(kvs.upsert(&store, it).await, ErrorKind::Validation);
     let mut it = item! { "id" => "x" };
-    it.set("bytes", Value::bytes(vec![7u8; MAX_ITEM_SIZE]));
+    it.set("bytes", Value::bytes(vec![7u8; max_size]));
     expect_kind(kvs.upsert(&store, it).await, ErrorKind::Validation);
     assert_eq!(kvs.get(&store, "x").await.unwrap(), None);
     assert!(all_items(&kvs, &store).await.is_empty());
 }
 
-/// An item of exactly `MAX_ITEM_SIZE` bytes is written and reads back whole.
+/// An item of exactly the declared item size is written and reads back whole.
 pub async fn value_item_at_size_limit_accepted(kvs: Kvs) {
     let store = things(&kvs).await;
+    let max_size = kvs.capabilities().max_item_size;
     let mut it = item! { "id" => "x", "data" => "", "n" => 12345 };
     let fixed = item_size(&it);
-    it.set("data", "y".repeat(MAX_ITEM_SIZE - fixed));
-    assert_eq!(item_size(&it), MAX_ITEM_SIZE);
+    it.set("data", "y".repeat(max_size - fixed));
+    assert_eq!(item_size(&it), max_size);
     kvs.upsert(&store, it.clone()).await.unwrap();
     assert_eq!(kvs.get(&store, "x").await.unwrap(), Some(it));
 }
 
-/// The item counts as the first of `MAX_DEPTH` levels: an attribute may hold
-/// `MAX_DEPTH - 1` nested maps and lists; deeper is `Validation` naming the attribute, and
+/// The item counts as the first of the declared depth's levels (`MAX_DEPTH`, 32, unless
+/// the backend declares fewer): an attribute may hold one fewer nested maps and lists; deeper is `Validation` naming the attribute, and
 /// nothing is written.
 pub async fn value_nesting_too_deep_rejected(kvs: Kvs) {
     let store = things(&kvs).await;
-    let ok = item! { "id" => "ok", "deep" => nested(MAX_DEPTH - 1) };
+    let max_depth = kvs.capabilities().max_depth;
+    let ok = item! { "id" => "ok", "deep" => nested(max_depth - 1) };
     kvs.upsert(&store, ok.clone()).await.unwrap();
     assert_eq!(kvs.get(&store, "ok").await.unwrap(), Some(ok.clone()));
 
     let err = expect_kind(
         kvs.upsert(
             &store,
-            item! { "id" => "bad", "deeper" => nested(MAX_DEPTH) },
+            item! { "id" => "bad", "deeper" => nested(max_depth) },
         )
         .await,
         ErrorKind::Validation,
@@ -720,7 +724,7 @@ pub async fn value_nesting_too_deep_rejected(kvs: Kvs) {
     assert_eq!(kvs.get(&store, "bad").await.unwrap(), None);
     expect_kind(
         kvs.update(&store, "ok")
-            .set("other", nested(MAX_DEPTH))
+            .set("other", nested(max_depth))
             .await,
         ErrorKind::Validation,
     );
@@ -730,12 +734,12 @@ pub async fn value_nesting_too_deep_rejected(kvs: Kvs) {
         .unwrap();
     expect_kind(
         kvs.update(&store, "wrap")
-            .set(Path::attr("wrap").key("inner"), nested(MAX_DEPTH - 1))
+            .set(Path::attr("wrap").key("inner"), nested(max_depth - 1))
             .await,
         ErrorKind::Validation,
     );
     kvs.update(&store, "wrap")
-        .set(Path::attr("wrap").key("inner"), nested(MAX_DEPTH - 2))
+        .set(Path::attr("wrap").key("inner"), nested(max_depth - 2))
         .await
         .unwrap();
     assert_eq!(kvs.get(&store, "ok").await.unwrap(), Some(ok));

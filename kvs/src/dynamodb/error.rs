@@ -100,8 +100,11 @@ where
                     | "ThrottlingException"
                     | "RequestLimitExceeded",
                 ) => what(ErrorKind::Throttled, &detail).transient(true),
-                // Contention with other writers, not lack of capacity.
-                Some("TransactionConflictException" | "TransactionInProgressException") => {
+                // Contention, not capacity: a write met a transaction on its item (tried
+                // again by the kit's `retry_conflicts`, which wraps every single write),
+                // or a transaction's token is still being applied (resent as it is).
+                Some("TransactionConflictException") => what(ErrorKind::Conflict, &detail),
+                Some("TransactionInProgressException") => {
                     what(ErrorKind::Conflict, &detail).transient(true)
                 }
                 Some(code) if UNAUTHENTICATED.contains(&code) => {

@@ -16,7 +16,7 @@
 //! a placeholder for every name and value, conditions checked with the write,
 //! `TransactWriteItems` with per-write reasons, `BatchGetItem` / `BatchWriteItem` in
 //! concurrent chunks with unprocessed keys retried. What DynamoDB cannot do is done by
-//! the shared code of [`backend`](crate::backend) and [`eval`](crate::eval): exact page
+//! the backend kit ([`backend`](crate::backend)): exact page
 //! sizes (its `Limit` counts items read), DELETE of elements from a list and ADD of a
 //! float (read, compute, write under a condition that the value did not change, retried
 //! on conflict), and the existence condition that makes an update of a missing item
@@ -41,9 +41,12 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 
-use crate::backend::{Backend, Capabilities, PlannedWrite, QueryPlan, RawItem, RawPage, ScanPlan};
+use crate::backend::emulate::batch::DEFAULT_CONCURRENCY;
+use crate::backend::{
+    Backend, Capabilities, QueryPlan, RawItem, RawPage, ScanPlan, WritePlan, Written,
+};
 use crate::retry::Backoff;
-use crate::{Condition, Error, Item, Key, PutMode, Result, StoreSchema, UpdateOp};
+use crate::{Error, Item, Key, Result, StoreSchema};
 
 pub use table::{check_table_name, create_table_input};
 
@@ -53,15 +56,11 @@ pub struct DynamoDbBackend {
     client: Client,
     prefix: String,
     backoff: Backoff,
+    conflicts: Backoff,
     poll: Duration,
     create_timeout: Duration,
     concurrency: usize,
 }
-
-/// How many requests of one batch call are in flight at once, by default: enough for
-/// a 1,000-key `get_many` (10 chunks) to go at once, without a 100,000-key call opening
-/// a thousand connections.
-const DEFAULT_CONCURRENCY: usize = 16;
 
 impl DynamoDbBackend {
     /// A backend on a copy of `client`'s configuration with the SDK's own retries turned
@@ -76,6 +75,7 @@ impl DynamoDbBackend {
             client: Client::from_conf(config),
             prefix: String::new(),
             backoff: Backoff::default(),
+            conflicts: Backoff::conflicts(),
             poll: Duration::from_millis(100),
             create_timeout: Duration::from_secs(600),
             concurrency: DEFAULT_CONCURRENCY,
@@ -166,9 +166,17 @@ impl DynamoDbBackend {
         self
     }
 
-    /// Replaces the retry policy (attempts, backoff).
+    /// Replaces the retry policy (attempts, backoff) of failures that changed nothing
+    /// (throttling, refused connections).
     pub fn with_backoff(mut self, backoff: Backoff) -> Self {
         self.backoff = backoff;
+        self
+    }
+
+    /// Replaces the retry policy of writes that lost a race with another writer
+    /// (default [`Backoff::conflicts`]); past it, `Conflict`.
+    pub fn with_conflict_backoff(mut self, backoff: Backoff) -> Self {
+        self.conflicts = backoff;
         self
     }
 
@@ -197,6 +205,7 @@ impl Backend for DynamoDbBackend {
             keeps_negative_zero: false,
             // Global secondary indexes are eventually consistent.
             consistent_index_reads: false,
+            ..Capabilities::default()
         }
     }
 
@@ -213,33 +222,8 @@ impl Backend for DynamoDbBackend {
         self.batch_get(schema, keys).await
     }
 
-    async fn put(
-        &self,
-        schema: &StoreSchema,
-        item: &Item,
-        mode: PutMode,
-        condition: Option<&Condition>,
-    ) -> Result<()> {
-        self.put_item(schema, item, mode, condition).await
-    }
-
-    async fn update(
-        &self,
-        schema: &StoreSchema,
-        key: &Key,
-        ops: &[UpdateOp],
-        condition: Option<&Condition>,
-    ) -> Result<RawItem> {
-        self.update_item(schema, key, ops, condition).await
-    }
-
-    async fn delete(
-        &self,
-        schema: &StoreSchema,
-        key: &Key,
-        condition: Option<&Condition>,
-    ) -> Result<Option<Item>> {
-        self.delete_item(schema, key, condition).await
+    async fn write(&self, plan: &WritePlan<'_>) -> Result<Written> {
+        self.write_item(plan).await
     }
 
     async fn query(&self, plan: &QueryPlan<'_>) -> Result<RawPage> {
@@ -250,11 +234,11 @@ impl Backend for DynamoDbBackend {
         self.scan_page(plan).await
     }
 
-    async fn transact(&self, writes: &[PlannedWrite<'_>]) -> Result<()> {
+    async fn transact(&self, writes: &[WritePlan<'_>]) -> Result<()> {
         self.transact_writes(writes).await
     }
 
-    async fn put_many(&self, schema: &StoreSchema, items: &[Item]) -> Result<()> {
+    async fn upsert_many(&self, schema: &StoreSchema, items: &[Item]) -> Result<()> {
         self.batch_put(schema, items).await
     }
 

@@ -2,9 +2,11 @@
 //! that make them keep the contract, and the emulation of what DynamoDB cannot do.
 //!
 //! Every condition kvs adds is built as a [`Condition`] and translated like the user's,
-//! so that when DynamoDB says "a condition failed" the old item it returns can be
-//! checked against each one with the shared evaluator, to tell `NotFound`,
-//! `AlreadyExists`, `ConditionFailed`, a conflict (retried) and an overflow apart.
+//! so that when DynamoDB says "a condition failed" the write can be decided again by
+//! the shared evaluator on the old item DynamoDB returns, which tells `NotFound`,
+//! `AlreadyExists`, `ConditionFailed` and an overflow (`Validation`) apart; where every
+//! rule holds, another writer changed the item in between: a conflict, retried by the
+//! kit's [`retry_conflicts`].
 
 use std::collections::HashMap;
 
@@ -19,18 +21,15 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::DynamoDbBackend;
-use super::convert::{attrs_to_item, into_item, item_to_attrs, key_attrs, to_attr};
+use super::convert::{attrs_to_item, item_to_attrs, key_attrs, to_attr};
 use super::error::sdk_error;
 use super::expr::Expr;
-use crate::backend::{PlannedOp, PlannedWrite, RawItem};
+use crate::backend::emulate::{outcome, reasons_by_reading, retry_conflicts};
+use crate::backend::{PlannedOp, RawItem, WritePlan, Written};
 use crate::expr::{CompareOp, Condition, Path};
 use crate::{
-    Error, ErrorKind, Item, Key, PutMode, Result, StoreSchema, UpdateOp, Value, ValueType, eval,
+    Error, ErrorKind, Item, PutMode, Result, StoreSchema, UpdateOp, Value, ValueType, eval,
 };
-
-/// How many times an emulated update is tried again after another writer changed a
-/// value it read.
-const CONFLICT_RETRIES: u32 = 8;
 
 type Attrs = HashMap<String, AttributeValue>;
 
@@ -48,6 +47,18 @@ struct Guards<'a> {
     in_range: Vec<Condition>,
 }
 
+/// How a write DynamoDB refused for a failed condition came out, judged on the item it
+/// found: the contract's own answer if the shared evaluator refuses the write on that
+/// item (the existence guard, the user's condition and the i64 range are all rules of
+/// [`eval::decide`]), else a conflict: a value an emulated op read changed, or the item
+/// changed between the check and the answer.
+fn classify(write: &WritePlan<'_>, old: Option<&Item>) -> Error {
+    match eval::decide(write.schema, &write.key, &write.op, write.condition, old) {
+        Err(e) => e,
+        Ok(_) => outcome::conflict(&write.describe()),
+    }
+}
+
 impl Guards<'_> {
     /// Every guard, to be sent as one conjunction.
     fn parts(&self) -> impl Iterator<Item = &Condition> + Clone {
@@ -56,48 +67,6 @@ impl Guards<'_> {
             .chain(self.user)
             .chain(&self.unchanged)
             .chain(&self.in_range)
-    }
-
-    /// Why the write was refused, judged on the item as DynamoDB found it.
-    fn classify(&self, op: &PlannedOp<'_>, old: Option<&Item>, what: &str) -> Error {
-        let holds = |c: &Condition| eval::matches(c, old);
-        if let Some(e) = &self.existence
-            && !holds(e)
-        {
-            return match op {
-                PlannedOp::Put {
-                    mode: PutMode::Insert,
-                    ..
-                } => Error::new(ErrorKind::AlreadyExists, format!("{what} already exists")),
-                _ => Error::new(
-                    ErrorKind::NotFound,
-                    format!("{what} does not exist, so it cannot be updated"),
-                ),
-            };
-        }
-        if self.user.is_some_and(|c| !holds(c)) {
-            return Error::new(
-                ErrorKind::ConditionFailed,
-                format!("the condition on {what} is false"),
-            );
-        }
-        if self.unchanged.iter().any(|c| !holds(c)) {
-            return Error::new(
-                ErrorKind::Conflict,
-                format!("{what} kept changing while it was updated"),
-            )
-            .transient(true);
-        }
-        if self.in_range.iter().any(|c| !holds(c)) {
-            return Error::validation(format!("an ADD on {what} would overflow the i64 range"));
-        }
-        // Every condition holds on the item returned: it changed between the check and
-        // the answer. Trying again is safe.
-        Error::new(
-            ErrorKind::Conflict,
-            format!("{what} changed while it was written"),
-        )
-        .transient(true)
     }
 }
 
@@ -130,7 +99,7 @@ fn overflow_guard(path: &Path, n: i64) -> Option<Condition> {
     };
     // A value of another type must not reach the comparison: DynamoDB finds it false,
     // but moto answers HTTP 500 to a comparison across types. DynamoDB refuses that ADD
-    // by itself, and `classify` says why from the type of the value.
+    // by itself.
     Some(Condition::Or(vec![
         Condition::NotExists(path.clone()),
         Condition::Not(Box::new(Condition::TypeOf {
@@ -276,17 +245,8 @@ fn on_condition_failure(condition: Option<&str>) -> Option<ReturnValuesOnConditi
     condition.map(|_| ReturnValuesOnConditionCheckFailure::AllOld)
 }
 
-fn describe(schema: &StoreSchema, key: &Key) -> String {
-    format!("{}/{key}", schema.name)
-}
-
 fn exists(schema: &StoreSchema) -> Condition {
     Condition::Exists(Path::attr(schema.partition_key.name.clone()))
-}
-
-/// The old item DynamoDB returned with a failed condition.
-fn old_item(attrs: Option<&Attrs>) -> Result<Option<Item>> {
-    attrs.map(attrs_to_item).transpose()
 }
 
 impl DynamoDbBackend {
@@ -294,26 +254,49 @@ impl DynamoDbBackend {
     // building it once and cloning it for every attempt: a retry is rare, and this way
     // the common case moves everything into the request and copies nothing.
 
-    pub(crate) async fn put_item(
-        &self,
-        schema: &StoreSchema,
-        item: &Item,
-        mode: PutMode,
-        condition: Option<&Condition>,
-    ) -> Result<()> {
-        let table = self.table_name(&schema.name);
-        let key = schema.key_of(item)?;
+    /// The old item of a failed condition, to decide the write on: as DynamoDB returned
+    /// it, or, where a server returned none, as it is now (a missing item and a server
+    /// that does not return old items look alike; reading tells them apart).
+    async fn old_item(&self, write: &WritePlan<'_>, attrs: Option<&Attrs>) -> Result<Option<Item>> {
+        match attrs {
+            Some(attrs) => attrs_to_item(attrs).map(Some),
+            None => self.get_item(write.schema, &write.key).await,
+        }
+    }
+
+    /// A put, an update or a delete.
+    pub(crate) async fn write_item(&self, write: &WritePlan<'_>) -> Result<Written> {
+        match &write.op {
+            PlannedOp::Put { item, mode } => {
+                self.put_item(write, item, *mode).await?;
+                Ok(Written::default())
+            }
+            PlannedOp::Update { ops } => Ok(Written {
+                new: Some(self.update_item(write, ops).await?),
+                old: None,
+            }),
+            PlannedOp::Delete => Ok(Written {
+                old: self.delete_item(write).await?.map(RawItem::dynamodb),
+                new: None,
+            }),
+            PlannedOp::Check => Err(Error::validation(
+                "a condition check writes nothing: it belongs in a transaction",
+            )),
+        }
+    }
+
+    async fn put_item(&self, write: &WritePlan<'_>, item: &Item, mode: PutMode) -> Result<()> {
+        let table = self.table_name(&write.schema.name);
         let guards = Guards {
-            existence: (mode == PutMode::Insert).then(|| !exists(schema)),
-            user: condition,
+            existence: (mode == PutMode::Insert).then(|| !exists(write.schema)),
+            user: write.condition,
             ..Guards::default()
         };
         // Writing the same whole item twice is harmless unless a condition could see
         // the first write.
         let idempotent = guards.existence.is_none() && guards.user.is_none();
-        let op = PlannedOp::Put { item, mode };
-        self.backoff
-            .run(idempotent, || async {
+        retry_conflicts(&self.conflicts, || {
+            self.backoff.run(idempotent, || async {
                 let mut expr = Expr::default();
                 let condition_expression = condition_expression(&mut expr, &guards)?;
                 let (names, values) = expr.into_maps();
@@ -337,80 +320,51 @@ impl DynamoDbBackend {
                         let PutItemError::ConditionalCheckFailedException(ccf) = se.err() else {
                             unreachable!()
                         };
-                        let old = old_item(ccf.item.as_ref())?;
-                        Err(guards.classify(&op, old.as_ref(), &describe(schema, &key)))
+                        let old = self.old_item(write, ccf.item.as_ref()).await?;
+                        Err(classify(write, old.as_ref()))
                     }
                     Err(e) => Err(sdk_error("PutItem", &table, e)),
                 }
             })
-            .await
+        })
+        .await
     }
 
-    pub(crate) async fn update_item(
-        &self,
-        schema: &StoreSchema,
-        key: &Key,
-        ops: &[UpdateOp],
-        condition: Option<&Condition>,
-    ) -> Result<RawItem> {
+    /// An update: native where DynamoDB can do every op; else the item is read, the
+    /// emulated ops computed by the shared evaluator and written under the condition
+    /// that the values they read did not change, and a lost race tried again.
+    async fn update_item(&self, write: &WritePlan<'_>, ops: &[UpdateOp]) -> Result<RawItem> {
         let needs_read = ops.iter().any(emulated);
         let idempotent = ops.iter().all(UpdateOp::is_idempotent);
-        for attempt in 1..=CONFLICT_RETRIES {
-            if attempt > 1 {
-                // Another writer changed the value read: give it time to finish.
-                tokio::time::sleep(self.backoff.delay(attempt - 1)).await;
-            }
+        retry_conflicts(&self.conflicts, || async {
             let current = if needs_read {
-                match self.get_item(schema, key).await? {
+                match self.get_item(write.schema, &write.key).await? {
                     Some(item) => Some(item),
-                    None => {
-                        return Err(Error::new(
-                            ErrorKind::NotFound,
-                            format!(
-                                "{} does not exist, so it cannot be updated",
-                                describe(schema, key)
-                            ),
-                        ));
-                    }
+                    None => return Err(outcome::not_found_for_update(&write.describe())),
                 }
             } else {
                 None
             };
-            match self
-                .update_once(schema, key, ops, condition, current.as_ref(), idempotent)
+            self.update_once(write, ops, current.as_ref(), idempotent)
                 .await
-            {
-                Err(e) if needs_read && e.is(&ErrorKind::Conflict) => {
-                    continue;
-                }
-                other => return other,
-            }
-        }
-        Err(Error::new(
-            ErrorKind::Conflict,
-            format!(
-                "{} kept changing while it was updated; gave up",
-                describe(schema, key)
-            ),
-        ))
+        })
+        .await
     }
 
     async fn update_once(
         &self,
-        schema: &StoreSchema,
-        key: &Key,
+        write: &WritePlan<'_>,
         ops: &[UpdateOp],
-        condition: Option<&Condition>,
         current: Option<&Item>,
         idempotent: bool,
     ) -> Result<RawItem> {
+        let (schema, key) = (write.schema, &write.key);
         let table = self.table_name(&schema.name);
-        let op = PlannedOp::Update { ops };
         self.backoff
             .run(idempotent, || async {
                 let mut guards = Guards {
                     existence: Some(exists(schema)),
-                    user: condition,
+                    user: write.condition,
                     ..Guards::default()
                 };
                 let mut expr = Expr::default();
@@ -445,8 +399,8 @@ impl DynamoDbBackend {
                         let UpdateItemError::ConditionalCheckFailedException(ccf) = se.err() else {
                             unreachable!()
                         };
-                        let old = old_item(ccf.item.as_ref())?;
-                        Err(guards.classify(&op, old.as_ref(), &describe(schema, key)))
+                        let old = self.old_item(write, ccf.item.as_ref()).await?;
+                        Err(classify(write, old.as_ref()))
                     }
                     Err(e) => Err(sdk_error("UpdateItem", &table, e)),
                 }
@@ -454,19 +408,16 @@ impl DynamoDbBackend {
             .await
     }
 
-    pub(crate) async fn delete_item(
-        &self,
-        schema: &StoreSchema,
-        key: &Key,
-        condition: Option<&Condition>,
-    ) -> Result<Option<Item>> {
+    /// A delete; the old item as DynamoDB returned it.
+    async fn delete_item(&self, write: &WritePlan<'_>) -> Result<Option<Attrs>> {
+        let (schema, key) = (write.schema, &write.key);
         let table = self.table_name(&schema.name);
         let guards = Guards {
-            user: condition,
+            user: write.condition,
             ..Guards::default()
         };
-        self.backoff
-            .run(condition.is_none(), || async {
+        retry_conflicts(&self.conflicts, || {
+            self.backoff.run(write.condition.is_none(), || async {
                 let mut expr = Expr::default();
                 let condition_expression = condition_expression(&mut expr, &guards)?;
                 let (names, values) = expr.into_maps();
@@ -484,7 +435,7 @@ impl DynamoDbBackend {
                     .send()
                     .await;
                 match result {
-                    Ok(out) => out.attributes.map(into_item).transpose(),
+                    Ok(out) => Ok(out.attributes),
                     Err(SdkError::ServiceError(se))
                         if matches!(
                             se.err(),
@@ -494,57 +445,53 @@ impl DynamoDbBackend {
                         let DeleteItemError::ConditionalCheckFailedException(ccf) = se.err() else {
                             unreachable!()
                         };
-                        let old = old_item(ccf.item.as_ref())?;
-                        Err(guards.classify(
-                            &PlannedOp::Delete,
-                            old.as_ref(),
-                            &describe(schema, key),
-                        ))
+                        let old = self.old_item(write, ccf.item.as_ref()).await?;
+                        Err(classify(write, old.as_ref()))
                     }
                     Err(e) => Err(sdk_error("DeleteItem", &table, e)),
                 }
             })
-            .await
+        })
+        .await
     }
 
-    pub(crate) async fn transact_writes(&self, writes: &[PlannedWrite<'_>]) -> Result<()> {
-        // What the last attempt met: contention (`Conflict`) or lack of capacity
-        // (`Throttled`); reported as such once the attempts run out.
-        let mut last = ErrorKind::Conflict;
-        for attempt in 1..=CONFLICT_RETRIES {
-            if attempt > 1 {
-                tokio::time::sleep(self.backoff.delay(attempt - 1)).await;
-            }
-            // A new token for each attempt, since each builds its writes afresh (emulated
-            // ops read again) and DynamoDB refuses a token reused with other parameters;
-            // within an attempt the token makes a resent transaction apply at most once.
-            match self.transact_once(writes, &request_token()).await {
-                Err(e)
-                    if matches!(e.kind(), ErrorKind::Conflict | ErrorKind::Throttled)
-                        && e.is_retryable(true) =>
-                {
-                    last = *e.kind();
+    /// A transaction: `TransactWriteItems`, tried again (with new reads for emulated
+    /// ops) when it loses a race.
+    pub(crate) async fn transact_writes(&self, writes: &[WritePlan<'_>]) -> Result<()> {
+        retry_conflicts(&self.conflicts, || self.transact_once(writes)).await
+    }
+
+    /// One attempt: the writes built (emulated ops read the items), then sent until
+    /// DynamoDB answers for them; a lost race is `Conflict`.
+    async fn transact_once(&self, writes: &[WritePlan<'_>]) -> Result<()> {
+        let mut items = Vec::with_capacity(writes.len());
+        for w in writes {
+            items.push(self.transact_item(w).await?);
+        }
+        let mut throttled = 1;
+        loop {
+            // A new token for each request (DynamoDB refuses a token reused with other
+            // parameters, and an attempt after a conflict builds its writes afresh);
+            // within a request the token makes a resent transaction apply at most once.
+            let token = request_token();
+            match self.send_transaction(writes, &items, &token).await {
+                Err(e) if e.is(&ErrorKind::Throttled) && throttled < self.backoff.attempts => {
+                    tokio::time::sleep(self.backoff.delay(throttled)).await;
+                    throttled += 1;
                 }
                 other => return other,
             }
         }
-        Err(Error::new(
-            last,
-            match last {
-                ErrorKind::Throttled => "the transaction kept being throttled; gave up",
-                _ => "the transaction kept conflicting with other writes; gave up",
-            },
-        ))
     }
 
-    async fn transact_once(&self, writes: &[PlannedWrite<'_>], token: &str) -> Result<()> {
-        let mut items = Vec::with_capacity(writes.len());
-        let mut all_guards = Vec::with_capacity(writes.len());
-        for w in writes {
-            let (item, guards) = self.transact_item(w).await?;
-            items.push(item);
-            all_guards.push(guards);
-        }
+    /// Sends a transaction (resending it, under the same token, after a failure that
+    /// changed nothing or was ambiguous) and says how it came out.
+    async fn send_transaction(
+        &self,
+        writes: &[WritePlan<'_>],
+        items: &[TransactWriteItem],
+        token: &str,
+    ) -> Result<()> {
         let tables = writes
             .iter()
             .map(|w| self.table_name(&w.schema.name))
@@ -555,7 +502,7 @@ impl DynamoDbBackend {
             let result = self
                 .client
                 .transact_write_items()
-                .set_transact_items(Some(items.clone()))
+                .set_transact_items(Some(items.to_vec()))
                 .client_request_token(token)
                 .send()
                 .await;
@@ -584,7 +531,7 @@ impl DynamoDbBackend {
                     if e.is(&ErrorKind::Validation) {
                         // Some servers answer a write that cannot be done with a plain
                         // ValidationException instead of a cancellation: find which.
-                        if let Some(reasons) = self.reasons_by_reading(writes).await? {
+                        if let Some(reasons) = reasons_by_reading(self, writes).await? {
                             return Err(Error::transaction_canceled(
                                 reasons,
                                 format!("the transaction was refused: {}", e.message()),
@@ -603,80 +550,51 @@ impl DynamoDbBackend {
                 canceled.cancellation_reasons().len(),
                 writes.len()
             );
-            return Err(match self.reasons_by_reading(writes).await? {
+            return Err(match reasons_by_reading(self, writes).await? {
                 Some(reasons) => Error::transaction_canceled(reasons, message),
                 None => Error::new(ErrorKind::Backend, message),
             });
         }
         let mut reasons = Vec::with_capacity(writes.len());
-        // Set when a write met contention or lack of capacity: the transaction is tried
-        // again, and, if the attempts run out, reported with that kind.
-        let mut retry = None;
-        for ((w, guards), reason) in writes
-            .iter()
-            .zip(&all_guards)
-            .zip(canceled.cancellation_reasons())
-        {
+        let mut retry: Option<Error> = None;
+        for (w, reason) in writes.iter().zip(canceled.cancellation_reasons()) {
             reasons.push(match reason.code() {
                 None | Some("None") => None,
                 Some("ConditionalCheckFailed") => {
-                    let old = old_item(reason.item.as_ref())?;
-                    let e = guards.classify(&w.op, old.as_ref(), &describe(w.schema, &w.key));
+                    let old = self.old_item(w, reason.item.as_ref()).await?;
+                    let e = classify(w, old.as_ref());
+                    let kind = *e.kind();
                     if e.is(&ErrorKind::Conflict) {
-                        retry.get_or_insert(ErrorKind::Conflict);
+                        retry = Some(e);
                     }
-                    Some(*e.kind())
+                    Some(kind)
                 }
                 Some("ValidationError") => Some(ErrorKind::Validation),
                 Some("TransactionConflict") => {
-                    retry.get_or_insert(ErrorKind::Conflict);
+                    retry = Some(outcome::conflict(&w.describe()));
                     Some(ErrorKind::Conflict)
                 }
                 Some("ThrottlingError" | "ProvisionedThroughputExceeded") => {
-                    retry = Some(ErrorKind::Throttled);
-                    Some(ErrorKind::Throttled)
+                    // Lack of capacity, not contention: tried again, and past the
+                    // attempts `Throttled`.
+                    return Err(Error::new(
+                        ErrorKind::Throttled,
+                        format!("the transaction was throttled at {}", w.describe()),
+                    )
+                    .transient(true));
                 }
                 Some(_) => Some(ErrorKind::Backend),
             });
         }
-        if let Some(kind) = retry {
-            let why = match kind {
-                ErrorKind::Throttled => "the transaction was throttled",
-                _ => "the transaction met a conflict",
-            };
-            return Err(Error::new(kind, why).transient(true));
+        if let Some(conflict) = retry {
+            return Err(conflict);
         }
-        let failed = reasons.iter().filter(|r| r.is_some()).count();
-        Err(Error::transaction_canceled(
-            reasons,
-            format!(
-                "{failed} of {} writes could not be done; nothing was written",
-                writes.len()
-            ),
-        ))
-    }
-
-    /// Each write's reason, judged by the shared evaluator on the items as they are now;
-    /// `None` if every write looks possible.
-    async fn reasons_by_reading(
-        &self,
-        writes: &[PlannedWrite<'_>],
-    ) -> Result<Option<Vec<Option<ErrorKind>>>> {
-        let mut reasons = Vec::with_capacity(writes.len());
-        for w in writes {
-            let current = self.get_item(w.schema, &w.key).await?;
-            let outcome = eval::decide(w.schema, &w.key, &w.op, w.condition, current.as_ref());
-            reasons.push(outcome.err().map(|e| *e.kind()));
-        }
-        Ok(reasons.iter().any(Option::is_some).then_some(reasons))
+        Err(outcome::transaction_canceled(reasons))
     }
 
     /// One write of a transaction, with its guards (reading the item first if an update
     /// has emulated ops).
-    async fn transact_item<'w>(
-        &self,
-        w: &PlannedWrite<'w>,
-    ) -> Result<(TransactWriteItem, Guards<'w>)> {
+    async fn transact_item(&self, w: &WritePlan<'_>) -> Result<TransactWriteItem> {
         let table = self.table_name(&w.schema.name);
         let key_attrs = key_attrs(w.schema, &w.key)?;
         let mut expr = Expr::default();
@@ -787,7 +705,7 @@ impl DynamoDbBackend {
                     .build()
             }
         };
-        Ok((item, guards))
+        Ok(item)
     }
 }
 

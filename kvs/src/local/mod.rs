@@ -30,12 +30,12 @@ use async_trait::async_trait;
 use redb::backends::InMemoryBackend;
 use redb::{Database, DatabaseError, ReadableDatabase, ReadableTable, WriteTransaction};
 
-use crate::backend::{Backend, PlannedOp, PlannedWrite, QueryPlan, RawItem, RawPage, ScanPlan};
-use crate::eval::{self, WriteEffect};
-use crate::{
-    Condition, Error, ErrorKind, Item, Key, Kvs, Options, PutMode, Result, StoreSchema, UpdateOp,
-    codec,
+use crate::backend::emulate::{PageFiller, decide_all};
+use crate::backend::{
+    Backend, PlannedOp, QueryPlan, RawItem, RawPage, ScanPlan, WritePlan, Written,
 };
+use crate::eval::{self, WriteEffect};
+use crate::{Error, ErrorKind, Item, Key, Kvs, Options, PutMode, Result, StoreSchema, codec};
 use range::KeyRange;
 use snapshot::{ReadTable, Snapshots};
 use tables::{Bytes, META, Writer, decode_stored, index_entry, index_table, items_table, storage};
@@ -270,32 +270,36 @@ fn read_item(items: &ReadTable, key: &Key) -> Result<Option<RawItem>> {
 }
 
 impl LocalBackend {
-    /// Applies one write (not in a transaction) and maps its outcome.
-    fn single_write(
-        &self,
-        schema: &StoreSchema,
-        key: &Key,
-        op: PlannedOp<'_>,
-        condition: Option<&Condition>,
-    ) -> Result<(Option<Item>, Option<Item>)> {
-        self.check_defined(&schema.name)?;
-        let tkey = codec::table_key(key);
+    /// Applies one write (not in a transaction): the old item and, for an update, the
+    /// new one.
+    fn single_write(&self, plan: &WritePlan<'_>) -> Result<Written> {
+        let schema = plan.schema;
+        let tkey = codec::table_key(&plan.key);
         self.write(|txn| {
             let w = Writer { txn };
             let old = w.get(schema, &tkey)?;
-            match eval::decide(schema, key, &op, condition, old.as_ref())? {
+            let new = match eval::decide(schema, &plan.key, &plan.op, plan.condition, old.as_ref())?
+            {
                 WriteEffect::Put(new) => {
                     w.put(schema, &tkey, old.as_ref(), &new)?;
-                    Ok((old, Some(new.into_owned())))
+                    // An update's new item (a put's is the caller's own).
+                    match new {
+                        std::borrow::Cow::Owned(new) => Some(RawItem::from(new)),
+                        std::borrow::Cow::Borrowed(_) => None,
+                    }
                 }
                 WriteEffect::Delete => {
                     if let Some(o) = &old {
                         w.remove(schema, &tkey, o)?;
                     }
-                    Ok((old, None))
+                    None
                 }
-                WriteEffect::Nothing => Ok((old, None)),
-            }
+                WriteEffect::Nothing => None,
+            };
+            Ok(Written {
+                old: old.map(RawItem::from),
+                new,
+            })
         })
     }
 }
@@ -407,51 +411,30 @@ impl Backend for LocalBackend {
         }
     }
 
-    async fn put(
-        &self,
-        schema: &StoreSchema,
-        item: &Item,
-        mode: PutMode,
-        condition: Option<&Condition>,
-    ) -> Result<()> {
+    async fn write(&self, plan: &WritePlan<'_>) -> Result<Written> {
+        let schema = plan.schema;
         self.check_defined(&schema.name)?;
-        let key = schema.key_of(item)?;
-        if mode == PutMode::Upsert && condition.is_none() && schema.indexes.is_empty() {
+        if let (
+            PlannedOp::Put {
+                item,
+                mode: PutMode::Upsert,
+            },
+            None,
+        ) = (&plan.op, plan.condition)
+            && schema.indexes.is_empty()
+        {
             // Nothing depends on the item being replaced: write without reading it.
-            let tkey = codec::table_key(&key);
+            let tkey = codec::table_key(&plan.key);
             return self.write(|txn| {
                 let name = items_table(&schema.name);
                 let mut table = txn.open_table(Bytes::new(name)).map_err(storage)?;
                 table
                     .insert(tkey.as_slice(), codec::encode_item(item).as_slice())
                     .map_err(storage)?;
-                Ok(())
+                Ok(Written::default())
             });
         }
-        self.single_write(schema, &key, PlannedOp::Put { item, mode }, condition)?;
-        Ok(())
-    }
-
-    async fn update(
-        &self,
-        schema: &StoreSchema,
-        key: &Key,
-        ops: &[UpdateOp],
-        condition: Option<&Condition>,
-    ) -> Result<RawItem> {
-        let (_, new) = self.single_write(schema, key, PlannedOp::Update { ops }, condition)?;
-        new.map(RawItem::from)
-            .ok_or_else(|| Error::new(ErrorKind::Backend, "an update wrote no item"))
-    }
-
-    async fn delete(
-        &self,
-        schema: &StoreSchema,
-        key: &Key,
-        condition: Option<&Condition>,
-    ) -> Result<Option<Item>> {
-        let (old, _) = self.single_write(schema, key, PlannedOp::Delete, condition)?;
-        Ok(old)
+        self.single_write(plan)
     }
 
     async fn query(&self, plan: &QueryPlan<'_>) -> Result<RawPage> {
@@ -471,7 +454,7 @@ impl Backend for LocalBackend {
         let mut partition = Vec::with_capacity(32);
         codec::encode_key_value(plan.partition, &mut partition);
         let mut range = KeyRange::partition(&partition, plan.sort);
-        let mut page = PageFill::new(plan.limit, plan.filter);
+        let mut page = PageFiller::new(plan.limit, plan.filter);
         match plan.index {
             Some(index) => {
                 if let Some(after) = plan.after {
@@ -499,7 +482,7 @@ impl Backend for LocalBackend {
                             ),
                         )
                     })?;
-                    page.offer(&schema.name, stored.value())
+                    offer(&mut page, &schema.name, stored.value())
                 })?;
             }
             None => {
@@ -512,7 +495,7 @@ impl Backend for LocalBackend {
                 let entries = items.range::<&[u8]>(range.bounds()).map_err(storage)?;
                 walk(entries, plan.descending, |entry| {
                     let (_, v) = entry.map_err(storage)?;
-                    page.offer(&schema.name, v.value())
+                    offer(&mut page, &schema.name, v.value())
                 })?;
             }
         }
@@ -531,16 +514,16 @@ impl Backend for LocalBackend {
         if let Some(after) = plan.after {
             range = range.after(codec::table_key(&plan.schema.key_of(after)?), false);
         }
-        let mut page = PageFill::new(plan.limit, plan.filter);
+        let mut page = PageFiller::new(plan.limit, plan.filter);
         let entries = items.range::<&[u8]>(range.bounds()).map_err(storage)?;
         walk(entries, false, |entry| {
             let (_, v) = entry.map_err(storage)?;
-            page.offer(&plan.schema.name, v.value())
+            offer(&mut page, &plan.schema.name, v.value())
         })?;
         Ok(page.finish())
     }
 
-    async fn transact(&self, writes: &[PlannedWrite<'_>]) -> Result<()> {
+    async fn transact(&self, writes: &[WritePlan<'_>]) -> Result<()> {
         for write in writes {
             self.check_defined(&write.schema.name)?;
         }
@@ -548,41 +531,22 @@ impl Backend for LocalBackend {
             let w = Writer { txn };
             // Every condition is checked against the items as they were before the
             // transaction; only if all writes would succeed is anything written.
-            let mut effects = Vec::with_capacity(writes.len());
-            let mut reasons = Vec::with_capacity(writes.len());
+            let mut tkeys = Vec::with_capacity(writes.len());
+            let mut olds = Vec::with_capacity(writes.len());
             for write in writes {
                 let tkey = codec::table_key(&write.key);
-                let old = w.get(write.schema, &tkey)?;
-                match eval::decide(
-                    write.schema,
-                    &write.key,
-                    &write.op,
-                    write.condition,
-                    old.as_ref(),
-                ) {
-                    Ok(effect) => {
-                        reasons.push(None);
-                        effects.push((tkey, old, effect));
-                    }
-                    Err(e) => reasons.push(Some(*e.kind())),
-                }
+                olds.push(w.get(write.schema, &tkey)?);
+                tkeys.push(tkey);
             }
-            if reasons.iter().any(Option::is_some) {
-                let failed = reasons.iter().filter(|r| r.is_some()).count();
-                return Err(Error::transaction_canceled(
-                    reasons,
-                    format!(
-                        "{failed} of {} writes could not be done; nothing was written",
-                        writes.len()
-                    ),
-                ));
-            }
-            for (write, (tkey, old, effect)) in writes.iter().zip(effects) {
+            let effects = decide_all(writes, &olds)?;
+            for (write, ((tkey, old), effect)) in
+                writes.iter().zip(tkeys.iter().zip(&olds).zip(effects))
+            {
                 match effect {
-                    WriteEffect::Put(new) => w.put(write.schema, &tkey, old.as_ref(), &new)?,
+                    WriteEffect::Put(new) => w.put(write.schema, tkey, old.as_ref(), &new)?,
                     WriteEffect::Delete => {
                         if let Some(o) = &old {
-                            w.remove(write.schema, &tkey, o)?;
+                            w.remove(write.schema, tkey, o)?;
                         }
                     }
                     WriteEffect::Nothing => {}
@@ -592,7 +556,7 @@ impl Backend for LocalBackend {
         })
     }
 
-    async fn put_many(&self, schema: &StoreSchema, items: &[Item]) -> Result<()> {
+    async fn upsert_many(&self, schema: &StoreSchema, items: &[Item]) -> Result<()> {
         self.check_defined(&schema.name)?;
         self.write(|txn| {
             let w = Writer { txn };
@@ -642,52 +606,16 @@ fn walk<T>(
     Ok(())
 }
 
-/// Collects a page: items that pass the filter until the limit, then looks for one more
-/// match so that a page token is given only when another item will follow.
-struct PageFill<'a> {
-    limit: usize,
-    filter: Option<&'a Condition>,
-    items: Vec<RawItem>,
-    more: bool,
-}
-
-impl<'a> PageFill<'a> {
-    fn new(limit: usize, filter: Option<&'a Condition>) -> Self {
-        PageFill {
-            limit,
-            filter,
-            items: Vec::new(),
-            more: false,
-        }
-    }
-
-    /// Offers the next stored item in order; `false` once the page is settled. Without
-    /// a filter the item stays encoded, for the caller to decode into its type.
-    fn offer(&mut self, store: &str, stored: &[u8]) -> Result<bool> {
-        let item = match self.filter {
-            Some(f) => {
-                let item = decode_stored(store, stored)?;
-                if !eval::matches(f, Some(&item)) {
-                    return Ok(true);
-                }
-                RawItem::from(item)
-            }
-            None => RawItem::encoded(stored.to_vec()),
-        };
-        if self.items.len() == self.limit {
-            self.more = true;
-            return Ok(false);
-        }
-        self.items.push(item);
-        Ok(true)
-    }
-
-    fn finish(self) -> RawPage {
-        RawPage {
-            items: self.items,
-            more: self.more,
-        }
-    }
+/// Offers a stored item to the page, decoding it once, here, if the page filters (so
+/// that an item the filter drops is not copied), else leaving it encoded for the caller
+/// to decode into its type.
+fn offer(page: &mut PageFiller<'_>, store: &str, stored: &[u8]) -> Result<bool> {
+    let item = if page.filters() {
+        RawItem::from(decode_stored(store, stored)?)
+    } else {
+        RawItem::encoded(stored.to_vec())
+    };
+    page.offer(item)
 }
 
 #[cfg(test)]

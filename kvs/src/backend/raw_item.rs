@@ -19,6 +19,12 @@ use crate::{Item, Result};
 #[derive(Debug, Clone)]
 pub struct RawItem(Repr);
 
+// A closed enum rather than a boxed trait object a backend would implement: an item is
+// read on every get, page and batch, and the typed road deserializes straight from the
+// native form; one `match` costs nothing, where a `Box<dyn ...>` would cost an
+// allocation and virtual calls per item and a serde seam the deserializer cannot
+// inline through. A backend outside the crate makes a `RawItem` from an `Item`; a
+// built-in one with a native form of its own adds a variant behind its feature.
 #[derive(Debug, Clone)]
 enum Repr {
     Item(Item),

@@ -469,40 +469,30 @@ pub enum WriteEffect<'a> {
 pub fn decide<'a>(
     schema: &crate::StoreSchema,
     key: &crate::Key,
-    op: &crate::backend::PlannedOp<'a>,
+    op: &super::PlannedOp<'a>,
     condition: Option<&Condition>,
     existing: Option<&Item>,
 ) -> Result<WriteEffect<'a>> {
-    use crate::backend::PlannedOp;
-    use crate::{ErrorKind, PutMode};
+    use super::PlannedOp;
+    use super::emulate::outcome;
+    use crate::PutMode;
 
     let describe = || format!("{}/{key}", schema.name);
-    if let (
-        PlannedOp::Put {
-            mode: PutMode::Insert,
-            ..
-        },
-        Some(_),
-    ) = (op, existing)
-    {
-        return Err(Error::new(
-            ErrorKind::AlreadyExists,
-            format!("{} already exists", describe()),
-        ));
-    }
-    if let (PlannedOp::Update { .. }, None) = (op, existing) {
-        return Err(Error::new(
-            ErrorKind::NotFound,
-            format!("{} does not exist, so it cannot be updated", describe()),
-        ));
+    match (op, existing) {
+        (
+            PlannedOp::Put {
+                mode: PutMode::Insert,
+                ..
+            },
+            Some(_),
+        ) => return Err(outcome::already_exists(&describe())),
+        (PlannedOp::Update { .. }, None) => return Err(outcome::not_found_for_update(&describe())),
+        _ => {}
     }
     if let Some(c) = condition
         && !matches(c, existing)
     {
-        return Err(Error::new(
-            ErrorKind::ConditionFailed,
-            format!("the condition on {} is false", describe()),
-        ));
+        return Err(outcome::condition_failed(&describe()));
     }
     Ok(match op {
         PlannedOp::Put { item, .. } => WriteEffect::Put(std::borrow::Cow::Borrowed(*item)),

@@ -30,6 +30,19 @@ impl Default for Backoff {
 }
 
 impl Backoff {
+    /// The policy for a write that lost a race with another writer (a versioned write
+    /// whose item changed, a DynamoDB write whose emulated op read a value that
+    /// changed): more attempts, from shorter delays, than for throttling, since among
+    /// N writers of one item each round has one winner, and a loser should come back
+    /// soon but not with the others.
+    pub const fn conflicts() -> Backoff {
+        Backoff {
+            attempts: 32,
+            base: Duration::from_millis(5),
+            max: Duration::from_millis(500),
+        }
+    }
+
     /// The delay before attempt `attempt + 1` (after `attempt` failures, from 1): a random
     /// time up to `base * 2^(attempt - 1)`, capped at `max` ("full jitter").
     pub fn delay(&self, attempt: u32) -> Duration {
