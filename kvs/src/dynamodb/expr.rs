@@ -194,8 +194,10 @@ impl Expr {
                 out.push_str(" AND ");
                 self.value(out, high, path)?;
             }
+            // No parentheses of its own: where the chunks' ORs need a group, the caller
+            // gives one (a junction wraps each part, `NOT` its operand), and a group
+            // inside that group, `((#n IN (..)))`, is refused by DynamoDB as redundant.
             Condition::In { path, values } => {
-                out.push('(');
                 for (i, chunk) in values.chunks(MAX_IN).enumerate() {
                     if i > 0 {
                         out.push_str(" OR ");
@@ -210,7 +212,6 @@ impl Expr {
                     }
                     out.push(')');
                 }
-                out.push(')');
             }
             Condition::BeginsWith { path, prefix } => match prefix {
                 // Every string begins with "": DynamoDB refuses an empty prefix value in
@@ -456,5 +457,29 @@ mod tests {
         let (s, _, values) = text(&c);
         assert_eq!(s.matches(" IN (").count(), 3);
         assert_eq!(values, 250);
+    }
+
+    /// An `IN` inside `and`, `or` and `not` is grouped once: DynamoDB refuses
+    /// `((#n0 IN (:v0)))` as redundant parentheses.
+    #[test]
+    fn nested_in_has_no_redundant_parentheses() {
+        let one = || attr("a").is_in([1, 2]);
+        assert_eq!(
+            text(&one().and(attr("b").eq(3))).0,
+            "(#n0 IN (:v0, :v1)) AND (#n1 = :v2)"
+        );
+        assert_eq!(
+            text(&!one().or(attr("b").eq(3))).0,
+            "NOT ((#n0 IN (:v0, :v1)) OR (#n1 = :v2))"
+        );
+        assert_eq!(text(&!one()).0, "NOT (#n0 IN (:v0, :v1))");
+        // Chunks are ORed: alone they need no group, nested they get exactly one.
+        let many = || attr("a").is_in(0..101);
+        assert!(!text(&many()).0.starts_with('('));
+        let nested = text(&many().and(attr("b").eq(3))).0;
+        assert!(nested.starts_with("(#n0 IN ("), "{nested}");
+        assert!(!nested.contains("(("), "{nested}");
+        let negated = text(&!many()).0;
+        assert!(negated.starts_with("NOT (#n0 IN ("), "{negated}");
     }
 }
