@@ -364,6 +364,15 @@ impl Expr {
 fn constant(c: &Condition) -> Option<bool> {
     match c {
         Condition::In { values, .. } if values.is_empty() => Some(false),
+        // Only numbers, strings and bytes have an order: `<` a null, a bool, a list, a map
+        // or a set holds of no value (the shared evaluator's rule), and DynamoDB may refuse
+        // such an operand rather than find it false.
+        Condition::Compare { op, value, .. }
+            if !matches!(op, CompareOp::Eq | CompareOp::Ne)
+                && value.partial_compare(value).is_none() =>
+        {
+            Some(false)
+        }
         Condition::And(parts) => junction_constant(parts.iter(), true),
         Condition::Or(parts) => junction_constant(parts.iter(), false),
         Condition::Not(inner) => constant(inner).map(|b| !b),
@@ -437,6 +446,16 @@ mod tests {
             ("TRUE".into(), 0, 0)
         );
         assert_eq!(text(&Condition::all([])), ("TRUE".into(), 0, 0));
+        for unordered in [Value::Null, Value::Bool(true), Value::list([1])] {
+            assert_eq!(
+                text(&attr("x").lt(unordered.clone())),
+                ("FALSE".into(), 0, 0)
+            );
+            assert_eq!(
+                text(&attr("x").ge(unordered).or(attr("y").eq(1))),
+                ("#n0 = :v0".into(), 1, 1)
+            );
+        }
         assert_eq!(text(&Condition::any([])), ("FALSE".into(), 0, 0));
     }
 
