@@ -5,9 +5,14 @@
 //!
 //! The model orders keys by the rule SEMANTICS.md states (numbers numerically with
 //! `1 == 1.0`, strings by their UTF-8 bytes), written out here rather than taken from the
-//! engine's key encoding, so an ordering bug in that encoding shows as a difference. It
-//! uses the shared evaluator (`kvs::eval`) for conditions and update ops, as the engine
-//! does, and the schema's own checks for what makes a key or an item valid.
+//! backend's key encoding, so an ordering bug in that encoding shows as a difference. It
+//! uses the shared evaluator (`kvs::eval`) for conditions and update ops, and the
+//! schema's own checks for what makes a key or an item valid.
+//!
+//! The numbers it writes are within every backend's float range; i64 extremes and
+//! `2^53 + 1` are among them, which a backend that keeps only doubles (Cosmos DB) would
+//! refuse: such a backend's run needs the generator narrowed by its declared number
+//! range.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;

@@ -362,7 +362,20 @@ impl DynamoDbBackend {
             }
             let current = if needs_read {
                 match self.get_item(schema, key).await? {
-                    Some(item) => Some(item),
+                    Some(item) => {
+                        // Decided on the item read, in the shared evaluator's order: a
+                        // false condition is `ConditionFailed` even where an op would
+                        // be `Validation` on this item. Failing changes nothing, so
+                        // failing as of the read is as if no write came after it.
+                        eval::decide(
+                            schema,
+                            key,
+                            &PlannedOp::Update { ops },
+                            condition,
+                            Some(&item),
+                        )?;
+                        Some(item)
+                    }
                     None => {
                         return Err(Error::new(
                             ErrorKind::NotFound,
