@@ -65,6 +65,19 @@ fn scalar() -> BoxedStrategy<Value> {
     .boxed()
 }
 
+/// A value conditions compare with: any [`scalar`], or none of them null where the
+/// backend's server finds `p = null` true of a missing `p`
+/// ([`Random::without_null_operands`]).
+fn operand(random: Random) -> BoxedStrategy<Value> {
+    if random.has_null_operands() {
+        scalar()
+    } else {
+        scalar()
+            .prop_filter("not null", |v| *v != Value::Null)
+            .boxed()
+    }
+}
+
 /// Map keys: those the paths below name, so that nested paths find something.
 fn map_key() -> impl Strategy<Value = &'static str> {
     prop_oneof![Just("a"), Just("b"), Just("c")]
@@ -208,7 +221,7 @@ fn ordered_comparison(random: Random) -> BoxedStrategy<Condition> {
             .boxed();
     }
     prop_oneof![
-        (path(), ordered_op(), scalar()).prop_map(|(path, op, value)| Condition::Compare {
+        (path(), ordered_op(), operand(random)).prop_map(|(path, op, value)| Condition::Compare {
             path,
             op,
             value
@@ -249,15 +262,16 @@ fn value_type() -> impl Strategy<Value = ValueType> {
 fn leaf(random: Random) -> BoxedStrategy<Condition> {
     let equality = prop_oneof![Just(CompareOp::Eq), Just(CompareOp::Ne)];
     prop_oneof![
-        3 => (path(), equality, prop_oneof![4 => scalar(), 1 => value()])
+        3 => (path(), equality, prop_oneof![4 => operand(random), 1 => value()])
             .prop_map(|(path, op, value)| Condition::Compare { path, op, value }),
         3 => ordered_comparison(random),
-        2 => (path(), proptest::collection::vec(scalar(), 0..4))
+        2 => (path(), proptest::collection::vec(operand(random), 0..4))
             .prop_map(|(path, values)| Condition::In { path, values }),
         2 => (path(), prop_oneof![string(), bytes()])
             .prop_map(|(path, prefix)| Condition::BeginsWith { path, prefix }),
-        2 => (path(), scalar()).prop_map(|(path, value)| Condition::Contains { path, value }),
-        2 => (path(), scalar()).prop_map(|(path, value)| Condition::NotContains { path, value }),
+        2 => (path(), operand(random)).prop_map(|(path, value)| Condition::Contains { path, value }),
+        2 => (path(), operand(random))
+            .prop_map(|(path, value)| Condition::NotContains { path, value }),
         1 => path().prop_map(Condition::Exists),
         1 => path().prop_map(Condition::NotExists),
         1 => (path(), value_type()).prop_map(|(path, ty)| Condition::TypeOf { path, ty }),
