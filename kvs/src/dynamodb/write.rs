@@ -204,9 +204,10 @@ fn update_expression(
                 // A REMOVE names a place in the item as it was (later list positions
                 // shift into it in the new item, so the new item cannot say what to do):
                 // where it exists, DynamoDB removes it as asked.
-                let place = match old_missing {
-                    false => Some(path.clone()),
-                    true => missing_place(path, current),
+                let place = if old_missing {
+                    missing_place(path, current)
+                } else {
+                    Some(path.clone())
                 };
                 if let Some(place) = place {
                     next(&mut remove);
