@@ -12,7 +12,8 @@ async fn kvs() -> kvs::Kvs {
     dynamo::dynoxide_kvs().await
 }
 
-kvs::conformance_tests!(kvs);
+// Each operation is a request (to a server in this process): fewer random inputs.
+kvs::conformance_tests!(kvs, random = kvs::conformance::Random::cases(24));
 
 /// Items written by kvs are ordinary DynamoDB items: a plain SDK `GetItem` sees each
 /// value as its native type (`N`, `S`, `B`, `BOOL`, `NULL`, `L`, `M`, `SS`, `NS`, `BS`),

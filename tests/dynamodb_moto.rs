@@ -101,4 +101,14 @@ const LIST_POSITIONS: &str =
 const NO_LOCKING: &str =
     "moto applies concurrent writes to one item without locking: updates are lost";
 
-kvs::conformance_tests!(optional kvs, known = MOTO_DIVERGENCES);
+/// moto is a Python server, a few milliseconds a request: few random inputs. Random
+/// conditions are narrowed by two of the divergences above (seen in random inputs too,
+/// e.g. `KVS_CONFORMANCE_SEED=0xbe2ca46bde65b0d8 KVS_CONFORMANCE_CASES=1` without the
+/// narrowing: `a = null` matched an item without `a`): they compare (`<`, `between`, ..)
+/// only values of one type (moto answers HTTP 500 across types, `CROSS_TYPE`) and have no
+/// null operands (`p = NULL` matches a missing `p`, as in `filter_eq`).
+const MOTO_RANDOM: kvs::conformance::Random = kvs::conformance::Random::cases(16)
+    .same_type_comparisons_only()
+    .without_null_operands();
+
+kvs::conformance_tests!(optional kvs, known = MOTO_DIVERGENCES, random = MOTO_RANDOM);

@@ -4,4 +4,5 @@ async fn kvs() -> kvs::Kvs {
     kvs::Kvs::memory()
 }
 
-kvs::conformance_tests!(kvs);
+// In memory a random input takes milliseconds: many of them.
+kvs::conformance_tests!(kvs, random = kvs::conformance::Random::cases(256));

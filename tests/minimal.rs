@@ -246,7 +246,8 @@ async fn kvs() -> Kvs {
     Kvs::new(Minimal::new(caps))
 }
 
-kvs::conformance_tests!(kvs);
+// In memory a random input takes milliseconds: many of them.
+kvs::conformance_tests!(kvs, random = kvs::conformance::Random::cases(256));
 
 /// The capability cases on the same engine declaring less, each declaration its own
 /// module of tests.

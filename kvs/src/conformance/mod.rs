@@ -27,12 +27,17 @@ pub mod catch_all;
 pub mod errors;
 pub mod filters;
 pub mod keys;
+pub mod model;
 pub mod pages;
 pub mod paths;
+mod random;
+pub mod random_conditions;
 pub mod transactions;
 pub mod typed;
 pub mod updates;
 pub mod values;
+
+pub use random::Random;
 
 /// Runs one case on a fresh multi-threaded runtime, with a handle from `make`.
 pub fn run<M, MF, C, CF>(make: M, case: C)
@@ -185,23 +190,56 @@ pub fn expect_kind<T: std::fmt::Debug>(result: Result<T>, kind: ErrorKind) -> cr
 /// with their reasons, and those that always fail are run to check that they still do
 /// ([`run_optional`]): for a test server's documented divergences from the real
 /// service, never for backend bugs.
+///
+/// With `random = CONFIG` (a [`Random`]), the randomized cases run as many random
+/// inputs as it says (fewer on a server, where each operation is a request); without
+/// it, [`Random::DEFAULT`].
 #[macro_export]
 macro_rules! conformance_tests {
+    (optional $make:path, known = $known:path, random = $random:expr) => {
+        $crate::__conformance_cases!(
+            $crate::__conformance_optional_test,
+            ($make, $known, $random)
+        );
+    };
     (optional $make:path, known = $known:path) => {
-        $crate::__conformance_cases!($crate::__conformance_optional_test, ($make, $known));
+        $crate::__conformance_cases!(
+            $crate::__conformance_optional_test,
+            ($make, $known, $crate::conformance::Random::DEFAULT)
+        );
+    };
+    (optional $make:path, random = $random:expr) => {
+        $crate::__conformance_cases!($crate::__conformance_optional_test, ($make, &[], $random));
     };
     (optional $make:path) => {
-        $crate::__conformance_cases!($crate::__conformance_optional_test, ($make, &[]));
+        $crate::__conformance_cases!(
+            $crate::__conformance_optional_test,
+            ($make, &[], $crate::conformance::Random::DEFAULT)
+        );
+    };
+    ($make:path, random = $random:expr) => {
+        $crate::__conformance_cases!($crate::__conformance_test, ($make, $random));
     };
     ($make:path) => {
-        $crate::__conformance_cases!($crate::__conformance_test, ($make));
+        $crate::__conformance_cases!(
+            $crate::__conformance_test,
+            ($make, $crate::conformance::Random::DEFAULT)
+        );
     };
 }
 
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_optional_test {
-    (($make:path, $known:expr), $module:ident :: $case:ident) => {
+    (($make:path, $known:expr, $random:expr), random $module:ident :: $case:ident) => {
+        #[test]
+        fn $case() {
+            $crate::conformance::run_optional(stringify!($case), $known, $make, |kvs| {
+                $crate::conformance::$module::$case(kvs, $random)
+            });
+        }
+    };
+    (($make:path, $known:expr, $random:expr), $module:ident :: $case:ident) => {
         #[test]
         fn $case() {
             $crate::conformance::run_optional(
@@ -217,11 +255,29 @@ macro_rules! __conformance_optional_test {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_test {
-    (($make:path), $module:ident :: $case:ident) => {
+    (($make:path, $random:expr), random $module:ident :: $case:ident) => {
+        #[test]
+        fn $case() {
+            $crate::conformance::run($make, |kvs| {
+                $crate::conformance::$module::$case(kvs, $random)
+            });
+        }
+    };
+    (($make:path, $random:expr), $module:ident :: $case:ident) => {
         #[test]
         fn $case() {
             $crate::conformance::run($make, $crate::conformance::$module::$case);
         }
+    };
+}
+
+/// The randomized cases: each takes the backend's [`Random`] as well as the handle.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_cases_random {
+    ($cb:path, $make:tt) => {
+        $cb!($make, random model::random_operations_match_the_model);
+        $cb!($make, random random_conditions::random_conditions_match_the_evaluator);
     };
 }
 
@@ -242,5 +298,6 @@ macro_rules! __conformance_cases {
         $crate::__conformance_cases_paths!($cb, $make);
         $crate::__conformance_cases_catch_all!($cb, $make);
         $crate::__conformance_cases_capabilities!($cb, $make);
+        $crate::__conformance_cases_random!($cb, $make);
     };
 }

@@ -194,8 +194,10 @@ impl Expr {
                 out.push_str(" AND ");
                 self.value(out, high, path)?;
             }
+            // No parentheses of its own: where the chunks' ORs need a group, the caller
+            // gives one (a junction wraps each part, `NOT` its operand), and a group
+            // inside that group, `((#n IN (..)))`, is refused by DynamoDB as redundant.
             Condition::In { path, values } => {
-                out.push('(');
                 for (i, chunk) in values.chunks(MAX_IN).enumerate() {
                     if i > 0 {
                         out.push_str(" OR ");
@@ -210,7 +212,6 @@ impl Expr {
                     }
                     out.push(')');
                 }
-                out.push(')');
             }
             Condition::BeginsWith { path, prefix } => match prefix {
                 // Every string begins with "": DynamoDB refuses an empty prefix value in
@@ -363,6 +364,15 @@ impl Expr {
 fn constant(c: &Condition) -> Option<bool> {
     match c {
         Condition::In { values, .. } if values.is_empty() => Some(false),
+        // Only numbers, strings and bytes have an order: `<` a null, a bool, a list, a map
+        // or a set holds of no value (the shared evaluator's rule), and DynamoDB may refuse
+        // such an operand rather than find it false.
+        Condition::Compare { op, value, .. }
+            if !matches!(op, CompareOp::Eq | CompareOp::Ne)
+                && value.partial_compare(value).is_none() =>
+        {
+            Some(false)
+        }
         Condition::And(parts) => junction_constant(parts.iter(), true),
         Condition::Or(parts) => junction_constant(parts.iter(), false),
         Condition::Not(inner) => constant(inner).map(|b| !b),
@@ -437,6 +447,16 @@ mod tests {
             ("TRUE".into(), 0, 0)
         );
         assert_eq!(text(&Condition::all([])), ("TRUE".into(), 0, 0));
+        for unordered in [Value::Null, Value::Bool(true), Value::list([1])] {
+            assert_eq!(
+                text(&attr("x").lt(unordered.clone())),
+                ("FALSE".into(), 0, 0)
+            );
+            assert_eq!(
+                text(&attr("x").ge(unordered).or(attr("y").eq(1))),
+                ("#n0 = :v0".into(), 1, 1)
+            );
+        }
         assert_eq!(text(&Condition::any([])), ("FALSE".into(), 0, 0));
     }
 
@@ -457,5 +477,29 @@ mod tests {
         let (s, _, values) = text(&c);
         assert_eq!(s.matches(" IN (").count(), 3);
         assert_eq!(values, 250);
+    }
+
+    /// An `IN` inside `and`, `or` and `not` is grouped once: DynamoDB refuses
+    /// `((#n0 IN (:v0)))` as redundant parentheses.
+    #[test]
+    fn nested_in_has_no_redundant_parentheses() {
+        let one = || attr("a").is_in([1, 2]);
+        assert_eq!(
+            text(&one().and(attr("b").eq(3))).0,
+            "(#n0 IN (:v0, :v1)) AND (#n1 = :v2)"
+        );
+        assert_eq!(
+            text(&!one().or(attr("b").eq(3))).0,
+            "NOT ((#n0 IN (:v0, :v1)) OR (#n1 = :v2))"
+        );
+        assert_eq!(text(&!one()).0, "NOT (#n0 IN (:v0, :v1))");
+        // Chunks are ORed: alone they need no group, nested they get exactly one.
+        let many = || attr("a").is_in(0..101);
+        assert!(!text(&many()).0.starts_with('('));
+        let nested = text(&many().and(attr("b").eq(3))).0;
+        assert!(nested.starts_with("(#n0 IN ("), "{nested}");
+        assert!(!nested.contains("(("), "{nested}");
+        let negated = text(&!many()).0;
+        assert!(negated.starts_with("NOT (#n0 IN ("), "{negated}");
     }
 }

@@ -26,7 +26,7 @@ use super::error::sdk_error;
 use super::expr::Expr;
 use crate::backend::emulate::{outcome, reasons_by_reading, retry_conflicts};
 use crate::backend::{PlannedOp, RawItem, WritePlan, Written};
-use crate::expr::{CompareOp, Condition, Path};
+use crate::expr::{CompareOp, Condition, Path, Segment};
 use crate::{
     Error, ErrorKind, Item, PutMode, Result, StoreSchema, UpdateOp, Value, ValueType, eval,
 };
@@ -74,10 +74,13 @@ impl Guards<'_> {
 /// new one with the shared evaluator, and writes it under a condition that it did not
 /// change: DELETE (of set or list elements: only the item says which), ADD of a float
 /// (DynamoDB's decimal sum could need rounding to read back), ADD of a set to a nested
-/// path (DynamoDB's ADD is top-level only), ADD of an empty set.
+/// path (DynamoDB's ADD is top-level only), ADD of an empty set, REMOVE of a nested
+/// path (DynamoDB refuses one whose parent is missing, where the contract removes
+/// nothing).
 fn emulated(op: &UpdateOp) -> bool {
     match op {
         UpdateOp::Delete { .. } => true,
+        UpdateOp::Remove { path } => !path.is_top_level(),
         // DynamoDB refuses an empty set as an operand; the shared evaluator says what
         // adding nothing does (nothing, or `Validation` on a value of another type).
         UpdateOp::Add { value, .. } if value.is_empty_set() => true,
@@ -88,6 +91,28 @@ fn emulated(op: &UpdateOp) -> bool {
         UpdateOp::Add { path, .. } => !path.is_top_level(),
         _ => false,
     }
+}
+
+/// The outermost place on `path` that `item` lacks, where a REMOVE of it is a valid
+/// no-op: a top-level attribute, a key of a map, a position of a list. `None` where it
+/// would be under a value of another type (a key of a string), or nothing is missing.
+fn missing_place(path: &Path, item: &Item) -> Option<Path> {
+    let segments = path.segments();
+    for n in 1..=segments.len() {
+        let place = Path::from_segments(segments[..n].to_vec()).ok()?;
+        if place.resolve(item).is_some() {
+            continue;
+        }
+        let removable = match place.parent() {
+            None => true,
+            Some(parent) => matches!(
+                (parent.resolve(item), place.last()),
+                (Some(Value::Map(_)), Segment::Attr(_)) | (Some(Value::List(_)), Segment::Index(_))
+            ),
+        };
+        return removable.then_some(place);
+    }
+    None
 }
 
 /// The i64 bound an ADD of `n` must stay within.
@@ -134,6 +159,7 @@ fn update_expression(
         if emulated(op) {
             let current = current.expect("emulated ops are planned on the item read");
             let old = path.resolve(current).cloned();
+            let old_missing = old.is_none();
             let new = eval::apply(current, std::slice::from_ref(op))?;
             guards.unchanged.push(match old {
                 Some(v) => Condition::Compare {
@@ -143,12 +169,40 @@ fn update_expression(
                 },
                 None => Condition::NotExists(path.clone()),
             });
+            if matches!(op, UpdateOp::Remove { .. }) {
+                // A REMOVE names a place in the item as it was (later list positions
+                // shift into it in the new item, so the new item cannot say what to do):
+                // where it exists, DynamoDB removes it as asked.
+                let place = if old_missing {
+                    missing_place(path, current)
+                } else {
+                    Some(path.clone())
+                };
+                if let Some(place) = place {
+                    next(&mut remove);
+                    expr.path(&mut remove, &place);
+                    if old_missing {
+                        guards.unchanged.push(Condition::NotExists(place));
+                    }
+                }
+                continue;
+            }
             match path.resolve(&new) {
                 Some(v) => {
                     next(&mut set);
                     expr.path(&mut set, path);
                     set.push_str(" = ");
                     expr.value(&mut set, v, path)?;
+                }
+                // Missing before and after (a DELETE from a missing attribute): DynamoDB
+                // refuses a REMOVE of a path whose parent is missing, so remove the
+                // outermost missing place instead, a no-op, kept missing by its guard.
+                None if old_missing => {
+                    if let Some(place) = missing_place(path, current) {
+                        next(&mut remove);
+                        expr.path(&mut remove, &place);
+                        guards.unchanged.push(Condition::NotExists(place));
+                    }
                 }
                 None => {
                     next(&mut remove);
@@ -339,7 +393,20 @@ impl DynamoDbBackend {
         retry_conflicts(&self.conflicts, || async {
             let current = if needs_read {
                 match self.get_item(write.schema, &write.key).await? {
-                    Some(item) => Some(item),
+                    Some(item) => {
+                        // Decided on the item read, in the shared evaluator's order: a
+                        // false condition is `ConditionFailed` even where an op would
+                        // be `Validation` on this item. Failing changes nothing, so
+                        // failing as of the read is as if no write came after it.
+                        eval::decide(
+                            write.schema,
+                            &write.key,
+                            &PlannedOp::Update { ops },
+                            write.condition,
+                            Some(&item),
+                        )?;
+                        Some(item)
+                    }
                     None => return Err(outcome::not_found_for_update(&write.describe())),
                 }
             } else {
@@ -376,7 +443,9 @@ impl DynamoDbBackend {
                     .update_item()
                     .table_name(&table)
                     .set_key(Some(key_attrs(schema, key)?))
-                    .update_expression(update)
+                    // Empty where every op is a no-op on the item read: DynamoDB refuses
+                    // an empty expression, and updates nothing without one.
+                    .set_update_expression((!update.is_empty()).then_some(update))
                     .set_condition_expression(condition_expression)
                     .set_expression_attribute_names(names)
                     .set_expression_attribute_values(values)
@@ -466,7 +535,23 @@ impl DynamoDbBackend {
     async fn transact_once(&self, writes: &[WritePlan<'_>]) -> Result<()> {
         let mut items = Vec::with_capacity(writes.len());
         for w in writes {
-            items.push(self.transact_item(w).await?);
+            match self.transact_item(w).await {
+                Ok(item) => items.push(item),
+                // An emulated op that cannot be done on the item read (the shared
+                // evaluator's `Validation`): that write's reason, as if DynamoDB had
+                // canceled the transaction.
+                Err(e) if e.is(&ErrorKind::Validation) => {
+                    return Err(match reasons_by_reading(self, writes).await? {
+                        Some(reasons) => Error::transaction_canceled(
+                            reasons,
+                            format!("the transaction was refused: {}", e.message()),
+                        )
+                        .with_source(e),
+                        None => e,
+                    });
+                }
+                Err(e) => return Err(e),
+            }
         }
         let mut throttled = 1;
         loop {
