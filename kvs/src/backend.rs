@@ -114,6 +114,10 @@ pub struct Capabilities {
     pub keeps_negative_zero: bool,
     /// Whether a read of a secondary index right after a write sees it.
     pub consistent_index_reads: bool,
+    /// Whether it holds exact decimals of up to 38 digits (numbers neither an `i64`
+    /// nor an `f64` holds: [`Number::is_decimal`](crate::Number::is_decimal)); where
+    /// not, writing one is `Validation` naming the attribute, never a rounding.
+    pub exact_decimals: bool,
 }
 
 impl Default for Capabilities {
@@ -124,6 +128,7 @@ impl Default for Capabilities {
             keeps_number_kind: true,
             keeps_negative_zero: true,
             consistent_index_reads: true,
+            exact_decimals: true,
         }
     }
 }

@@ -74,7 +74,7 @@ pub fn check_values(item: &Item) -> Result<()> {
 /// before any is sent, so that a float the backend refuses fails the whole call and
 /// nothing is written (a backend finds out only as it converts each chunk).
 pub(crate) fn check_floats(item: &Item, caps: &Capabilities) -> Result<()> {
-    if caps.float_range.is_none() {
+    if caps.float_range.is_none() && caps.exact_decimals {
         return Ok(());
     }
     let mut at = Vec::new();
@@ -88,7 +88,7 @@ pub(crate) fn check_floats(item: &Item, caps: &Capabilities) -> Result<()> {
 
 /// [`check_floats`] of the values of a key, named by the schema's key attributes.
 pub(crate) fn check_key_floats(schema: &StoreSchema, key: &Key, caps: &Capabilities) -> Result<()> {
-    if caps.float_range.is_none() {
+    if caps.float_range.is_none() && caps.exact_decimals {
         return Ok(());
     }
     let parts = std::iter::once((&schema.partition_key, Some(key.partition())))
@@ -124,6 +124,13 @@ fn floats_in<'a>(value: &'a Value, caps: &Capabilities, at: &mut Vec<Step<'a>>) 
         }
         _ => None,
     };
+    if let Some(d) = decimal_in(value).filter(|_| !caps.exact_decimals) {
+        return Err(Error::validation(format!(
+            "attribute {} holds the decimal {d}, which this backend cannot store exactly \
+             (it holds integers and floats only)",
+            path_of(at)
+        )));
+    }
     match (found, caps.float_range) {
         (Some(f), Some((min, max))) => Err(Error::validation(format!(
             "attribute {} holds {f:?}, which this backend cannot store exactly (its floats \
@@ -131,6 +138,15 @@ fn floats_in<'a>(value: &'a Value, caps: &Capabilities, at: &mut Vec<Step<'a>>) 
             path_of(at)
         ))),
         _ => Ok(()),
+    }
+}
+
+/// A decimal held in `value` itself or, for a number set, in one of its elements.
+fn decimal_in(value: &Value) -> Option<crate::Number> {
+    match value {
+        Value::Number(n) if n.is_decimal() => Some(*n),
+        Value::NumberSet(s) => s.iter().find(|n| n.is_decimal()).copied(),
+        _ => None,
     }
 }
 

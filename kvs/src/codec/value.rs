@@ -364,9 +364,7 @@ impl<'a> Reader<'a> {
         }
         match self.byte()? {
             NULL | FALSE | TRUE => {}
-            tag @ (INT | FLOAT | DECIMAL) => {
-                self.number(tag)?;
-            }
+            tag @ (INT | FLOAT | DECIMAL) => self.skip_number(tag)?,
             STRING | BYTES => {
                 self.slice()?;
             }
@@ -389,12 +387,26 @@ impl<'a> Reader<'a> {
             NUMBER_SET => {
                 for _ in 0..self.count()? {
                     let tag = self.byte()?;
-                    self.number(tag)?;
+                    self.skip_number(tag)?;
                 }
             }
             t => return Err(Corrupt::UnknownTag(t)),
         }
         Ok(())
+    }
+
+    /// Moves past a number without checking it: an attribute a model does not read is
+    /// not decoded, so a value there fails nothing.
+    fn skip_number(&mut self, tag: u8) -> Decoded<()> {
+        match tag {
+            INT => self.varint().map(drop),
+            FLOAT => self.take(8).map(drop),
+            DECIMAL => {
+                self.varint()?;
+                self.varint128().map(drop)
+            }
+            t => Err(Corrupt::NotANumber(t)),
+        }
     }
 
     #[inline]

@@ -187,6 +187,8 @@ impl Backend for DynamoDbBackend {
             keeps_negative_zero: false,
             // Global secondary indexes are eventually consistent.
             consistent_index_reads: false,
+            // DynamoDB's numbers are decimals of 38 digits.
+            exact_decimals: true,
         }
     }
 
