@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::{ErrorKind, Kvs, Result, StoreSchema};
 
 pub mod batches;
+pub mod decimals;
 pub mod errors;
 pub mod filters;
 pub mod keys;
@@ -234,5 +235,6 @@ macro_rules! __conformance_cases {
         $crate::__conformance_cases_filters!($cb, $make);
         $crate::__conformance_cases_pages!($cb, $make);
         $crate::__conformance_cases_transactions!($cb, $make);
+        $crate::__conformance_cases_decimals!($cb, $make);
     };
 }
