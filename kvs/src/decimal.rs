@@ -27,8 +27,9 @@ pub const MAX_EXPONENT: i32 = 125;
 ///
 /// kvs has its own decimal type because the well-known crates do not fit DynamoDB's
 /// numbers: `rust_decimal` holds 28 digits (DynamoDB allows 38), and `bigdecimal` is
-/// unbounded and heap-allocated, so neither says at compile time what every backend
-/// can hold. `Decimal` is `Copy`, compares numerically, and converts exactly to and from
+/// unbounded and heap-allocated, so neither says in its type what every backend can
+/// hold. With the feature `bigdecimal`, a `Decimal` converts exactly to a
+/// `bigdecimal::BigDecimal` (and back, where it fits), for arithmetic. `Decimal` is `Copy`, compares numerically, and converts exactly to and from
 /// [`Number`] (where a decimal that an `i64` or `f64` holds exactly becomes that
 /// integer or float) and from its text.
 ///
@@ -323,8 +324,7 @@ impl TryFrom<Number> for Decimal {
     /// The number as a decimal; a float is the decimal it prints as. `Validation` for a
     /// float a `Decimal` cannot hold (NaN, infinite, or beyond `1e-130..1e126`).
     fn try_from(n: Number) -> Result<Decimal> {
-        n.to_decimal()
-            .ok_or_else(|| out_of_range(&n.to_string()))
+        n.to_decimal().ok_or_else(|| out_of_range(&n.to_string()))
     }
 }
 
@@ -339,6 +339,76 @@ impl From<Decimal> for Number {
 impl From<Decimal> for crate::Value {
     fn from(d: Decimal) -> crate::Value {
         crate::Value::Number(Number::from(d))
+    }
+}
+
+/// Exact conversions to and from `bigdecimal::BigDecimal` (feature `bigdecimal`), for
+/// arithmetic beyond what kvs does (ADD).
+#[cfg(feature = "bigdecimal")]
+mod big_decimal {
+    use bigdecimal::num_bigint::BigInt;
+    use bigdecimal::{BigDecimal, ToPrimitive};
+
+    use super::{Decimal, out_of_range};
+    use crate::{Error, Result};
+
+    impl From<Decimal> for BigDecimal {
+        fn from(d: Decimal) -> BigDecimal {
+            // BigDecimal's scale counts digits after the point: the negated exponent.
+            BigDecimal::new(BigInt::from(d.coefficient()), -i64::from(d.exponent()))
+        }
+    }
+
+    impl TryFrom<&BigDecimal> for Decimal {
+        type Error = Error;
+        /// `Validation` where the value has more than 38 significant digits or is out
+        /// of range: never rounded.
+        fn try_from(b: &BigDecimal) -> Result<Decimal> {
+            let (digits, scale) = b.normalized().into_bigint_and_exponent();
+            let coefficient = digits.to_i128();
+            let exponent = i32::try_from(-i128::from(scale)).ok();
+            match (coefficient, exponent) {
+                (Some(c), Some(e)) => Decimal::new(c, e),
+                _ => Err(out_of_range(&b.to_string())),
+            }
+        }
+    }
+
+    impl TryFrom<BigDecimal> for Decimal {
+        type Error = Error;
+        fn try_from(b: BigDecimal) -> Result<Decimal> {
+            Decimal::try_from(&b)
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn conversions_are_exact_both_ways() {
+            for text in [
+                "12345678901234567890123456789012345678",
+                "-9.9999999999999999999999999999999999999e125",
+                "1e-130",
+                "0.5",
+                "0",
+            ] {
+                let d: Decimal = text.parse().unwrap();
+                let b = BigDecimal::from(d);
+                assert_eq!(b, text.parse::<BigDecimal>().unwrap(), "{text}");
+                assert_eq!(Decimal::try_from(b).unwrap(), d, "{text}");
+            }
+            let too_long: BigDecimal = "1234567890123456789012345678901234567891".parse().unwrap();
+            assert!(Decimal::try_from(too_long).is_err());
+            let trailing_zeros: BigDecimal = "1.50000000000000000000000000000000000000000"
+                .parse()
+                .unwrap();
+            assert_eq!(
+                Decimal::try_from(trailing_zeros).unwrap(),
+                "1.5".parse().unwrap()
+            );
+        }
     }
 }
 
@@ -378,9 +448,7 @@ impl Binary {
         let (exponent, fraction) = if biased == 0 {
             // Subnormal: mantissa * 2^-1074; normalize on its highest set bit.
             let high = mantissa.ilog2();
-            let fraction = (u128::from(mantissa))
-                .checked_shl(128 - high)
-                .unwrap_or(0);
+            let fraction = (u128::from(mantissa)).checked_shl(128 - high).unwrap_or(0);
             (high as i32 - 1074, fraction)
         } else {
             (biased - 1023, u128::from(mantissa) << 76)
@@ -961,9 +1029,15 @@ pub(crate) mod tests {
         let long = "0.30000000000000000000000000001";
         assert_eq!(exact_number(long).unwrap().decimal_value(), Some(dec(long)));
         let digits38 = "12345678901234567890123456789012345678";
-        assert_eq!(exact_number(digits38).unwrap().to_string(), "1.2345678901234567890123456789012345678e37");
+        assert_eq!(
+            exact_number(digits38).unwrap().to_string(),
+            "1.2345678901234567890123456789012345678e37"
+        );
         // 39 digits: no number holds it exactly.
-        assert_eq!(exact_number("123456789012345678901234567890123456789"), None);
+        assert_eq!(
+            exact_number("123456789012345678901234567890123456789"),
+            None
+        );
         assert_eq!(exact_number(""), None);
         assert_eq!(exact_number("abc"), None);
         assert_eq!(exact_number("."), None);
@@ -995,7 +1069,13 @@ pub(crate) mod tests {
             exact_sum(&third, &third).unwrap().decimal_value(),
             Some(dec("0.6666666666666666666666666666666666666"))
         );
-        assert!(exact_sum(&Number::from(dec("9.9999999999999999999999999999999999999e125")), &Number::from(dec("1e125"))).is_none());
+        assert!(
+            exact_sum(
+                &Number::from(dec("9.9999999999999999999999999999999999999e125")),
+                &Number::from(dec("1e125"))
+            )
+            .is_none()
+        );
     }
 
     #[test]
@@ -1033,7 +1113,10 @@ pub(crate) mod tests {
             dec("9.9999999999999999999999999999999999999e125").digit_count(),
             38
         );
-        assert_eq!(dec("1000000000000000000000000000000000000000000e-10"), dec("1e32"));
+        assert_eq!(
+            dec("1000000000000000000000000000000000000000000e-10"),
+            dec("1e32")
+        );
         assert!(Decimal::new(i128::MAX, 0).is_err());
         assert!(Decimal::try_from(f64::NAN).is_err());
         assert!(Decimal::try_from(1e300).is_err());

@@ -163,6 +163,7 @@ mod value;
 
 pub use builders::{Delete, Put, Query, Scan, Update};
 pub use client::{Kvs, KvsBuilder, Request, TransactRequest};
+pub use decimal::Decimal;
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use expr::{
     CompareOp, Condition, IntoPath, Path, Segment, SortCondition, UpdateOp, Updates, attr,
@@ -176,7 +177,6 @@ pub use request::{
 pub use schema::{IndexSchema, KeyAttr, KeyType, StoreSchema};
 pub use serde_impl::{Bytes, Set, from_item, from_value, to_item, to_value};
 pub use typed::{Cond, Field, Model, Store, TypedPath};
-pub use decimal::Decimal;
 pub use value::{Item, Number, Value, ValueType};
 
 /// Declares a struct as a model stored in a kvs store, with compile-time checked keys,

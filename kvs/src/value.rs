@@ -24,6 +24,11 @@ use crate::Decimal;
 /// into a `Decimal` field, and fails (with `Serialization`, naming the attribute) only a
 /// field that cannot hold it, such as an `i64`.
 ///
+/// Comparisons use the values held, a float being its exact binary value. A store that
+/// keeps numbers as decimal text (DynamoDB) keeps a float as the shorter decimal it
+/// prints as, so there a decimal of 17 or more digits lying between the two (such as
+/// `1e30 + 1` beside the float `1e30`) may order the other way beside that float.
+///
 /// NaN and the infinities can be held, so that a value built from an `f64` never
 /// panics, but every write rejects them with [`ErrorKind::Validation`](crate::ErrorKind).
 #[derive(Clone, Copy)]
@@ -182,15 +187,31 @@ fn cmp_decimal_float(d: Decimal, f: f64) -> Ordering {
     if f.is_nan() {
         return Ordering::Less;
     }
-    let sign = |negative: bool, zero: bool| if zero { 0 } else if negative { -1 } else { 1 };
+    let sign = |negative: bool, zero: bool| {
+        if zero {
+            0
+        } else if negative {
+            -1
+        } else {
+            1
+        }
+    };
     match sign(d.is_negative(), d.is_zero()).cmp(&sign(f < 0.0, f == 0.0)) {
         Ordering::Equal if f == 0.0 => Ordering::Equal,
         Ordering::Equal if f.is_infinite() => {
-            if f > 0.0 { Ordering::Less } else { Ordering::Greater }
+            if f > 0.0 {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            }
         }
         Ordering::Equal => {
             let magnitude = d.binary().cmp(&crate::decimal::Binary::of_f64(f));
-            if f < 0.0 { magnitude.reverse() } else { magnitude }
+            if f < 0.0 {
+                magnitude.reverse()
+            } else {
+                magnitude
+            }
         }
         unequal => unequal,
     }

@@ -139,7 +139,10 @@ pub async fn decimal_sort_key_order(kvs: Kvs) {
         kvs.upsert(&store, it).await.unwrap();
     }
     let sorts = |items: Vec<Item>| -> Vec<Number> {
-        items.iter().map(|it| it["s"].as_number().unwrap()).collect()
+        items
+            .iter()
+            .map(|it| it["s"].as_number().unwrap())
+            .collect()
     };
     let all: Vec<Item> = kvs.query(&store, "a").stream().try_collect().await.unwrap();
     assert_eq!(sorts(all.clone()), numbers, "ascending");
@@ -233,7 +236,11 @@ pub async fn decimal_partition_keys_are_exact(kvs: Kvs) {
     }
     for (p, s) in [(n("1"), "one"), (close, "close"), (n("1e30"), "big")] {
         let page = kvs.query(&store, p).await.unwrap();
-        let found: Vec<&str> = page.items.iter().map(|it| it["s"].as_str().unwrap()).collect();
+        let found: Vec<&str> = page
+            .items
+            .iter()
+            .map(|it| it["s"].as_str().unwrap())
+            .collect();
         assert_eq!(found, vec![s], "partition {p}");
     }
 }
@@ -283,8 +290,7 @@ pub async fn decimal_filters_compare_numerically(kvs: Kvs) {
     assert_eq!(ids(attr("n").gt(1)).await, ["above", "big", "float"]);
     assert_eq!(ids(attr("n").lt(1.0)).await, ["below"]);
     assert_eq!(
-        ids(attr("n").between(d("0.99999999999999999999999999999999999999"), 1))
-            .await,
+        ids(attr("n").between(d("0.99999999999999999999999999999999999999"), 1)).await,
         ["below", "int"]
     );
     assert_eq!(
@@ -370,10 +376,7 @@ pub async fn decimal_add_is_exact(kvs: Kvs) {
     assert!(new["b"].as_number().unwrap().is_integer());
     // 39 digits: refused, nothing changed.
     let before = kvs.get(&store, "k").await.unwrap().expect("the item");
-    let e = kvs
-        .update(&store, "k")
-        .add("a", d("1e-50"))
-        .await;
+    let e = kvs.update(&store, "k").add("a", d("1e-50")).await;
     expect_kind(e, ErrorKind::Validation);
     assert_eq!(kvs.get(&store, "k").await.unwrap().as_ref(), Some(&before));
 }
@@ -429,9 +432,12 @@ pub async fn decimal_reads_decode_only_what_is_read(kvs: Kvs) {
         return;
     }
     kvs.upsert(&store, it.clone()).await.unwrap();
-    kvs.upsert(&store, item! { "id" => "plain", "name" => "p", "amount" => 7 })
-        .await
-        .unwrap();
+    kvs.upsert(
+        &store,
+        item! { "id" => "plain", "name" => "p", "amount" => 7 },
+    )
+    .await
+    .unwrap();
     // The dynamic item holds it exactly.
     assert_eq!(kvs.get(&store, "k").await.unwrap(), Some(it));
     // A model that does not declare it reads the item, by key and in a scan.
@@ -458,7 +464,10 @@ pub async fn decimal_reads_decode_only_what_is_read(kvs: Kvs) {
     let exact = decimals.get("k").await.unwrap().unwrap();
     assert_eq!(exact.amount, amount);
     assert_eq!(exact.small, None);
-    assert_eq!(decimals.get("plain").await.unwrap().unwrap().amount, Decimal::from(7));
+    assert_eq!(
+        decimals.get("plain").await.unwrap().unwrap().amount,
+        Decimal::from(7)
+    );
     let small = AsDecimal {
         id: "w".into(),
         amount: d("-1.234567890123456789e-38"),

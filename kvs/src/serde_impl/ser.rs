@@ -445,7 +445,9 @@ impl Serialize for Number {
             s.serialize_i64(i)
         } else {
             // A decimal: every number that is neither converts to one.
-            self.to_decimal().unwrap_or(crate::Decimal::ZERO).serialize(s)
+            self.to_decimal()
+                .unwrap_or(crate::Decimal::ZERO)
+                .serialize(s)
         }
     }
 }

@@ -35,7 +35,21 @@ macro_rules! leaf_field_types {
     )*};
 }
 leaf_field_types!(
-    bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, String, char, Bytes, Value,
+    bool,
+    i8,
+    i16,
+    i32,
+    i64,
+    u8,
+    u16,
+    u32,
+    u64,
+    f32,
+    f64,
+    String,
+    char,
+    Bytes,
+    Value,
     crate::Decimal
 );
 
@@ -227,7 +241,19 @@ macro_rules! addable {
         impl Addable for $t { type Operand = $t; }
     )*};
 }
-addable!(i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, crate::Decimal);
+addable!(
+    i8,
+    i16,
+    i32,
+    i64,
+    u8,
+    u16,
+    u32,
+    u64,
+    f32,
+    f64,
+    crate::Decimal
+);
 
 #[diagnostic::do_not_recommend]
 impl<T: Ord + Serialize> Addable for Set<T> {
