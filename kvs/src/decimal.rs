@@ -87,20 +87,20 @@ impl Decimal {
         if coefficient == 0 {
             return Some(Decimal::ZERO);
         }
-        while coefficient % 10 == 0 {
+        while coefficient.is_multiple_of(10) {
             coefficient /= 10;
             exponent += 1;
         }
         let digits = coefficient.ilog10() + 1;
         let leading = exponent + digits as i32 - 1;
-        (digits <= MAX_DIGITS && (MIN_EXPONENT..=MAX_EXPONENT).contains(&leading)).then(|| {
+        (digits <= MAX_DIGITS && (MIN_EXPONENT..=MAX_EXPONENT).contains(&leading)).then_some(
             Decimal {
                 lo: coefficient as u64,
                 hi: (coefficient >> 64) as u64,
                 exponent: exponent as i16,
                 negative,
-            }
-        })
+            },
+        )
     }
 
     /// The significant digits as an integer, with the sign: the value is
@@ -142,7 +142,7 @@ impl Decimal {
     }
 
     /// The value as an `i64`, if it is an integer in range.
-    pub(crate) fn to_i64(&self) -> Option<i64> {
+    pub(crate) fn to_i64(self) -> Option<i64> {
         if self.exponent < 0 || self.digit_count() + self.exponent as u32 > 19 {
             return None;
         }
