@@ -822,6 +822,55 @@ mod tests {
         );
     }
 
+    /// A decimal keeps `Number` small enough that a `Value` is no larger than a
+    /// `String` and its tag (see the layout of `Decimal`).
+    #[test]
+    fn values_stay_small() {
+        assert_eq!(std::mem::size_of::<Number>(), 24);
+        assert_eq!(std::mem::size_of::<Value>(), 32);
+    }
+
+    #[test]
+    fn decimals_compare_with_every_number() {
+        let n = |s: &str| s.parse::<Number>().unwrap();
+        let big = n("12345678901234567890123456789012345678");
+        assert!(big.is_decimal());
+        assert!(big > Number::from(i64::MAX));
+        assert!(big > Number::from(1e37));
+        assert!(big < Number::from(1.3e37));
+        assert!(n("-0.5000000000000000000001") < Number::from(-0.5));
+        assert!(n("0.5000000000000000000001") > Number::from(0.5));
+        assert!(n("0.5000000000000000000001") < Number::from(1));
+        assert_eq!(n("1.0"), Number::from(1));
+        assert!(n("1.5").float().is_some(), "a float's text is that float");
+        assert!(Number::from(f64::NAN) > big);
+        assert!(Number::from(f64::INFINITY) > big);
+        assert!(Number::from(f64::NEG_INFINITY) < n("-12345678901234567890123456789012345678"));
+        let mut h = std::collections::HashSet::new();
+        h.insert(big);
+        assert!(h.contains(&n("1.2345678901234567890123456789012345678e37")));
+        assert_eq!(
+            big.to_string(),
+            "1.2345678901234567890123456789012345678e37"
+        );
+        assert_eq!(big.as_i64(), None);
+        assert_eq!(big.as_f64(), None);
+        for bad in [
+            "1e126",
+            "1234567890123456789012345678901234567891",
+            "x",
+            "",
+            "NaN",
+        ] {
+            assert_eq!(
+                bad.parse::<Number>().unwrap_err().kind(),
+                &crate::ErrorKind::Validation
+            );
+        }
+        // Beyond a decimal's range, a float's text is still that float.
+        assert_eq!(n("1e300").float(), Some(1e300));
+    }
+
     #[test]
     fn sets_fold_equal_numbers() {
         let v = Value::number_set([Number::from(1), Number::from(1.0), Number::from(2)]);

@@ -14,7 +14,7 @@ pub(super) const MAX_DECODE_DEPTH: usize = 64;
 pub(super) const NULL: u8 = 0;
 const FALSE: u8 = 1;
 const TRUE: u8 = 2;
-const INT: u8 = 3;
+pub(super) const INT: u8 = 3;
 const FLOAT: u8 = 4;
 pub(super) const STRING: u8 = 5;
 const BYTES: u8 = 6;
@@ -25,7 +25,7 @@ pub(super) const NUMBER_SET: u8 = 10;
 pub(super) const BYTES_SET: u8 = 11;
 /// A decimal neither an i64 nor an f64 holds (added after the first files were written:
 /// files without decimals are unchanged, and older files read as before).
-const DECIMAL: u8 = 12;
+pub(super) const DECIMAL: u8 = 12;
 
 /// Encodes an item, with a leading format version byte.
 pub fn encode_item(item: &Item) -> Vec<u8> {

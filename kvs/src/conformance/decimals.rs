@@ -366,6 +366,19 @@ pub async fn decimal_add_is_exact(kvs: Kvs) {
         new["a"],
         Value::from(d("1.123456789012345678901234567890123457"))
     );
+    // An integer added to a number beyond the i64 range is exact too.
+    let big = n("1000000000000000000000000000001");
+    kvs.update(&store, "k").set("big", big).await.unwrap();
+    let new = kvs.update(&store, "k").add("big", 1).await.unwrap();
+    assert_eq!(
+        new["big"],
+        Value::Number(n("1000000000000000000000000000002"))
+    );
+    let new = kvs.update(&store, "k").add("big", -3).await.unwrap();
+    assert_eq!(
+        new["big"],
+        Value::Number(n("999999999999999999999999999999"))
+    );
     // A decimal that cancels to a whole number is an integer.
     let new = kvs
         .update(&store, "k")

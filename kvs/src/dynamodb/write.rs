@@ -123,10 +123,12 @@ fn emulated(op: &UpdateOp) -> bool {
 
 /// The i64 bound an ADD of `n` must stay within.
 fn overflow_guard(path: &Path, n: i64) -> Option<Condition> {
-    let (op, limit) = match n {
+    // A number already beyond the i64 range (a float or a decimal) is not an integer
+    // that could overflow: DynamoDB adds to it exactly, as the shared evaluator does.
+    let (op, limit, beyond, end) = match n {
         0 => return None,
-        n if n > 0 => (CompareOp::Le, i64::MAX - n),
-        n => (CompareOp::Ge, i64::MIN - n),
+        n if n > 0 => (CompareOp::Le, i64::MAX - n, CompareOp::Gt, i64::MAX),
+        n => (CompareOp::Ge, i64::MIN - n, CompareOp::Lt, i64::MIN),
     };
     // A value of another type must not reach the comparison: DynamoDB finds it false,
     // but moto answers HTTP 500 to a comparison across types. DynamoDB refuses that ADD
@@ -141,6 +143,11 @@ fn overflow_guard(path: &Path, n: i64) -> Option<Condition> {
             path: path.clone(),
             op,
             value: Value::from(limit),
+        },
+        Condition::Compare {
+            path: path.clone(),
+            op: beyond,
+            value: Value::from(end),
         },
     ]))
 }
