@@ -206,6 +206,7 @@ pub use backend::eval;
 pub use backend::retry;
 pub use builders::{Delete, Put, Query, Scan, Update};
 pub use client::{Kvs, KvsBuilder, Options, Request, TransactRequest};
+pub use decimal::Decimal;
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use expr::{
     CompareOp, Condition, IntoPath, Path, Segment, SortCondition, UpdateOp, Updates, attr,

@@ -5,14 +5,29 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
-/// A number: a 64-bit integer or a 64-bit float, compared numerically.
+use crate::Decimal;
+
+/// A number: a 64-bit integer, a 64-bit float, or an exact [`Decimal`] of up to 38
+/// significant digits (DynamoDB's numbers), all compared numerically.
 ///
-/// `Number::from(1) == Number::from(1.0)`, and comparisons between integers and floats
-/// are exact (no integer is rounded to a float to compare it). A number remembers
+/// `Number::from(1) == Number::from(1.0)`, and comparisons between kinds are exact (no
+/// integer is rounded to a float to compare it, nor a decimal). A number remembers
 /// whether it was written as an integer or a float; a backend with one number type
 /// (DynamoDB) gives a whole float back as the equal integer (see
 /// [`Capabilities::keeps_number_kind`](crate::backend::Capabilities::keeps_number_kind)),
 /// which reads into an `f64` field exactly.
+///
+/// A decimal is held as such only where neither an `i64` nor an `f64` holds it: a
+/// [`Decimal`] that is an integer in the i64 range becomes that integer, and one that is
+/// an f64's shortest text (`0.1`) or exact value becomes that float, as when a decimal
+/// store's text is read. So a number read from DynamoDB with 38 digits is exact, reads
+/// into a `Decimal` field, and fails (with `Serialization`, naming the attribute) only a
+/// field that cannot hold it, such as an `i64`.
+///
+/// Comparisons use the values held, a float being its exact binary value. A store that
+/// keeps numbers as decimal text (DynamoDB) keeps a float as the shorter decimal it
+/// prints as, so there a decimal of 17 or more digits lying between the two (such as
+/// `1e30 + 1` beside the float `1e30`) may order the other way beside that float.
 ///
 /// NaN and the infinities can be held, so that a value built from an `f64` never
 /// panics, but every write rejects them with [`ErrorKind::Validation`](crate::ErrorKind).
@@ -23,6 +38,8 @@ pub struct Number(N);
 enum N {
     Int(i64),
     Float(f64),
+    /// Never a value an `Int` or a `Float` holds (see [`crate::decimal::canonical`]).
+    Dec(Decimal),
 }
 
 impl Number {
@@ -31,6 +48,7 @@ impl Number {
         match self.0 {
             N::Int(i) => Some(i),
             N::Float(f) => float_to_i64_exact(f),
+            N::Dec(_) => None,
         }
     }
 
@@ -43,15 +61,46 @@ impl Number {
                 (f < 9_223_372_036_854_775_808.0 && f as i64 == i).then_some(f)
             }
             N::Float(f) => Some(f),
+            N::Dec(_) => None,
         }
     }
 
-    /// The number as an `f64`, rounding integers beyond 2^53 (for display and
-    /// arithmetic on floats only).
+    /// The number as an `f64`, rounding integers beyond 2^53 and decimals (for display
+    /// and arithmetic on floats only).
     pub fn to_f64_lossy(&self) -> f64 {
         match self.0 {
             N::Int(i) => i as f64,
             N::Float(f) => f,
+            N::Dec(d) => d.to_f64_lossy(),
+        }
+    }
+
+    /// The number as a [`Decimal`]: exact for integers and decimals; a float is the
+    /// decimal it prints as (`0.1` is 0.1). `None` for a float a `Decimal` cannot hold
+    /// (NaN, infinite, or outside `1e-130..1e126` in magnitude).
+    pub fn to_decimal(&self) -> Option<Decimal> {
+        match self.0 {
+            N::Int(i) => Some(Decimal::from(i)),
+            N::Float(f) => Decimal::try_from(f).ok(),
+            N::Dec(d) => Some(d),
+        }
+    }
+
+    /// Whether the number is held as a decimal: neither an `i64` nor an `f64` holds it.
+    pub fn is_decimal(&self) -> bool {
+        matches!(self.0, N::Dec(_))
+    }
+
+    /// A number holding a decimal that no `i64` or `f64` holds (the caller has checked).
+    pub(crate) fn decimal(d: Decimal) -> Number {
+        Number(N::Dec(d))
+    }
+
+    /// The decimal, if the number is held as one.
+    pub(crate) fn decimal_value(&self) -> Option<Decimal> {
+        match self.0 {
+            N::Dec(d) => Some(d),
+            _ => None,
         }
     }
 
@@ -63,7 +112,7 @@ impl Number {
     /// Whether the number is neither NaN nor infinite (only those can be stored).
     pub fn is_finite(&self) -> bool {
         match self.0 {
-            N::Int(_) => true,
+            N::Int(_) | N::Dec(_) => true,
             N::Float(f) => f.is_finite(),
         }
     }
@@ -73,6 +122,7 @@ impl Number {
         match self.0 {
             N::Int(i) => i == 0,
             N::Float(f) => f == 0.0,
+            N::Dec(d) => d.is_zero(),
         }
     }
 
@@ -81,14 +131,16 @@ impl Number {
         match self.0 {
             N::Int(i) => i < 0,
             N::Float(f) => f < 0.0,
+            N::Dec(d) => d.is_negative(),
         }
     }
 
     /// The exact sum, or `None` if it cannot be stored exactly: integers add as integers
-    /// (an overflow is `None`, never a wrap); with a float, the sum of the decimals the two
-    /// print as, stored as an integer where an integer took part and the sum is one, else
-    /// as the float that prints as the sum (`0.1 + 0.2` is `0.3`), or `None` where that
-    /// float would round it.
+    /// (an overflow is `None`, never a wrap); otherwise the exact sum of the decimals the
+    /// two are (a float is the decimal it prints as), held as an integer where it is one
+    /// in range (a sum of two floats stays a float), else as the float that prints as it
+    /// (`0.1 + 0.2` is `0.3`), else as a decimal of up to 38 digits; `None` where none
+    /// of these holds it.
     pub fn checked_add(&self, other: &Number) -> Option<Number> {
         match (self.0, other.0) {
             (N::Int(a), N::Int(b)) => a.checked_add(b).map(Number::from),
@@ -100,7 +152,7 @@ impl Number {
     pub(crate) fn float(&self) -> Option<f64> {
         match self.0 {
             N::Float(f) => Some(f),
-            N::Int(_) => None,
+            N::Int(_) | N::Dec(_) => None,
         }
     }
 }
@@ -130,6 +182,41 @@ fn cmp_int_float(i: i64, f: f64) -> Ordering {
     }
 }
 
+/// Compares a decimal with a float's exact value. NaN sorts above every number.
+fn cmp_decimal_float(d: Decimal, f: f64) -> Ordering {
+    if f.is_nan() {
+        return Ordering::Less;
+    }
+    let sign = |negative: bool, zero: bool| {
+        if zero {
+            0
+        } else if negative {
+            -1
+        } else {
+            1
+        }
+    };
+    match sign(d.is_negative(), d.is_zero()).cmp(&sign(f < 0.0, f == 0.0)) {
+        Ordering::Equal if f == 0.0 => Ordering::Equal,
+        Ordering::Equal if f.is_infinite() => {
+            if f > 0.0 {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            }
+        }
+        Ordering::Equal => {
+            let magnitude = d.binary().cmp(&crate::decimal::Binary::of_f64(f));
+            if f < 0.0 {
+                magnitude.reverse()
+            } else {
+                magnitude
+            }
+        }
+        unequal => unequal,
+    }
+}
+
 impl Ord for Number {
     fn cmp(&self, other: &Self) -> Ordering {
         match (self.0, other.0) {
@@ -143,6 +230,11 @@ impl Ord for Number {
                 // -0.0 == 0.0 here, as everywhere numbers are compared.
                 (false, false) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
             },
+            (N::Dec(a), N::Dec(b)) => a.cmp(&b),
+            (N::Dec(a), N::Int(b)) => a.cmp(&Decimal::from(b)),
+            (N::Int(a), N::Dec(b)) => Decimal::from(a).cmp(&b),
+            (N::Dec(a), N::Float(b)) => cmp_decimal_float(a, b),
+            (N::Float(a), N::Dec(b)) => cmp_decimal_float(b, a).reverse(),
         }
     }
 }
@@ -164,6 +256,11 @@ impl Eq for Number {}
 /// Hashes agree with equality: `1` and `1.0` hash alike.
 impl std::hash::Hash for Number {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // A decimal never equals an integer or a float (it is held as one where one
+        // holds it), so it may hash its own way.
+        if let N::Dec(d) = self.0 {
+            return d.hash(state);
+        }
         match self.as_i64() {
             Some(i) => i.hash(state),
             // -0.0 is integral, so every float here is non-zero or NaN.
@@ -184,6 +281,7 @@ impl fmt::Display for Number {
             N::Int(i) => write!(f, "{i}"),
             // `{:?}` prints the shortest string that parses back to the same f64.
             N::Float(x) => write!(f, "{x:?}"),
+            N::Dec(d) => write!(f, "{d}"),
         }
     }
 }
@@ -222,17 +320,18 @@ impl TryFrom<u64> for Number {
 
 impl std::str::FromStr for Number {
     type Err = crate::Error;
-    /// Parses an integer as an integer and anything else as a finite float.
+    /// Parses decimal text exactly: an integer in the i64 range as an integer, the
+    /// shortest text of a float (`0.1`, `1e300`) as that float, anything else as a
+    /// [`Decimal`]. Text that no number holds exactly (more than 38 significant
+    /// digits, a decimal out of range, not a number) is `Validation`: nothing is
+    /// rounded.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if let Ok(i) = s.parse::<i64>() {
-            return Ok(Number::from(i));
-        }
-        match s.parse::<f64>() {
-            Ok(f) if f.is_finite() => Ok(Number::from(f)),
-            _ => Err(crate::Error::validation(format!(
-                "{s:?} is not a finite number"
-            ))),
-        }
+        crate::decimal::exact_number(s).ok_or_else(|| {
+            crate::Error::validation(format!(
+                "{s:?} is not a number kvs holds exactly (an i64, an f64, or a decimal of \
+                 at most 38 significant digits from 1e-130 to below 1e126)"
+            ))
+        })
     }
 }
 
@@ -721,6 +820,55 @@ mod tests {
                 .checked_add(&Number::from(1))
                 .is_none()
         );
+    }
+
+    /// A decimal keeps `Number` small enough that a `Value` is no larger than a
+    /// `String` and its tag (see the layout of `Decimal`).
+    #[test]
+    fn values_stay_small() {
+        assert_eq!(std::mem::size_of::<Number>(), 24);
+        assert_eq!(std::mem::size_of::<Value>(), 32);
+    }
+
+    #[test]
+    fn decimals_compare_with_every_number() {
+        let n = |s: &str| s.parse::<Number>().unwrap();
+        let big = n("12345678901234567890123456789012345678");
+        assert!(big.is_decimal());
+        assert!(big > Number::from(i64::MAX));
+        assert!(big > Number::from(1e37));
+        assert!(big < Number::from(1.3e37));
+        assert!(n("-0.5000000000000000000001") < Number::from(-0.5));
+        assert!(n("0.5000000000000000000001") > Number::from(0.5));
+        assert!(n("0.5000000000000000000001") < Number::from(1));
+        assert_eq!(n("1.0"), Number::from(1));
+        assert!(n("1.5").float().is_some(), "a float's text is that float");
+        assert!(Number::from(f64::NAN) > big);
+        assert!(Number::from(f64::INFINITY) > big);
+        assert!(Number::from(f64::NEG_INFINITY) < n("-12345678901234567890123456789012345678"));
+        let mut h = std::collections::HashSet::new();
+        h.insert(big);
+        assert!(h.contains(&n("1.2345678901234567890123456789012345678e37")));
+        assert_eq!(
+            big.to_string(),
+            "1.2345678901234567890123456789012345678e37"
+        );
+        assert_eq!(big.as_i64(), None);
+        assert_eq!(big.as_f64(), None);
+        for bad in [
+            "1.0000000000000000000000000000000000001e126",
+            "1234567890123456789012345678901234567891",
+            "x",
+            "",
+            "NaN",
+        ] {
+            assert_eq!(
+                bad.parse::<Number>().unwrap_err().kind(),
+                &crate::ErrorKind::Validation
+            );
+        }
+        // Beyond a decimal's range, a float's text is still that float.
+        assert_eq!(n("1e300").float(), Some(1e300));
     }
 
     #[test]

@@ -357,3 +357,46 @@ impl<'de> SeqAccess<'de> for SetElements<'_, '_> {
         Some(self.left)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::super::value::{DECIMAL, INT};
+    use super::*;
+    use crate::ErrorKind;
+
+    /// An item whose attribute `b` holds a decimal of 39 digits, which no encoder
+    /// writes: an attribute a model does not read is moved past, not decoded, so only a
+    /// model that reads `b` fails.
+    fn item_with_an_odd_attribute() -> Vec<u8> {
+        let mut bytes = vec![FORMAT_VERSION, MAP, 2, 1, b'a', INT, 4, 1, b'b', DECIMAL, 0];
+        let mut z = (10u128.pow(38) + 1) << 1;
+        while z >= 0x80 {
+            bytes.push((z as u8) | 0x80);
+            z >>= 7;
+        }
+        bytes.push(z as u8);
+        bytes
+    }
+
+    #[test]
+    fn an_odd_attribute_fails_only_the_model_that_reads_it() {
+        #[derive(Debug, Deserialize)]
+        struct Narrow {
+            a: i64,
+        }
+        #[derive(Debug, Deserialize)]
+        struct Wide {
+            #[allow(dead_code)]
+            a: i64,
+            #[allow(dead_code)]
+            b: crate::Value,
+        }
+        let bytes = item_with_an_odd_attribute();
+        assert_eq!(deserialize_stored::<Narrow>(&bytes).unwrap().a, 2);
+        let e = deserialize_stored::<Wide>(&bytes).unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::Backend, "{e}");
+        assert!(e.to_string().contains("decimal"), "{e}");
+    }
+}

@@ -2,6 +2,16 @@
 //! gives the same order as comparing the values by the contract (numbers numerically
 //! with `1 == 1.0`, strings by their UTF-8 bytes, bytes by bytes).
 //!
+//! A number is its sign, then the binary form of its magnitude (exponent, then
+//! fraction), so that integers, floats and decimals interleave by value. Integers and
+//! floats take 10 bytes after the sign, whose last bit is always 0 (an i64 has at most
+//! 63 significant bits, an f64 53). A decimal (which never equals an integer or a
+//! float) takes 19: the first 63 bits of its fraction with that last bit set, which
+//! places it after every integer or float it does not exceed and before the next, then
+//! 65 more bits of its fraction. Two decimals of 38 digits lie further apart than the
+//! 128 bits of fraction resolve, so that is enough to order them. Files written before
+//! decimals existed hold only the 10-byte forms, which are unchanged.
+//!
 //! Every encoded value is self-delimiting, so a concatenation of encodings sorts like
 //! the tuple of the values, and the encoding of a partition value is a prefix of exactly
 //! the keys in that partition.
@@ -86,6 +96,9 @@ fn binary_form(n: &Number) -> Option<(i32, u64)> {
 
 fn encode_number(n: &Number, out: &mut Vec<u8>) {
     out.push(TAG_NUMBER);
+    if let Some(d) = n.to_decimal().filter(|_| n.is_decimal()) {
+        return encode_decimal(&d, out);
+    }
     let Some((exponent, fraction)) = binary_form(n) else {
         out.push(ZERO);
         return;
@@ -96,6 +109,26 @@ fn encode_number(n: &Number, out: &mut Vec<u8>) {
     body[2..].copy_from_slice(&fraction.to_be_bytes());
     if n.is_negative() {
         // A larger magnitude is a smaller negative number.
+        out.push(NEGATIVE);
+        out.extend(body.iter().map(|b| !b));
+    } else {
+        out.push(POSITIVE);
+        out.extend_from_slice(&body);
+    }
+}
+
+/// A decimal's sign and magnitude (see the module docs); a decimal is never zero.
+fn encode_decimal(d: &crate::Decimal, out: &mut Vec<u8>) {
+    let b = d.binary();
+    let exponent = (b.exponent + EXPONENT_BIAS) as u16;
+    let head = (((b.fraction >> 65) as u64) << 1) | 1;
+    let tail = (b.fraction & ((1 << 65) - 1)).to_be_bytes();
+    let mut body = [0u8; 19];
+    body[..2].copy_from_slice(&exponent.to_be_bytes());
+    body[2..10].copy_from_slice(&head.to_be_bytes());
+    // 65 bits: the last 9 of the 16 bytes.
+    body[10..].copy_from_slice(&tail[7..]);
+    if d.is_negative() {
         out.push(NEGATIVE);
         out.extend(body.iter().map(|b| !b));
     } else {
@@ -199,6 +232,18 @@ mod tests {
 
     fn number() -> impl Strategy<Value = Number> {
         prop_oneof![
+            crate::decimal::tests::any_decimal().prop_map(Number::from),
+            // Decimals close to integers and floats, on either side.
+            (any::<i32>(), 1u32..4, any::<bool>()).prop_map(|(i, places, up)| {
+                let sign = if up { "" } else { "-" };
+                let tiny: Number = format!("{sign}1e-{}", 16 + places * 4).parse().unwrap();
+                Number::from(i).checked_add(&tiny).unwrap()
+            }),
+            (-1000i64..1000, 1u32..4).prop_map(|(i, places)| {
+                let f = i as f64 / 4.0;
+                let tiny: Number = format!("1e-{}", 16 + places * 4).parse().unwrap();
+                Number::from(f).checked_add(&tiny).unwrap()
+            }),
             any::<i64>().prop_map(Number::from),
             any::<f64>()
                 .prop_filter("finite", |f| f.is_finite())
@@ -229,6 +274,18 @@ mod tests {
         fn numbers_sort_numerically(a in number(), b in number()) {
             let (ea, eb) = (enc(&Value::Number(a)), enc(&Value::Number(b)));
             prop_assert_eq!(ea.cmp(&eb), a.cmp(&b), "{} vs {}", a, b);
+        }
+
+        /// Encodings are prefix-free across kinds: a partition's encoding starts no
+        /// other partition's key.
+        #[test]
+        fn number_encodings_are_not_prefixes_of_each_other(a in number(), b in number()) {
+            let (ea, eb) = (enc(&Value::Number(a)), enc(&Value::Number(b)));
+            if a != b {
+                prop_assert!(!eb.starts_with(&ea), "{} is a prefix of {}", a, b);
+            } else {
+                prop_assert_eq!(ea, eb);
+            }
         }
 
         #[test]
@@ -266,6 +323,42 @@ mod tests {
             let mut ep = Vec::new();
             encode_prefix(&Value::from(p.as_str()), &mut ep);
             prop_assert_eq!(enc(&Value::from(s.as_str())).starts_with(&ep), s.starts_with(p.as_str()));
+        }
+    }
+
+    #[test]
+    fn decimals_sort_between_their_neighbours() {
+        let n = |s: &str| s.parse::<Number>().unwrap();
+        let sorted = [
+            "-9.9999999999999999999999999999999999999e125",
+            "-1e30",
+            "-9223372036854775809",
+            "-9223372036854775808",
+            "-1.00000000000000000001",
+            "-1",
+            "-0.99999999999999999999",
+            "-1e-130",
+            "0",
+            "1e-130",
+            // The float 0.1 is 0.1000000000000000055511151231257827...: numbers compare
+            // by the values they hold.
+            "0.10000000000000000001",
+            "0.1",
+            "0.1000000000000000056",
+            "1",
+            "1.0000000000000000000000000000000000001",
+            "1.0000000000000002",
+            "9223372036854775807",
+            "9223372036854775807.5",
+            "9223372036854775808",
+            "12345678901234567890123456789012345678",
+            "9.9999999999999999999999999999999999999e125",
+        ];
+        for w in sorted.windows(2) {
+            let (a, b) = (n(w[0]), n(w[1]));
+            assert!(a < b, "{a} < {b}");
+            let (ea, eb) = (enc(&Value::Number(a)), enc(&Value::Number(b)));
+            assert!(ea < eb, "encoding of {a} < {b}");
         }
     }
 

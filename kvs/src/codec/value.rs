@@ -14,7 +14,7 @@ pub(super) const MAX_DECODE_DEPTH: usize = 64;
 pub(super) const NULL: u8 = 0;
 const FALSE: u8 = 1;
 const TRUE: u8 = 2;
-const INT: u8 = 3;
+pub(super) const INT: u8 = 3;
 const FLOAT: u8 = 4;
 pub(super) const STRING: u8 = 5;
 const BYTES: u8 = 6;
@@ -23,6 +23,9 @@ pub(super) const MAP: u8 = 8;
 pub(super) const STRING_SET: u8 = 9;
 pub(super) const NUMBER_SET: u8 = 10;
 pub(super) const BYTES_SET: u8 = 11;
+/// A decimal neither an i64 nor an f64 holds (added after the first files were written:
+/// files without decimals are unchanged, and older files read as before).
+pub(super) const DECIMAL: u8 = 12;
 
 /// Encodes an item, with a leading format version byte.
 pub fn encode_item(item: &Item) -> Vec<u8> {
@@ -106,16 +109,24 @@ fn encode_map(m: &BTreeMap<String, Value>, out: &mut Vec<u8>) {
 }
 
 fn encode_number(n: &Number, out: &mut Vec<u8>) {
-    match n.float() {
-        Some(f) => {
-            out.push(FLOAT);
-            out.extend_from_slice(&f.to_le_bytes());
+    if let Some(f) = n.float() {
+        out.push(FLOAT);
+        out.extend_from_slice(&f.to_le_bytes());
+    } else if let Some(i) = n.as_i64() {
+        out.push(INT);
+        varint(((i << 1) ^ (i >> 63)) as u64, out);
+    } else if let Some(d) = n.to_decimal() {
+        // The exponent zigzagged, then the signed coefficient zigzagged, 128 bits wide.
+        out.push(DECIMAL);
+        let e = i64::from(d.exponent());
+        varint(((e << 1) ^ (e >> 63)) as u64, out);
+        let c = d.coefficient();
+        let mut z = ((c << 1) ^ (c >> 127)) as u128;
+        while z >= 0x80 {
+            out.push((z as u8) | 0x80);
+            z >>= 7;
         }
-        None => {
-            out.push(INT);
-            let i = n.as_i64().unwrap_or_default();
-            varint(((i << 1) ^ (i >> 63)) as u64, out);
-        }
+        out.push(z as u8);
     }
 }
 
@@ -146,6 +157,7 @@ pub(super) enum Corrupt {
     TrailingBytes,
     UnknownTag(u8),
     NotANumber(u8),
+    BadDecimal,
     NotAMap(u8),
     Version(u8),
     ItemNotAMap,
@@ -163,6 +175,7 @@ impl fmt::Display for Corrupt {
             Corrupt::TrailingBytes => f.write_str("trailing bytes"),
             Corrupt::UnknownTag(t) => write!(f, "unknown tag {t}"),
             Corrupt::NotANumber(t) => write!(f, "tag {t} is not a number"),
+            Corrupt::BadDecimal => f.write_str("a decimal out of range"),
             Corrupt::NotAMap(t) => write!(f, "expected a map, found tag {t}"),
             Corrupt::Version(v) => write!(f, "unknown item format version {v}"),
             Corrupt::ItemNotAMap => f.write_str("an item is not a map"),
@@ -296,6 +309,22 @@ impl<'a> Reader<'a> {
         Err(Corrupt::VarintTooLong)
     }
 
+    /// A varint of up to 128 bits (a decimal's coefficient).
+    fn varint128(&mut self) -> Decoded<u128> {
+        let mut v = 0u128;
+        for shift in (0..128).step_by(7) {
+            let b = self.byte()?;
+            v |= u128::from(b & 0x7F)
+                .checked_shl(shift)
+                .filter(|x| x >> shift == u128::from(b & 0x7F))
+                .ok_or(Corrupt::VarintOverflow)?;
+            if b < 0x80 {
+                return Ok(v);
+            }
+        }
+        Err(Corrupt::VarintTooLong)
+    }
+
     /// A count of elements, each at least one byte long: never more than the bytes left.
     #[inline]
     pub(super) fn count(&mut self) -> Decoded<usize> {
@@ -335,9 +364,7 @@ impl<'a> Reader<'a> {
         }
         match self.byte()? {
             NULL | FALSE | TRUE => {}
-            tag @ (INT | FLOAT) => {
-                self.number(tag)?;
-            }
+            tag @ (INT | FLOAT | DECIMAL) => self.skip_number(tag)?,
             STRING | BYTES => {
                 self.slice()?;
             }
@@ -360,12 +387,26 @@ impl<'a> Reader<'a> {
             NUMBER_SET => {
                 for _ in 0..self.count()? {
                     let tag = self.byte()?;
-                    self.number(tag)?;
+                    self.skip_number(tag)?;
                 }
             }
             t => return Err(Corrupt::UnknownTag(t)),
         }
         Ok(())
+    }
+
+    /// Moves past a number without checking it: an attribute a model does not read is
+    /// not decoded, so a value there fails nothing.
+    fn skip_number(&mut self, tag: u8) -> Decoded<()> {
+        match tag {
+            INT => self.varint().map(drop),
+            FLOAT => self.take(8).map(drop),
+            DECIMAL => {
+                self.varint()?;
+                self.varint128().map(drop)
+            }
+            t => Err(Corrupt::NotANumber(t)),
+        }
     }
 
     #[inline]
@@ -378,6 +419,17 @@ impl<'a> Reader<'a> {
             FLOAT => {
                 let b: [u8; 8] = self.take(8)?.try_into().expect("8 bytes");
                 Ok(Number::from(f64::from_le_bytes(b)))
+            }
+            DECIMAL => {
+                let z = self.varint()?;
+                let e = ((z >> 1) as i64) ^ -((z & 1) as i64);
+                let z = self.varint128()?;
+                let c = ((z >> 1) as i128) ^ -((z & 1) as i128);
+                let d = i32::try_from(e)
+                    .ok()
+                    .and_then(|e| crate::Decimal::new(c, e).ok())
+                    .ok_or(Corrupt::BadDecimal)?;
+                Ok(Number::from(d))
             }
             t => Err(Corrupt::NotANumber(t)),
         }
@@ -405,7 +457,7 @@ impl<'a> Reader<'a> {
             NULL => Value::Null,
             FALSE => Value::Bool(false),
             TRUE => Value::Bool(true),
-            INT | FLOAT => Value::Number(self.number(tag)?),
+            INT | FLOAT | DECIMAL => Value::Number(self.number(tag)?),
             STRING => Value::String(self.string()?),
             BYTES => Value::Bytes(self.slice()?.to_vec()),
             LIST => {
@@ -482,10 +534,13 @@ pub(crate) mod tests {
             any::<f64>()
                 .prop_filter("finite", |f| f.is_finite())
                 .prop_map(Value::from),
+            crate::decimal::tests::any_decimal().prop_map(Value::from),
             ".{0,8}".prop_map(Value::String),
             proptest::collection::vec(any::<u8>(), 0..8).prop_map(Value::Bytes),
             proptest::collection::btree_set(".{0,4}", 1..4).prop_map(Value::StringSet),
             proptest::collection::btree_set(any::<i32>(), 1..4).prop_map(Value::number_set),
+            proptest::collection::btree_set(crate::decimal::tests::any_decimal(), 1..4)
+                .prop_map(Value::number_set),
             proptest::collection::btree_set(proptest::collection::vec(any::<u8>(), 0..4), 1..4)
                 .prop_map(Value::BytesSet),
         ];
@@ -543,6 +598,47 @@ pub(crate) mod tests {
         let mut bytes = vec![STRING, 3];
         bytes.extend_from_slice("é!".as_bytes());
         assert_eq!(decode_value(&bytes).unwrap(), Value::from("é!"));
+    }
+
+    /// Bytes written before decimals existed read as they did: the encodings of
+    /// integers and floats are unchanged.
+    #[test]
+    fn older_encodings_still_decode() {
+        // Version 1, a map of two entries: "f" => float 2.5, "i" => int -3.
+        let mut bytes = vec![FORMAT_VERSION, MAP, 2, 1, b'f', FLOAT];
+        bytes.extend_from_slice(&2.5f64.to_le_bytes());
+        bytes.extend_from_slice(&[1, b'i', INT, 5]);
+        let item = decode_item(&bytes).unwrap();
+        assert_eq!(item, crate::item! { "f" => 2.5, "i" => -3 });
+        assert_eq!(encode_item(&item), bytes);
+    }
+
+    #[test]
+    fn decimals_are_stored_exactly() {
+        for text in [
+            "12345678901234567890123456789012345678",
+            "-9.9999999999999999999999999999999999999e125",
+            "1.00000000000000000001e-130",
+            "0.10000000000000000001",
+        ] {
+            let d: crate::Decimal = text.parse().unwrap();
+            let v = Value::from(d);
+            let mut out = Vec::new();
+            encode_value(&v, &mut out);
+            assert_eq!(out[0], DECIMAL, "{text}");
+            let back = decode_value(&out).unwrap();
+            assert_eq!(back.as_number().unwrap().to_decimal(), Some(d));
+        }
+        // A coefficient of 39 digits, or an exponent out of range, is corrupt.
+        let mut bytes = vec![DECIMAL, 0];
+        let mut z = (10u128.pow(38) + 1) << 1;
+        while z >= 0x80 {
+            bytes.push((z as u8) | 0x80);
+            z >>= 7;
+        }
+        bytes.push(z as u8);
+        assert!(decode_value(&bytes).is_err());
+        assert!(decode_value(&[DECIMAL, 0xFE, 0x03, 2]).is_err());
     }
 
     #[test]

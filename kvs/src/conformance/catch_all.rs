@@ -29,8 +29,8 @@ struct Declared {
 /// The attributes another program writes beside the model's own: every kind of value,
 /// among them those serde alone cannot carry through a flattened map (sets, and sets
 /// and bytes inside nested maps and lists).
-fn foreign_attributes() -> Item {
-    item! {
+fn foreign_attributes(kvs: &Kvs) -> Item {
+    let mut item = item! {
         "tags" => Value::string_set(["a", "b"]),
         "scores" => Value::number_set([1, 2, 3]),
         "keys" => Value::bytes_set([vec![0u8, 1], vec![255]]),
@@ -51,7 +51,15 @@ fn foreign_attributes() -> Item {
                 Value::from(item! { "deep" => Value::bytes_set([vec![9u8]]) }),
             ]),
         },
+    };
+    if kvs.capabilities().exact_decimals {
+        // 38 digits, which neither an i64 nor an f64 holds: kept exactly, not rounded.
+        let exact: crate::Decimal = "1234567890.1234567890123456789012345678"
+            .parse()
+            .expect("a 38-digit decimal");
+        item.set("exact", exact);
     }
+    item
 }
 
 /// The typed stores of both models on one fresh store, and an item written there by
@@ -62,7 +70,7 @@ async fn shared_store(kvs: &Kvs) -> (Store<Profile>, Store<Declared>, Item) {
     let profiles = kvs.store_named::<Profile>(name.clone());
     profiles.ensure().await.expect("ensure");
     let declared = kvs.store_named::<Declared>(name.clone());
-    let mut written = foreign_attributes();
+    let mut written = foreign_attributes(kvs);
     written.set("id", "p-1");
     written.set("name", "Ada");
     written.set("visits", 1);
@@ -83,7 +91,7 @@ pub async fn catch_all_keeps_undeclared_attributes(kvs: Kvs) {
     assert_eq!(profile.visits, 1);
     assert_eq!(
         profile.extra,
-        foreign_attributes(),
+        foreign_attributes(&kvs),
         "the catch-all holds exactly the undeclared attributes, as stored"
     );
 
@@ -108,7 +116,7 @@ pub async fn catch_all_keeps_undeclared_attributes(kvs: Kvs) {
         .await
         .expect("typed update");
     assert_eq!(updated.visits, 2);
-    assert_eq!(updated.extra, foreign_attributes(), "update's new item");
+    assert_eq!(updated.extra, foreign_attributes(&kvs), "update's new item");
     let scanned = profiles.scan().await.expect("typed scan");
     assert_eq!(scanned.items, vec![updated.clone()], "scan");
     let queried = profiles

@@ -24,6 +24,7 @@ pub mod batches;
 pub mod capabilities;
 pub mod catalog;
 pub mod catch_all;
+pub mod decimals;
 pub mod errors;
 pub mod filters;
 pub mod keys;
@@ -299,5 +300,6 @@ macro_rules! __conformance_cases {
         $crate::__conformance_cases_catch_all!($cb, $make);
         $crate::__conformance_cases_capabilities!($cb, $make);
         $crate::__conformance_cases_random!($cb, $make);
+        $crate::__conformance_cases_decimals!($cb, $make);
     };
 }

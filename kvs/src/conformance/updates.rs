@@ -911,7 +911,9 @@ pub async fn update_parent_made_by_same_update_rejected(kvs: Kvs) {
 }
 
 /// ADD is exact: decimals add as decimals (0.1 + 0.2 is 0.3), an integer stays an
-/// integer, and a sum a float would round is `Validation`, never rounded.
+/// integer, a sum no integer or float holds is the exact decimal (where the backend
+/// holds decimals; else `Validation`), and a sum nothing holds is `Validation`, never
+/// rounded.
 pub async fn update_add_is_exact(kvs: Kvs) {
     let before = item! { "id" => "k", "f" => 0.1, "i" => 5, "big" => 9_007_199_254_740_993_i64 };
     let store = store_with(&kvs, before).await;
@@ -928,8 +930,21 @@ pub async fn update_add_is_exact(kvs: Kvs) {
         "an integer stays an integer"
     );
     let now = read(&kvs, &store, "k").await.unwrap();
+    // 9007199254740993.5: 17 digits no f64 holds.
     let update = kvs.update(&store, "k").add("big", 0.5);
-    expect_rejected(&kvs, &store, &now, update, ErrorKind::Validation).await;
+    if kvs.capabilities().exact_decimals {
+        let new = update.await.unwrap();
+        let exact: crate::Number = "9007199254740993.5".parse().unwrap();
+        assert_eq!(new["big"], Value::Number(exact));
+        assert!(new["big"].as_number().is_some_and(|n| n.is_decimal()));
+        let now = read(&kvs, &store, "k").await.unwrap();
+        assert_eq!(now["big"], Value::Number(exact));
+        // 46 digits: nothing holds the sum exactly.
+        let update = kvs.update(&store, "k").add("big", 1e-30);
+        expect_rejected(&kvs, &store, &now, update, ErrorKind::Validation).await;
+    } else {
+        expect_rejected(&kvs, &store, &now, update, ErrorKind::Validation).await;
+    }
 }
 
 #[doc(hidden)]

@@ -27,6 +27,13 @@ async fn all_items(kvs: &Kvs, store: &str) -> Vec<Item> {
 /// `Capabilities::default()` this is exact.
 #[track_caller]
 pub(crate) fn assert_same_number(caps: &Capabilities, got: Number, expected: Number, at: &str) {
+    if expected.is_decimal() {
+        assert!(
+            got.is_decimal() && got == expected,
+            "{at}: {got} vs {expected}: a decimal must read back as the same decimal"
+        );
+        return;
+    }
     if expected.is_integer() {
         assert!(
             got.is_integer(),

@@ -14,7 +14,8 @@ pub(crate) const MIN_MAGNITUDE: f64 = 1e-130;
 pub(crate) const MAX_MAGNITUDE: f64 = 1e126;
 
 /// The `N` text of a number, or `Validation` naming the attribute where DynamoDB cannot
-/// hold it (a float outside DynamoDB's range): never rounded.
+/// hold it (a float outside DynamoDB's range): never rounded. An integer or a decimal
+/// (which always fits DynamoDB's 38 digits and range) is its exact text.
 fn number_text(n: &Number, at: &dyn std::fmt::Display) -> Result<String> {
     match n.float() {
         None => Ok(n.to_string()),
@@ -32,12 +33,14 @@ fn number_text(n: &Number, at: &dyn std::fmt::Display) -> Result<String> {
     }
 }
 
-/// Reads an `N` text: an integer in the i64 range as an integer, else the float that
-/// holds it exactly; a number neither can hold exactly is an error, never rounded.
+/// Reads an `N` text exactly: an integer in the i64 range as an integer, the float that
+/// prints as it as that float, else a decimal (DynamoDB's numbers all fit one); text
+/// that is none of these is an error, never rounded.
 pub(crate) fn number_from_text(text: &str) -> Result<Number> {
     crate::decimal::exact_number(text).ok_or_else(|| {
         Error::serialization(format!(
-            "the DynamoDB number {text} cannot be held exactly as an i64 or an f64"
+            "the DynamoDB number {text} is not a number kvs holds exactly (more than 38 \
+             significant digits, or out of range)"
         ))
     })
 }
@@ -192,7 +195,11 @@ impl Source for AttributeValue {
             }
             AttributeValue::L(l) => Shape::List(l.into_iter().map(Ok as fn(_) -> _)),
             AttributeValue::Null(_) => Shape::Null,
-            other => Shape::Other(into_value(other)?),
+            other => Shape::Other(other),
         })
+    }
+
+    fn scalar(self) -> Result<Value> {
+        into_value(self)
     }
 }

@@ -9,6 +9,7 @@
 //! kit's [`retry_conflicts`].
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
@@ -117,10 +118,12 @@ fn missing_place(path: &Path, item: &Item) -> Option<Path> {
 
 /// The i64 bound an ADD of `n` must stay within.
 fn overflow_guard(path: &Path, n: i64) -> Option<Condition> {
-    let (op, limit) = match n {
+    // A number already beyond the i64 range (a float or a decimal) is not an integer
+    // that could overflow: DynamoDB adds to it exactly, as the shared evaluator does.
+    let (op, limit, beyond, end) = match n {
         0 => return None,
-        n if n > 0 => (CompareOp::Le, i64::MAX - n),
-        n => (CompareOp::Ge, i64::MIN - n),
+        n if n > 0 => (CompareOp::Le, i64::MAX - n, CompareOp::Gt, i64::MAX),
+        n => (CompareOp::Ge, i64::MIN - n, CompareOp::Lt, i64::MIN),
     };
     // A value of another type must not reach the comparison: DynamoDB finds it false,
     // but moto answers HTTP 500 to a comparison across types. DynamoDB refuses that ADD
@@ -135,6 +138,11 @@ fn overflow_guard(path: &Path, n: i64) -> Option<Condition> {
             path: path.clone(),
             op,
             value: Value::from(limit),
+        },
+        Condition::Compare {
+            path: path.clone(),
+            op: beyond,
+            value: Value::from(end),
         },
     ]))
 }
@@ -224,7 +232,20 @@ fn update_expression(
             }
             UpdateOp::Add { value, .. } => {
                 if let Some(n) = value.as_i64() {
-                    guards.in_range.extend(overflow_guard(path, n));
+                    match current.and_then(|c| path.resolve(c)) {
+                        // Read, and a number that is no integer (a float or a decimal):
+                        // there is no integer to overflow, the sum is exact. The range
+                        // guard would refuse it near the i64 bounds, so guard instead
+                        // that the value is still the one read.
+                        Some(old @ Value::Number(v)) if !v.is_integer() => {
+                            guards.unchanged.push(Condition::Compare {
+                                path: path.clone(),
+                                op: CompareOp::Eq,
+                                value: old.clone(),
+                            });
+                        }
+                        _ => guards.in_range.extend(overflow_guard(path, n)),
+                    }
                 }
                 if path.is_top_level() {
                     next(&mut add);
@@ -388,10 +409,13 @@ impl DynamoDbBackend {
     /// emulated ops computed by the shared evaluator and written under the condition
     /// that the values they read did not change, and a lost race tried again.
     async fn update_item(&self, write: &WritePlan<'_>, ops: &[UpdateOp]) -> Result<RawItem> {
-        let needs_read = ops.iter().any(emulated);
         let idempotent = ops.iter().all(UpdateOp::is_idempotent);
+        // Read first where an op is emulated; and after a conflict, since a native ADD's
+        // i64 range guard also fails on a number that is no integer but lies near the
+        // bounds, which only the value read tells apart (then guarded as unchanged).
+        let read = AtomicBool::new(ops.iter().any(emulated));
         retry_conflicts(&self.conflicts, || async {
-            let current = if needs_read {
+            let current = if read.load(Ordering::Relaxed) {
                 match self.get_item(write.schema, &write.key).await? {
                     Some(item) => {
                         // Decided on the item read, in the shared evaluator's order: a
@@ -412,8 +436,13 @@ impl DynamoDbBackend {
             } else {
                 None
             };
-            self.update_once(write, ops, current.as_ref(), idempotent)
-                .await
+            let result = self
+                .update_once(write, ops, current.as_ref(), idempotent)
+                .await;
+            if matches!(&result, Err(e) if e.is(&ErrorKind::Conflict)) {
+                read.store(true, Ordering::Relaxed);
+            }
+            result
         })
         .await
     }
@@ -527,15 +556,27 @@ impl DynamoDbBackend {
     /// A transaction: `TransactWriteItems`, tried again (with new reads for emulated
     /// ops) when it loses a race.
     pub(crate) async fn transact_writes(&self, writes: &[WritePlan<'_>]) -> Result<()> {
-        retry_conflicts(&self.conflicts, || self.transact_once(writes)).await
+        // After a conflict every update reads its item first (see `update_item`).
+        let read = AtomicBool::new(false);
+        retry_conflicts(&self.conflicts, || async {
+            let result = self
+                .transact_once(writes, read.load(Ordering::Relaxed))
+                .await;
+            if matches!(&result, Err(e) if e.is(&ErrorKind::Conflict)) {
+                read.store(true, Ordering::Relaxed);
+            }
+            result
+        })
+        .await
     }
 
-    /// One attempt: the writes built (emulated ops read the items), then sent until
-    /// DynamoDB answers for them; a lost race is `Conflict`.
-    async fn transact_once(&self, writes: &[WritePlan<'_>]) -> Result<()> {
+    /// One attempt: the writes built (updates with emulated ops, or with `read` every
+    /// update, read their items), then sent until DynamoDB answers for them; a lost race
+    /// is `Conflict`.
+    async fn transact_once(&self, writes: &[WritePlan<'_>], read: bool) -> Result<()> {
         let mut items = Vec::with_capacity(writes.len());
         for w in writes {
-            match self.transact_item(w).await {
+            match self.transact_item(w, read).await {
                 Ok(item) => items.push(item),
                 // An emulated op that cannot be done on the item read (the shared
                 // evaluator's `Validation`): that write's reason, as if DynamoDB had
@@ -678,8 +719,8 @@ impl DynamoDbBackend {
     }
 
     /// One write of a transaction, with its guards (reading the item first if an update
-    /// has emulated ops).
-    async fn transact_item(&self, w: &WritePlan<'_>) -> Result<TransactWriteItem> {
+    /// has emulated ops, or `read` says so).
+    async fn transact_item(&self, w: &WritePlan<'_>, read: bool) -> Result<TransactWriteItem> {
         let table = self.table_name(&w.schema.name);
         let key_attrs = key_attrs(w.schema, &w.key)?;
         let mut expr = Expr::default();
@@ -714,7 +755,7 @@ impl DynamoDbBackend {
             }
             PlannedOp::Update { ops } => {
                 guards.existence = Some(exists(w.schema));
-                let current = if ops.iter().any(emulated) {
+                let current = if read || ops.iter().any(emulated) {
                     self.get_item(w.schema, &w.key).await?
                 } else {
                     None

@@ -8,7 +8,7 @@ use serde::de::{
     Visitor,
 };
 
-use super::SET_TOKEN;
+use super::{DECIMAL_TOKEN, SET_TOKEN};
 use crate::{Error, Item, Number, Result, Value};
 
 /// Converts a [`Value`] into any `Deserialize` type.
@@ -69,10 +69,16 @@ impl<'de> de::Deserializer<'de> for Value {
         match self {
             Value::Null => visitor.visit_unit(),
             Value::Bool(b) => visitor.visit_bool(b),
-            Value::Number(n) => match n.float() {
-                Some(f) => visitor.visit_f64(f),
-                None => visitor.visit_i64(n.as_i64().unwrap_or_default()),
-            },
+            Value::Number(n) => {
+                if let Some(f) = n.float() {
+                    visitor.visit_f64(f)
+                } else if let Some(i) = n.as_i64() {
+                    visitor.visit_i64(i)
+                } else {
+                    // A decimal: as its text, in a map only kvs's visitors know.
+                    visitor.visit_map(DecimalText(Some(n.to_string())))
+                }
+            }
             Value::String(s) => visitor.visit_string(s),
             Value::Bytes(b) => visitor.visit_byte_buf(b),
             Value::List(l) => visitor.visit_seq(Seq(l.into_iter())),
@@ -201,6 +207,31 @@ impl IntoDeserializer<'_, Error> for Value {
     type Deserializer = Value;
     fn into_deserializer(self) -> Value {
         self
+    }
+}
+
+/// A decimal number as `deserialize_any` gives it: a map of one entry, from
+/// [`DECIMAL_TOKEN`] to the decimal's text, which the `Value` and
+/// [`Decimal`](crate::Decimal) visitors turn back into the number (others see a map).
+pub(crate) struct DecimalText(pub(crate) Option<String>);
+
+impl<'de> MapAccess<'de> for DecimalText {
+    type Error = Error;
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
+        if self.0.is_none() {
+            return Ok(None);
+        }
+        seed.deserialize(KeyDeserializer(DECIMAL_TOKEN)).map(Some)
+    }
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
+        let text = self
+            .0
+            .take()
+            .ok_or_else(|| Error::serialization("a map value was asked for before its key"))?;
+        seed.deserialize(Value::String(text))
+    }
+    fn size_hint(&self) -> Option<usize> {
+        Some(usize::from(self.0.is_some()))
     }
 }
 
@@ -408,7 +439,13 @@ impl<'de> Deserialize<'de> for Value {
                 mut map: A,
             ) -> std::result::Result<Value, A::Error> {
                 let mut m = BTreeMap::new();
-                while let Some((k, v)) = map.next_entry::<String, Value>()? {
+                while let Some(k) = map.next_key::<String>()? {
+                    if m.is_empty() && k == DECIMAL_TOKEN {
+                        let text: String = map.next_value()?;
+                        let d = text.parse::<crate::Decimal>().map_err(de::Error::custom)?;
+                        return Ok(Value::from(d));
+                    }
+                    let v = map.next_value()?;
                     m.insert(k, v);
                 }
                 Ok(Value::Map(m))

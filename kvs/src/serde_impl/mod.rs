@@ -8,7 +8,7 @@
 //! round-trip: an `Option<Set<T>>` holding an empty set reads back as `None`; use a plain
 //! `Set<T>`.) [`Set`] becomes a string, number or bytes set, and [`Bytes`] (or a
 //! `serde_bytes` field) binary data, so both
-//! survive a round trip. Unit enum variants are strings, other variants one-entry maps,
+//! survive a round trip. A [`Decimal`](crate::Decimal) is a number, held exactly. Unit enum variants are strings, other variants one-entry maps,
 //! as in serde_json.
 
 mod de;
@@ -27,6 +27,13 @@ pub use types::{Bytes, Set};
 /// The newtype-struct name [`Set`] serializes through, which the kvs serializer turns
 /// into a set value (other serializers see a plain sequence).
 pub(crate) const SET_TOKEN: &str = "$kvs::private::Set";
+
+/// The newtype-struct name a [`Decimal`](crate::Decimal) serializes its text through,
+/// which the kvs serializer turns into a number (other serializers see a string); and
+/// the key of the one-entry map a decimal number is given to `deserialize_any` as, so
+/// that a [`Value`](crate::Value) or a `Decimal` read through serde keeps it exactly
+/// (serde's data model has no number beyond 64 bits of float or 128 of integer).
+pub(crate) const DECIMAL_TOKEN: &str = "$kvs::private::Decimal";
 
 impl serde::ser::Error for crate::Error {
     fn custom<T: std::fmt::Display>(msg: T) -> Self {

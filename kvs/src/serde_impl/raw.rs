@@ -4,7 +4,9 @@
 //!
 //! Only maps and lists are walked in place: they are what an intermediate item costs
 //! (a key string and a tree node per attribute, for fields a struct then looks up by
-//! name). Every other value becomes a [`Value`] and is read by the `Value` deserializer,
+//! name). Every other value becomes a [`Value`] when a field reads it (an attribute the
+//! model ignores is never converted, so an odd one fails nothing) and is read by the
+//! `Value` deserializer,
 //! and a map or list asked for as anything else is built as a `Value` whole first, so
 //! the rules (exact numbers, sets, bytes, enums, the error messages) live in one place:
 //! a typed read gives the same answer by either road.
@@ -24,8 +26,12 @@ pub(crate) trait Source: Sized {
     /// The elements of a list, in order.
     type Elements: Iterator<Item = Result<Self>>;
 
-    /// Looks at the value: a map or list to walk, or anything else as a [`Value`].
+    /// Looks at the value: a map or list to walk, null, or anything else, unconverted.
     fn open(self) -> Result<Shape<Self>>;
+
+    /// A value that [`open`](Source::open) found to be neither a map, a list nor null,
+    /// as a [`Value`].
+    fn scalar(self) -> Result<Value>;
 }
 
 /// An opened [`Source`] value; it is itself the deserializer.
@@ -36,8 +42,8 @@ pub(crate) enum Shape<S: Source> {
     List(S::Elements),
     /// Null.
     Null,
-    /// Anything else.
-    Other(Value),
+    /// Anything else, converted only when it is read.
+    Other(S),
 }
 
 impl<S: Source> Shape<S> {
@@ -58,7 +64,7 @@ impl<S: Source> Shape<S> {
                     .collect::<Result<_>>()?,
             ),
             Shape::Null => Value::Null,
-            Shape::Other(value) => value,
+            Shape::Other(value) => value.scalar()?,
         })
     }
 }
@@ -83,7 +89,7 @@ impl<'de, S: Source> de::Deserializer<'de> for Shape<S> {
             }),
             Shape::List(elements) => visitor.visit_seq(Elements::<S>(elements)),
             Shape::Null => visitor.visit_unit(),
-            Shape::Other(value) => de::Deserializer::deserialize_any(value, visitor),
+            Shape::Other(value) => de::Deserializer::deserialize_any(value.scalar()?, visitor),
         }
     }
 
@@ -223,5 +229,9 @@ impl Source for Value {
             Value::Null => Shape::Null,
             other => Shape::Other(other),
         })
+    }
+
+    fn scalar(self) -> Result<Value> {
+        Ok(self)
     }
 }

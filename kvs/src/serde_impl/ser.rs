@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::ser::{self, Serialize};
 
-use super::SET_TOKEN;
+use super::{DECIMAL_TOKEN, SET_TOKEN};
 use crate::{Error, Item, Number, Result, Value};
 
 /// Converts any `Serialize` value into a [`Value`].
@@ -132,6 +132,14 @@ impl ser::Serializer for ValueSerializer {
         value: &T,
     ) -> Result<Out> {
         let inner = value.serialize(self)?;
+        if name == DECIMAL_TOKEN {
+            return match inner {
+                Some(Value::String(text)) => Ok(Some(text.parse::<crate::Decimal>()?.into())),
+                _ => Err(Error::serialization(
+                    "a kvs::Decimal must serialize as its text",
+                )),
+            };
+        }
         if name != SET_TOKEN {
             return Ok(inner);
         }
@@ -438,9 +446,15 @@ impl Serialize for Value {
 
 impl Serialize for Number {
     fn serialize<S: ser::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        match self.float() {
-            Some(f) => s.serialize_f64(f),
-            None => s.serialize_i64(self.as_i64().unwrap_or_default()),
+        if let Some(f) = self.float() {
+            s.serialize_f64(f)
+        } else if let Some(i) = self.as_i64() {
+            s.serialize_i64(i)
+        } else {
+            // A decimal: every number that is neither converts to one.
+            self.to_decimal()
+                .unwrap_or(crate::Decimal::ZERO)
+                .serialize(s)
         }
     }
 }

@@ -7,7 +7,7 @@ use std::ops::{Deref, DerefMut};
 use serde::de::{Deserialize, Deserializer, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeSeq, Serializer};
 
-use super::SET_TOKEN;
+use super::{DECIMAL_TOKEN, SET_TOKEN};
 
 /// A set of strings, numbers or bytes, stored as the backend's set type (a DynamoDB
 /// `SS`/`NS`/`BS`) where plain serde would give a list.
@@ -260,5 +260,61 @@ impl<'de> Deserialize<'de> for Bytes {
         }
 
         d.deserialize_byte_buf(BytesVisitor)
+    }
+}
+
+/// Through the kvs serializer a number, held exactly; through others (JSON) its text.
+impl Serialize for crate::Decimal {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_newtype_struct(DECIMAL_TOKEN, &self.to_string())
+    }
+}
+
+/// Reads any number kvs holds (an integer, a float as the decimal it prints as, a
+/// decimal), or decimal text; `Serialization` for a number a `Decimal` cannot hold.
+impl<'de> Deserialize<'de> for crate::Decimal {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<crate::Decimal, D::Error> {
+        use serde::de::Error as _;
+        struct DecimalVisitor;
+
+        impl<'de> Visitor<'de> for DecimalVisitor {
+            type Value = crate::Decimal;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a decimal number")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<crate::Decimal, E> {
+                Ok(crate::Decimal::from(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<crate::Decimal, E> {
+                Ok(crate::Decimal::from(v))
+            }
+            fn visit_i128<E: serde::de::Error>(self, v: i128) -> Result<crate::Decimal, E> {
+                crate::Decimal::try_from(v).map_err(E::custom)
+            }
+            fn visit_u128<E: serde::de::Error>(self, v: u128) -> Result<crate::Decimal, E> {
+                let v = i128::try_from(v).map_err(E::custom)?;
+                crate::Decimal::try_from(v).map_err(E::custom)
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<crate::Decimal, E> {
+                crate::Decimal::try_from(v).map_err(E::custom)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<crate::Decimal, E> {
+                v.parse().map_err(E::custom)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<crate::Decimal, A::Error> {
+                match map.next_key::<String>()? {
+                    Some(k) if k == DECIMAL_TOKEN => {
+                        let text: String = map.next_value()?;
+                        text.parse().map_err(A::Error::custom)
+                    }
+                    _ => Err(A::Error::custom("expected a decimal number, found a map")),
+                }
+            }
+        }
+
+        d.deserialize_any(DecimalVisitor)
     }
 }

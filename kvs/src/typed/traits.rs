@@ -35,7 +35,22 @@ macro_rules! leaf_field_types {
     )*};
 }
 leaf_field_types!(
-    bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, String, char, Bytes, Value
+    bool,
+    i8,
+    i16,
+    i32,
+    i64,
+    u8,
+    u16,
+    u32,
+    u64,
+    f32,
+    f64,
+    String,
+    char,
+    Bytes,
+    Value,
+    crate::Decimal
 );
 
 impl<T: FieldType> FieldType for Option<T> {
@@ -101,7 +116,7 @@ macro_rules! key_fields {
     )*};
 }
 key_fields!(String: String);
-key_fields!(Number: i8, i16, i32, i64, u8, u16, u32, f32, f64);
+key_fields!(Number: i8, i16, i32, i64, u8, u16, u32, f32, f64, crate::Decimal);
 key_fields!(Bytes: Bytes);
 
 /// A value that can stand where a `T` is expected: a `T` itself, or a type that widens
@@ -138,11 +153,12 @@ macro_rules! widen {
 widen!(
     i8 => i16, i32, i64, f32, f64;
     i16 => i32, i64, f32, f64;
-    i32 => i64, f64;
+    i32 => i64, f64, crate::Decimal;
     u8 => i16, i32, i64, u16, u32, u64, f32, f64;
     u16 => i32, i64, u32, u64, f32, f64;
     u32 => i64, u64, f64;
     f32 => f64;
+    i64 => crate::Decimal;
     &str => String;
     &String => String;
     char => String;
@@ -166,6 +182,7 @@ into_option!(
     i8 => i8, i16 => i16, i32 => i32, i64 => i64, u8 => u8, u16 => u16, u32 => u32, u64 => u64,
     i8 => i64, i16 => i64, i32 => i64, u8 => i64, u16 => i64, u32 => i64,
     f32 => f32, f64 => f64, i32 => f64, f32 => f64,
+    crate::Decimal => crate::Decimal, i64 => crate::Decimal, i32 => crate::Decimal,
     Bytes => Bytes, Vec<u8> => Bytes,
 );
 
@@ -224,7 +241,19 @@ macro_rules! addable {
         impl Addable for $t { type Operand = $t; }
     )*};
 }
-addable!(i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
+addable!(
+    i8,
+    i16,
+    i32,
+    i64,
+    u8,
+    u16,
+    u32,
+    u64,
+    f32,
+    f64,
+    crate::Decimal
+);
 
 #[diagnostic::do_not_recommend]
 impl<T: Ord + Serialize> Addable for Set<T> {

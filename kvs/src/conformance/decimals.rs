@@ -1,0 +1,535 @@
+//! Conformance cases: exact decimals (numbers of up to 38 significant digits that no
+//! `i64` or `f64` holds), and reading items that hold them.
+//!
+//! Where a backend does not hold decimals ([`Capabilities::exact_decimals`]), writing one
+//! must be `Validation` naming the attribute, with nothing written; the cases check that
+//! instead.
+//!
+//! [`Capabilities::exact_decimals`]: crate::backend::Capabilities::exact_decimals
+
+use futures::TryStreamExt as _;
+
+use super::{expect_kind, fresh_store};
+use crate::{
+    Decimal, ErrorKind, Item, Key, KeyAttr, Kvs, Number, SortCondition, StoreSchema, Value, attr,
+    item,
+};
+
+fn n(text: &str) -> Number {
+    text.parse().expect("a number")
+}
+
+fn d(text: &str) -> Decimal {
+    text.parse().expect("a decimal")
+}
+
+/// A store keyed by the string attribute `id`.
+async fn things(kvs: &Kvs) -> String {
+    fresh_store(kvs, StoreSchema::new("decimals", KeyAttr::string("id"))).await
+}
+
+/// Where the backend holds no decimals: writing `item` is `Validation` naming `name`,
+/// and nothing is written. Returns whether that was the case (the caller stops).
+async fn refused_where_not_held(kvs: &Kvs, store: &str, item: Item, name: &str) -> bool {
+    if kvs.capabilities().exact_decimals {
+        return false;
+    }
+    let id = item["id"].clone();
+    let e = expect_kind(kvs.upsert(store, item).await, ErrorKind::Validation);
+    assert!(e.to_string().contains(name), "{e} must name {name}");
+    assert_eq!(kvs.get(store, id).await.unwrap(), None);
+    true
+}
+
+/// 38-digit decimals and the extremes of the range (1e-130, 9.99..e125, both signs),
+/// alone, in number sets and nested in maps and lists, read back exactly, as decimals.
+pub async fn decimal_round_trip_exact(kvs: Kvs) {
+    let store = things(&kvs).await;
+    let texts = [
+        "12345678901234567890123456789012345678",
+        "-12345678901234567890123456789012345678",
+        "0.12345678901234567890123456789012345678",
+        "9.9999999999999999999999999999999999999e125",
+        "-9.9999999999999999999999999999999999999e125",
+        "1.0000000000000000000000000000000000001e-130",
+        "9223372036854775808.5",
+        "-1000000000000000000000000000001",
+    ];
+    let mut it = item! { "id" => "k" };
+    for (i, text) in texts.iter().enumerate() {
+        let number = n(text);
+        assert!(number.is_decimal(), "{text} is held as a decimal");
+        it.set(format!("n{i}"), number);
+    }
+    // The smallest magnitude is the float 1e-130 (its shortest text): it stays a float.
+    it.set("smallest", n("1e-130"));
+    it.set("set", Value::number_set(texts.map(d)));
+    it.set(
+        "nested",
+        item! { "list" => Value::list([n(texts[0]), n(texts[3])]) },
+    );
+    if refused_where_not_held(&kvs, &store, it.clone(), "n0").await {
+        return;
+    }
+    kvs.upsert(&store, it.clone()).await.unwrap();
+    let back = kvs.get(&store, "k").await.unwrap().expect("the item");
+    assert_eq!(back, it);
+    for (i, text) in texts.iter().enumerate() {
+        let got = back[&format!("n{i}")].as_number().unwrap();
+        assert!(got.is_decimal(), "{text} read back as {got}");
+        assert_eq!(got.to_decimal(), Some(d(text)), "{text}");
+        assert_eq!(got.to_string(), d(text).to_string());
+    }
+    assert_eq!(back["smallest"].as_f64(), Some(1e-130));
+    assert_eq!(back["set"], Value::number_set(texts.map(d)));
+    // A scan reads them the same way.
+    let scanned: Vec<Item> = kvs.scan(&store).stream().try_collect().await.unwrap();
+    assert_eq!(scanned, vec![it]);
+}
+
+/// Numbers of every kind, in order. (No decimal here lies between a float's exact
+/// binary value and the shorter decimal it prints as, such as `1e30 + 1` beside the
+/// float `1e30`: a float is held as its binary value by the embedded engine and as its
+/// text by DynamoDB, so only such decimals may order differently beside it.)
+fn ordered_numbers() -> Vec<Number> {
+    [
+        "-9.9999999999999999999999999999999999999e125",
+        "-1e30",
+        "-9223372036854775809",
+        "-9223372036854775808",
+        "-2.5",
+        "-1.0000000000000000000000000000000000001",
+        "-1",
+        "-0.99999999999999999999999999",
+        "0",
+        "1e-130",
+        "1.0000000000000000000000000000000000001e-129",
+        "0.5",
+        "1",
+        "1.0000000000000000000000000000000000001",
+        "2",
+        "9223372036854775807",
+        "9223372036854775807.5",
+        "1000000000000000000000000000001",
+        "9.9999999999999999999999999999999999999e125",
+    ]
+    .into_iter()
+    .map(n)
+    .collect()
+}
+
+/// Decimals sort with integers and floats by value in a sort key, both directions, and
+/// range conditions with decimal bounds select by value.
+pub async fn decimal_sort_key_order(kvs: Kvs) {
+    let store = fresh_store(
+        &kvs,
+        StoreSchema::new("decimal_sorted", KeyAttr::string("p")).sort_key(KeyAttr::number("s")),
+    )
+    .await;
+    let numbers = ordered_numbers();
+    if !kvs.capabilities().exact_decimals {
+        let it = item! { "p" => "a", "s" => numbers[1] };
+        let e = expect_kind(kvs.upsert(&store, it).await, ErrorKind::Validation);
+        assert!(e.to_string().contains('s'), "{e}");
+        return;
+    }
+    // Written in a scrambled order.
+    for i in (0..numbers.len()).map(|i| (i * 7) % numbers.len()) {
+        let it = item! { "p" => "a", "s" => numbers[i], "i" => i as i64 };
+        kvs.upsert(&store, it).await.unwrap();
+    }
+    let sorts = |items: Vec<Item>| -> Vec<Number> {
+        items
+            .iter()
+            .map(|it| it["s"].as_number().unwrap())
+            .collect()
+    };
+    let all: Vec<Item> = kvs.query(&store, "a").stream().try_collect().await.unwrap();
+    assert_eq!(sorts(all.clone()), numbers, "ascending");
+    for it in &all {
+        let i = it["i"].as_i64().unwrap() as usize;
+        let got = it["s"].as_number().unwrap();
+        assert_eq!(got.is_decimal(), numbers[i].is_decimal(), "{got}");
+    }
+    let down: Vec<Item> = kvs
+        .query(&store, "a")
+        .descending()
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let mut reversed = numbers.clone();
+    reversed.reverse();
+    assert_eq!(sorts(down), reversed, "descending");
+    // Range conditions whose bounds are decimals, integers and floats.
+    let one_plus = n("1.0000000000000000000000000000000000001");
+    let gt: Vec<Item> = kvs
+        .query(&store, "a")
+        .sort(SortCondition::gt(1))
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let expected: Vec<Number> = numbers.iter().copied().filter(|x| *x > n("1")).collect();
+    assert_eq!(sorts(gt), expected);
+    let between: Vec<Item> = kvs
+        .query(&store, "a")
+        .sort(SortCondition::between(
+            n("-0.99999999999999999999999999"),
+            one_plus,
+        ))
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let expected: Vec<Number> = numbers
+        .iter()
+        .copied()
+        .filter(|x| (n("-0.99999999999999999999999999")..=one_plus).contains(x))
+        .collect();
+    assert_eq!(sorts(between), expected);
+    let le: Vec<Item> = kvs
+        .query(&store, "a")
+        .sort(SortCondition::le(n("9223372036854775807.5")))
+        .descending()
+        .limit(2)
+        .await
+        .map(|page| page.items)
+        .unwrap();
+    assert_eq!(
+        sorts(le),
+        vec![n("9223372036854775807.5"), n("9223372036854775807")]
+    );
+    // An exact match on a decimal sort key finds that item alone, as a key does.
+    let eq: Vec<Item> = kvs
+        .query(&store, "a")
+        .sort(SortCondition::eq(one_plus))
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(sorts(eq), vec![one_plus]);
+    let got = kvs
+        .get(&store, Key::with_sort("a", one_plus))
+        .await
+        .unwrap()
+        .expect("the item keyed by a decimal");
+    assert_eq!(got["s"], Value::Number(one_plus));
+}
+
+/// A decimal partition key is a partition of its own, next to the integer it is
+/// closest to: neither query sees the other's items.
+pub async fn decimal_partition_keys_are_exact(kvs: Kvs) {
+    if !kvs.capabilities().exact_decimals {
+        return;
+    }
+    let store = fresh_store(
+        &kvs,
+        StoreSchema::new("decimal_parts", KeyAttr::number("p")).sort_key(KeyAttr::string("s")),
+    )
+    .await;
+    let close = n("1.0000000000000000000000000000000000001");
+    for (p, s) in [(n("1"), "one"), (close, "close"), (n("1e30"), "big")] {
+        kvs.upsert(&store, item! { "p" => p, "s" => s })
+            .await
+            .unwrap();
+    }
+    for (p, s) in [(n("1"), "one"), (close, "close"), (n("1e30"), "big")] {
+        let page = kvs.query(&store, p).await.unwrap();
+        let found: Vec<&str> = page
+            .items
+            .iter()
+            .map(|it| it["s"].as_str().unwrap())
+            .collect();
+        assert_eq!(found, vec![s], "partition {p}");
+    }
+}
+
+/// Filters compare decimals with integers and floats by value: `1 == 1.0 == decimal 1`,
+/// and a decimal just above 1 is above it.
+pub async fn decimal_filters_compare_numerically(kvs: Kvs) {
+    let store = things(&kvs).await;
+    let values = [
+        ("int", n("1")),
+        ("float", Number::from(1.5)),
+        ("above", n("1.0000000000000000000000000000000000001")),
+        ("below", n("0.99999999999999999999999999999999999999")),
+        ("big", n("12345678901234567890123456789012345678")),
+    ];
+    if !kvs.capabilities().exact_decimals {
+        let it = item! { "id" => "above", "n" => values[2].1 };
+        refused_where_not_held(&kvs, &store, it, "n").await;
+        return;
+    }
+    for (id, number) in values {
+        kvs.upsert(&store, item! { "id" => id, "n" => number })
+            .await
+            .unwrap();
+    }
+    let ids = |condition: crate::Condition| {
+        let kvs = kvs.clone();
+        let store = store.clone();
+        async move {
+            let items: Vec<Item> = kvs
+                .scan(&store)
+                .filter(condition)
+                .stream()
+                .try_collect()
+                .await
+                .unwrap();
+            let mut ids: Vec<String> = items
+                .iter()
+                .map(|it| it["id"].as_str().unwrap().to_owned())
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    assert_eq!(ids(attr("n").eq(1.0)).await, ["int"]);
+    assert_eq!(ids(attr("n").eq(Decimal::from(1))).await, ["int"]);
+    assert_eq!(ids(attr("n").gt(1)).await, ["above", "big", "float"]);
+    assert_eq!(ids(attr("n").lt(1.0)).await, ["below"]);
+    assert_eq!(
+        ids(attr("n").between(d("0.99999999999999999999999999999999999999"), 1)).await,
+        ["below", "int"]
+    );
+    assert_eq!(
+        ids(attr("n").eq(n("12345678901234567890123456789012345678"))).await,
+        ["big"]
+    );
+    assert_eq!(
+        ids(attr("n").is_in([n("1.0000000000000000000000000000000000001"), n("7")])).await,
+        ["above"]
+    );
+    // In a condition on a write, too.
+    let e = kvs
+        .update(&store, "above")
+        .set("x", 1)
+        .when(attr("n").le(1))
+        .await;
+    expect_kind(e, ErrorKind::ConditionFailed);
+}
+
+/// `1`, `1.0` and the decimal 1 are one number: equal, one element of a number set, and
+/// a decimal that an integer or float holds is stored as that integer or float.
+pub async fn decimal_equal_to_integers_and_floats(kvs: Kvs) {
+    assert_eq!(Number::from(1), Number::from(1.0));
+    assert_eq!(Number::from(Decimal::from(1)), Number::from(1));
+    assert_eq!(Number::from(d("1.000")), Number::from(1.0));
+    assert_eq!(Number::from(d("0.1")), Number::from(0.1));
+    let store = things(&kvs).await;
+    let it = item! {
+        "id" => "k",
+        "one" => d("1.0"),
+        "tenth" => d("0.1"),
+        "set" => Value::number_set([Number::from(1), Number::from(1.0), Number::from(d("1"))]),
+    };
+    kvs.upsert(&store, it).await.unwrap();
+    let back = kvs.get(&store, "k").await.unwrap().expect("the item");
+    assert_eq!(back["one"], Value::from(1));
+    assert!(back["one"].as_number().unwrap().is_integer());
+    assert_eq!(back["tenth"].as_f64(), Some(0.1));
+    assert_eq!(back["set"], Value::number_set([1]));
+    let e = kvs
+        .update(&store, "k")
+        .set("x", 1)
+        .when(attr("one").eq(d("1")).and(attr("tenth").eq(0.1)))
+        .await;
+    assert!(e.is_ok(), "{e:?}");
+}
+
+/// ADD with decimals is exact: decimal + decimal, decimal + integer, decimal to a
+/// missing attribute; a sum of more than 38 digits is `Validation`, nothing changed.
+pub async fn decimal_add_is_exact(kvs: Kvs) {
+    let store = things(&kvs).await;
+    let start = n("0.1234567890123456789012345678901234567");
+    let it = item! { "id" => "k", "a" => start, "b" => 5 };
+    if refused_where_not_held(&kvs, &store, it.clone(), "a").await {
+        return;
+    }
+    kvs.upsert(&store, it).await.unwrap();
+    let new = kvs
+        .update(&store, "k")
+        .add("a", d("0.0000000000000000000000000000000000003"))
+        .add("b", d("0.25000000000000000001"))
+        .add("c", d("-1e-100"))
+        .await
+        .unwrap();
+    assert_eq!(
+        new["a"],
+        Value::from(d("0.123456789012345678901234567890123457"))
+    );
+    assert_eq!(new["b"], Value::from(d("5.25000000000000000001")));
+    assert_eq!(new["c"], Value::from(d("-1e-100")));
+    let new = kvs.update(&store, "k").add("a", 1).await.unwrap();
+    assert_eq!(
+        new["a"],
+        Value::from(d("1.123456789012345678901234567890123457"))
+    );
+    // An integer added to a number beyond the i64 range is exact too.
+    let big = n("1000000000000000000000000000001");
+    kvs.update(&store, "k").set("big", big).await.unwrap();
+    let new = kvs.update(&store, "k").add("big", 1).await.unwrap();
+    assert_eq!(
+        new["big"],
+        Value::Number(n("1000000000000000000000000000002"))
+    );
+    let new = kvs.update(&store, "k").add("big", -3).await.unwrap();
+    assert_eq!(
+        new["big"],
+        Value::Number(n("999999999999999999999999999999"))
+    );
+    // A large integer added to a number that is no integer cannot overflow an integer:
+    // the sum is exact, near the i64 bounds too, alone and in a transaction.
+    kvs.update(&store, "k").set("f", 1.5).await.unwrap();
+    let new = kvs.update(&store, "k").add("f", i64::MAX).await.unwrap();
+    assert_eq!(new["f"], Value::Number(n("9223372036854775808.5")));
+    if kvs.capabilities().transactions != crate::backend::TransactionScope::None {
+        kvs.update(&store, "k").set("f", -1.5).await.unwrap();
+        kvs.transact([crate::TransactWrite::update(
+            &store,
+            "k",
+            crate::Updates::new().add("f", i64::MIN),
+        )])
+        .await
+        .unwrap();
+        let got = kvs.get(&store, "k").await.unwrap().expect("the item");
+        assert_eq!(got["f"], Value::Number(n("-9223372036854775809.5")));
+    }
+    // An integer stays an integer: past the i64 range it is `Validation`.
+    kvs.update(&store, "k")
+        .set("i", i64::MAX - 1)
+        .await
+        .unwrap();
+    expect_kind(
+        kvs.update(&store, "k").add("i", 2).await,
+        ErrorKind::Validation,
+    );
+    // A decimal that cancels to a whole number is an integer.
+    let new = kvs
+        .update(&store, "k")
+        .add("b", d("-0.25000000000000000001"))
+        .await
+        .unwrap();
+    assert_eq!(new["b"], Value::from(5));
+    assert!(new["b"].as_number().unwrap().is_integer());
+    // 39 digits: refused, nothing changed.
+    let before = kvs.get(&store, "k").await.unwrap().expect("the item");
+    let e = kvs.update(&store, "k").add("a", d("1e-50")).await;
+    expect_kind(e, ErrorKind::Validation);
+    assert_eq!(kvs.get(&store, "k").await.unwrap().as_ref(), Some(&before));
+}
+
+/// Models over one store, each reading its own fields of the same items. The derive
+/// gives every field an accessor, which these cases do not all use.
+#[allow(dead_code)]
+mod models {
+    use crate::Decimal;
+
+    #[derive(crate::KeyValueStore, serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+    #[kvs(store = "decimal_narrow", partition_key = id)]
+    pub struct Narrow {
+        pub id: String,
+        pub name: String,
+    }
+
+    #[derive(crate::KeyValueStore, serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+    #[kvs(store = "decimal_as_integer", partition_key = id)]
+    pub struct AsInteger {
+        pub id: String,
+        pub amount: i64,
+    }
+
+    #[derive(crate::KeyValueStore, serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+    #[kvs(store = "decimal_as_float", partition_key = id)]
+    pub struct AsFloat {
+        pub id: String,
+        pub amount: f64,
+    }
+
+    #[derive(crate::KeyValueStore, serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+    #[kvs(store = "decimal_as_decimal", partition_key = id)]
+    pub struct AsDecimal {
+        pub id: String,
+        pub amount: Decimal,
+        pub small: Option<Decimal>,
+    }
+}
+
+use models::{AsDecimal, AsFloat, AsInteger, Narrow};
+
+/// Reading decodes an attribute only when a field that is read needs it: an item with
+/// a 38-digit number in an attribute a model does not declare reads fine (by key and in
+/// a scan); a model whose field is an `i64` (or `f64`) fails with `Serialization`
+/// naming the attribute; a `Decimal` field reads it exactly (and writes it back
+/// exactly), and the dynamic item holds it exactly.
+pub async fn decimal_reads_decode_only_what_is_read(kvs: Kvs) {
+    let store = things(&kvs).await;
+    let amount = d("12345678901234567890123456789012345678");
+    let it = item! { "id" => "k", "name" => "n", "amount" => amount };
+    if refused_where_not_held(&kvs, &store, it.clone(), "amount").await {
+        return;
+    }
+    kvs.upsert(&store, it.clone()).await.unwrap();
+    kvs.upsert(
+        &store,
+        item! { "id" => "plain", "name" => "p", "amount" => 7 },
+    )
+    .await
+    .unwrap();
+    // The dynamic item holds it exactly.
+    assert_eq!(kvs.get(&store, "k").await.unwrap(), Some(it));
+    // A model that does not declare it reads the item, by key and in a scan.
+    let narrow = kvs.store_named::<Narrow>(&store);
+    assert_eq!(narrow.get("k").await.unwrap().unwrap().name, "n");
+    let all: Vec<Narrow> = narrow.scan().stream().try_collect().await.unwrap();
+    assert_eq!(all.len(), 2);
+    // A field that cannot hold it fails, naming the attribute; the other item reads.
+    let e = expect_kind(
+        kvs.store_named::<AsInteger>(&store).get("k").await,
+        ErrorKind::Serialization,
+    );
+    assert!(e.to_string().contains("amount"), "{e}");
+    let plain = kvs.store_named::<AsInteger>(&store).get("plain").await;
+    assert_eq!(plain.unwrap().unwrap().amount, 7);
+    let e = expect_kind(
+        kvs.store_named::<AsFloat>(&store).get("k").await,
+        ErrorKind::Serialization,
+    );
+    assert!(e.to_string().contains("amount"), "{e}");
+    // A decimal field reads it exactly, and an integer as the equal decimal; written
+    // back, it is the same number.
+    let decimals = kvs.store_named::<AsDecimal>(&store);
+    let exact = decimals.get("k").await.unwrap().unwrap();
+    assert_eq!(exact.amount, amount);
+    assert_eq!(exact.small, None);
+    assert_eq!(
+        decimals.get("plain").await.unwrap().unwrap().amount,
+        Decimal::from(7)
+    );
+    let small = AsDecimal {
+        id: "w".into(),
+        amount: d("-1.234567890123456789e-38"),
+        small: Some(d("1e-130")),
+    };
+    decimals.upsert(&small).await.unwrap();
+    assert_eq!(decimals.get("w").await.unwrap().as_ref(), Some(&small));
+    let stored = kvs.get(&store, "w").await.unwrap().expect("the item");
+    assert_eq!(stored["amount"], Value::from(small.amount));
+    assert!(stored["amount"].as_number().unwrap().is_decimal());
+    assert_eq!(stored["small"].as_f64(), Some(1e-130));
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_cases_decimals {
+    ($cb:path, $make:tt) => {
+        $cb!($make, decimals::decimal_round_trip_exact);
+        $cb!($make, decimals::decimal_sort_key_order);
+        $cb!($make, decimals::decimal_partition_keys_are_exact);
+        $cb!($make, decimals::decimal_filters_compare_numerically);
+        $cb!($make, decimals::decimal_equal_to_integers_and_floats);
+        $cb!($make, decimals::decimal_add_is_exact);
+        $cb!($make, decimals::decimal_reads_decode_only_what_is_read);
+    };
+}
