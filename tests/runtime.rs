@@ -99,7 +99,7 @@ async fn read(kvs: &Kvs, i: u64) {
 
 /// One writer step: a whole-item upsert or an update, each its own write transaction.
 async fn write(kvs: &Kvs, task: usize, i: u64) {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         let n = PER_GROUP + (i % 50) as i64;
         let item = item! { "group" => format!("w{task}"), "n" => n, "hits" => i as i64 };
         kvs.upsert("events", item).await.unwrap();
