@@ -1,12 +1,13 @@
 //! The kvs quickstart on the embedded default: a durable local store file in
 //! `kvs-data/`, no other setup. Run it with `cargo run --example quickstart`.
 //!
-//! The same program runs on DynamoDB with `KVS_BACKEND=dynamodb` and the usual AWS
-//! variables (`AWS_ENDPOINT_URL` for a local server, `AWS_REGION`,
-//! `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, optionally `KVS_TABLE_PREFIX`, by
-//! default `kvs-quickstart-`); it empties its tables first, so each run starts from
-//! nothing. Real DynamoDB (https) needs the TLS client:
-//! `cargo run --example quickstart --features kvs/dynamodb-tls`.
+//! The same program runs on DynamoDB, built with the feature `dynamodb`, with
+//! `KVS_BACKEND=dynamodb` and the usual AWS variables (`AWS_ENDPOINT_URL` for a local
+//! server, `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, optionally
+//! `KVS_TABLE_PREFIX`, by default `kvs-quickstart-`):
+//! `KVS_BACKEND=dynamodb cargo run --example quickstart --features dynamodb`. It empties
+//! its tables first, so each run starts from nothing. Real DynamoDB (https) needs the
+//! TLS client: `--features dynamodb-tls`.
 //!
 //! It defines the seed's users, posts and orders stores (orders with the byUser and
 //! byStatus indexes) as Rust structs, writes items, queries an index with a filter and
@@ -87,15 +88,7 @@ pub struct Account {
 #[tokio::main]
 async fn main() -> kvs::Result<()> {
     let kvs = if std::env::var("KVS_BACKEND").as_deref() == Ok("dynamodb") {
-        let backend = kvs::dynamodb::DynamoDbBackend::from_env()?;
-        // The quickstart empties its tables: never the unprefixed `users` or `orders`
-        // of a real account, unless KVS_TABLE_PREFIX says which to use.
-        let backend = match std::env::var_os("KVS_TABLE_PREFIX") {
-            Some(_) => backend,
-            None => backend.with_table_prefix("kvs-quickstart-"),
-        };
-        println!("on DynamoDB (tables {}*)", backend.table_name(""));
-        Kvs::new(backend)
+        dynamodb()?
     } else {
         // A fresh store file each run, so the output is the same every time.
         let path = std::path::Path::new("kvs-data/quickstart.redb");
@@ -336,6 +329,30 @@ async fn main() -> kvs::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The DynamoDB backend from the environment.
+#[cfg(feature = "dynamodb")]
+fn dynamodb() -> kvs::Result<Kvs> {
+    let backend = kvs::dynamodb::DynamoDbBackend::from_env()?;
+    // The quickstart empties its tables: never the unprefixed `users` or `orders` of a
+    // real account, unless KVS_TABLE_PREFIX says which to use.
+    let backend = match std::env::var_os("KVS_TABLE_PREFIX") {
+        Some(_) => backend,
+        None => backend.with_table_prefix("kvs-quickstart-"),
+    };
+    println!("on DynamoDB (tables {}*)", backend.table_name(""));
+    Ok(Kvs::new(backend))
+}
+
+/// Without the feature, this build has no DynamoDB backend: say how to get one rather
+/// than quietly running on the local store.
+#[cfg(not(feature = "dynamodb"))]
+fn dynamodb() -> kvs::Result<Kvs> {
+    Err(kvs::Error::unsupported(
+        "KVS_BACKEND=dynamodb needs the DynamoDB backend: \
+         cargo run --example quickstart --features dynamodb",
+    ))
 }
 
 /// A model whose store the quickstart never creates.

@@ -195,7 +195,7 @@ edition = \"2024\"
 publish = false
 
 [dependencies]
-kvs = {{ path = \"{kvs}\", default-features = false, features = [\"derive\"] }}
+kvs = {{ package = \"kvs-store\", path = \"{kvs}\", default-features = false, features = [\"derive\"] }}
 serde = {{ version = \"1\", features = [\"derive\"] }}
 "
     )
