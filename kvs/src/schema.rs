@@ -201,12 +201,28 @@ impl StoreSchema {
         self
     }
 
-    /// The index named `name`, or [`ErrorKind::StoreNotFound`] naming it.
+    /// The index named `name`, or [`ErrorKind::StoreNotFound`] naming it, the indexes
+    /// the store has, and how to add one.
     pub fn find_index(&self, name: &str) -> Result<&IndexSchema> {
         self.indexes.iter().find(|i| i.name == name).ok_or_else(|| {
+            let known = if self.indexes.is_empty() {
+                "it has none".to_owned()
+            } else {
+                let names: Vec<String> = self
+                    .indexes
+                    .iter()
+                    .map(|i| format!("{:?}", i.name))
+                    .collect();
+                format!("it has {}", names.join(", "))
+            };
             Error::new(
                 ErrorKind::StoreNotFound,
-                format!("store {:?} has no index {name:?}", self.name),
+                format!(
+                    "store {:?} has no index {name:?} ({known}): declare it in the store's \
+                     schema (`StoreSchema::index`, or `#[kvs(index(..))]` on a model) and \
+                     register or ensure the store again",
+                    self.name
+                ),
             )
         })
     }
