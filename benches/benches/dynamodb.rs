@@ -551,16 +551,22 @@ impl Ctx {
                     request.condition_expression("attribute_exists(#id)")
                 } else {
                     // What kvs sends: the item exists, and the ADD stays in the i64 range
-                    // (a value of another type is left to DynamoDB to refuse).
+                    // unless the number is already beyond it (a decimal, added exactly;
+                    // a value of another type is left to DynamoDB to refuse).
                     request
                         .condition_expression(
                             "(attribute_exists(#id)) AND ((attribute_not_exists(#views)) OR \
-                             (NOT (attribute_type(#views, :n))) OR (#views <= :max))",
+                             (NOT (attribute_type(#views, :n))) OR (#views <= :max) OR \
+                             (#views > :end))",
                         )
                         .expression_attribute_values(":n", AttributeValue::S("N".to_owned()))
                         .expression_attribute_values(
                             ":max",
                             AttributeValue::N((i64::MAX - 1).to_string()),
+                        )
+                        .expression_attribute_values(
+                            ":end",
+                            AttributeValue::N(i64::MAX.to_string()),
                         )
                         .return_values_on_condition_check_failure(
                             aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
