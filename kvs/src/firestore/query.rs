@@ -27,6 +27,29 @@ use crate::{
 /// The most documents in one `BatchGetDocuments` request.
 const GET_CHUNK: usize = 100;
 
+/// The largest string or bytes value Firestore indexes whole: it counts a string as its
+/// UTF-8 bytes plus one and indexes 1,500 bytes, refuses longer values in a query
+/// ("value ... is too large to be used in a query") and orders documents by the first
+/// 1,500 bytes only.
+pub const MAX_QUERY_VALUE: usize = 1499;
+
+/// `Unsupported` for a key value Firestore cannot query or order by.
+fn check_queryable(what: &str, attr: &str, value: &Value) -> Result<()> {
+    let len = match value {
+        Value::String(s) => s.len(),
+        Value::Bytes(b) => b.len(),
+        _ => 0,
+    };
+    if len > MAX_QUERY_VALUE {
+        return Err(Error::unsupported(format!(
+            "{what} of key attribute {attr:?} is {len} bytes: Firestore queries and orders \
+             key values of at most {MAX_QUERY_VALUE} bytes (get, write, scan and batches \
+             work with any key)"
+        )));
+    }
+    Ok(())
+}
+
 /// A document as an item and its version.
 pub(super) fn versioned(doc: Document) -> Result<Versioned> {
     let Some(update_time) = doc.update_time.as_ref() else {
@@ -303,7 +326,7 @@ impl Engine {
         range: &Range,
         mut after: Option<Vec<FsValue>>,
         limit: usize,
-        keep: impl Fn(&crate::Item) -> bool,
+        keep: impl Fn(&crate::Item) -> Result<bool>,
     ) -> Result<RawPage> {
         let mut items = Vec::new();
         loop {
@@ -319,7 +342,7 @@ impl Engine {
                 cursor.push(reference(doc.name.clone()));
                 after = Some(cursor);
                 let item = decode_fields(doc.fields);
-                if !keep(&item) {
+                if !keep(&item)? {
                     continue;
                 }
                 if items.len() == limit {
@@ -343,6 +366,12 @@ impl Engine {
             Some(index) => (&index.partition_key, index.sort_key.as_ref()),
             None => (&schema.partition_key, schema.sort_key.as_ref()),
         };
+        check_queryable("the partition value", &pk.name, plan.partition)?;
+        if let (Some(sort), Some(sk)) = (plan.sort, sk) {
+            for v in sort.values() {
+                check_queryable("a sort condition value", &sk.name, v)?;
+            }
+        }
         let pk_field = field_path(&field_name(&pk.name));
         let mut filters = vec![compare(
             &pk_field,
@@ -377,6 +406,7 @@ impl Engine {
                     let v = after.get(&sk.name).ok_or_else(|| {
                         Error::invalid_page_token("the page token lacks the sort key")
                     })?;
+                    check_queryable("the sort value of the page token", &sk.name, v)?;
                     values.push(encode_value(v)?);
                 }
                 values.push(reference(
@@ -385,11 +415,16 @@ impl Engine {
                 Some(values)
             }
         };
-        let keep = |item: &crate::Item| {
-            eval::matches(&key_condition, Some(item))
+        let keep = |item: &crate::Item| -> Result<bool> {
+            // An item whose sort value Firestore ordered by a truncation would come in
+            // the wrong place: say so rather than return a wrong order.
+            if let Some((sk, v)) = sk.and_then(|sk| item.get(&sk.name).map(|v| (sk, v))) {
+                check_queryable("an item's sort value", &sk.name, v)?;
+            }
+            Ok(eval::matches(&key_condition, Some(item))
                 && plan
                     .index
-                    .is_none_or(|index| matches!(index.key_of(item), Ok(Some(_))))
+                    .is_none_or(|index| matches!(index.key_of(item), Ok(Some(_)))))
         };
         self.read_range(&range, after, plan.limit, keep).await
     }
@@ -411,7 +446,8 @@ impl Engine {
                 )])
             })
             .transpose()?;
-        self.read_range(&range, after, plan.limit, |_| true).await
+        self.read_range(&range, after, plan.limit, |_| Ok(true))
+            .await
     }
 }
 

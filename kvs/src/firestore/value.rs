@@ -404,9 +404,8 @@ pub fn decode_value(value: FsValue) -> Value {
         Some(ValueType::BytesValue(b)) => Value::Bytes(b),
         Some(ValueType::ReferenceValue(r)) => Value::String(r),
         Some(ValueType::TimestampValue(t)) => Value::String(
-            i32::try_from(t.nanos)
+            firestore::jiff::Timestamp::new(t.seconds, t.nanos)
                 .ok()
-                .and_then(|n| firestore::jiff::Timestamp::new(t.seconds, n).ok())
                 .map(|ts| ts.to_string())
                 .unwrap_or_else(|| format!("{}.{:09}", t.seconds, t.nanos)),
         ),
@@ -481,7 +480,7 @@ mod tests {
     }
 
     #[test]
-    fn empty_sets_are_missing_and_decimals_refused() {
+    fn empty_sets_are_missing_and_non_finite_numbers_refused() {
         let fields = encode_item(&item! { "e" => Value::StringSet(BTreeSet::new()) }).unwrap();
         assert!(fields.is_empty());
         let e = encode_item(&item! { "n" => Value::from(f64::NAN) }).unwrap_err();
