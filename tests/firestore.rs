@@ -573,3 +573,78 @@ async fn filters_keep_the_contract_where_firestore_would_not() {
     assert_eq!(ns, [Value::from(1), Value::from(2), Value::from(4)]);
     assert!(page.next_page_token.is_some());
 }
+
+/// Documents written by kvs read with Google's own Python client
+/// (`google-cloud-firestore`): every attribute is the plain Python value of its type.
+/// Runs where `KVS_FIRESTORE_PYTHON` names a python with the client
+/// (`scripts/firestore-python.sh install`); otherwise it says it was skipped, and with
+/// `KVS_REQUIRE_FIRESTORE_PYTHON=1` (CI) it fails.
+#[tokio::test]
+async fn python_client_reads_kvs_documents() {
+    let python = std::env::var("KVS_FIRESTORE_PYTHON")
+        .ok()
+        .filter(|p| !p.trim().is_empty());
+    let Some(python) = python else {
+        assert!(
+            std::env::var("KVS_REQUIRE_FIRESTORE_PYTHON").is_err(),
+            "KVS_REQUIRE_FIRESTORE_PYTHON is set, but KVS_FIRESTORE_PYTHON is not: run \
+             scripts/firestore-python.sh install and set it to the venv's python"
+        );
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED python_client_reads_kvs_documents: set KVS_FIRESTORE_PYTHON \
+             (scripts/firestore-python.sh install; scripts/firestore-python.sh python)"
+        );
+        return;
+    };
+    let Some((db, backend, kvs)) = setup().await else {
+        return;
+    };
+    kvs.ensure_store(StoreSchema::new("py", KeyAttr::string("id")))
+        .await
+        .unwrap();
+    kvs.upsert(
+        "py",
+        item! {
+            "id" => "a/b", "int" => -7, "float" => 1.5, "text" => "héllo",
+            "bin" => Value::bytes([0, 255]), "flag" => false, "nothing" => Value::Null,
+            "list" => Value::list([Value::from(1), Value::from("x")]),
+            "map" => item! { "k" => 2 },
+            "tags" => Value::string_set(["b", "a"]),
+        },
+    )
+    .await
+    .unwrap();
+    let path = backend.document_path("py", &Key::new("a/b"));
+    let (collection, id) = path.split_once('/').unwrap();
+    let project = db.get_database_path().split('/').nth(1).unwrap().to_owned();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/firestore_read.py");
+    let out = tokio::process::Command::new(python.trim())
+        .arg(script)
+        .args([project.as_str(), collection, id])
+        .env("FIRESTORE_EMULATOR_HOST", emulator::host().unwrap())
+        .output()
+        .await
+        .expect("the Python reader runs");
+    assert!(
+        out.status.success(),
+        "the Python reader failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let want = serde_json::json!({
+        "id": ["str", "a/b"],
+        "int": ["int", -7],
+        "float": ["float", 1.5],
+        "text": ["str", "héllo"],
+        "bin": ["bytes", "00ff"],
+        "flag": ["bool", false],
+        "nothing": ["null", null],
+        "list": ["list", [["int", 1], ["str", "x"]]],
+        "map": ["dict", { "k": ["int", 2] }],
+        "tags": ["list", [["str", "a"], ["str", "b"]]],
+        "~sets": ["list", [["str", "SS:.tags"]]],
+    });
+    assert_eq!(got, want);
+}
