@@ -8,6 +8,11 @@
 //! nothing. Real DynamoDB (https) needs the TLS client:
 //! `cargo run --example quickstart --features kvs/dynamodb-tls`.
 //!
+//! It runs on Firestore with `KVS_BACKEND=firestore`, `GOOGLE_CLOUD_PROJECT` and either
+//! `FIRESTORE_EMULATOR_HOST` (the emulator) or Application Default Credentials with
+//! `--features kvs/firestore-tls` (real Firestore), on collections prefixed
+//! `kvs-quickstart-` unless `KVS_COLLECTION_PREFIX` says otherwise (it empties them).
+//!
 //! It defines the seed's users, posts and orders stores (orders with the byUser and
 //! byStatus indexes) as Rust structs, writes items, queries an index with a filter and
 //! pagination, uses every update op, runs a transaction, deletes an item and handles
@@ -95,6 +100,16 @@ async fn main() -> kvs::Result<()> {
             None => backend.with_table_prefix("kvs-quickstart-"),
         };
         println!("on DynamoDB (tables {}*)", backend.table_name(""));
+        Kvs::new(backend)
+    } else if std::env::var("KVS_BACKEND").as_deref() == Ok("firestore") {
+        let backend = kvs::firestore::FirestoreBackend::from_env().await?;
+        // Likewise: collections prefixed `kvs-quickstart-` unless KVS_COLLECTION_PREFIX
+        // says which to use.
+        let backend = match std::env::var_os("KVS_COLLECTION_PREFIX") {
+            Some(_) => backend,
+            None => backend.with_collection_prefix("kvs-quickstart-")?,
+        };
+        println!("on Firestore (collection {})", backend.collection("users"));
         Kvs::new(backend)
     } else {
         // A fresh store file each run, so the output is the same every time.
