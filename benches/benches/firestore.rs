@@ -100,6 +100,9 @@ fn emulator() -> String {
 jvm=$!
 while kill -0 "$3" 2>/dev/null && kill -0 "$jvm" 2>/dev/null; do sleep 0.5; done
 kill "$jvm" 2>/dev/null"#;
+    // The watchdog runs until this process ends, and is then reaped by init: nothing
+    // here waits for it.
+    #[allow(clippy::zombie_processes)]
     Command::new("sh")
         .args(["-c", script, "sh", JAR, &port.to_string()])
         .arg(std::process::id().to_string())
@@ -270,7 +273,7 @@ impl Ctx {
                     .await
                     .unwrap()
                     .into_inner();
-                let version = doc.update_time.clone();
+                let version = doc.update_time;
                 let mut current: Order = FirestoreDb::deserialize_doc_to(&doc).unwrap();
                 current.views += 1;
                 let doc = FirestoreDb::serialize_to_doc(&name, &current).unwrap();
