@@ -9,6 +9,12 @@
 //! its tables first, so each run starts from nothing. Real DynamoDB (https) needs the
 //! TLS client: `--features dynamodb-tls`.
 //!
+//! It runs on Firestore, built with the feature `firestore`, with
+//! `KVS_BACKEND=firestore`, `GOOGLE_CLOUD_PROJECT` and either `FIRESTORE_EMULATOR_HOST`
+//! (the emulator) or Application Default Credentials with `--features firestore-tls`
+//! (real Firestore), on collections prefixed
+//! `kvs-quickstart-` unless `KVS_COLLECTION_PREFIX` says otherwise (it empties them).
+//!
 //! It defines the seed's users, posts and orders stores (orders with the byUser and
 //! byStatus indexes) as Rust structs, writes items, queries an index with a filter and
 //! pagination, uses every update op, runs a transaction, deletes an item and handles
@@ -89,6 +95,8 @@ pub struct Account {
 async fn main() -> kvs::Result<()> {
     let kvs = if std::env::var("KVS_BACKEND").as_deref() == Ok("dynamodb") {
         dynamodb()?
+    } else if std::env::var("KVS_BACKEND").as_deref() == Ok("firestore") {
+        firestore().await?
     } else {
         // A fresh store file each run, so the output is the same every time.
         let path = std::path::Path::new("kvs-data/quickstart.redb");
@@ -352,6 +360,29 @@ fn dynamodb() -> kvs::Result<Kvs> {
     Err(kvs::Error::unsupported(
         "KVS_BACKEND=dynamodb needs the DynamoDB backend: \
          cargo run --example quickstart --features dynamodb",
+    ))
+}
+
+/// The Firestore backend from the environment.
+#[cfg(feature = "firestore")]
+async fn firestore() -> kvs::Result<Kvs> {
+    let backend = kvs::firestore::FirestoreBackend::from_env().await?;
+    // Likewise: collections prefixed `kvs-quickstart-` unless KVS_COLLECTION_PREFIX says
+    // which to use.
+    let backend = match std::env::var_os("KVS_COLLECTION_PREFIX") {
+        Some(_) => backend,
+        None => backend.with_collection_prefix("kvs-quickstart-")?,
+    };
+    println!("on Firestore (collection {})", backend.collection("users"));
+    Ok(Kvs::new(backend))
+}
+
+/// Without the feature, this build has no Firestore backend: say how to get one.
+#[cfg(not(feature = "firestore"))]
+async fn firestore() -> kvs::Result<Kvs> {
+    Err(kvs::Error::unsupported(
+        "KVS_BACKEND=firestore needs the Firestore backend: \
+         cargo run --example quickstart --features firestore",
     ))
 }
 

@@ -189,6 +189,8 @@ mod decimal;
 pub mod dynamodb;
 mod error;
 mod expr;
+#[cfg(feature = "firestore")]
+pub mod firestore;
 mod key;
 pub mod limits;
 #[cfg(feature = "local")]

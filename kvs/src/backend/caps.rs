@@ -63,6 +63,12 @@ pub struct Capabilities {
     pub max_transaction_writes: usize,
     /// Whether a read of a secondary index right after a write sees it.
     pub consistent_index_reads: bool,
+    /// Whether every store exists without being created, empty until written (a
+    /// Firestore collection): such a backend cannot tell a store never ensured from an
+    /// empty one, so a typed store whose model names it reads and writes it at once
+    /// rather than answering `StoreNotFound`. A dynamic store must still be registered
+    /// or ensured on the handle first, on every backend.
+    pub implicit_stores: bool,
 }
 
 impl Default for Capabilities {
@@ -79,6 +85,7 @@ impl Default for Capabilities {
             transactions: TransactionScope::Any,
             max_transaction_writes: MAX_TRANSACTION_WRITES,
             consistent_index_reads: true,
+            implicit_stores: false,
         }
     }
 }

@@ -107,10 +107,22 @@ pub async fn catalog_typed_store_known_without_ensure(kvs: Kvs) {
 }
 
 /// A typed store whose table does not exist is `StoreNotFound` naming it, for reads and
-/// writes alike, and a write creates nothing; `ensure` then creates it.
+/// writes alike, and a write creates nothing; `ensure` then creates it. Where every
+/// store exists without being created ([`implicit_stores`](crate::backend::Capabilities::implicit_stores),
+/// Firestore), the typed store is empty and usable at once.
 pub async fn catalog_typed_store_of_a_missing_table_is_store_not_found(kvs: Kvs) {
     let name = fresh_name(Note::STORE);
     let notes = kvs.store_named::<Note>(&name);
+    if kvs.capabilities().implicit_stores {
+        assert_eq!(notes.get(("ann", "n1")).await.unwrap(), None);
+        assert_eq!(notes.scan().await.unwrap().items, []);
+        notes.upsert(&note("n1", "x")).await.unwrap();
+        assert_eq!(
+            notes.get(("ann", "n1")).await.unwrap(),
+            Some(note("n1", "x"))
+        );
+        return;
+    }
     let err = expect_kind(notes.get(("ann", "n1")).await, ErrorKind::StoreNotFound);
     assert_mentions(&err, &name);
     let err = expect_kind(

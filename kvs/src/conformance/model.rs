@@ -17,7 +17,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use crate::backend::PlannedOp;
+use crate::backend::{Capabilities, PlannedOp};
 use crate::eval::{self, WriteEffect};
 use crate::{
     Condition, ErrorKind, IndexSchema, Item, Key, KeyAttr, KeyType, Kvs, Number, Page, PageToken,
@@ -804,13 +804,17 @@ fn check_sort(sort: &SortCondition, key_type: ValueType) -> Result<(), ErrorKind
 struct Model {
     schema: StoreSchema,
     items: BTreeMap<ModelKey, Item>,
+    /// What the backend declares it holds: a write whose new item it cannot hold (an
+    /// ADD whose exact sum is a decimal, where decimals are not held) is `Validation`.
+    caps: Capabilities,
 }
 
 impl Model {
-    fn new() -> Model {
+    fn new(caps: Capabilities) -> Model {
         Model {
             schema: schema(),
             items: BTreeMap::new(),
+            caps,
         }
     }
 
@@ -821,13 +825,17 @@ impl Model {
         op: &PlannedOp<'a>,
         condition: Option<&Condition>,
     ) -> crate::Result<WriteEffect<'a>> {
-        eval::decide(
+        let effect = eval::decide(
             &self.schema,
             key,
             op,
             condition,
             self.items.get(&ModelKey::of(key)),
-        )
+        )?;
+        if let WriteEffect::Put(new) = &effect {
+            self.caps.check_item(new)?;
+        }
+        Ok(effect)
     }
 
     fn commit(&mut self, key: &Key, effect: WriteEffect<'_>) {
@@ -1289,7 +1297,7 @@ const INDEX_CATCH_UP: std::time::Duration = std::time::Duration::from_secs(10);
 async fn check(kvs: &Kvs, ops: Vec<Op>) -> Result<(), TestCaseError> {
     let store = super::fresh_store(kvs, schema()).await;
     let consistent_indexes = kvs.capabilities().consistent_index_reads;
-    let mut model = Model::new();
+    let mut model = Model::new(kvs.capabilities());
     for (i, op) in ops.iter().enumerate() {
         if !consistent_indexes && reads_an_index(op) {
             continue;
