@@ -69,13 +69,14 @@ async fn get_cached_user(kvs: &Kvs, user_id: &str, now: i64) -> Result<(Option<U
 
 #[tokio::main]
 async fn main() -> kvs::Result<()> {
-    let path = "kvs-data/cache.redb";
-    let _ = std::fs::remove_file(path);
-    let kvs = Kvs::open(path)?;
+    // The embedded store in kvs-data/cache.redb, or the backend KVS_BACKEND names.
+    let kvs = kvs_examples::open("cache").await?;
     let users = kvs.store::<User>();
     let cache = kvs.store::<CacheEntry>();
     users.ensure().await?;
+    kvs_examples::empty(&users).await?;
     cache.ensure().await?;
+    kvs_examples::empty(&cache).await?;
 
     let ada = User {
         user_id: "u-1".into(),

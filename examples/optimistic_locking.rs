@@ -76,11 +76,11 @@ fn add_line(line: &str) -> impl Fn(&str) -> String {
 
 #[tokio::main]
 async fn main() -> kvs::Result<()> {
-    let path = "kvs-data/optimistic_locking.redb";
-    let _ = std::fs::remove_file(path);
-    let kvs = Kvs::open(path)?;
+    // The embedded store in kvs-data/optimistic_locking.redb, or the backend KVS_BACKEND names.
+    let kvs = kvs_examples::open("optimistic_locking").await?;
     let docs = kvs.store::<Doc>();
     docs.ensure().await?;
+    kvs_examples::empty(&docs).await?;
     docs.insert(&Doc {
         item_id: "doc-1".into(),
         text: String::new(),

@@ -75,11 +75,11 @@ async fn get_all_orders(orders: &Store<Order>, status: Status) -> Result<Vec<Ord
 
 #[tokio::main]
 async fn main() -> kvs::Result<()> {
-    let path = "kvs-data/orders.redb";
-    let _ = std::fs::remove_file(path);
-    let kvs = Kvs::open(path)?;
+    // The embedded store in kvs-data/orders.redb, or the backend KVS_BACKEND names.
+    let kvs = kvs_examples::open("orders").await?;
     let orders = kvs.store::<Order>();
     orders.ensure().await?;
+    kvs_examples::empty(&orders).await?;
 
     // 300 orders of 3 users over the last 100 days, made up deterministically.
     let now: i64 = 1_767_225_600_000; // 2026-01-01

@@ -45,11 +45,11 @@ async fn posts_of_month(
 
 #[tokio::main]
 async fn main() -> kvs::Result<()> {
-    let path = "kvs-data/posts.redb";
-    let _ = std::fs::remove_file(path);
-    let kvs = Kvs::open(path)?;
+    // The embedded store in kvs-data/posts.redb, or the backend KVS_BACKEND names.
+    let kvs = kvs_examples::open("posts").await?;
     let posts = kvs.store::<Post>();
     posts.ensure().await?;
+    kvs_examples::empty(&posts).await?;
 
     // Two users; u-1 posts on the 1st, 8th, 15th and 22nd of January to March.
     let mut all = Vec::new();

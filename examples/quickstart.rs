@@ -93,16 +93,17 @@ pub struct Account {
 
 #[tokio::main]
 async fn main() -> kvs::Result<()> {
-    let kvs = if std::env::var("KVS_BACKEND").as_deref() == Ok("dynamodb") {
-        dynamodb()?
-    } else if std::env::var("KVS_BACKEND").as_deref() == Ok("firestore") {
-        firestore().await?
-    } else {
-        // A fresh store file each run, so the output is the same every time.
-        let path = std::path::Path::new("kvs-data/quickstart.redb");
-        let _ = std::fs::remove_file(path);
-        println!("opened {}", path.display());
-        Kvs::open(path)?
+    let kvs = match std::env::var("KVS_BACKEND") {
+        // A cloud backend from the environment, as every example does it
+        // (examples/src/lib.rs).
+        Ok(backend) if backend != "local" => kvs_examples::open("quickstart").await?,
+        _ => {
+            // A fresh store file each run, so the output is the same every time.
+            let path = std::path::Path::new("kvs-data/quickstart.redb");
+            let _ = std::fs::remove_file(path);
+            println!("opened {}", path.display());
+            Kvs::open(path)?
+        }
     };
 
     // Typed handles; `ensure` creates each store (and its indexes) if missing.
@@ -116,10 +117,10 @@ async fn main() -> kvs::Result<()> {
     accounts.ensure().await?;
     println!("stores: {:?}", kvs.store_names());
     // Start from empty stores (a server keeps what an earlier run wrote).
-    empty(&users).await?;
-    empty(&posts).await?;
-    empty(&orders).await?;
-    empty(&accounts).await?;
+    kvs_examples::empty(&users).await?;
+    kvs_examples::empty(&posts).await?;
+    kvs_examples::empty(&orders).await?;
+    kvs_examples::empty(&accounts).await?;
 
     // Users and posts.
     let now: i64 = 1_767_225_600_000; // 2026-01-01, fixed so the output is stable
@@ -323,8 +324,8 @@ async fn main() -> kvs::Result<()> {
             ErrorKind::Validation,
         ),
         (
-            "get from a store never ensured",
-            kvs.store::<Unknown>().get("x").await.map(drop),
+            "get from a store this handle does not know",
+            kvs.get("nope", "x").await.map(drop),
             ErrorKind::StoreNotFound,
         ),
     ] {
@@ -337,64 +338,4 @@ async fn main() -> kvs::Result<()> {
         }
     }
     Ok(())
-}
-
-/// The DynamoDB backend from the environment.
-#[cfg(feature = "dynamodb")]
-fn dynamodb() -> kvs::Result<Kvs> {
-    let backend = kvs::dynamodb::DynamoDbBackend::from_env()?;
-    // The quickstart empties its tables: never the unprefixed `users` or `orders` of a
-    // real account, unless KVS_TABLE_PREFIX says which to use.
-    let backend = match std::env::var_os("KVS_TABLE_PREFIX") {
-        Some(_) => backend,
-        None => backend.with_table_prefix("kvs-quickstart-"),
-    };
-    println!("on DynamoDB (tables {}*)", backend.table_name(""));
-    Ok(Kvs::new(backend))
-}
-
-/// Without the feature, this build has no DynamoDB backend: say how to get one rather
-/// than quietly running on the local store.
-#[cfg(not(feature = "dynamodb"))]
-fn dynamodb() -> kvs::Result<Kvs> {
-    Err(kvs::Error::unsupported(
-        "KVS_BACKEND=dynamodb needs the DynamoDB backend: \
-         cargo run --example quickstart --features dynamodb",
-    ))
-}
-
-/// The Firestore backend from the environment.
-#[cfg(feature = "firestore")]
-async fn firestore() -> kvs::Result<Kvs> {
-    let backend = kvs::firestore::FirestoreBackend::from_env().await?;
-    // Likewise: collections prefixed `kvs-quickstart-` unless KVS_COLLECTION_PREFIX says
-    // which to use.
-    let backend = match std::env::var_os("KVS_COLLECTION_PREFIX") {
-        Some(_) => backend,
-        None => backend.with_collection_prefix("kvs-quickstart-")?,
-    };
-    println!("on Firestore (collection {})", backend.collection("users"));
-    Ok(Kvs::new(backend))
-}
-
-/// Without the feature, this build has no Firestore backend: say how to get one.
-#[cfg(not(feature = "firestore"))]
-async fn firestore() -> kvs::Result<Kvs> {
-    Err(kvs::Error::unsupported(
-        "KVS_BACKEND=firestore needs the Firestore backend: \
-         cargo run --example quickstart --features firestore",
-    ))
-}
-
-/// A model whose store the quickstart never creates.
-#[derive(KeyValueStore, Serialize, Deserialize, Debug)]
-#[kvs(store = "nope", partition_key = id)]
-pub struct Unknown {
-    id: String,
-}
-
-/// Deletes every item of a store.
-async fn empty<M: Model>(store: &Store<M>) -> kvs::Result<()> {
-    let all: Vec<M> = store.scan().stream().try_collect().await?;
-    store.delete_many(all.iter().map(|m| m.key())).await
 }

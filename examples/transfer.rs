@@ -98,13 +98,14 @@ async fn balances(kvs: &Kvs) -> Result<Vec<i64>> {
 
 #[tokio::main]
 async fn main() -> kvs::Result<()> {
-    let path = "kvs-data/transfer.redb";
-    let _ = std::fs::remove_file(path);
-    let kvs = Kvs::open(path)?;
+    // The embedded store in kvs-data/transfer.redb, or the backend KVS_BACKEND names.
+    let kvs = kvs_examples::open("transfer").await?;
     let accounts = kvs.store::<Account>();
     let log = kvs.store::<Transfer>();
     accounts.ensure().await?;
+    kvs_examples::empty(&accounts).await?;
     log.ensure().await?;
+    kvs_examples::empty(&log).await?;
     accounts
         .upsert_many(&[
             Account {

@@ -91,13 +91,14 @@ async fn delete_user(users: &Store<User>, posts: &Store<Post>, user_id: &str) ->
 #[tokio::main]
 async fn main() -> kvs::Result<()> {
     // A fresh store file each run, so the output is the same every time.
-    let path = "kvs-data/user_crud.redb";
-    let _ = std::fs::remove_file(path);
-    let kvs = Kvs::open(path)?;
+    // The embedded store in kvs-data/user_crud.redb, or the backend KVS_BACKEND names.
+    let kvs = kvs_examples::open("user_crud").await?;
     let users = kvs.store::<User>();
     let posts = kvs.store::<Post>();
     users.ensure().await?;
+    kvs_examples::empty(&users).await?;
     posts.ensure().await?;
+    kvs_examples::empty(&posts).await?;
 
     let now: i64 = 1_767_225_600_000; // 2026-01-01, fixed so the output is stable
 

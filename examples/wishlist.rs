@@ -48,11 +48,11 @@ async fn remove_from_wishlist(
 
 #[tokio::main]
 async fn main() -> kvs::Result<()> {
-    let path = "kvs-data/wishlist.redb";
-    let _ = std::fs::remove_file(path);
-    let kvs = Kvs::open(path)?;
+    // The embedded store in kvs-data/wishlist.redb, or the backend KVS_BACKEND names.
+    let kvs = kvs_examples::open("wishlist").await?;
     let users = kvs.store::<User>();
     users.ensure().await?;
+    kvs_examples::empty(&users).await?;
 
     let now: i64 = 1_767_225_600_000; // 2026-01-01
     let ada = User {
