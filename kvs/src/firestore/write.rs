@@ -69,27 +69,36 @@ impl Engine {
 
     /// Commits `writes` atomically: `true` if done, `false` if a precondition failed
     /// (another writer came first; nothing changed). An ambiguous failure is tried
-    /// again only for `idempotent` writes.
+    /// again only for `idempotent` writes. The first attempt sends `writes` as they
+    /// are; an attempt after a failure sends what `again` makes (the same writes, made
+    /// again from their source), so that no copy is made for a retry that rarely
+    /// comes. `what` names the target in an error.
     pub(super) async fn commit(
         &self,
         writes: Vec<Write>,
+        again: impl Fn() -> Result<Vec<Write>>,
         idempotent: bool,
-        what: &str,
+        what: impl Fn() -> String,
     ) -> Result<bool> {
         if writes.is_empty() {
             return Ok(true);
         }
-        let request = CommitRequest {
-            database: self.database(),
-            writes,
-            ..Default::default()
-        };
+        let (again, what) = (&again, &what);
+        let mut first = Some(writes);
         self.backoff
-            .run(idempotent, || async {
-                match self.client().commit(request.clone()).await {
-                    Ok(_) => Ok(true),
-                    Err(s) if lost_race(&s) => Ok(false),
-                    Err(s) => Err(status_error("Commit", what, s)),
+            .run(idempotent, || {
+                let writes = first.take().map_or_else(again, Ok);
+                async move {
+                    let request = CommitRequest {
+                        database: self.database(),
+                        writes: writes?,
+                        ..Default::default()
+                    };
+                    match self.client().commit(request).await {
+                        Ok(_) => Ok(true),
+                        Err(s) if lost_race(&s) => Ok(false),
+                        Err(s) => Err(status_error("Commit", &what(), s)),
+                    }
                 }
             })
             .await
@@ -100,12 +109,13 @@ impl Engine {
         let Some(write) = self.write_of(w)? else {
             return Ok(true);
         };
-        let what = format!("{}/{}", w.schema.name, w.key);
+        let again = || Ok(self.write_of(w)?.into_iter().collect());
         // An unguarded write does the same whenever it lands; a guarded one that may
         // have landed would fail its guard when sent again, and the kit would apply the
         // update twice (an ADD, APPEND or PREPEND): it is reported instead.
         let idempotent = w.expected == Expected::Any;
-        self.commit(vec![write], idempotent, &what).await
+        let what = || format!("{}/{}", w.schema.name, w.key);
+        self.commit(vec![write], again, idempotent, what).await
     }
 
     /// `upsert_many` on `BatchWrite`: every item is encoded first (nothing is sent if
