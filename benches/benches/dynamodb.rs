@@ -68,87 +68,16 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use kvs::dynamodb::DynamoDbBackend;
 use kvs::prelude::*;
+use kvs_benches::order::{Order, PER_USER, Status, USERS, order, order_id, user_id};
 use kvs_benches::{Paired, interleaved_paired};
 use rand::{Rng, SeedableRng, rngs::StdRng};
-use serde::{Deserialize, Serialize};
 
 /// Users, each with `PER_USER` orders: one GSI partition each.
-const USERS: usize = 100;
-const PER_USER: usize = 20;
 const ORDERS: usize = USERS * PER_USER;
 /// Keys per get_many in the timed comparison.
 const MANY: usize = 100;
 /// Keys of the counted get_many.
 const LARGE_MANY: usize = 1_000;
-
-#[derive(Nested, Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
-#[serde(rename_all = "lowercase")]
-enum Status {
-    Pending,
-    Paid,
-    Shipped,
-}
-
-impl Status {
-    fn as_str(self) -> &'static str {
-        match self {
-            Status::Pending => "pending",
-            Status::Paid => "paid",
-            Status::Shipped => "shipped",
-        }
-    }
-
-    fn parse(s: &str) -> Result<Status, String> {
-        match s {
-            "pending" => Ok(Status::Pending),
-            "paid" => Ok(Status::Paid),
-            "shipped" => Ok(Status::Shipped),
-            other => Err(format!("status: unknown {other:?}")),
-        }
-    }
-}
-
-/// A small, realistic item: an order, with a GSI on its user and creation time.
-#[derive(KeyValueStore, Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(rename_all = "camelCase")]
-#[kvs(store = "orders", partition_key = order_id)]
-#[kvs(index(name = "byUser", partition_key = user_id, sort_key = created_at))]
-struct Order {
-    order_id: String,
-    user_id: String,
-    status: Status,
-    total: f64,
-    created_at: i64,
-    views: i64,
-    tags: Set<String>,
-    note: Option<String>,
-}
-
-fn order_id(i: usize) -> String {
-    format!("o-{i:06}")
-}
-
-fn user_id(u: usize) -> String {
-    format!("u-{u:04}")
-}
-
-fn order(i: usize) -> Order {
-    let mut tags = Set::new();
-    tags.insert("web".to_owned());
-    if i.is_multiple_of(3) {
-        tags.insert("gift".to_owned());
-    }
-    Order {
-        order_id: order_id(i),
-        user_id: user_id(i / PER_USER),
-        status: [Status::Pending, Status::Paid, Status::Shipped][i % 3],
-        total: (i % 1000) as f64 * 1.25 + 0.5,
-        created_at: 1_700_000_000_000 + i as i64 * 1000,
-        views: 0,
-        tags,
-        note: i.is_multiple_of(2).then(|| "leave at the door".to_owned()),
-    }
-}
 
 // ---- The hand-written conversions of the SDK baseline ----
 

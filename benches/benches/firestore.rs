@@ -36,55 +36,11 @@ use firestore::gcloud_sdk::google::firestore::v1::{
 use firestore::{FirestoreDb, FirestoreQueryDirection};
 use kvs::firestore::FirestoreBackend;
 use kvs::prelude::*;
-use serde::{Deserialize, Serialize};
+use kvs_benches::order::{Order, PER_USER, USERS, order};
 
-const USERS: usize = 100;
-const PER_USER: usize = 20;
 const ORDERS: usize = USERS * PER_USER;
 const JAR: &str =
     "/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar";
-
-#[derive(Nested, Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
-#[serde(rename_all = "lowercase")]
-enum Status {
-    Pending,
-    Paid,
-    Shipped,
-}
-
-/// The order of the DynamoDB bench: a small, realistic item with an index on its user.
-#[derive(KeyValueStore, Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(rename_all = "camelCase")]
-#[kvs(store = "orders", partition_key = order_id)]
-#[kvs(index(name = "byUser", partition_key = user_id, sort_key = created_at))]
-struct Order {
-    order_id: String,
-    user_id: String,
-    status: Status,
-    total: f64,
-    created_at: i64,
-    views: i64,
-    tags: Set<String>,
-    note: Option<String>,
-}
-
-fn order(i: usize) -> Order {
-    let mut tags = Set::new();
-    tags.insert("web".to_owned());
-    if i.is_multiple_of(3) {
-        tags.insert("gift".to_owned());
-    }
-    Order {
-        order_id: format!("o-{i:06}"),
-        user_id: format!("u-{:04}", i / PER_USER),
-        status: [Status::Pending, Status::Paid, Status::Shipped][i % 3],
-        total: (i % 1000) as f64 * 1.25 + 0.5,
-        created_at: 1_700_000_000_000 + i as i64 * 1000,
-        views: 0,
-        tags,
-        note: i.is_multiple_of(2).then(|| "leave at the door".to_owned()),
-    }
-}
 
 /// Starts the emulator (stopped by a watchdog when this process ends), or uses
 /// `FIRESTORE_EMULATOR_HOST`; its host.

@@ -2,6 +2,8 @@
 
 use std::time::{Duration, Instant};
 
+pub mod order;
+
 /// One row of the results table.
 pub struct Row {
     /// What was measured.

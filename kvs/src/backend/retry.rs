@@ -77,6 +77,26 @@ impl Backoff {
     }
 }
 
+/// Whether a failure happened before anything reached the service: a refused
+/// connection, found anywhere in the source chain (as an `io::Error`, or only in the
+/// text of a wrapping error, as gRPC clients report it). Such a failure changed nothing,
+/// so sending again is safe even for a write that is not idempotent.
+pub fn connection_refused(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return true;
+        }
+        if e.to_string().contains("Connection refused") {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
+use crate::backend::retry::connection_refused;
 use crate::{Error, ErrorKind};
 
 /// Error codes by which AWS refuses the credentials themselves: missing, malformed,
@@ -22,21 +23,6 @@ const UNAUTHENTICATED: &[&str] = &[
 
 /// Error codes by which AWS refuses valid credentials the action (an IAM policy).
 const PERMISSION_DENIED: &[&str] = &["AccessDeniedException", "AccessDenied"];
-
-/// Whether a failure happened before anything reached the service: a refused
-/// connection, found anywhere in the source chain.
-fn refused(err: &(dyn std::error::Error + 'static)) -> bool {
-    let mut current = Some(err);
-    while let Some(e) = current {
-        if let Some(io) = e.downcast_ref::<std::io::Error>()
-            && io.kind() == std::io::ErrorKind::ConnectionRefused
-        {
-            return true;
-        }
-        current = e.source();
-    }
-    false
-}
 
 /// Whether the request could not be signed for want of credentials: the credentials
 /// provider failed (none found, expired, unreachable), or the client has none at all.
@@ -82,7 +68,7 @@ where
             ),
         ),
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
-            let nothing_sent = refused(&err);
+            let nothing_sent = connection_refused(&err);
             what(ErrorKind::Unavailable, &format!("{err}")).transient(nothing_sent)
         }
         SdkError::ServiceError(service) => {

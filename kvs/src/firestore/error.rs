@@ -16,25 +16,8 @@
 
 use firestore::gcloud_sdk::tonic::{Code, Status};
 
+use crate::backend::retry::connection_refused;
 use crate::{Error, ErrorKind};
-
-/// Whether the failure happened before anything reached the service: a refused
-/// connection, found anywhere in the source chain.
-fn refused(err: &(dyn std::error::Error + 'static)) -> bool {
-    let mut current = Some(err);
-    while let Some(e) = current {
-        if let Some(io) = e.downcast_ref::<std::io::Error>()
-            && io.kind() == std::io::ErrorKind::ConnectionRefused
-        {
-            return true;
-        }
-        if e.to_string().contains("Connection refused") {
-            return true;
-        }
-        current = e.source();
-    }
-    false
-}
 
 /// The kvs error of a Firestore status from `op` (`"Commit"`, `"RunQuery"`, ...) on
 /// `what` (a collection or document).
@@ -59,7 +42,7 @@ pub fn status_error(op: &str, what: &str, status: Status) -> Error {
         Code::FailedPrecondition => text(ErrorKind::Conflict, "the document changed: "),
         Code::ResourceExhausted => text(ErrorKind::Throttled, "").transient(true),
         Code::Unavailable => {
-            let nothing_sent = refused(&status);
+            let nothing_sent = connection_refused(&status);
             text(ErrorKind::Unavailable, "").transient(nothing_sent)
         }
         Code::DeadlineExceeded | Code::Internal | Code::Unknown | Code::Cancelled => {
