@@ -24,9 +24,19 @@ pub fn item_size(item: &Item) -> usize {
 }
 
 fn number_size(n: &crate::Number) -> usize {
-    // DynamoDB: about one byte per two significant digits, plus one; at most 21.
-    let digits = n.to_string().bytes().filter(u8::is_ascii_digit).count();
-    (digits.div_ceil(2) + 1).min(21)
+    // DynamoDB: about one byte per two significant digits, plus one; at most 21. The
+    // digits of the number as it displays, counted as they are written (no string).
+    struct Digits(usize);
+    impl std::fmt::Write for Digits {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0 += s.bytes().filter(u8::is_ascii_digit).count();
+            Ok(())
+        }
+    }
+    let mut digits = Digits(0);
+    // Writing to a counter cannot fail.
+    let _ = std::fmt::Write::write_fmt(&mut digits, format_args!("{n}"));
+    (digits.0.div_ceil(2) + 1).min(21)
 }
 
 fn value_size(v: &Value) -> usize {

@@ -6,12 +6,12 @@
 //! kvs queries one shape per store and per secondary index: `partition == v`, a range
 //! on the sort key, ordered by the sort key (either direction), then, for a secondary
 //! index, by the table's key attributes (items that tie in an index come in table key
-//! order), then the document name. Firestore serves a one-field equality from its automatic single-field
-//! indexes, but an equality with an order on another field needs a composite index, one
-//! per direction: `(partition ASC, sort ASC)` and `(partition ASC, sort DESC)`. A shape
-//! without a sort key is ordered by document name only, which needs
-//! `(partition ASC, __name__ DESC)` for descending reads. The emulator does not enforce
-//! indexes; a missing one in production fails the query with `StoreNotFound` naming it.
+//! order), then the document name. Firestore serves a one-field equality from its
+//! automatic single-field indexes, but an equality with an order on another field needs
+//! a composite index, one per direction: `(partition ASC, sort ASC)` and
+//! `(partition ASC, sort DESC)`. A table whose key is its partition key alone needs none:
+//! its queries find at most one document. The emulator does not enforce indexes; a
+//! missing one in production fails the query with `StoreNotFound` naming it.
 
 use std::fmt::Write as _;
 
@@ -83,10 +83,9 @@ pub(super) fn shape(
         }
     };
     if order.is_empty() {
-        let mut def = def(IndexOrder::Ascending);
-        def.fields
-            .push(("__name__".to_owned(), IndexOrder::Descending));
-        return vec![def];
+        // Only a table whose key is its partition key: a query finds at most one
+        // document, which the automatic index on the partition key serves.
+        return Vec::new();
     }
     vec![def(IndexOrder::Ascending), def(IndexOrder::Descending)]
 }

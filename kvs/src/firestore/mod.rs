@@ -65,8 +65,12 @@
 //!   and naming the keys not written.
 //! - `ensure_store` needs no I/O: a collection exists with its first document. What
 //!   production Firestore needs are the composite indexes of the queries
-//!   ([`index_file`]); a query without one fails with `StoreNotFound` naming it.
+//!   ([`index_file`]); a query without one fails with `StoreNotFound` naming it. With
+//!   the feature `firestore-admin`, `FirestoreBackend::with_indexes` makes
+//!   `ensure_store` create the missing ones.
 
+#[cfg(feature = "firestore-admin")]
+mod admin;
 mod error;
 pub mod id;
 mod index;
@@ -91,6 +95,8 @@ use crate::backend::{
 use crate::retry::Backoff;
 use crate::{Error, ErrorKind, Item, Key, Result, StoreSchema};
 
+#[cfg(feature = "firestore-admin")]
+pub use admin::IndexCreation;
 pub use id::{collection_id, document_id};
 pub use index::{IndexDefinition, IndexOrder, index_definitions, index_file};
 
@@ -108,6 +114,8 @@ pub(crate) struct Engine {
     backoff: Backoff,
     conflicts: Backoff,
     concurrency: usize,
+    #[cfg(feature = "firestore-admin")]
+    indexes: IndexCreation,
 }
 
 impl fmt::Debug for Engine {
@@ -131,6 +139,8 @@ impl FirestoreBackend {
                 backoff: Backoff::default(),
                 conflicts: Backoff::conflicts(),
                 concurrency: DEFAULT_CONCURRENCY,
+                #[cfg(feature = "firestore-admin")]
+                indexes: IndexCreation::Declare,
             },
         }
     }
@@ -205,6 +215,17 @@ impl FirestoreBackend {
     /// at once (default 16; at least 1).
     pub fn with_concurrency(mut self, n: usize) -> Self {
         self.engine.concurrency = n.max(1);
+        self
+    }
+
+    /// What `ensure_store` does about the composite indexes the store's queries need in
+    /// production (default [`IndexCreation::Declare`]: nothing, no I/O). With
+    /// [`IndexCreation::Create`] it creates those the database lacks, through Firestore's
+    /// admin API (the credentials need `datastore.indexes.create`); against the emulator,
+    /// which has none, nothing is sent.
+    #[cfg(feature = "firestore-admin")]
+    pub fn with_indexes(mut self, indexes: IndexCreation) -> Self {
+        self.engine.indexes = indexes;
         self
     }
 
@@ -316,7 +337,10 @@ impl VersionedBackend for Engine {
     async fn ensure_store(&self, schema: &StoreSchema) -> Result<()> {
         // A collection exists with its first document; the store's name must only make
         // a valid collection id, which `collection_id` always does.
-        schema.validate()
+        schema.validate()?;
+        #[cfg(feature = "firestore-admin")]
+        self.create_indexes(schema).await?;
+        Ok(())
     }
 
     async fn get_versioned(&self, schema: &StoreSchema, key: &Key) -> Result<Option<Versioned>> {

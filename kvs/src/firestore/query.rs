@@ -12,10 +12,11 @@ use firestore::gcloud_sdk::google::firestore::v1::{
     },
     value::ValueType,
 };
-use firestore::gcloud_sdk::tonic::Code;
+use firestore::gcloud_sdk::tonic::{Code, Status};
 
 use super::error::status_error;
 use super::id::field_path;
+use super::index::IndexDefinition;
 use super::value::{decode_fields, encode_value, field_name};
 use super::{Engine, version_of};
 use crate::backend::emulate::batch::{BatchRunner, Pending, Round, in_order};
@@ -181,6 +182,27 @@ struct Range {
     order_by: Vec<Order>,
     /// The order-by fields (without `__name__`) whose values make the cursor.
     cursor_fields: Vec<String>,
+    /// The composite index the query needs in production, to name it if it is missing.
+    needs: Option<IndexDefinition>,
+}
+
+/// The error of a query Firestore refused for want of a composite index, naming the
+/// index; `None` for any other failure.
+fn missing_index(range: &Range, status: &Status) -> Option<Error> {
+    let needs = range.needs.as_ref()?;
+    (status.code() == Code::FailedPrecondition && status.message().contains("index")).then(|| {
+        Error::new(
+            ErrorKind::StoreNotFound,
+            format!(
+                "Firestore RunQuery on {}: the query needs the composite index {needs}, which \
+                 the database does not have (yet); create it (`kvs::firestore::index_file`, or \
+                 `with_indexes` and `ensure`). Firestore says: {}",
+                range.collection,
+                status.message()
+            ),
+        )
+        .with_source(status.clone())
+    })
 }
 
 impl Engine {
@@ -304,7 +326,9 @@ impl Engine {
         let what = &range.collection;
         self.backoff
             .run(true, || async {
-                let err = |s| status_error("RunQuery", what, s);
+                let err = |s| {
+                    missing_index(range, &s).unwrap_or_else(|| status_error("RunQuery", what, s))
+                };
                 let mut stream = self
                     .client()
                     .run_query(request.clone())
@@ -398,8 +422,14 @@ impl Engine {
         // natively and ordered by Firestore as the contract orders key values. A field
         // the order already has, or the index partition key (fixed by `==`), is left out.
         // (`index::order_fields` gives them, the same the index file declares.)
-        let tie_breakers: Vec<&KeyAttr> = super::index::order_fields(schema, plan.index)
+        let order_fields = super::index::order_fields(schema, plan.index);
+        let collection = self.collection(schema);
+        let needs = super::index::shape(&collection, pk, &order_fields)
             .into_iter()
+            .nth(usize::from(plan.descending));
+        let tie_breakers: Vec<&KeyAttr> = order_fields
+            .iter()
+            .copied()
             .skip(usize::from(sk.is_some()))
             .collect();
         for attr in &tie_breakers {
@@ -407,12 +437,17 @@ impl Engine {
             order_by.push(order(&field_path(&stored), plan.descending));
             cursor_fields.push(stored);
         }
-        order_by.push(order("__name__", plan.descending));
+        // With no order field, the key is the partition key alone and the query finds at
+        // most one document: ascending name order serves either direction, from the
+        // automatic single-field index (no composite index).
+        let by_name_descending = plan.descending && !order_fields.is_empty();
+        order_by.push(order("__name__", by_name_descending));
         let range = Range {
-            collection: self.collection(schema),
+            collection,
             filter: all_of(filters),
             order_by,
             cursor_fields,
+            needs,
         };
         let after = match plan.after {
             None => None,
@@ -465,6 +500,8 @@ impl Engine {
             filter: None,
             order_by: vec![order("__name__", false)],
             cursor_fields: Vec::new(),
+            // Scans by name use Firestore's built-in order.
+            needs: None,
         };
         let after = plan
             .after

@@ -16,10 +16,14 @@ impl Engine {
     /// Does every write if every item is as its write expects: `true` if done, `false`
     /// if any was not (nothing changed).
     pub(super) async fn commit_all(&self, writes: &[VersionedWrite<'_>]) -> Result<bool> {
-        let mut batch = Vec::with_capacity(writes.len());
-        for w in writes {
-            batch.extend(self.write_of(w)?);
-        }
-        self.commit(batch, false, "a transaction").await
+        let batch = || {
+            let mut batch = Vec::with_capacity(writes.len());
+            for w in writes {
+                batch.extend(self.write_of(w)?);
+            }
+            Ok(batch)
+        };
+        let what = || "a transaction".to_owned();
+        self.commit(batch()?, batch, false, what).await
     }
 }

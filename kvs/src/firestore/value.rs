@@ -24,6 +24,7 @@
 //! Read from documents other programs wrote: a timestamp as its RFC 3339 string, a
 //! reference as its document name, a geo point as a map of `latitude` and `longitude`.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use firestore::gcloud_sdk::google::firestore::v1::{
@@ -50,17 +51,18 @@ pub fn field_name(name: &str) -> String {
     }
 }
 
-/// The kvs name of a stored field name; `None` for kvs's own records.
-fn kvs_name(stored: &str) -> Option<String> {
+/// The kvs name of a stored field name; `None` for kvs's own records. Takes the name
+/// Firestore gave, so that a plain name (nearly all) is kept without a copy.
+fn kvs_name(stored: String) -> Option<String> {
     match stored.strip_prefix('~') {
-        None => Some(stored.to_owned()),
+        None => Some(stored),
         Some(rest) if rest.is_empty() || rest.starts_with('~') || super::id::is_reserved(rest) => {
             Some(rest.to_owned())
         }
         // `~sets`, `~list`, or a name of another program's that kvs never writes: a
         // record of kvs's is read by the caller; anything else is kept as it is.
         Some(_) if stored == SETS || stored == LIST => None,
-        Some(_) => Some(stored.to_owned()),
+        Some(_) => Some(stored),
     }
 }
 
@@ -70,16 +72,17 @@ fn fs(value_type: ValueType) -> FsValue {
     }
 }
 
-/// A step of the path to the value being encoded.
+/// A step of the path to the value being encoded (a name borrowed from the item, so
+/// that walking it allocates nothing), or of a path read back from a record.
 #[derive(Debug, Clone)]
-enum Step {
-    Name(String),
+enum Step<'a> {
+    Name(Cow<'a, str>),
     Index(usize),
 }
 
 /// Writes a path of steps as a record entry: `.name` with `\`, `.` and `[` escaped by a
 /// backslash, `[n]` for a list position.
-fn path_string(steps: &[Step]) -> String {
+fn path_string(steps: &[Step<'_>]) -> String {
     let mut s = String::new();
     for step in steps {
         match step {
@@ -98,7 +101,7 @@ fn path_string(steps: &[Step]) -> String {
     s
 }
 
-fn parse_path(mut s: &str) -> Option<Vec<Step>> {
+fn parse_path(mut s: &str) -> Option<Vec<Step<'static>>> {
     let mut steps = Vec::new();
     while !s.is_empty() {
         if let Some(rest) = s.strip_prefix('[') {
@@ -119,7 +122,7 @@ fn parse_path(mut s: &str) -> Option<Vec<Step>> {
                     c => name.push(c),
                 }
             }
-            steps.push(Step::Name(name));
+            steps.push(Step::Name(Cow::Owned(name)));
             s = &rest[consumed..];
         } else {
             return None;
@@ -132,12 +135,12 @@ fn parse_path(mut s: &str) -> Option<Vec<Step>> {
 /// nested maps in an attribute are accepted, 21 refused).
 pub const MAX_FIRESTORE_DEPTH: usize = 20;
 
-struct Encoder {
-    at: Vec<Step>,
+struct Encoder<'a> {
+    at: Vec<Step<'a>>,
     sets: Vec<String>,
 }
 
-impl Encoder {
+impl<'a> Encoder<'a> {
     fn error(&self, what: &str) -> Error {
         Error::validation(format!(
             "attribute {} {what}",
@@ -147,7 +150,7 @@ impl Encoder {
 
     /// Encodes `value` at nesting `depth` (maps and arrays around it); `None` for an
     /// empty set, which is a missing attribute.
-    fn value(&mut self, value: &Value, in_array: bool, depth: usize) -> Result<Option<FsValue>> {
+    fn value(&mut self, value: &'a Value, in_array: bool, depth: usize) -> Result<Option<FsValue>> {
         let nested = |depth: usize, e: &Self| {
             if depth >= MAX_FIRESTORE_DEPTH {
                 Err(e.error(&format!(
@@ -168,7 +171,7 @@ impl Encoder {
                 nested(depth, self)?;
                 let mut fields = HashMap::with_capacity(m.len());
                 for (k, v) in m {
-                    self.at.push(Step::Name(k.clone()));
+                    self.at.push(Step::Name(Cow::Borrowed(k)));
                     if let Some(e) = self.value(v, false, depth + 1)? {
                         fields.insert(field_name(k), e);
                     }
@@ -283,7 +286,7 @@ pub fn encode_item(item: &Item) -> Result<Fields> {
     };
     let mut fields = HashMap::with_capacity(item.len() + 1);
     for (name, value) in item.iter() {
-        enc.at.push(Step::Name(name.clone()));
+        enc.at.push(Step::Name(Cow::Borrowed(name)));
         if let Some(v) = enc.value(value, false, 0)? {
             fields.insert(field_name(name), v);
         }
@@ -320,7 +323,7 @@ pub fn decode_fields(mut fields: Fields) -> Item {
     let sets = fields.remove(SETS);
     let mut map = BTreeMap::new();
     for (name, v) in fields {
-        if let Some(name) = kvs_name(&name) {
+        if let Some(name) = kvs_name(name) {
             map.insert(name, decode_value(v));
         }
     }
@@ -350,13 +353,13 @@ fn restore_set(item: &mut Item, record: &str) {
     let Some((Step::Name(first), rest)) = steps.split_first() else {
         return;
     };
-    let mut at = match item.get_mut(first) {
+    let mut at = match item.get_mut(first.as_ref()) {
         Some(v) => v,
         None => return,
     };
     for step in rest {
         at = match (step, at) {
-            (Step::Name(n), Value::Map(m)) => match m.get_mut(n) {
+            (Step::Name(n), Value::Map(m)) => match m.get_mut(n.as_ref()) {
                 Some(v) => v,
                 None => return,
             },
@@ -428,7 +431,7 @@ pub fn decode_value(value: FsValue) -> Value {
             Value::Map(
                 m.fields
                     .into_iter()
-                    .filter_map(|(k, v)| kvs_name(&k).map(|k| (k, decode_value(v))))
+                    .filter_map(|(k, v)| kvs_name(k).map(|k| (k, decode_value(v))))
                     .collect(),
             )
         }
@@ -490,9 +493,9 @@ mod tests {
     #[test]
     fn record_paths_parse_back() {
         let steps = vec![
-            Step::Name("a.b".into()),
+            Step::Name(Cow::Borrowed("a.b")),
             Step::Index(3),
-            Step::Name("c\\[".into()),
+            Step::Name(Cow::Borrowed("c\\[")),
         ];
         let s = path_string(&steps);
         let back = parse_path(&s).unwrap();

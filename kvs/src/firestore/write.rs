@@ -69,27 +69,36 @@ impl Engine {
 
     /// Commits `writes` atomically: `true` if done, `false` if a precondition failed
     /// (another writer came first; nothing changed). An ambiguous failure is tried
-    /// again only for `idempotent` writes.
+    /// again only for `idempotent` writes. The first attempt sends `writes` as they
+    /// are; an attempt after a failure sends what `again` makes (the same writes, made
+    /// again from their source), so that no copy is made for a retry that rarely
+    /// comes. `what` names the target in an error.
     pub(super) async fn commit(
         &self,
         writes: Vec<Write>,
+        again: impl Fn() -> Result<Vec<Write>>,
         idempotent: bool,
-        what: &str,
+        what: impl Fn() -> String,
     ) -> Result<bool> {
         if writes.is_empty() {
             return Ok(true);
         }
-        let request = CommitRequest {
-            database: self.database(),
-            writes,
-            ..Default::default()
-        };
+        let (again, what) = (&again, &what);
+        let mut first = Some(writes);
         self.backoff
-            .run(idempotent, || async {
-                match self.client().commit(request.clone()).await {
-                    Ok(_) => Ok(true),
-                    Err(s) if lost_race(&s) => Ok(false),
-                    Err(s) => Err(status_error("Commit", what, s)),
+            .run(idempotent, || {
+                let writes = first.take().map_or_else(again, Ok);
+                async move {
+                    let request = CommitRequest {
+                        database: self.database(),
+                        writes: writes?,
+                        ..Default::default()
+                    };
+                    match self.client().commit(request).await {
+                        Ok(_) => Ok(true),
+                        Err(s) if lost_race(&s) => Ok(false),
+                        Err(s) => Err(status_error("Commit", &what(), s)),
+                    }
                 }
             })
             .await
@@ -100,12 +109,13 @@ impl Engine {
         let Some(write) = self.write_of(w)? else {
             return Ok(true);
         };
-        let what = format!("{}/{}", w.schema.name, w.key);
+        let again = || Ok(self.write_of(w)?.into_iter().collect());
         // An unguarded write does the same whenever it lands; a guarded one that may
         // have landed would fail its guard when sent again, and the kit would apply the
         // update twice (an ADD, APPEND or PREPEND): it is reported instead.
         let idempotent = w.expected == Expected::Any;
-        self.commit(vec![write], idempotent, &what).await
+        let what = || format!("{}/{}", w.schema.name, w.key);
+        self.commit(vec![write], again, idempotent, what).await
     }
 
     /// `upsert_many` on `BatchWrite`: every item is encoded first (nothing is sent if
@@ -195,12 +205,14 @@ impl Engine {
             .map_err(|s| status_error("BatchWrite", collection, s))?
             .into_inner();
         let mut left = Vec::new();
+        let mut refused: Vec<Key> = Vec::new();
         let mut failed: Option<Error> = None;
         for (i, entry) in chunk.into_iter().enumerate() {
-            let Some(status) = answer.status.get(i) else {
-                continue;
-            };
-            let code = Code::from_i32(status.code);
+            // A write the answer says nothing of is sent again (it is idempotent).
+            let code = answer
+                .status
+                .get(i)
+                .map_or(Code::Unavailable, |s| Code::from_i32(s.code));
             match code {
                 Code::Ok => {}
                 Code::Aborted
@@ -209,17 +221,24 @@ impl Engine {
                 | Code::DeadlineExceeded
                 | Code::Internal => left.push(entry),
                 _ => {
+                    let message = answer.status.get(i).map(|s| s.message.clone());
                     let e = status_error(
                         "BatchWrite",
                         collection,
-                        Status::new(code, status.message.clone()),
+                        Status::new(code, message.unwrap_or_default()),
                     );
+                    refused.push(entry.0);
                     failed.get_or_insert(e);
                 }
             }
         }
         match failed {
-            Some(e) => Err(e),
+            // The others of the chunk were done: BatchWrite is not atomic. What was
+            // left for another round is not done either.
+            Some(e) => {
+                refused.extend(left.into_iter().map(|(k, _)| k));
+                Err(e.with_keys(refused))
+            }
             None => Ok(Round {
                 done: Vec::new(),
                 left,

@@ -74,7 +74,8 @@ impl BatchRunner {
     /// Runs `call` over `inputs` in chunks. `call` sends one request for what is
     /// pending; a failure it returns is retried where the error allows it
     /// ([`Backoff::run`]), what it leaves is sent again after a delay. `keys` names the
-    /// keys of what is pending, for errors.
+    /// keys of what is pending, for errors, unless the failure names the keys not done
+    /// itself (a call whose request was partly done).
     ///
     /// Every chunk runs to its end, so that a failure names every key not done (other
     /// chunks may have been done: a batch is not atomic). `what` says what was not done
@@ -148,7 +149,10 @@ impl BatchRunner {
         loop {
             let round = match self.backoff.run(true, || call(&pending)).await {
                 Ok(round) => round,
-                // Name only what is still pending: earlier rounds did the rest.
+                // A call that knows which of its writes were done (a non-atomic batch
+                // whose answer is per write) names the others itself.
+                Err(e) if !e.keys().is_empty() => return Err(e),
+                // Otherwise name what is still pending: earlier rounds did the rest.
                 Err(e) => return Err(e.with_keys(keys(&pending)?)),
             };
             done.extend(round.done);
