@@ -2,10 +2,15 @@
 //! crate, on Google's Firestore emulator, measured side by side in one run.
 //!
 //! Run: `cargo bench -p kvs-benches --bench firestore` (add `-- --quick` for a short
-//! run). It starts the emulator from the machine image (as tests/firestore.rs does; or
-//! uses `FIRESTORE_EMULATOR_HOST`), loads 2,000 orders, and prints a markdown table of
-//! wall time and client CPU per operation (goal: at most 1.1x both), then what
-//! evaluating a filter in kvs costs against Firestore's own filter.
+//! run, `-- --no-callgrind` to skip the instruction counts). It starts the emulator from
+//! the machine image (as tests/firestore.rs does; or uses `FIRESTORE_EMULATOR_HOST`),
+//! loads 2,000 orders, and prints two markdown tables: wall time and client CPU time per
+//! operation (goal: at most 1.1x both), the last rows being what evaluating a filter in
+//! kvs costs against Firestore's own filter; then client-side instructions per
+//! operation, counted by `valgrind --tool=callgrind` on the client alone (the emulator
+//! is another process): this binary again with `--callgrind-client MODE N`, one run per
+//! operation and side, minus a run that only sets up and warms up. Instructions are the
+//! precise form of client CPU; the CPU times of the first table come in 10 ms ticks.
 //!
 //! Measurement: many short rounds, each running both sides in alternating order; the
 //! wall ratio is the median of the per-round ratios (which cancels the drift of a
@@ -27,6 +32,7 @@
 
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -142,6 +148,29 @@ struct Ctx {
 }
 
 impl Ctx {
+    /// A client of the emulator (`FIRESTORE_EMULATOR_HOST`) and the store, nothing loaded.
+    async fn new() -> Ctx {
+        let db = FirestoreDb::new("kvs-bench").await.unwrap();
+        let backend = FirestoreBackend::new(&db);
+        let collection = backend.collection("orders");
+        let kvs = Kvs::new(backend);
+        let orders = kvs.store::<Order>();
+        orders.ensure().await.unwrap();
+        Ctx {
+            db,
+            orders,
+            collection,
+        }
+    }
+
+    async fn run(&self, op: Op, kvs_side: bool, i: usize) {
+        if kvs_side {
+            self.kvs(op, i).await;
+        } else {
+            self.by_hand(op, i).await;
+        }
+    }
+
     fn doc_id(&self, i: usize) -> String {
         kvs::firestore::document_id(&kvs::Key::new(order(i).order_id))
     }
@@ -292,8 +321,86 @@ fn micros(s: f64) -> String {
     }
 }
 
+// ---- Instructions per operation, with callgrind ----
+
+/// `--callgrind-client MODE N`: the client side alone, as run under callgrind, against
+/// the emulator of `FIRESTORE_EMULATOR_HOST` (loaded by the parent). MODE is `none` (the
+/// set-up and warm-up only), `kvs-K` or `hand-K`, K the operation's index in `Op::ALL`.
+fn callgrind_client(mode: &str, n: usize) {
+    let measured = match mode {
+        "none" => None,
+        _ => {
+            let (side, k) = mode.split_once('-').expect("a mode: kvs-K or hand-K");
+            let op = Op::ALL[k.parse::<usize>().expect("an operation index")];
+            Some((side == "kvs", op))
+        }
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let ctx = Ctx::new().await;
+        // The same warm-up in every mode, so that the set-up run subtracts it: every
+        // operation on both sides, opening the connection and filling lazy caches.
+        for op in Op::ALL {
+            for side in [true, false] {
+                for i in 0..3 {
+                    ctx.run(op, side, i).await;
+                }
+            }
+        }
+        if let Some((side, op)) = measured {
+            let mut at = 0usize;
+            for _ in 0..n {
+                at = (at * 7 + 13) % ORDERS;
+                ctx.run(op, side, at).await;
+            }
+        }
+    });
+}
+
+fn callgrind(dir: &Path, quick: bool) {
+    if Command::new("valgrind").arg("--version").output().is_err() {
+        println!("\n(valgrind not found: no instruction counts)");
+        return;
+    }
+    let run = |mode: &str, n: usize| {
+        let out = dir.join(format!("callgrind.out.{mode}"));
+        kvs_benches::callgrind_total(&out, &["--callgrind-client", mode, &n.to_string()])
+    };
+    let base = run("none", 0);
+    println!(
+        "\n### Client-side instructions per operation (callgrind, the emulator in another process)\n"
+    );
+    println!("| operation | kvs | by hand | kvs / by hand | ops per run | goal |");
+    println!("|---|---|---|---|---|---|");
+    for (k, op) in Op::ALL.iter().enumerate() {
+        let n = match (op, quick) {
+            (Op::Query | Op::Filtered, true) => 20,
+            (Op::Query | Op::Filtered, false) => 100,
+            (_, true) => 100,
+            (_, false) => 500,
+        };
+        let per_op =
+            |side: &str| run(&format!("{side}-{k}"), n).saturating_sub(base) as f64 / n as f64;
+        let (a, b) = (per_op("kvs"), per_op("hand"));
+        println!(
+            "| {} | {a:.0} | {b:.0} | {:.3}x | {n} | <= 1.1x |",
+            op.label(),
+            a / b
+        );
+    }
+    println!("\n(set-up run, subtracted: {base} instructions)");
+}
+
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let argv: Vec<String> = std::env::args().collect();
+    if let Some(p) = argv.iter().position(|a| a == "--callgrind-client") {
+        let n = argv[p + 2].parse().expect("an operation count");
+        return callgrind_client(&argv[p + 1], n);
+    }
+    let quick = argv.iter().any(|a| a == "--quick");
     let (rounds, per_round) = if quick { (11, 6) } else { (61, 10) };
     emulator();
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -301,19 +408,10 @@ fn main() {
         .build()
         .unwrap();
     let ctx = rt.block_on(async {
-        let db = FirestoreDb::new("kvs-bench").await.unwrap();
-        let backend = FirestoreBackend::new(&db);
-        let collection = backend.collection("orders");
-        let kvs = Kvs::new(backend);
-        let orders = kvs.store::<Order>();
-        orders.ensure().await.unwrap();
+        let ctx = Ctx::new().await;
         let all: Vec<Order> = (0..ORDERS).map(order).collect();
-        orders.upsert_many(&all).await.unwrap();
-        Ctx {
-            db,
-            orders,
-            collection,
-        }
+        ctx.orders.upsert_many(&all).await.unwrap();
+        ctx
     });
     eprintln!("loaded {ORDERS} orders");
 
@@ -329,11 +427,7 @@ fn main() {
             rt.block_on(async {
                 for _ in 0..per_round {
                     at = (at * 7 + 13) % ORDERS;
-                    if kvs_side {
-                        ctx.kvs(op, at).await;
-                    } else {
-                        ctx.by_hand(op, at).await;
-                    }
+                    ctx.run(op, kvs_side, at).await;
                 }
             });
             (
@@ -373,4 +467,8 @@ fn main() {
         "\n({rounds} paired rounds of {per_round} operations a side; wall: medians, and the \
          median of per-round ratios; CPU: this process's user + system time over all rounds)"
     );
+    if !argv.iter().any(|a| a == "--no-callgrind") {
+        let temp = tempfile::tempdir().unwrap();
+        callgrind(temp.path(), quick);
+    }
 }

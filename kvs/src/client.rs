@@ -461,11 +461,12 @@ fn check_key(schema: &StoreSchema, caps: &Capabilities, key: &Key) -> Result<()>
 /// Checks a whole item against the schema and, where it is stricter than the portable
 /// limits the schema keeps, the backend's declaration; gives the item's key.
 fn check_item(schema: &StoreSchema, caps: &Capabilities, item: &Item) -> Result<Key> {
-    let key = schema.check_item(item)?;
     if caps.is_stricter_than_portable() {
-        caps.check_item(item)?;
+        // One walk of the values, held to both declarations.
+        schema.check_item_with(item, &caps.within_portable())
+    } else {
+        schema.check_item(item)
     }
-    Ok(key)
 }
 
 /// Checks a transaction against the backend's declared scope and size, before anything

@@ -33,6 +33,14 @@ fn number_size(n: &crate::Number) -> usize {
             Ok(())
         }
     }
+    if let (None, Some(i)) = (n.float(), n.as_i64()) {
+        // An integer's digits, without writing them (a float displays as it was written).
+        let digits = i
+            .unsigned_abs()
+            .checked_ilog10()
+            .map_or(1, |l| l as usize + 1);
+        return (digits.div_ceil(2) + 1).min(21);
+    }
     let mut digits = Digits(0);
     // Writing to a counter cannot fail.
     let _ = std::fmt::Write::write_fmt(&mut digits, format_args!("{n}"));
@@ -70,4 +78,34 @@ pub fn check_values(item: &Item) -> Result<()> {
 /// attribute (finite numbers, depth), naming the path.
 pub(crate) fn check_operand(path: &Path, value: &Value) -> Result<()> {
     Capabilities::default().check_operand(path, value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_integer_counts_the_digits_it_displays() {
+        for i in [
+            0,
+            7,
+            9,
+            10,
+            99,
+            100,
+            -1,
+            -10,
+            123_456_789,
+            i64::MIN,
+            i64::MAX,
+        ] {
+            let shown = i.to_string().bytes().filter(u8::is_ascii_digit).count();
+            let expected = (shown.div_ceil(2) + 1).min(21);
+            assert_eq!(number_size(&crate::Number::from(i)), expected, "{i}");
+        }
+        // A float counts as it displays (`2.0` is two digits), not as the integer.
+        let two = crate::Number::from(2.0);
+        let shown = two.to_string().bytes().filter(u8::is_ascii_digit).count();
+        assert_eq!(number_size(&two), (shown.div_ceil(2) + 1).min(21));
+    }
 }

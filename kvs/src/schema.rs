@@ -340,13 +340,23 @@ impl StoreSchema {
     /// Checks a whole item before it is written: the key, every index key attribute
     /// present, finite numbers, nesting depth and size.
     pub fn check_item(&self, item: &Item) -> Result<Key> {
+        self.check_item_with(item, &crate::backend::Capabilities::default())
+    }
+
+    /// [`check_item`](Self::check_item) with the values held to `caps` (a backend's
+    /// declaration within the portable limits) instead of the portable limits alone.
+    pub(crate) fn check_item_with(
+        &self,
+        item: &Item,
+        caps: &crate::backend::Capabilities,
+    ) -> Result<Key> {
         let key = self.key_of(item)?;
         for index in &self.indexes {
             index
                 .key_of(item)
                 .map_err(|e| e.context(format_args!("store {:?}", self.name)))?;
         }
-        crate::limits::check_values(item)
+        caps.check_item(item)
             .map_err(|e| e.context(format_args!("store {:?}, item {key}", self.name)))?;
         Ok(key)
     }

@@ -124,6 +124,17 @@ impl Capabilities {
             || self.max_item_size < MAX_ITEM_SIZE
     }
 
+    /// This declaration held to the portable limits too, where it is looser: what
+    /// [`check_item`](Self::check_item) must enforce for an item to be both portable and
+    /// storable here, in one walk.
+    pub(crate) fn within_portable(&self) -> Capabilities {
+        Capabilities {
+            max_depth: self.max_depth.min(MAX_DEPTH),
+            max_item_size: self.max_item_size.min(MAX_ITEM_SIZE),
+            ..*self
+        }
+    }
+
     /// Checks what every value of an item must be: numbers finite and storable, names
     /// non-empty, nesting no deeper than [`max_depth`](Self::max_depth), no empty set
     /// in a list, and the whole no larger than [`max_item_size`](Self::max_item_size).
