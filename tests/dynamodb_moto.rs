@@ -19,21 +19,12 @@
 #[allow(dead_code)] // dynoxide's helpers are for tests/dynamodb.rs
 mod support {
     pub mod dynamo;
+    pub mod env;
 }
 
 use kvs::conformance::Divergence;
 use support::dynamo;
-
-/// True when the environment variable `name` is set to something other than empty,
-/// `0` or `false`.
-fn flag(name: &str) -> bool {
-    std::env::var(name)
-        .map(|v| {
-            let v = v.trim();
-            !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false")
-        })
-        .unwrap_or(false)
-}
+use support::env::flag;
 
 async fn kvs() -> Option<kvs::Kvs> {
     let endpoint = std::env::var("KVS_MOTO_ENDPOINT")

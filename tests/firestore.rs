@@ -8,6 +8,7 @@
 //! passes; with `KVS_REQUIRE_FIRESTORE=1` (CI) it fails instead.
 
 mod support {
+    pub mod env;
     pub mod firestore_emulator;
 }
 

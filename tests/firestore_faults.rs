@@ -389,23 +389,28 @@ fn ids_written(request: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// The answer to a BatchWrite request: each write's status by its id, up to the first
+/// write given none (an answer shorter than the request).
+fn batch_answer(request: &[u8], status_of: impl Fn(&str) -> Option<RpcStatus>) -> Reply {
+    Reply::message(&BatchWriteResponse {
+        write_results: Vec::new(),
+        status: ids_written(request)
+            .iter()
+            .map_while(|id| status_of(id))
+            .collect(),
+    })
+}
+
 #[tokio::test]
 async fn a_batch_write_refused_in_part_names_exactly_the_keys_not_written() {
     let fake = FakeGrpc::start(|path, request, _| {
         assert_eq!(path, firestore("BatchWrite"));
-        let ids = ids_written(request);
         // i1 is refused; i3 is left for another round (contention), which a refusal in
         // the same answer ends; the others are written.
-        Reply::message(&BatchWriteResponse {
-            write_results: Vec::new(),
-            status: ids
-                .iter()
-                .map(|id| match id.as_str() {
-                    "i1" => status(Code::PermissionDenied),
-                    "i3" => status(Code::Aborted),
-                    _ => status(Code::Ok),
-                })
-                .collect(),
+        batch_answer(request, |id| match id {
+            "i1" => Some(status(Code::PermissionDenied)),
+            "i3" => Some(status(Code::Aborted)),
+            _ => Some(status(Code::Ok)),
         })
     })
     .await;
@@ -425,18 +430,11 @@ async fn a_batch_write_refused_in_part_names_exactly_the_keys_not_written() {
 async fn a_batch_write_sends_again_only_what_firestore_did_not_do() {
     let fake = FakeGrpc::start(|path, request, n| {
         assert_eq!(path, firestore("BatchWrite"));
-        let ids = ids_written(request);
-        Reply::message(&BatchWriteResponse {
-            write_results: Vec::new(),
-            status: ids
-                .iter()
-                .map(|id| match (n, id.as_str()) {
-                    (0, "i2") => status(Code::Unavailable),
-                    // An answer with fewer statuses than writes: i4 is sent again.
-                    _ => status(Code::Ok),
-                })
-                .take(if n == 0 { 4 } else { ids.len() })
-                .collect(),
+        batch_answer(request, |id| match (n, id) {
+            (0, "i2") => Some(status(Code::Unavailable)),
+            // An answer with fewer statuses than writes: i4 is sent again.
+            (0, "i4") => None,
+            _ => Some(status(Code::Ok)),
         })
     })
     .await;

@@ -25,18 +25,9 @@ use kvs::firestore::FirestoreBackend;
 const PACKAGED_JAR: &str =
     "/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar";
 
-fn flag(name: &str) -> bool {
-    std::env::var(name)
-        .map(|v| {
-            let v = v.trim();
-            !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false")
-        })
-        .unwrap_or(false)
-}
-
 /// Whether the emulator must run here (CI): a missing one fails instead of skipping.
 pub fn required() -> bool {
-    flag("KVS_REQUIRE_FIRESTORE")
+    super::env::flag("KVS_REQUIRE_FIRESTORE")
 }
 
 fn jar() -> Result<PathBuf, String> {
