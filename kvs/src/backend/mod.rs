@@ -12,6 +12,7 @@
 //! - [`plan`]: the validated requests a backend receives; [`RawItem`]: an item as a
 //!   backend read it; [`caps`]: what a backend declares it can hold and do; [`eval`]:
 //!   the shared evaluator of conditions and update ops; [`retry`]: backoff with jitter;
+//!   [`record`]: the records of values a store has no type for;
 //!   [`emulate`]: page filling, the batch runner, the versioned conditional write,
 //!   transaction reasons and the outcome errors, each written once.
 //!
@@ -28,8 +29,10 @@ pub use async_trait::async_trait;
 pub mod caps;
 pub mod emulate;
 pub mod eval;
+pub mod names;
 pub mod plan;
 mod raw_item;
+pub mod record;
 pub mod retry;
 
 /// Where a page token points: the key attributes of a page's last item.

@@ -16,67 +16,16 @@
 //! An id therefore starts with a letter (never `.`, `..` or a reserved `__x__` id),
 //! holds no `/`, is unique and stable per key, and is at most 1,000 bytes.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest, Sha256};
-
-use crate::{Error, Key, Result, Value};
+use crate::backend::names;
+use crate::{Error, Key, Result};
 
 /// The longest plain document id; longer ones are hashed (Firestore allows 1,500 bytes).
 pub const MAX_PLAIN_ID: usize = 1000;
 
-/// The document id of a key (see the [module docs](self)).
+/// The document id of a key (see the [module docs](self)): [`names::key_id`] with `%`,
+/// `/` and `~` escaped, hashed beyond [`MAX_PLAIN_ID`] bytes.
 pub fn document_id(key: &Key) -> String {
-    let mut id = String::new();
-    push_part(&mut id, key.partition());
-    if let Some(sort) = key.sort() {
-        id.push('~');
-        push_part(&mut id, sort);
-    }
-    if id.len() > MAX_PLAIN_ID {
-        let digest = Sha256::digest(id.as_bytes());
-        let mut hashed = String::with_capacity(65);
-        hashed.push('h');
-        for b in digest {
-            hashed.push_str(&format!("{b:02x}"));
-        }
-        return hashed;
-    }
-    id
-}
-
-fn push_part(id: &mut String, value: &Value) {
-    match value {
-        Value::String(s) => {
-            id.push('s');
-            for c in s.chars() {
-                match c {
-                    '%' => id.push_str("%25"),
-                    '/' => id.push_str("%2F"),
-                    '~' => id.push_str("%7E"),
-                    c => id.push(c),
-                }
-            }
-        }
-        Value::Number(n) => {
-            id.push('n');
-            match n.as_i64() {
-                Some(i) => id.push_str(&i.to_string()),
-                // Not integral (or beyond i64): the shortest form that reads back as it.
-                None => id.push_str(&format!("{:?}", n.to_f64_lossy())),
-            }
-        }
-        Value::Bytes(b) => {
-            id.push('b');
-            id.push_str(&URL_SAFE_NO_PAD.encode(b));
-        }
-        // Key values are validated to be strings, numbers or bytes before this; any
-        // other value gets a tag of its own, so that it can never alias a key.
-        other => {
-            id.push('x');
-            id.push_str(&URL_SAFE_NO_PAD.encode(format!("{other:?}")));
-        }
-    }
+    names::key_id(key, |c| c != '/', MAX_PLAIN_ID)
 }
 
 /// The collection id of a store: `prefix` + the store's name, where a name of ASCII
@@ -85,23 +34,7 @@ fn push_part(id: &mut String, value: &Value) {
 /// `/`, `.`, `..` or `__x__` can reach Firestore, and two names never share a
 /// collection).
 pub fn collection_id(prefix: &str, store: &str) -> String {
-    let plain = !store.is_empty()
-        && store
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        && !is_reserved(store);
-    if plain {
-        return format!("{prefix}{store}");
-    }
-    let mut id = format!("{prefix}~");
-    for b in store.bytes() {
-        if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' {
-            id.push(char::from(b));
-        } else {
-            id.push_str(&format!("%{b:02X}"));
-        }
-    }
-    id
+    names::store_id(prefix, store, is_reserved(store))
 }
 
 /// Checks a collection prefix: ASCII letters, digits, `_`, `-` and `.`, not starting

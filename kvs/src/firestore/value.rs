@@ -31,6 +31,7 @@ use firestore::gcloud_sdk::google::firestore::v1::{
     ArrayValue, MapValue, Value as FsValue, value::ValueType,
 };
 
+use crate::backend::record::{self, Step, path_string};
 use crate::{Error, Item, Number, Result, Value};
 
 /// The field that lists the sets of an item, by type and path.
@@ -70,65 +71,6 @@ fn fs(value_type: ValueType) -> FsValue {
     FsValue {
         value_type: Some(value_type),
     }
-}
-
-/// A step of the path to the value being encoded (a name borrowed from the item, so
-/// that walking it allocates nothing), or of a path read back from a record.
-#[derive(Debug, Clone)]
-enum Step<'a> {
-    Name(Cow<'a, str>),
-    Index(usize),
-}
-
-/// Writes a path of steps as a record entry: `.name` with `\`, `.` and `[` escaped by a
-/// backslash, `[n]` for a list position.
-fn path_string(steps: &[Step<'_>]) -> String {
-    let mut s = String::new();
-    for step in steps {
-        match step {
-            Step::Name(n) => {
-                s.push('.');
-                for c in n.chars() {
-                    if matches!(c, '\\' | '.' | '[') {
-                        s.push('\\');
-                    }
-                    s.push(c);
-                }
-            }
-            Step::Index(i) => s.push_str(&format!("[{i}]")),
-        }
-    }
-    s
-}
-
-fn parse_path(mut s: &str) -> Option<Vec<Step<'static>>> {
-    let mut steps = Vec::new();
-    while !s.is_empty() {
-        if let Some(rest) = s.strip_prefix('[') {
-            let end = rest.find(']')?;
-            steps.push(Step::Index(rest[..end].parse().ok()?));
-            s = &rest[end + 1..];
-        } else if let Some(rest) = s.strip_prefix('.') {
-            let mut name = String::new();
-            let mut chars = rest.char_indices();
-            let mut consumed = rest.len();
-            while let Some((i, c)) = chars.next() {
-                match c {
-                    '\\' => name.push(chars.next()?.1),
-                    '.' | '[' => {
-                        consumed = i;
-                        break;
-                    }
-                    c => name.push(c),
-                }
-            }
-            steps.push(Step::Name(Cow::Owned(name)));
-            s = &rest[consumed..];
-        } else {
-            return None;
-        }
-    }
-    Some(steps)
 }
 
 /// Firestore's most nested maps and arrays in a field (measured on the emulator: 20
@@ -243,7 +185,7 @@ impl<'a> Encoder<'a> {
                 "nests deeper than Firestore's {MAX_FIRESTORE_DEPTH} levels"
             )));
         }
-        self.sets.push(format!("{kind}:{}", path_string(&self.at)));
+        self.sets.push(record::entry(kind, &self.at));
         Ok(Some(wrap(in_array, values)))
     }
 
@@ -341,59 +283,34 @@ pub fn decode_fields(mut fields: Fields) -> Item {
     item
 }
 
-/// Turns the list at a recorded path back into a set of the recorded type; a record
-/// that does not fit the document (another program changed it) is ignored.
-fn restore_set(item: &mut Item, record: &str) {
-    let Some((kind, path)) = record.split_once(':') else {
-        return;
-    };
-    let Some(steps) = parse_path(path) else {
-        return;
-    };
-    let Some((Step::Name(first), rest)) = steps.split_first() else {
-        return;
-    };
-    let mut at = match item.get_mut(first.as_ref()) {
-        Some(v) => v,
-        None => return,
-    };
-    for step in rest {
-        at = match (step, at) {
-            (Step::Name(n), Value::Map(m)) => match m.get_mut(n.as_ref()) {
-                Some(v) => v,
-                None => return,
-            },
-            (Step::Index(i), Value::List(l)) => match l.get_mut(*i) {
-                Some(v) => v,
-                None => return,
-            },
-            _ => return,
+/// Turns the list a record entry names back into a set of the recorded type.
+fn restore_set(item: &mut Item, entry: &str) {
+    record::restore(item, entry, |kind, at| {
+        let Value::List(elements) = at else {
+            return;
         };
-    }
-    let Value::List(elements) = at else {
-        return;
-    };
-    let set = match kind {
-        "SS" => elements
-            .iter()
-            .map(|e| e.as_str().map(str::to_owned))
-            .collect::<Option<BTreeSet<String>>>()
-            .map(Value::StringSet),
-        "NS" => elements
-            .iter()
-            .map(Value::as_number)
-            .collect::<Option<BTreeSet<Number>>>()
-            .map(Value::NumberSet),
-        "BS" => elements
-            .iter()
-            .map(|e| e.as_bytes().map(<[u8]>::to_vec))
-            .collect::<Option<BTreeSet<Vec<u8>>>>()
-            .map(Value::BytesSet),
-        _ => None,
-    };
-    if let Some(set) = set {
-        *at = set;
-    }
+        let set = match kind {
+            "SS" => elements
+                .iter()
+                .map(|e| e.as_str().map(str::to_owned))
+                .collect::<Option<BTreeSet<String>>>()
+                .map(Value::StringSet),
+            "NS" => elements
+                .iter()
+                .map(Value::as_number)
+                .collect::<Option<BTreeSet<Number>>>()
+                .map(Value::NumberSet),
+            "BS" => elements
+                .iter()
+                .map(|e| e.as_bytes().map(<[u8]>::to_vec))
+                .collect::<Option<BTreeSet<Vec<u8>>>>()
+                .map(Value::BytesSet),
+            _ => None,
+        };
+        if let Some(set) = set {
+            *at = set;
+        }
+    });
 }
 
 /// One Firestore value as a kvs value.
@@ -488,19 +405,6 @@ mod tests {
         assert!(fields.is_empty());
         let e = encode_item(&item! { "n" => Value::from(f64::NAN) }).unwrap_err();
         assert!(e.to_string().contains('n'), "{e}");
-    }
-
-    #[test]
-    fn record_paths_parse_back() {
-        let steps = vec![
-            Step::Name(Cow::Borrowed("a.b")),
-            Step::Index(3),
-            Step::Name(Cow::Borrowed("c\\[")),
-        ];
-        let s = path_string(&steps);
-        let back = parse_path(&s).unwrap();
-        assert_eq!(path_string(&back), s);
-        assert_eq!(back.len(), 3);
     }
 
     #[test]

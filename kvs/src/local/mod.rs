@@ -21,7 +21,6 @@
 //! store's commit waits for the disk, so under a tokio runtime it runs on a blocking
 //! thread while the task waits; outside one, it blocks the caller for the fsync.
 
-mod range;
 mod snapshot;
 mod tables;
 
@@ -38,9 +37,9 @@ use crate::backend::emulate::{PageFiller, decide_all};
 use crate::backend::{
     Backend, PlannedOp, QueryPlan, RawItem, RawPage, ScanPlan, WritePlan, Written,
 };
+use crate::codec::KeyRange;
 use crate::eval::{self, WriteEffect};
 use crate::{Error, ErrorKind, Item, Key, Kvs, Options, PutMode, Result, StoreSchema, codec};
-use range::KeyRange;
 use snapshot::{ReadTable, Snapshots};
 use tables::{Bytes, META, Writer, decode_stored, index_entry, index_table, items_table, storage};
 
