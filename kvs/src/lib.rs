@@ -184,6 +184,8 @@ mod client;
 pub mod codec;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+#[cfg(feature = "cosmos")]
+pub mod cosmos;
 mod decimal;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;

@@ -167,21 +167,20 @@ pub async fn error_condition_failed_delete(kvs: Kvs) {
 
 /// A canceled transaction gives each write's reason by position, and writes nothing.
 pub async fn error_transaction_canceled_reasons(kvs: Kvs) {
-    let store = accounts(&kvs).await;
     let a = item! { "id" => "a", "balance" => 5, "name" => "Ada" };
     let b = item! { "id" => "b", "balance" => 0 };
     let d = item! { "id" => "d", "balance" => 7 };
-    kvs.upsert_many(&store, [a.clone(), b.clone(), d.clone()])
-        .await
-        .unwrap();
+    // Within one partition where the backend's transactions hold no more.
+    let store = super::transactions::store_with(&kvs, vec![a.clone(), b.clone(), d.clone()]).await;
     let err = expect_kind(
         kvs.transact([
-            TransactWrite::put(&store, item! { "id" => "c", "balance" => 1 }),
-            TransactWrite::update(&store, "a", Updates::new().add("balance", -10))
+            store.put(item! { "id" => "c", "balance" => 1 }),
+            store
+                .update("a", Updates::new().add("balance", -10))
                 .when(attr("balance").ge(10)),
-            TransactWrite::update(&store, "missing", Updates::new().set("balance", 1)),
-            TransactWrite::delete(&store, "b"),
-            TransactWrite::check(&store, "d", attr("balance").eq(7)),
+            store.update("missing", Updates::new().set("balance", 1)),
+            store.delete("b"),
+            store.check("d", attr("balance").eq(7)),
         ])
         .await,
         ErrorKind::TransactionCanceled,
@@ -196,11 +195,11 @@ pub async fn error_transaction_canceled_reasons(kvs: Kvs) {
             None
         ]
     );
-    assert_eq!(kvs.get(&store, "a").await.unwrap(), Some(a));
-    assert_eq!(kvs.get(&store, "b").await.unwrap(), Some(b));
-    assert_eq!(kvs.get(&store, "c").await.unwrap(), None);
-    assert_eq!(kvs.get(&store, "d").await.unwrap(), Some(d));
-    assert_eq!(kvs.get(&store, "missing").await.unwrap(), None);
+    assert_eq!(store.get(&kvs, "a").await, Some(a));
+    assert_eq!(store.get(&kvs, "b").await, Some(b));
+    assert_eq!(store.get(&kvs, "c").await, None);
+    assert_eq!(store.get(&kvs, "d").await, Some(d));
+    assert_eq!(store.get(&kvs, "missing").await, None);
 }
 
 /// A write rejected with `Validation` (values, paths, oversize result) changes nothing.

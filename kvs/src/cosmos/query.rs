@@ -1,0 +1,223 @@
+//! Reads: one document (a point read), and the key ranges of queries and scans (one
+//! parameterized SQL range over an order key).
+
+use std::num::NonZeroU32;
+use std::ops::Bound;
+
+use azure_data_cosmos::options::{MaxItemCountHint, QueryOptions};
+use azure_data_cosmos::{FeedScope, Query};
+use futures::TryStreamExt as _;
+use serde_json::{Map, Value as Json};
+
+use super::value::{INDEXES, KEY, decode_document, index_property};
+use super::{CosmosBackend, cosmos_error, item_id, partition_key};
+use crate::backend::{QueryPlan, RawItem, RawPage, ScanPlan, Version, Versioned};
+use crate::codec::{self, KeyRange};
+use crate::{Error, Key, Result, StoreSchema};
+
+/// One range read: the order key property (`c._kvsKey`, `c._kvsIx.i…`: names of kvs's
+/// own, never the user's), its bounds, and the partition or the whole container.
+struct Range {
+    property: String,
+    keys: KeyRange,
+    scope: FeedScope,
+    descending: bool,
+}
+
+impl Range {
+    /// The query of the first `n` documents of the range, in order: the bounds as
+    /// parameters (hex strings), the text made only of kvs's own names.
+    fn query(&self, n: usize) -> Result<Query> {
+        let p = &self.property;
+        let mut text = format!("SELECT TOP @n * FROM c WHERE ");
+        let mut params: Vec<(&str, String)> = Vec::new();
+        match &self.keys.lower {
+            Bound::Included(l) => {
+                text.push_str(&format!("{p} >= @lo"));
+                params.push(("@lo", hex::encode(l)));
+            }
+            Bound::Excluded(l) => {
+                text.push_str(&format!("{p} > @lo"));
+                params.push(("@lo", hex::encode(l)));
+            }
+            // Every order key is a string, and only documents that have one are read
+            // (Cosmos DB's ORDER BY would put the others first).
+            Bound::Unbounded => {
+                text.push_str(&format!("{p} >= @lo"));
+                params.push(("@lo", String::new()));
+            }
+        }
+        match &self.keys.upper {
+            Bound::Included(u) => {
+                text.push_str(&format!(" AND {p} <= @hi"));
+                params.push(("@hi", hex::encode(u)));
+            }
+            Bound::Excluded(u) => {
+                text.push_str(&format!(" AND {p} < @hi"));
+                params.push(("@hi", hex::encode(u)));
+            }
+            Bound::Unbounded => {}
+        }
+        let direction = if self.descending { "DESC" } else { "ASC" };
+        text.push_str(&format!(" ORDER BY {p} {direction}"));
+        let mut query = Query::from(text)
+            .with_parameter("@n", i64::try_from(n).unwrap_or(i64::MAX))
+            .map_err(|e| cosmos_error("query", "parameters", e))?;
+        for (name, value) in params {
+            query = query
+                .with_parameter(name, value)
+                .map_err(|e| cosmos_error("query", "parameters", e))?;
+        }
+        Ok(query)
+    }
+}
+
+impl CosmosBackend {
+    /// One document and its version (ETag); `None` where there is none.
+    pub(super) async fn read_item(
+        &self,
+        schema: &StoreSchema,
+        key: &Key,
+    ) -> Result<Option<Versioned>> {
+        let container = self.container_client(schema).await?;
+        let pk = partition_key(key.partition())?;
+        let id = item_id(key);
+        let what = || format!("{}/{key}", schema.name);
+        self.inner
+            .backoff
+            .run(true, || async {
+                match container.read_item(pk.clone(), &id, None).await {
+                    Ok(r) => {
+                        let etag = r.headers().etag().map(|e| e.to_string());
+                        let doc: Map<String, Json> = r
+                            .into_model()
+                            .map_err(|e| cosmos_error("read", &what(), e))?;
+                        let etag = etag
+                            .or_else(|| doc.get("_etag").and_then(Json::as_str).map(str::to_owned))
+                            .ok_or_else(|| {
+                                Error::backend(
+                                    format!("Cosmos DB gave item {} without an ETag", what()),
+                                    "no ETag",
+                                )
+                            })?;
+                        Ok(Some(Versioned {
+                            item: RawItem::from(decode_document(doc)),
+                            version: Version::new(etag),
+                        }))
+                    }
+                    Err(e) if not_found(&e) => Ok(None),
+                    Err(e) => Err(cosmos_error("read", &what(), e)),
+                }
+            })
+            .await
+    }
+
+    /// Reads the first `limit` documents of `range`, and whether more follow.
+    async fn read_range(
+        &self,
+        schema: &StoreSchema,
+        range: &Range,
+        limit: usize,
+    ) -> Result<RawPage> {
+        if range.keys.is_empty() {
+            return Ok(RawPage::default());
+        }
+        let container = self.container_client(schema).await?;
+        let what = self.container(&schema.name);
+        // One more than the page, to learn whether the range goes on.
+        let wanted = limit.saturating_add(1);
+        let query = range.query(wanted)?;
+        let page_size = u32::try_from(wanted).ok().and_then(NonZeroU32::new);
+        let docs: Vec<Map<String, Json>> = self
+            .inner
+            .backoff
+            .run(true, || async {
+                let options = page_size.map(|n| {
+                    QueryOptions::default().with_max_item_count(MaxItemCountHint::Limit(n))
+                });
+                let stream = container
+                    .query_items::<Map<String, Json>>(query.clone(), range.scope.clone(), options)
+                    .await
+                    .map_err(|e| cosmos_error("query", &what, e))?;
+                stream
+                    .try_collect()
+                    .await
+                    .map_err(|e| cosmos_error("query", &what, e))
+            })
+            .await?;
+        let more = docs.len() > limit;
+        let items = docs
+            .into_iter()
+            .take(limit)
+            .map(|d| RawItem::from(decode_document(d)))
+            .collect();
+        Ok(RawPage { items, more })
+    }
+
+    /// A query's key range: the base table within the partition (by `_kvsKey`), or an
+    /// index across partitions (by its member of `_kvsIx`), the sort condition and the
+    /// cursor as bounds of the order key.
+    pub(super) async fn query_range(&self, plan: &QueryPlan<'_>) -> Result<RawPage> {
+        let schema = plan.schema;
+        let mut partition = Vec::with_capacity(32);
+        codec::encode_key_value(plan.partition, &mut partition);
+        let mut keys = KeyRange::partition(&partition, plan.sort);
+        let (property, scope) = match plan.index {
+            Some(index) => {
+                if let Some(after) = plan.after {
+                    let table_key = codec::table_key(&schema.key_of(after)?);
+                    let index_key = index.key_of(after)?.ok_or_else(|| {
+                        Error::invalid_page_token("the page token has no position in the index")
+                    })?;
+                    keys = keys.after(codec::index_key(&index_key, &table_key), plan.descending);
+                }
+                (
+                    format!("c.{INDEXES}.{}", index_property(index)),
+                    FeedScope::full_container(),
+                )
+            }
+            None => {
+                if let Some(after) = plan.after {
+                    keys = keys.after(codec::table_key(&schema.key_of(after)?), plan.descending);
+                }
+                (
+                    format!("c.{KEY}"),
+                    FeedScope::partition(partition_key(plan.partition)?),
+                )
+            }
+        };
+        let range = Range {
+            property,
+            keys,
+            scope,
+            descending: plan.descending,
+        };
+        self.read_range(schema, &range, plan.limit).await
+    }
+
+    /// A scan's range: the whole container in key order.
+    pub(super) async fn scan_range(&self, plan: &ScanPlan<'_>) -> Result<RawPage> {
+        let schema = plan.schema;
+        let lower = match plan.after {
+            Some(after) => Bound::Excluded(codec::table_key(&schema.key_of(after)?)),
+            None => Bound::Unbounded,
+        };
+        let range = Range {
+            property: format!("c.{KEY}"),
+            keys: KeyRange {
+                lower,
+                upper: Bound::Unbounded,
+            },
+            scope: FeedScope::full_container(),
+            descending: false,
+        };
+        self.read_range(schema, &range, plan.limit).await
+    }
+}
+
+/// Whether an error says the item is missing (not its container: a missing container
+/// is 404 with sub-status 1003, and is `StoreNotFound`).
+pub(super) fn not_found(e: &azure_data_cosmos::CosmosError) -> bool {
+    let status = e.status();
+    status.is_not_found() && status.sub_status().is_none_or(|s| s.value() != 1003)
+}
