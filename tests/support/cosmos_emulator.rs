@@ -39,7 +39,7 @@ pub async fn client_of(emulator: &Arc<InMemoryEmulatorHttpClient>) -> CosmosClie
     );
     CosmosClientBuilder::new()
         .with_runtime(runtime)
-        .with_default_operation_options(kvs::cosmos::no_throttling_retries())
+        .with_default_operation_options(kvs::cosmos::sdk_retries_off())
         .build(account, RoutingStrategy::ProximityTo(Region::EAST_US))
         .await
         .expect("a client on the emulator")

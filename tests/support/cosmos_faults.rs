@@ -7,10 +7,10 @@
 //! the driver's *transport* (`azure_data_cosmos_driver::test::TransportClient`,
 //! reached through an `HttpClientFactory`), below the SDK's whole operation
 //! pipeline (routing, retries, diagnostics). This module replaces that
-//! factory with its own ([`CosmosDriverRuntimeBuilder::with_mock_http_client_factory`]),
+//! factory with its own (`CosmosDriverRuntimeBuilder::with_mock_http_client_factory`),
 //! whose transport consults a shared [`Faults`] handle on every request and
 //! either answers it with a fault or forwards it to the emulator
-//! ([`InMemoryEmulatorHttpClient::execute_request`]). The SDK therefore sees
+//! (`InMemoryEmulatorHttpClient::execute_request`). The SDK therefore sees
 //! exactly what a real transport would hand it: an HTTP response (429, 503)
 //! or a `TransportError` carrying the "request sent?" flag its retry policy
 //! looks at.
@@ -35,13 +35,24 @@
 //!
 //! # SDK retries
 //!
-//! [`faulty_client`] turns the SDK's own retries off so a fault reaches the
-//! caller after exactly one request: throttling retries
-//! (`ThrottlingRetryOptionsBuilder::with_max_retry_count(0)`, default 18
-//! retries) and failover retries (`OperationOptionsBuilder::with_max_failover_retry_count(0)`,
-//! default 3), which otherwise retry 503, 408, 410, 500 (reads) and transport
-//! errors, *including* writes whose response was lost. Use
-//! [`faulty_client_with`] to pass other operation options.
+//! Left alone, the SDK retries on its own (measured with this module):
+//! - 429: throttling retries, default 18 (19 requests), honouring
+//!   `x-ms-retry-after-ms`. Off: `ThrottlingRetryOptionsBuilder::with_max_retry_count(0)`.
+//! - 503 (also 408, 410, 500 on reads) and transport errors: failover
+//!   retries, default 3, no delay, writes included. Off:
+//!   `OperationOptionsBuilder::with_max_failover_retry_count(0)`.
+//! - transport errors (connection failure, and also a timeout or lost
+//!   response for every operation but stored procedures / unsafe patch):
+//!   one more attempt on another HTTP/2 connection, *inside* each of the
+//!   above (so 8 requests by default, 2 with failover retries off). A create
+//!   whose response was lost then comes back as 409. This is a connection
+//!   pool (runtime) setting, not an operation option. Off:
+//!   `ConnectionPoolOptionsBuilder::with_max_http2_connections_per_endpoint(1)`
+//!   (or `with_is_http2_allowed(false)`).
+//!
+//! [`faulty_client`] turns all three off, so one call is one request and a
+//! fault reaches the caller unretried. Use [`faulty_client_with`] for other
+//! settings (e.g. the ones the code under test uses in production).
 //!
 //! # Example
 //!
@@ -61,14 +72,15 @@ use azure_core::credentials::Secret;
 use azure_core::http::headers::{HeaderName, HeaderValue, Headers};
 use azure_core::http::{Method, Request, Url};
 use azure_data_cosmos::options::{
-    OperationOptions, OperationOptionsBuilder, Region, ThrottlingRetryOptionsBuilder,
+    ConnectionPoolOptionsBuilder, OperationOptions, OperationOptionsBuilder, Region,
+    ThrottlingRetryOptionsBuilder,
 };
 use azure_data_cosmos::{
     AccountEndpoint, AccountReference, CosmosClient, CosmosClientBuilder, CosmosRuntimeBuilder,
     RoutingStrategy,
 };
 use azure_data_cosmos_driver::diagnostics::RequestSentStatus;
-use azure_data_cosmos_driver::error::{status_codes, CosmosError};
+use azure_data_cosmos_driver::error::{CosmosError, status_codes};
 use azure_data_cosmos_driver::in_memory_emulator::{
     InMemoryEmulatorHttpClient, VirtualAccountConfig, VirtualRegion,
 };
@@ -150,22 +162,25 @@ impl Match {
     }
 
     fn matches(&self, req: &HttpRequest) -> bool {
-        if let Some(m) = &self.method {
-            if req.method != *m {
-                return false;
-            }
-        }
-        if let Some(p) = &self.path_contains {
-            if !req.url.path().contains(p.as_str()) {
-                return false;
-            }
-        }
-        if let Some(h) = &self.header {
-            if !req.headers.iter().any(|(n, _)| n.as_str().eq_ignore_ascii_case(h)) {
-                return false;
-            }
-        }
-        true
+        self.matches_parts(&req.method, req.url.path(), |h| {
+            req.headers
+                .iter()
+                .any(|(n, _)| n.as_str().eq_ignore_ascii_case(h))
+        })
+    }
+
+    fn matches_parts(
+        &self,
+        method: &Method,
+        path: &str,
+        has_header: impl Fn(&str) -> bool,
+    ) -> bool {
+        self.method.as_ref().is_none_or(|m| m == method)
+            && self
+                .path_contains
+                .as_ref()
+                .is_none_or(|p| path.contains(p.as_str()))
+            && self.header.as_deref().is_none_or(has_header)
     }
 }
 
@@ -174,6 +189,8 @@ impl Match {
 pub struct SeenRequest {
     pub method: Method,
     pub path: String,
+    /// Names of its headers, lower case.
+    pub headers: Vec<String>,
     /// The fault applied to it, if any.
     pub fault: Option<Fault>,
 }
@@ -237,7 +254,13 @@ impl Faults {
 
     /// Number of faults still armed (sum of remaining hits).
     pub fn pending(&self) -> u32 {
-        self.state.lock().unwrap().armed.iter().map(|a| a.remaining).sum()
+        self.state
+            .lock()
+            .unwrap()
+            .armed
+            .iter()
+            .map(|a| a.remaining)
+            .sum()
     }
 
     /// Requests that reached the transport (faulted or not), metadata included.
@@ -251,6 +274,7 @@ impl Faults {
     }
 
     /// Requests seen so far that match `matcher` (e.g. to count SDK retries).
+    /// A header criterion matches requests that carried the header.
     pub fn seen_matching(&self, matcher: &Match) -> usize {
         self.state
             .lock()
@@ -258,8 +282,7 @@ impl Faults {
             .log
             .iter()
             .filter(|r| {
-                matcher.method.as_ref().is_none_or(|m| *m == r.method)
-                    && matcher.path_contains.as_ref().is_none_or(|p| r.path.contains(p.as_str()))
+                matcher.matches_parts(&r.method, &r.path, |h| r.headers.iter().any(|n| n == h))
             })
             .count()
     }
@@ -291,6 +314,11 @@ impl Faults {
         st.log.push(SeenRequest {
             method: req.method,
             path: req.url.path().to_string(),
+            headers: req
+                .headers
+                .iter()
+                .map(|(n, _)| n.as_str().to_ascii_lowercase())
+                .collect(),
             fault,
         });
         if fault.is_some() {
@@ -302,20 +330,44 @@ impl Faults {
 
 /// Builds a client on a fresh in-memory emulator (one "East US" region at
 /// [`EMULATOR_URL`], no databases) with a [`Faults`] handle in front of it and
-/// the SDK's throttling and failover retries off.
+/// every SDK retry off: [`no_sdk_retries`] as the client's default operation
+/// options and [`single_connection_pool`] as its connection pool.
 pub async fn faulty_client() -> (CosmosClient, Faults) {
-    let no_retries = OperationOptionsBuilder::new()
+    faulty_client_with(no_sdk_retries(), Some(single_connection_pool())).await
+}
+
+/// Operation options with the SDK's throttling (429) and failover (503, 408,
+/// 410, transport error) retries off. Also usable per call
+/// (`ItemReadOptions::default().with_operation_options(..)`), which overrides
+/// the client default.
+pub fn no_sdk_retries() -> OperationOptions {
+    OperationOptionsBuilder::new()
         .with_throttling_retry_options(
-            ThrottlingRetryOptionsBuilder::new().with_max_retry_count(0).build(),
+            ThrottlingRetryOptionsBuilder::new()
+                .with_max_retry_count(0)
+                .build(),
         )
         .with_max_failover_retry_count(0)
-        .build();
-    faulty_client_with(no_retries).await
+        .build()
+}
+
+/// A connection pool with one HTTP/2 connection per endpoint, which stops the
+/// driver's extra "retry on another connection" attempt after a transport error.
+pub fn single_connection_pool() -> ConnectionPoolOptions {
+    ConnectionPoolOptionsBuilder::new()
+        .with_max_http2_connections_per_endpoint(1)
+        .build()
+        .expect("connection pool options")
 }
 
 /// Like [`faulty_client`] with the given client-wide default operation options
-/// (e.g. the ones the code under test would use in production).
-pub async fn faulty_client_with(default_options: OperationOptions) -> (CosmosClient, Faults) {
+/// and connection pool (`None`: the SDK's default pool, HTTP/2 with several
+/// connections per endpoint, which retries a transport error once on another
+/// connection).
+pub async fn faulty_client_with(
+    default_options: OperationOptions,
+    connection_pool: Option<ConnectionPoolOptions>,
+) -> (CosmosClient, Faults) {
     let emulator = Arc::new(InMemoryEmulatorHttpClient::new(
         VirtualAccountConfig::new(vec![VirtualRegion::new(
             "East US",
@@ -327,12 +379,15 @@ pub async fn faulty_client_with(default_options: OperationOptions) -> (CosmosCli
     let factory = Arc::new(FaultyFactory {
         faults: faults.clone(),
     });
-    let runtime = CosmosRuntimeBuilder::from(
-        emulator.runtime_builder().with_mock_http_client_factory(factory),
-    )
-    .build()
-    .await
-    .expect("cosmos runtime on emulator");
+    let mut runtime = CosmosRuntimeBuilder::from(
+        emulator
+            .runtime_builder()
+            .with_mock_http_client_factory(factory),
+    );
+    if let Some(pool) = connection_pool {
+        runtime = runtime.with_connection_pool(pool);
+    }
+    let runtime = runtime.build().await.expect("cosmos runtime on emulator");
     let account = AccountReference::with_authentication_key(
         EMULATOR_URL.parse::<AccountEndpoint>().expect("endpoint"),
         // Any base64 works: the emulator does not check signatures.
@@ -437,7 +492,10 @@ fn synthetic(
         headers.insert(HeaderName::from_static(name), HeaderValue::from(value));
     };
     set("content-type", "application/json".into());
-    set("x-ms-activity-id", "00000000-0000-0000-0000-00000000fa17".into());
+    set(
+        "x-ms-activity-id",
+        "00000000-0000-0000-0000-00000000fa17".into(),
+    );
     set("x-ms-request-charge", "0".into());
     if let Some(s) = sub_status {
         set("x-ms-substatus", s.to_string());

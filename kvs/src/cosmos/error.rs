@@ -22,6 +22,26 @@ pub(crate) fn first_line(e: &CosmosError) -> String {
     e.to_string().lines().next().unwrap_or_default().to_owned()
 }
 
+/// The SDK's sub-status of a transport failure before the request was sent (the
+/// connection could not be made); a failure after sending is 20011.
+const TRANSPORT_CONNECTION_FAILED: u32 = 20010;
+
+/// Whether the SDK says, anywhere in the error's chain, that the connection failed
+/// before the request was sent: nothing reached the service.
+fn connection_failed(e: &CosmosError) -> bool {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = current {
+        if let Some(c) = err.downcast_ref::<CosmosError>()
+            && c.status().sub_status().map(|s| u32::from(s.value()))
+                == Some(TRANSPORT_CONNECTION_FAILED)
+        {
+            return true;
+        }
+        current = err.source();
+    }
+    false
+}
+
 /// The kvs error of a Cosmos DB error from `op` (`"read"`, `"replace"`, ...) on `what`
 /// (a container or an item).
 pub fn cosmos_error(op: &str, what: &str, e: CosmosError) -> Error {
@@ -62,7 +82,7 @@ pub fn cosmos_error(op: &str, what: &str, e: CosmosError) -> Error {
         }
         _ if !e.is_from_wire() || code == 0 => {
             // Nothing came back: the request may or may not have reached the service.
-            let nothing_sent = connection_refused(&e);
+            let nothing_sent = connection_refused(&e) || connection_failed(&e);
             text(ErrorKind::Unavailable, "no answer: ").transient(nothing_sent)
         }
         408 | 449 | 500 | 502 | 503 | 504 => {

@@ -112,6 +112,8 @@ struct Inner {
     prefix: String,
     backoff: Backoff,
     conflicts: Backoff,
+    /// What every call is given: the SDK's retries off.
+    options: azure_data_cosmos::options::OperationOptions,
     /// The container client of each store seen, by container id: making one reads the
     /// container's metadata, which is done once.
     containers: Mutex<HashMap<String, ContainerClient>>,
@@ -131,12 +133,14 @@ impl CosmosBackend {
     /// A backend on `client`, in the database `database` (created by `ensure_store` if
     /// missing).
     ///
-    /// Build the client with the SDK's throttling retries off
-    /// (`ThrottlingRetryOptionsBuilder::new().with_max_retry_count(0)` in its default
-    /// operation options): kvs retries throttling itself, by
-    /// [`with_backoff`](Self::with_backoff), and with the SDK's 18 retries on top, one
-    /// throttled request could wait minutes before kvs sees it. [`from_env`](Self::from_env)
-    /// builds its client so.
+    /// kvs turns the SDK's own retries off for every call it makes ([`sdk_retries_off`]):
+    /// it retries throttling and what did not reach the service itself, by
+    /// [`with_backoff`](Self::with_backoff), and never resends a guarded write whose
+    /// outcome is unknown. One retry remains beyond its reach: over HTTP/2 the SDK sends a
+    /// request whose connection failed once more on another connection, a pool setting
+    /// of the client. kvs recognizes its own write in the document it finds after such a
+    /// resend (see [`value::WRITE`]); to rule the resend out, build the client's runtime
+    /// with `ConnectionPoolOptionsBuilder::with_max_http2_connections_per_endpoint(1)`.
     pub fn new(client: CosmosClient, database: impl Into<String>) -> Self {
         CosmosBackend {
             inner: Arc::new(Inner {
@@ -145,6 +149,7 @@ impl CosmosBackend {
                 prefix: String::new(),
                 backoff: Backoff::default(),
                 conflicts: Backoff::conflicts(),
+                options: sdk_retries_off(),
                 containers: Mutex::new(HashMap::new()),
             }),
         }
@@ -207,6 +212,7 @@ impl CosmosBackend {
                 prefix: i.prefix.clone(),
                 backoff: i.backoff,
                 conflicts: i.conflicts,
+                options: i.options.clone(),
                 containers: Mutex::new(HashMap::new()),
             });
         }
@@ -382,7 +388,7 @@ mod client {
         })?;
         let account = AccountReference::with_authentication_key(endpoint, Secret::new(key));
         CosmosClientBuilder::new()
-            .with_default_operation_options(no_throttling_retries())
+            .with_default_operation_options(sdk_retries_off())
             .build(account, RoutingStrategy::ProximityTo(default_region()))
             .await
             .map_err(|e| {
@@ -397,16 +403,20 @@ mod client {
             })
     }
 
-    /// Operation options that leave throttling to kvs's retry policy: give them to
-    /// `CosmosClientBuilder::with_default_operation_options` when you build your own
-    /// client.
-    pub fn no_throttling_retries() -> azure_data_cosmos::options::OperationOptions {
+    /// Operation options with the SDK's own retries off: throttling (18 retries by
+    /// default) and failover (3 retries of a 503, a timeout or a transport failure, writes
+    /// included). kvs gives them to every call it makes, so that its retry policy is the
+    /// one in force and a write whose outcome is unknown is never sent again behind its
+    /// back; give them to `CosmosClientBuilder::with_default_operation_options` too, for
+    /// the calls your own code makes.
+    pub fn sdk_retries_off() -> azure_data_cosmos::options::OperationOptions {
         OperationOptionsBuilder::new()
             .with_throttling_retry_options(
                 ThrottlingRetryOptionsBuilder::new()
                     .with_max_retry_count(0)
                     .build(),
             )
+            .with_max_failover_retry_count(0)
             .build()
     }
 
@@ -419,4 +429,4 @@ mod client {
     }
 }
 
-pub use client::no_throttling_retries;
+pub use client::sdk_retries_off;

@@ -4,7 +4,7 @@
 use std::num::NonZeroU32;
 use std::ops::Bound;
 
-use azure_data_cosmos::options::{MaxItemCountHint, QueryOptions};
+use azure_data_cosmos::options::{ItemReadOptions, MaxItemCountHint, QueryOptions};
 use azure_data_cosmos::{FeedScope, Query};
 use futures::TryStreamExt as _;
 use serde_json::{Map, Value as Json};
@@ -73,20 +73,24 @@ impl Range {
 }
 
 impl CosmosBackend {
-    /// One document and its version (ETag); `None` where there is none.
-    pub(super) async fn read_item(
+    /// One document as stored, and its ETag; `None` where there is none.
+    pub(super) async fn read_document(
         &self,
         schema: &StoreSchema,
         key: &Key,
-    ) -> Result<Option<Versioned>> {
+    ) -> Result<Option<(Map<String, Json>, String)>> {
         let container = self.container_client(schema).await?;
         let pk = partition_key(key.partition())?;
         let id = item_id(key);
         let what = || format!("{}/{key}", schema.name);
+        let options = ItemReadOptions::default().with_operation_options(self.inner.options.clone());
         self.inner
             .backoff
             .run(true, || async {
-                match container.read_item(pk.clone(), &id, None).await {
+                match container
+                    .read_item(pk.clone(), &id, Some(options.clone()))
+                    .await
+                {
                     Ok(r) => {
                         let etag = r.headers().etag().map(|e| e.to_string());
                         let doc: Map<String, Json> = r
@@ -100,16 +104,28 @@ impl CosmosBackend {
                                     "no ETag",
                                 )
                             })?;
-                        Ok(Some(Versioned {
-                            item: RawItem::from(decode_document(doc)),
-                            version: Version::new(etag),
-                        }))
+                        Ok(Some((doc, etag)))
                     }
                     Err(e) if not_found(&e) => Ok(None),
                     Err(e) => Err(cosmos_error("read", &what(), e)),
                 }
             })
             .await
+    }
+
+    /// One item and its version (ETag); `None` where there is none.
+    pub(super) async fn read_item(
+        &self,
+        schema: &StoreSchema,
+        key: &Key,
+    ) -> Result<Option<Versioned>> {
+        Ok(self
+            .read_document(schema, key)
+            .await?
+            .map(|(doc, etag)| Versioned {
+                item: RawItem::from(decode_document(doc)),
+                version: Version::new(etag),
+            }))
     }
 
     /// Reads the first `limit` documents of `range`, and whether more follow.
@@ -132,9 +148,12 @@ impl CosmosBackend {
             .inner
             .backoff
             .run(true, || async {
-                let options = page_size.map(|n| {
-                    QueryOptions::default().with_max_item_count(MaxItemCountHint::Limit(n))
-                });
+                let mut options =
+                    QueryOptions::default().with_operation_options(self.inner.options.clone());
+                if let Some(n) = page_size {
+                    options = options.with_max_item_count(MaxItemCountHint::Limit(n));
+                }
+                let options = Some(options);
                 let stream = container
                     .query_items::<Map<String, Json>>(query.clone(), range.scope.clone(), options)
                     .await

@@ -12,9 +12,10 @@
 //!   start with `_kvs` are stored as `_kvs_` and the name (`id` as `_kvs_id`), so that
 //!   kvs's own properties ([`KEY`], [`INDEXES`], [`TYPES`]) never meet a user's.
 //!
-//! Beside the attributes, every document holds its id and kvs's order keys: [`KEY`],
-//! the hex of the item's key in the order-preserving key encoding, and [`INDEXES`], the
-//! same for each index the item is in (see [`index_property`]).
+//! Beside the attributes, every document holds its id, kvs's order keys ([`KEY`], the
+//! hex of the item's key in the order-preserving key encoding, and [`INDEXES`], the
+//! same for each index the item is in, see [`index_property`]) and the token of the
+//! write that made it ([`WRITE`]).
 //!
 //! Refused with `Validation` before anything is sent (the backend declares it): numbers
 //! that are neither an integer within +-2^53 nor a double.
@@ -41,6 +42,11 @@ pub const KEY: &str = "_kvsKey";
 /// The object holding, for each index the item is in, its index key and table key in
 /// the order-preserving key encoding (hex), under [`index_property`].
 pub const INDEXES: &str = "_kvsIx";
+
+/// The property holding a random token of the write that made the document: a write
+/// that finds its item changed (412) or present (409) reads it to learn whether the
+/// change was its own, sent twice by the SDK after a lost response.
+pub const WRITE: &str = "_kvsWrite";
 
 /// The prefix of a stored name that is not the attribute's own.
 const ESCAPE: &str = "_kvs_";
@@ -71,7 +77,12 @@ fn kvs_name(stored: String) -> Option<String> {
     if let Some(name) = stored.strip_prefix(ESCAPE) {
         return Some(name.to_owned());
     }
-    if stored == KEY || stored == INDEXES || stored == TYPES || SYSTEM.contains(&stored.as_str()) {
+    if stored == KEY
+        || stored == INDEXES
+        || stored == TYPES
+        || stored == WRITE
+        || SYSTEM.contains(&stored.as_str())
+    {
         return None;
     }
     Some(stored)
@@ -211,6 +222,10 @@ pub fn encode_document(schema: &StoreSchema, key: &Key, item: &Item) -> Result<M
         }
     }
     doc.insert(KEY.to_owned(), Json::String(hex::encode(&table_key)));
+    doc.insert(
+        WRITE.to_owned(),
+        Json::String(format!("{:016x}", rand::random::<u64>())),
+    );
     if !indexes.is_empty() {
         doc.insert(INDEXES.to_owned(), Json::Object(indexes));
     }

@@ -4,13 +4,14 @@
 use azure_core::http::Etag;
 use azure_data_cosmos::models::ContainerProperties;
 use azure_data_cosmos::options::{
-    BatchDeleteOptions, BatchReadOptions, BatchReplaceOptions, ItemWriteOptions, Precondition,
+    BatchDeleteOptions, BatchOptions, BatchReadOptions, BatchReplaceOptions, ItemWriteOptions,
+    Precondition,
 };
 use azure_data_cosmos::{CosmosError, TransactionalBatch};
 use serde_json::{Map, Value as Json};
 
 use super::query::not_found;
-use super::value::{encode_document, property_name};
+use super::value::{WRITE, encode_document, property_name};
 use super::{CosmosBackend, container_definition, cosmos_error, item_id, partition_key};
 use crate::backend::{Change, Expected, Version, VersionedWrite};
 use crate::{Error, ErrorKind, Result, StoreSchema};
@@ -20,10 +21,6 @@ pub const MAX_BATCH_OPERATIONS: usize = 100;
 
 fn etag(v: &Version) -> Etag {
     Etag::from(String::from_utf8_lossy(v.as_bytes()).into_owned())
-}
-
-fn if_match(v: &Version) -> ItemWriteOptions {
-    ItemWriteOptions::default().with_precondition(Precondition::if_match(etag(v)))
 }
 
 /// Whether a guarded write failed because the item was not as expected: another
@@ -57,64 +54,96 @@ impl CosmosBackend {
             Change::Put(item) => Some(encode_document(w.schema, w.key, item)?),
             _ => None,
         };
-        let outcome = |r: std::result::Result<_, CosmosError>, op: &str| match r {
-            Ok(_) => Ok(true),
-            Err(e)
-                if w.expected != Expected::Any
-                    && lost_race(u16::from(e.status().status_code())) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(cosmos_error(op, &what(), e)),
+        let options =
+            ItemWriteOptions::default().with_operation_options(self.inner.options.clone());
+        let guarded = match &w.expected {
+            Expected::Version(v) => options
+                .clone()
+                .with_precondition(Precondition::if_match(etag(v))),
+            _ => options.clone(),
         };
+        let token = doc
+            .as_ref()
+            .and_then(|d| d.get(WRITE))
+            .and_then(Json::as_str);
         self.inner
             .backoff
             .run(idempotent, || async {
-                match (w.change, &w.expected, &doc) {
-                    (Change::Put(_), Expected::Any, Some(doc)) => outcome(
-                        container.upsert_item(pk.clone(), &id, doc, None).await,
+                let (op, result) = match (w.change, &w.expected, &doc) {
+                    (Change::Put(_), Expected::Any, Some(doc)) => (
                         "upsert",
+                        container
+                            .upsert_item(pk.clone(), &id, doc, Some(options.clone()))
+                            .await,
                     ),
-                    (Change::Put(_), Expected::Absent, Some(doc)) => outcome(
-                        container.create_item(pk.clone(), &id, doc, None).await,
+                    (Change::Put(_), Expected::Absent, Some(doc)) => (
                         "create",
-                    ),
-                    (Change::Put(_), Expected::Version(v), Some(doc)) => outcome(
                         container
-                            .replace_item(pk.clone(), &id, doc, Some(if_match(v)))
+                            .create_item(pk.clone(), &id, doc, Some(options.clone()))
                             .await,
+                    ),
+                    (Change::Put(_), Expected::Version(_), Some(doc)) => (
                         "replace",
-                    ),
-                    (Change::Delete, Expected::Version(v), _) => outcome(
                         container
-                            .delete_item(pk.clone(), &id, Some(if_match(v)))
+                            .replace_item(pk.clone(), &id, doc, Some(guarded.clone()))
                             .await,
+                    ),
+                    (Change::Delete, Expected::Version(_), _) => (
                         "delete",
+                        container
+                            .delete_item(pk.clone(), &id, Some(guarded.clone()))
+                            .await,
                     ),
                     (Change::Delete, Expected::Any, _) => {
-                        match container.delete_item(pk.clone(), &id, None).await {
-                            Err(e) if not_found(&e) => Ok(true),
-                            r => outcome(r, "delete"),
+                        match container
+                            .delete_item(pk.clone(), &id, Some(options.clone()))
+                            .await
+                        {
+                            Err(e) if not_found(&e) => return Ok(true),
+                            r => ("delete", r),
                         }
                     }
                     // Nothing to write: whether the item is still as expected.
                     (Change::Keep | Change::Delete, expected, _) => {
                         let now = self.read_item(w.schema, w.key).await?;
-                        Ok(match (expected, now) {
+                        return Ok(match (expected, now) {
                             (Expected::Any, _) | (Expected::Absent, None) => true,
                             (Expected::Version(v), Some(now)) => now.version == *v,
                             _ => false,
+                        });
+                    }
+                    (Change::Put(_), _, None) => {
+                        unreachable!("a put's document is encoded above")
+                    }
+                };
+                match result {
+                    Ok(_) => Ok(true),
+                    Err(e)
+                        if w.expected != Expected::Any
+                            && lost_race(u16::from(e.status().status_code())) =>
+                    {
+                        // Refused because of a change that may be this very write, sent
+                        // again by the SDK after its response was lost: then it is done.
+                        Ok(match token {
+                            Some(token) => self.written_by(w, token).await?,
+                            None => false,
                         })
                     }
-                    (Change::Put(_), _, None) => unreachable!("a put's document is encoded above"),
+                    Err(e) => Err(cosmos_error(op, &what(), e)),
                 }
             })
             .await
     }
 
+    /// Whether the item now holds the document of the write with `token`.
+    async fn written_by(&self, w: &VersionedWrite<'_>, token: &str) -> Result<bool> {
+        let now = self.read_document(w.schema, w.key).await?;
+        Ok(now.is_some_and(|(doc, _)| doc.get(WRITE).and_then(Json::as_str) == Some(token)))
+    }
+
     /// Does every write in one transactional batch if every item is as its write
     /// expects: `true` if done, `false` if any was not (nothing changed).
-    pub(super) async fn write_batch(&self, writes: &[VersionedWrite<'_>]) -> Result<bool> {
+    pub(super) async fn write_batch<'a>(&self, writes: &'a [VersionedWrite<'a>]) -> Result<bool> {
         let Some(first) = writes.first() else {
             return Ok(true);
         };
@@ -132,6 +161,16 @@ impl CosmosBackend {
         let mut batch = TransactionalBatch::new(pk);
         let mut operations = 0;
         let build = |e: CosmosError| cosmos_error("transactional batch", &schema.name, e);
+        // The write token of each put, to recognize the batch as this one if the SDK
+        // sent it twice.
+        let mut tokens: Vec<(&VersionedWrite<'_>, String)> = Vec::new();
+        let mut encode = |w: &'a VersionedWrite<'a>, item| -> Result<Map<String, Json>> {
+            let doc = encode_document(w.schema, w.key, item)?;
+            if let Some(token) = doc.get(WRITE).and_then(Json::as_str) {
+                tokens.push((w, token.to_owned()));
+            }
+            Ok(doc)
+        };
         for w in writes {
             let id = item_id(w.key);
             let before = operations;
@@ -139,22 +178,18 @@ impl CosmosBackend {
                 (Change::Keep, Expected::Any) => batch,
                 (Change::Put(item), Expected::Any) => {
                     operations += 1;
-                    batch
-                        .upsert_item(encode_document(w.schema, w.key, item)?, None)
-                        .map_err(build)?
+                    batch.upsert_item(encode(w, item)?, None).map_err(build)?
                 }
                 (Change::Put(item), Expected::Absent) => {
                     operations += 1;
-                    batch
-                        .create_item(encode_document(w.schema, w.key, item)?)
-                        .map_err(build)?
+                    batch.create_item(encode(w, item)?).map_err(build)?
                 }
                 (Change::Put(item), Expected::Version(v)) => {
                     operations += 1;
                     batch
                         .replace_item(
                             id.clone(),
-                            encode_document(w.schema, w.key, item)?,
+                            encode(w, item)?,
                             Some(
                                 BatchReplaceOptions::default()
                                     .with_precondition(Precondition::if_match(etag(v))),
@@ -209,7 +244,10 @@ impl CosmosBackend {
         }
         let what = format!("a transaction on {}", schema.name);
         let response = container
-            .execute_transactional_batch(batch, None)
+            .execute_transactional_batch(
+                batch,
+                Some(BatchOptions::default().with_operation_options(self.inner.options.clone())),
+            )
             .await
             .map_err(|e| cosmos_error("transactional batch", &what, e))?;
         if response.status().is_success() && u16::from(response.status().status_code()) != 207 {
@@ -226,7 +264,9 @@ impl CosmosBackend {
             .map(|r| r.status_code())
             .find(|s| *s != 424 && !(200..300).contains(s));
         match failed {
-            Some(s) if lost_race(s) => Ok(false),
+            // Refused because of changes that may be this very batch, sent again by the
+            // SDK after its response was lost: then it is done.
+            Some(s) if lost_race(s) => self.batch_landed(&tokens).await,
             Some(429) => Err(Error::new(
                 ErrorKind::Throttled,
                 format!("Cosmos DB transactional batch on {what}: throttled (HTTP 429)"),
@@ -249,6 +289,20 @@ impl CosmosBackend {
                 ),
             )),
         }
+    }
+
+    /// Whether every put of a batch is in its item, by its write token (and there is at
+    /// least one put to tell by).
+    async fn batch_landed(&self, tokens: &[(&VersionedWrite<'_>, String)]) -> Result<bool> {
+        if tokens.is_empty() {
+            return Ok(false);
+        }
+        for (w, token) in tokens {
+            if !self.written_by(w, token).await? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// Creates the database and the store's container if missing; a container that
