@@ -21,7 +21,7 @@
 const path = require("path");
 
 function parseArgs(argv) {
-    const args = { host: "127.0.0.1", ssl: true, fixes: new Set(["1", "2", "3", "4", "5"]) };
+    const args = { host: "127.0.0.1", ssl: true, fixes: new Set(["1", "2", "3", "4", "5", "6"]) };
     while (argv.length) {
         const key = argv.shift();
         switch (key) {
@@ -273,6 +273,17 @@ function installRouteHook(fixes) {
     };
 }
 
+// Fix 6 - resource ids. Cosmos writes a resource id (`_rid`) in base64 with `/` replaced
+// by `-`, since ids travel in URL paths; the package writes plain base64 (and reads back
+// only the first `-`). From the 33rd database on, ids hold a `/`, and the SDK fails to
+// parse them ("failed to extract database RID from container RID 'gAE/AIAAAAE='").
+function installResourceIds() {
+    const { default: ResourceId } = lib("account/resource-id");
+    ResourceId.toBase64String = (buffer) => buffer.toString("base64").replace(/\//g, "-");
+    ResourceId.fromBase64String = (s) => Buffer.from(s.replace(/-/g, "/"), "base64");
+}
+
+if (args.fixes.has("6")) installResourceIds();
 installRouteHook(installFixes((n) => args.fixes.has(n)));
 const { createHttpServer, createHttpsServer } = lib("index");
 const server = (args.ssl ? createHttpsServer : createHttpServer)();

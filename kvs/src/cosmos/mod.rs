@@ -177,6 +177,19 @@ impl CosmosBackend {
         }
     }
 
+    /// A backend on the account at `endpoint` (`https://…`; `http://` only for a local
+    /// emulator on a loopback address) with its key, in the database `database`. The
+    /// client has the SDK's defaults but its retries (see [`sdk_retries_off`]), and
+    /// reaches the region `KVS_COSMOS_REGION` names first (default East US).
+    pub async fn with_key(
+        endpoint: &str,
+        key: impl Into<String>,
+        database: impl Into<String>,
+    ) -> Result<Self> {
+        let client = client::with_key(endpoint, key.into()).await?;
+        Ok(CosmosBackend::new(client, database))
+    }
+
     /// Prefixes every container name (`"prod-"` + `"orders"`), so that environments
     /// can share a database. ASCII letters, digits, `_` and `-` only (`Validation`
     /// otherwise).
