@@ -311,12 +311,13 @@ fn partition_key(value: &Value) -> Result<PartitionKey> {
 }
 
 /// The container a store needs: partitioned on the store's partition key attribute
-/// (as the document holds it), indexed on every path (the order keys' range queries use
+/// (as the document holds it; a name with `/` or `"`, which a partition key path cannot
+/// hold, through a copy in `_kvsPk`), indexed on every path (the order keys' range queries use
 /// the default range index; no composite index is needed). For infrastructure code that
 /// creates containers itself (Bicep, Terraform, the portal): create one like it, and
 /// kvs uses it as it is.
 pub fn container_definition(prefix: &str, schema: &StoreSchema) -> ContainerProperties {
-    let path = format!("/{}", value::property_name(&schema.partition_key.name));
+    let path = format!("/{}", value::partition_property(schema));
     ContainerProperties::new(
         container_id(prefix, &schema.name),
         PartitionKeyDefinition::from(path),

@@ -29,7 +29,7 @@ impl Range {
     /// parameters (hex strings), the text made only of kvs's own names.
     fn query(&self, n: usize) -> Result<Query> {
         let p = &self.property;
-        let mut text = format!("SELECT TOP @n * FROM c WHERE ");
+        let mut text = String::from("SELECT TOP @n * FROM c WHERE ");
         let mut params: Vec<(&str, String)> = Vec::new();
         match &self.keys.lower {
             Bound::Included(l) => {

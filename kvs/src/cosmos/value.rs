@@ -48,6 +48,11 @@ pub const INDEXES: &str = "_kvsIx";
 /// change was its own, sent twice by the SDK after a lost response.
 pub const WRITE: &str = "_kvsWrite";
 
+/// The property a container is partitioned on when the partition key attribute's name
+/// cannot be a partition key path (it holds `/` or `"`, which Cosmos DB reads as a path
+/// step or a quote): a copy of the partition key value, kept beside the attribute.
+pub const PARTITION: &str = "_kvsPk";
+
 /// The prefix of a stored name that is not the attribute's own.
 const ESCAPE: &str = "_kvs_";
 
@@ -72,6 +77,17 @@ pub fn property_name(name: &str) -> Cow<'_, str> {
     }
 }
 
+/// The top-level property the container of `schema` is partitioned on: the partition
+/// key attribute's own (as stored), or [`PARTITION`] where its name cannot be a path.
+pub fn partition_property(schema: &StoreSchema) -> Cow<'_, str> {
+    let name = property_name(&schema.partition_key.name);
+    if name.contains(['/', '"']) {
+        Cow::Borrowed(PARTITION)
+    } else {
+        name
+    }
+}
+
 /// The kvs name of a stored top-level property; `None` for Cosmos DB's and kvs's own.
 fn kvs_name(stored: String) -> Option<String> {
     if let Some(name) = stored.strip_prefix(ESCAPE) {
@@ -81,6 +97,7 @@ fn kvs_name(stored: String) -> Option<String> {
         || stored == INDEXES
         || stored == TYPES
         || stored == WRITE
+        || stored == PARTITION
         || SYSTEM.contains(&stored.as_str())
     {
         return None;
@@ -208,6 +225,9 @@ pub fn encode_document(schema: &StoreSchema, key: &Key, item: &Item) -> Result<M
             doc.insert(property_name(name).into_owned(), v);
         }
         enc.at.pop();
+    }
+    if let Cow::Borrowed(PARTITION) = partition_property(schema) {
+        doc.insert(PARTITION.to_owned(), encode_value(key.partition())?);
     }
     if !enc.types.is_empty() {
         let entries = enc.types.into_iter().map(Json::String).collect();

@@ -11,7 +11,7 @@ use azure_data_cosmos::{CosmosError, TransactionalBatch};
 use serde_json::{Map, Value as Json};
 
 use super::query::not_found;
-use super::value::{WRITE, encode_document, property_name};
+use super::value::{WRITE, encode_document, partition_property};
 use super::{CosmosBackend, container_definition, cosmos_error, item_id, partition_key};
 use crate::backend::{Change, Expected, Version, VersionedWrite};
 use crate::{Error, ErrorKind, Result, StoreSchema};
@@ -35,7 +35,7 @@ fn placeholder(w: &VersionedWrite<'_>) -> Result<Map<String, Json>> {
     let mut doc = Map::new();
     doc.insert("id".to_owned(), Json::String(item_id(w.key)));
     let pk = super::value::encode_value(w.key.partition())?;
-    doc.insert(property_name(&w.schema.partition_key.name).into_owned(), pk);
+    doc.insert(partition_property(w.schema).into_owned(), pk);
     Ok(doc)
 }
 
