@@ -71,10 +71,7 @@ use std::sync::{Arc, Mutex};
 use azure_core::credentials::Secret;
 use azure_core::http::headers::{HeaderName, HeaderValue, Headers};
 use azure_core::http::{Method, Request, Url};
-use azure_data_cosmos::options::{
-    ConnectionPoolOptionsBuilder, OperationOptions, OperationOptionsBuilder, Region,
-    ThrottlingRetryOptionsBuilder,
-};
+use azure_data_cosmos::options::{ConnectionPoolOptionsBuilder, OperationOptions, Region};
 use azure_data_cosmos::{
     AccountEndpoint, AccountReference, CosmosClient, CosmosClientBuilder, CosmosRuntimeBuilder,
     RoutingStrategy,
@@ -337,18 +334,9 @@ pub async fn faulty_client() -> (CosmosClient, Faults) {
 }
 
 /// Operation options with the SDK's throttling (429) and failover (503, 408,
-/// 410, transport error) retries off. Also usable per call
-/// (`ItemReadOptions::default().with_operation_options(..)`), which overrides
-/// the client default.
+/// 410, transport error) retries off: kvs's own, which it also gives every call.
 pub fn no_sdk_retries() -> OperationOptions {
-    OperationOptionsBuilder::new()
-        .with_throttling_retry_options(
-            ThrottlingRetryOptionsBuilder::new()
-                .with_max_retry_count(0)
-                .build(),
-        )
-        .with_max_failover_retry_count(0)
-        .build()
+    kvs::cosmos::sdk_retries_off()
 }
 
 /// A connection pool with one HTTP/2 connection per endpoint, which stops the
