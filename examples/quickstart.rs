@@ -15,6 +15,14 @@
 //! (real Firestore), on collections prefixed
 //! `kvs-quickstart-` unless `KVS_COLLECTION_PREFIX` says otherwise (it empties them).
 //!
+//! It runs on Cosmos DB, built with the feature `cosmos`, with `KVS_BACKEND=cosmos`,
+//! `AZURE_COSMOS_ENDPOINT`, `AZURE_COSMOS_KEY` and `KVS_COSMOS_DATABASE` (default `kvs`),
+//! on containers prefixed `kvs-quickstart-` unless `KVS_CONTAINER_PREFIX` says otherwise
+//! (it empties them): `KVS_BACKEND=cosmos cargo run --example quickstart --features
+//! cosmos`. A Cosmos DB transaction holds one store's items of one partition key value,
+//! so there the transfer between two accounts is refused (`Unsupported`) and made
+//! instead between two accounts of one ledger, in one partition.
+//!
 //! It defines the seed's users, posts and orders stores (orders with the byUser and
 //! byStatus indexes) as Rust structs, writes items, queries an index with a filter and
 //! pagination, uses every update op, runs a transaction, deletes an item and handles
@@ -22,6 +30,7 @@
 //! the compiler.
 
 use futures::TryStreamExt;
+use kvs::backend::TransactionScope;
 use kvs::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -87,6 +96,17 @@ pub struct Order {
 #[serde(rename_all = "camelCase")]
 #[kvs(store = "accounts", partition_key = user_id)]
 pub struct Account {
+    user_id: String,
+    balance: i64,
+}
+
+/// The accounts of a ledger, all in the ledger's partition: where a transaction holds
+/// one partition key value only (Cosmos DB), a transfer within a ledger is still one.
+#[derive(KeyValueStore, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[kvs(store = "ledger", partition_key = ledger, sort_key = user_id)]
+pub struct LedgerAccount {
+    ledger: String,
     user_id: String,
     balance: i64,
 }
@@ -267,22 +287,34 @@ async fn main() -> kvs::Result<()> {
         let both = accounts.get_many(["u-1", "u-2"]).await?;
         Ok(both.into_iter().map(|a| a.map(|a| a.balance)).collect())
     };
-    kvs.transact(transfer(30)).await?;
-    println!("transfer 30: balances {:?}", balances().await?);
-    assert_eq!(balances().await?, [Some(70), Some(35)]);
-    match kvs.transact(transfer(500)).await {
-        Err(e) => match e.kind() {
-            ErrorKind::TransactionCanceled => {
-                let reasons = e.reasons().unwrap_or_default();
-                println!("transfer 500: canceled, reasons by write {reasons:?}");
-                assert_eq!(reasons, [Some(ErrorKind::ConditionFailed), None]);
-            }
-            _ => return Err(e),
-        },
-        Ok(()) => panic!("transfer 500 went through"),
+    if kvs.capabilities().transactions == TransactionScope::OnePartition {
+        // Cosmos DB: a transaction holds one store's items of one partition key value,
+        // and u-1 and u-2 are two partitions. Refused before anything is sent...
+        let e = kvs.transact(transfer(30)).await.unwrap_err();
+        println!("transfer 30: {} ({})", e.kind(), e.message());
+        assert_eq!(e.kind(), &ErrorKind::Unsupported);
+        println!("balances unchanged: {:?}", balances().await?);
+        assert_eq!(balances().await?, [Some(100), Some(5)]);
+        // ...so keep the accounts that move money between them in one partition.
+        transfer_in_one_ledger(&kvs).await?;
+    } else {
+        kvs.transact(transfer(30)).await?;
+        println!("transfer 30: balances {:?}", balances().await?);
+        assert_eq!(balances().await?, [Some(70), Some(35)]);
+        match kvs.transact(transfer(500)).await {
+            Err(e) => match e.kind() {
+                ErrorKind::TransactionCanceled => {
+                    let reasons = e.reasons().unwrap_or_default();
+                    println!("transfer 500: canceled, reasons by write {reasons:?}");
+                    assert_eq!(reasons, [Some(ErrorKind::ConditionFailed), None]);
+                }
+                _ => return Err(e),
+            },
+            Ok(()) => panic!("transfer 500 went through"),
+        }
+        println!("balances unchanged: {:?}", balances().await?);
+        assert_eq!(balances().await?, [Some(70), Some(35)]);
     }
-    println!("balances unchanged: {:?}", balances().await?);
-    assert_eq!(balances().await?, [Some(70), Some(35)]);
 
     // Delete, then read again.
     let deleted = posts.delete(("u-1", "2026-01-01-hello")).await?;
@@ -337,5 +369,54 @@ async fn main() -> kvs::Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+/// The quickstart's transfer on a backend whose transactions hold one partition key
+/// value (Cosmos DB): the accounts of the ledger `l-1`, keyed (ledger, user), share one
+/// partition, so the debit and the credit are one transaction.
+async fn transfer_in_one_ledger(kvs: &Kvs) -> kvs::Result<()> {
+    let ledger = kvs.store::<LedgerAccount>();
+    ledger.ensure().await?;
+    kvs_examples::empty(&ledger).await?;
+    for (user_id, balance) in [("u-1", 100), ("u-2", 5)] {
+        let account = LedgerAccount {
+            ledger: "l-1".into(),
+            user_id: user_id.into(),
+            balance,
+        };
+        ledger.upsert(&account).await?;
+    }
+    let a = LedgerAccount::fields();
+    let transfer = |amount: i64| {
+        [
+            ledger
+                .update(("l-1", "u-1"))
+                .add(a.balance(), -amount)
+                .when(a.balance().ge(amount))
+                .into_transact_write(),
+            ledger
+                .update(("l-1", "u-2"))
+                .add(a.balance(), amount)
+                .into_transact_write(),
+        ]
+    };
+    let balances = async || -> kvs::Result<Vec<Option<i64>>> {
+        let both = ledger.get_many([("l-1", "u-1"), ("l-1", "u-2")]).await?;
+        Ok(both.into_iter().map(|a| a.map(|a| a.balance)).collect())
+    };
+    kvs.transact(transfer(30)).await?;
+    println!("ledger l-1, transfer 30: balances {:?}", balances().await?);
+    assert_eq!(balances().await?, [Some(70), Some(35)]);
+    let e = kvs.transact(transfer(500)).await.unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::TransactionCanceled);
+    let reasons = e.reasons().unwrap_or_default();
+    println!(
+        "ledger l-1, transfer 500: {}, reasons by write {reasons:?}",
+        e.kind()
+    );
+    assert_eq!(reasons, [Some(ErrorKind::ConditionFailed), None]);
+    println!("balances unchanged: {:?}", balances().await?);
+    assert_eq!(balances().await?, [Some(70), Some(35)]);
     Ok(())
 }
