@@ -1,7 +1,9 @@
 //! Conformance cases: stores, keys and key validation.
 
 use super::errors::assert_mentions;
-use super::values::{assert_same_number, assert_unstorable, storable_stand_in};
+use super::values::{
+    assert_same_number, assert_unstorable, storable_int, storable_stand_in, stores_int,
+};
 use super::{expect_kind, fresh_name, fresh_store};
 use crate::{
     ErrorKind, IndexSchema, Item, Key, KeyAttr, Kvs, SortCondition, StoreSchema, Value, item,
@@ -120,8 +122,9 @@ pub async fn key_string_keys_are_exact(kvs: Kvs) {
 }
 
 /// Number keys (i64 extremes, zero, negatives, floats) are distinct and round-trip exactly.
-/// A float key outside the backend's `float_range` is refused (`Validation` naming the key
-/// attribute, nothing written), and the nearest float it stores is a key in its place.
+/// A float key outside the backend's `float_range`, or an integer key outside its
+/// `integer_range`, is refused (`Validation` naming the key attribute, nothing written),
+/// and the nearest number it stores is a key in its place.
 pub async fn key_number_keys_round_trip(kvs: Kvs) {
     let caps = kvs.capabilities();
     let store = numbers(&kvs).await;
@@ -139,10 +142,7 @@ pub async fn key_number_keys_round_trip(kvs: Kvs) {
         5e-324.into(),
         (-1e-300).into(),
     ];
-    let refused = |k: &&Value| {
-        let n = k.as_number().unwrap();
-        !n.is_integer() && !caps.stores_float(n.as_f64().unwrap())
-    };
+    let refused = |k: &&Value| !caps.stores_number(&k.as_number().unwrap());
     for k in wanted.iter().filter(refused) {
         assert_unstorable(
             &kvs,
@@ -156,13 +156,18 @@ pub async fn key_number_keys_round_trip(kvs: Kvs) {
             Err(e) => assert!(e.is(&ErrorKind::Validation), "key {k}: {e}"),
         }
     }
-    let keys: Vec<Value> = wanted
-        .iter()
-        .map(|k| match k.as_number().unwrap() {
-            n if n.is_integer() => k.clone(),
+    let mut keys: Vec<Value> = Vec::new();
+    for k in &wanted {
+        let k = match k.as_number().unwrap() {
+            n if n.is_integer() => Value::from(storable_int(&caps, n.as_i64().unwrap())),
             n => Value::from(storable_stand_in(&caps, n.as_f64().unwrap())),
-        })
-        .collect();
+        };
+        // Two integers outside a declared range (i64::MIN and i64::MIN + 1) stand in as
+        // one edge: one key. Where nothing is refused, every key is its own.
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
     for (i, k) in keys.iter().enumerate() {
         kvs.upsert(&store, item! { "num" => k.clone(), "i" => i as i64 })
             .await
@@ -828,17 +833,27 @@ pub async fn key_string_sort_order_is_utf8_bytes(kvs: Kvs) {
 }
 
 /// Number sort keys sort numerically, integers and floats together. A float outside the
-/// backend's `float_range` is refused (`Validation` naming the sort key, nothing written),
-/// and the nearest float it stores sorts in its place.
+/// backend's `float_range`, or an integer outside its `integer_range`, is refused
+/// (`Validation` naming the sort key, nothing written), and the nearest number it stores
+/// sorts in its place.
 pub async fn key_number_sort_order_is_numeric(kvs: Kvs) {
     let caps = kvs.capabilities();
     let wanted: Vec<f64> = vec![-1e300, -1e19, -4.5, -1e-300, 5e-324, 0.5, 1.5, 1e300];
+    let wanted_ints: Vec<i64> = vec![
+        i64::MIN,
+        i64::MIN + 1,
+        9_007_199_254_740_992,
+        9_007_199_254_740_993,
+        i64::MAX - 1,
+        i64::MAX,
+    ];
     let stand_in = |f: f64| Value::from(storable_stand_in(&caps, f));
-    let sorted: Vec<Value> = vec![
+    let int = |i: i64| Value::from(storable_int(&caps, i));
+    let mut sorted: Vec<Value> = vec![
         stand_in(-1e300),
         stand_in(-1e19),
-        i64::MIN.into(),
-        (i64::MIN + 1).into(),
+        int(i64::MIN),
+        int(i64::MIN + 1),
         (-5).into(),
         stand_in(-4.5),
         stand_in(-1e-300),
@@ -849,16 +864,26 @@ pub async fn key_number_sort_order_is_numeric(kvs: Kvs) {
         stand_in(1.5),
         2.into(),
         10.into(),
-        9_007_199_254_740_992_i64.into(),
-        9_007_199_254_740_993_i64.into(),
-        (i64::MAX - 1).into(),
-        i64::MAX.into(),
+        int(9_007_199_254_740_992),
+        int(9_007_199_254_740_993),
+        int(i64::MAX - 1),
+        int(i64::MAX),
         stand_in(1e300),
     ];
+    // Integers outside a declared range stand in as its edge: neighbours in the order,
+    // one key. Where the backend declares no range, nothing is folded.
+    sorted.dedup();
     assert_sort_order(&kvs, KeyAttr::number("s"), sorted).await;
-    let refused: Vec<f64> = wanted
+    let refused: Vec<Value> = wanted
         .into_iter()
         .filter(|f| !caps.stores_float(*f))
+        .map(Value::from)
+        .chain(
+            wanted_ints
+                .into_iter()
+                .filter(|&i| !stores_int(&caps, i))
+                .map(Value::from),
+        )
         .collect();
     if !refused.is_empty() {
         let store = fresh_store(
@@ -866,8 +891,8 @@ pub async fn key_number_sort_order_is_numeric(kvs: Kvs) {
             StoreSchema::new("order", KeyAttr::string("pk")).sort_key(KeyAttr::number("s")),
         )
         .await;
-        for f in refused {
-            let it = item! { "pk" => "p", "s" => f };
+        for n in refused {
+            let it = item! { "pk" => "p", "s" => n };
             assert_unstorable(&kvs, &store, it, &["s"]).await;
         }
     }

@@ -10,14 +10,15 @@
 //! schema's own checks for what makes a key or an item valid.
 //!
 //! The numbers it writes are within every backend's float range; i64 extremes and
-//! `2^53 + 1` are among them, which a backend that keeps only doubles (Cosmos DB) would
-//! refuse: such a backend's run needs the generator narrowed by its declared number
-//! range.
+//! `2^53 + 1` are among them, which a backend that keeps only doubles (Cosmos DB)
+//! declares it cannot store (`integer_range`): the model checks keys, items and update
+//! operands against the backend's declaration where the library does, before anything is
+//! sent, and expects `Validation` for them there.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use crate::backend::{Capabilities, PlannedOp};
+use crate::backend::{Capabilities, PlannedOp, TransactionScope};
 use crate::eval::{self, WriteEffect};
 use crate::{
     Condition, ErrorKind, IndexSchema, Item, Key, KeyAttr, KeyType, Kvs, Number, Page, PageToken,
@@ -725,9 +726,33 @@ fn drop_empty_sets(item: &Item) -> Item {
         .collect()
 }
 
-/// What the engine checks of an update before it looks at the item.
-fn check_update(schema: &StoreSchema, key: &Key, ops: &[UpdateOp]) -> crate::Result<()> {
+/// What the library checks of a key before it sends a write: the schema's rules, then
+/// the backend's declaration (a number it cannot store exactly is `Validation`). Reads
+/// (get, get_many) check the schema's rules only.
+fn check_key(schema: &StoreSchema, caps: &Capabilities, key: &Key) -> crate::Result<()> {
     schema.check_key(key)?;
+    caps.check_key(schema, key)
+}
+
+/// What the library checks of an item before it sends a write: the schema's rules and
+/// the backend's declaration; gives the item's key.
+fn check_item(schema: &StoreSchema, caps: &Capabilities, item: &Item) -> crate::Result<Key> {
+    let key = schema.check_item(item)?;
+    caps.check_item(item)?;
+    Ok(key)
+}
+
+/// What the library and the engine check of an update before it looks at the item: the
+/// key, the ops, and each op's operands against the backend's declaration (an ADD of
+/// `i64::MAX` is `Validation` where the backend stores only doubles, before the item is
+/// found missing or a condition is evaluated).
+fn check_update(
+    schema: &StoreSchema,
+    caps: &Capabilities,
+    key: &Key,
+    ops: &[UpdateOp],
+) -> crate::Result<()> {
+    check_key(schema, caps, key)?;
     eval::validate_ops(ops)?;
     if ops
         .iter()
@@ -776,6 +801,18 @@ fn check_update(schema: &StoreSchema, key: &Key, ops: &[UpdateOp]) -> crate::Res
         if in_list {
             return Err(crate::Error::validation("an empty set in a list"));
         }
+        let operands: &[Value] = match op {
+            UpdateOp::Set { value, .. } | UpdateOp::Add { value, .. } => {
+                std::slice::from_ref(value)
+            }
+            UpdateOp::Append { values, .. }
+            | UpdateOp::Prepend { values, .. }
+            | UpdateOp::Delete { values, .. } => values,
+            UpdateOp::Remove { .. } => &[],
+        };
+        for v in operands {
+            caps.check_operand(path, v)?;
+        }
     }
     Ok(())
 }
@@ -804,8 +841,11 @@ fn check_sort(sort: &SortCondition, key_type: ValueType) -> Result<(), ErrorKind
 struct Model {
     schema: StoreSchema,
     items: BTreeMap<ModelKey, Item>,
-    /// What the backend declares it holds: a write whose new item it cannot hold (an
-    /// ADD whose exact sum is a decimal, where decimals are not held) is `Validation`.
+    /// What the backend declares it holds: a key, item or update operand it cannot hold
+    /// is `Validation` before anything is sent, and so is a write whose new item it
+    /// cannot hold (an ADD whose exact sum is a decimal, where decimals are not held, or
+    /// an integer outside its `integer_range`); a transaction outside its declared scope
+    /// is `Unsupported`.
     caps: Capabilities,
 }
 
@@ -863,7 +903,7 @@ impl Model {
                 condition,
             } => {
                 let item = drop_empty_sets(item);
-                let key = schema.check_item(&item).map_err(kind)?;
+                let key = check_item(&schema, &self.caps, &item).map_err(kind)?;
                 check_condition(condition.as_ref()).map_err(kind)?;
                 let put = PlannedOp::Put {
                     item: &item,
@@ -878,7 +918,7 @@ impl Model {
                 ops,
                 condition,
             } => {
-                check_update(&schema, key, ops).map_err(kind)?;
+                check_update(&schema, &self.caps, key, ops).map_err(kind)?;
                 check_condition(condition.as_ref()).map_err(kind)?;
                 let update = PlannedOp::Update { ops };
                 let effect = self
@@ -888,7 +928,7 @@ impl Model {
                 Ok(Answer::Item(self.get(key).cloned()))
             }
             Op::Delete { key, condition } => {
-                schema.check_key(key).map_err(kind)?;
+                check_key(&schema, &self.caps, key).map_err(kind)?;
                 check_condition(condition.as_ref()).map_err(kind)?;
                 let old = self.get(key).cloned();
                 let effect = self
@@ -912,7 +952,7 @@ impl Model {
                 let items: Vec<Item> = items.iter().map(drop_empty_sets).collect();
                 let mut keys = Vec::new();
                 for item in &items {
-                    keys.push(schema.check_item(item).map_err(kind)?);
+                    keys.push(check_item(&schema, &self.caps, item).map_err(kind)?);
                 }
                 distinct(&keys)?;
                 for (key, item) in keys.iter().zip(items) {
@@ -922,7 +962,7 @@ impl Model {
             }
             Op::DeleteMany { keys } => {
                 for key in keys {
-                    schema.check_key(key).map_err(kind)?;
+                    check_key(&schema, &self.caps, key).map_err(kind)?;
                 }
                 distinct(keys)?;
                 for key in keys {
@@ -1006,7 +1046,7 @@ impl Model {
                 } => {
                     let item = drop_empty_sets(item);
                     check_condition(condition.as_ref()).map_err(kind)?;
-                    let key = schema.check_item(&item).map_err(kind)?;
+                    let key = check_item(&schema, &self.caps, &item).map_err(kind)?;
                     (
                         key,
                         Planned::Put(item, put_mode(*insert)),
@@ -1018,17 +1058,17 @@ impl Model {
                     ops,
                     condition,
                 } => {
-                    check_update(&schema, key, ops).map_err(kind)?;
+                    check_update(&schema, &self.caps, key, ops).map_err(kind)?;
                     check_condition(condition.as_ref()).map_err(kind)?;
                     (key.clone(), Planned::Update(ops), condition.as_ref())
                 }
                 TxWrite::Delete { key, condition } => {
-                    schema.check_key(key).map_err(kind)?;
+                    check_key(&schema, &self.caps, key).map_err(kind)?;
                     check_condition(condition.as_ref()).map_err(kind)?;
                     (key.clone(), Planned::Delete, condition.as_ref())
                 }
                 TxWrite::Check { key, condition } => {
-                    schema.check_key(key).map_err(kind)?;
+                    check_key(&schema, &self.caps, key).map_err(kind)?;
                     condition.validate().map_err(kind)?;
                     (key.clone(), Planned::Check, Some(condition))
                 }
@@ -1036,6 +1076,21 @@ impl Model {
             keys.push(key.clone());
             distinct(&keys)?;
             planned.push((key, op, condition));
+        }
+        // Then, as the library does, the backend's declared transactions: how many
+        // writes, and which items one may hold (all in one store here).
+        if planned.len() > self.caps.max_transaction_writes {
+            return Err(ErrorKind::Validation.into());
+        }
+        let scope_holds = match self.caps.transactions {
+            TransactionScope::Any => true,
+            TransactionScope::None => false,
+            TransactionScope::OnePartition => {
+                keys.iter().all(|k| k.partition() == keys[0].partition())
+            }
+        };
+        if !scope_holds {
+            return Err(ErrorKind::Unsupported.into());
         }
         // Every write is decided against the items as they were before.
         let mut effects = Vec::new();

@@ -1,6 +1,8 @@
 //! Conformance cases: updates (SET, REMOVE, ADD, APPEND, PREPEND, DELETE), their edge
 //! cases, conditions, indexes and concurrency.
 
+use super::errors::assert_mentions;
+use super::values::{assert_unstorable, stores_int};
 use super::{expect_kind, fresh_store};
 use crate::{ErrorKind, IndexSchema, Item, KeyAttr, Kvs, StoreSchema, Update, Value, attr, item};
 
@@ -18,8 +20,15 @@ async fn read(kvs: &Kvs, store: &str, id: &str) -> Option<Item> {
     kvs.get(store, id).await.expect("get")
 }
 
-/// Asserts that `update` fails with `kind` and that the item `before` is unchanged.
-async fn expect_rejected(kvs: &Kvs, store: &str, before: &Item, update: Update, kind: ErrorKind) {
+/// Asserts that `update` fails with `kind` and that the item `before` is unchanged;
+/// returns the error.
+async fn expect_rejected(
+    kvs: &Kvs,
+    store: &str,
+    before: &Item,
+    update: Update,
+    kind: ErrorKind,
+) -> crate::Error {
     let id = before["id"].as_str().expect("a string id").to_owned();
     let err = expect_kind(update.await, kind);
     assert_eq!(
@@ -27,6 +36,7 @@ async fn expect_rejected(kvs: &Kvs, store: &str, before: &Item, update: Update, 
         Some(before),
         "a rejected update ({kind}: {err}) changed the item"
     );
+    err
 }
 
 /// An order store with the index `byStatus` (status, at).
@@ -227,11 +237,17 @@ pub async fn update_add_int_and_float(kvs: Kvs) {
 }
 
 /// ADD that overflows an i64 is `Validation` (never a wrap or a rounding), and nothing
-/// changes.
+/// changes. Where the backend declares an `integer_range` (doubles: +-2^53), a sum that
+/// leaves it is refused the same way, naming the attribute: the edges of the range stand
+/// in for the i64 extremes.
 pub async fn update_add_overflow_rejected(kvs: Kvs) {
-    let before = item! { "id" => "k", "n" => i64::MAX, "m" => i64::MIN, "other" => 1 };
+    let (low, high) = kvs
+        .capabilities()
+        .integer_range
+        .unwrap_or((i64::MIN, i64::MAX));
+    let before = item! { "id" => "k", "n" => high, "m" => low, "other" => 1 };
     let store = store_with(&kvs, before.clone()).await;
-    expect_rejected(
+    let e = expect_rejected(
         &kvs,
         &store,
         &before,
@@ -239,7 +255,11 @@ pub async fn update_add_overflow_rejected(kvs: Kvs) {
         ErrorKind::Validation,
     )
     .await;
-    expect_rejected(
+    if high < i64::MAX {
+        // Not an i64 overflow: the new item holds an integer outside the declared range.
+        assert_mentions(&e, "n");
+    }
+    let e = expect_rejected(
         &kvs,
         &store,
         &before,
@@ -247,6 +267,9 @@ pub async fn update_add_overflow_rejected(kvs: Kvs) {
         ErrorKind::Validation,
     )
     .await;
+    if low > i64::MIN {
+        assert_mentions(&e, "m");
+    }
 }
 
 /// ADD of a set unions it with the attribute's set (string and number sets).
@@ -915,26 +938,47 @@ pub async fn update_parent_made_by_same_update_rejected(kvs: Kvs) {
 /// holds decimals; else `Validation`), and a sum nothing holds is `Validation`, never
 /// rounded.
 pub async fn update_add_is_exact(kvs: Kvs) {
-    let before = item! { "id" => "k", "f" => 0.1, "i" => 5, "big" => 9_007_199_254_740_993_i64 };
+    let caps = kvs.capabilities();
+    // 2^53 + 1, which no f64 holds; where the backend declares an integer range that
+    // leaves it out (doubles), the largest integer it declares, 2^53, which it does hold
+    // (2^53 + 0.5 is then just as inexact as a double). 2^53 + 1 itself is refused.
+    let beyond53 = 9_007_199_254_740_993_i64;
+    let big = caps
+        .integer_range
+        .map_or(beyond53, |(_, high)| high.min(beyond53));
+    // The largest and lowest integers the backend declares (the i64 extremes where it
+    // declares no range): ADD reaches them exactly.
+    let (low, high) = caps.integer_range.unwrap_or((i64::MIN, i64::MAX));
+    let before = item! {
+        "id" => "k", "f" => 0.1, "i" => 5, "big" => big, "hi" => high - 1, "lo" => low + 1,
+    };
     let store = store_with(&kvs, before).await;
+    if !stores_int(&caps, beyond53) {
+        let it = item! { "id" => "wide", "big" => beyond53 };
+        assert_unstorable(&kvs, &store, it, &["big"]).await;
+    }
     let new = kvs
         .update(&store, "k")
         .add("f", 0.2)
         .add("i", 1.0)
+        .add("hi", 1)
+        .add("lo", -1)
         .await
         .unwrap();
     assert_eq!(new["f"].as_number().and_then(|n| n.as_f64()), Some(0.3));
     assert_eq!(new["i"], Value::from(6));
-    assert!(
-        new["i"].as_number().is_some_and(|n| n.is_integer()),
-        "an integer stays an integer"
-    );
+    for (name, expected) in [("i", 6), ("hi", high), ("lo", low)] {
+        let n = new[name].as_number().expect("a number");
+        assert!(n.is_integer(), "{name}: an integer stays an integer");
+        assert_eq!(n.as_i64(), Some(expected), "{name}: ADD is exact");
+    }
+    assert_eq!(read(&kvs, &store, "k").await.as_ref(), Some(&new));
     let now = read(&kvs, &store, "k").await.unwrap();
-    // 9007199254740993.5: 17 digits no f64 holds.
+    // 9007199254740993.5 (or 9007199254740992.5): 17 digits no f64 holds.
     let update = kvs.update(&store, "k").add("big", 0.5);
-    if kvs.capabilities().exact_decimals {
+    if caps.exact_decimals {
         let new = update.await.unwrap();
-        let exact: crate::Number = "9007199254740993.5".parse().unwrap();
+        let exact: crate::Number = format!("{big}.5").parse().unwrap();
         assert_eq!(new["big"], Value::Number(exact));
         assert!(new["big"].as_number().is_some_and(|n| n.is_decimal()));
         let now = read(&kvs, &store, "k").await.unwrap();

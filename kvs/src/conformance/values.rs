@@ -147,6 +147,23 @@ pub(crate) fn storable_stand_in(caps: &Capabilities, f: f64) -> f64 {
     }
 }
 
+/// `i` where the backend stores it exactly, else the nearest integer it does store: the
+/// edge of its declared `integer_range` (a backend that keeps numbers as doubles stores
+/// only `-2^53..=2^53`). A case writes this where every backend must keep the integer,
+/// and checks `i` itself with [`assert_unstorable`]. Where no range is declared it is `i`.
+pub(crate) fn storable_int(caps: &Capabilities, i: i64) -> i64 {
+    match caps.integer_range {
+        Some((low, high)) => i.clamp(low, high),
+        None => i,
+    }
+}
+
+/// Whether the backend stores the integer `i` exactly: within its declared
+/// `integer_range`, if it declares one.
+pub(crate) fn stores_int(caps: &Capabilities, i: i64) -> bool {
+    caps.stores_number(&Number::from(i))
+}
+
 /// Asserts that the error's message names at least one of `names` as a whole word (as
 /// [`assert_mentions`] does for one): where several attributes of a write are refused,
 /// any of them may be the one named.
@@ -167,9 +184,10 @@ pub(crate) fn assert_mentions_any(err: &crate::Error, names: &[&str]) {
     );
 }
 
-/// Asserts that writing `item`, which holds a float the backend cannot store exactly (in
-/// one of the attributes `names`), is `Validation` naming the attribute, for an upsert and
-/// for an insert, and that the store is unchanged: it never rounds silently.
+/// Asserts that writing `item`, which holds a number the backend cannot store exactly (a
+/// float outside its `float_range`, an integer outside its `integer_range`; in one of the
+/// attributes `names`), is `Validation` naming the attribute, for an upsert and for an
+/// insert, and that the store is unchanged: it never rounds silently.
 pub(crate) async fn assert_unstorable(kvs: &Kvs, store: &str, item: Item, names: &[&str]) {
     let before = all_items(kvs, store).await;
     let err = expect_kind(kvs.upsert(store, item.clone()).await, ErrorKind::Validation);
@@ -229,21 +247,45 @@ pub async fn value_null_and_bool_round_trip(kvs: Kvs) {
 }
 
 /// Integers round-trip exactly and stay integers, i64 extremes and beyond 2^53 included.
+/// A backend that declares an `integer_range` (doubles: +-2^53) refuses those outside it,
+/// and those just outside it (`Validation` naming the attribute, nothing written), and
+/// keeps the edges of its range exactly.
 pub async fn value_integers_round_trip(kvs: Kvs) {
-    round_trip(
-        &kvs,
-        item! {
-            "min" => i64::MIN,
-            "max" => i64::MAX,
-            "zero" => 0,
-            "neg" => -1,
-            "small" => 42,
-            "beyond53" => 9_007_199_254_740_993_i64,
-            "maxm1" => i64::MAX - 1,
-            "negbeyond53" => -9_007_199_254_740_993_i64,
-        },
-    )
-    .await;
+    let caps = kvs.capabilities();
+    let integers = [
+        ("min", i64::MIN),
+        ("max", i64::MAX),
+        ("zero", 0),
+        ("neg", -1),
+        ("small", 42),
+        ("beyond53", 9_007_199_254_740_993_i64),
+        ("maxm1", i64::MAX - 1),
+        ("negbeyond53", -9_007_199_254_740_993_i64),
+    ];
+    // Every backend keeps these (outside its declared range, the edge of it): where it
+    // declares none, the integers themselves.
+    let mut kept = Item::new();
+    for (name, i) in integers {
+        kept.set(name, storable_int(&caps, i));
+    }
+    round_trip(&kvs, kept).await;
+    // The rest are refused, never rounded to a double: just outside the range too.
+    let mut refused: Vec<i64> = integers
+        .iter()
+        .map(|&(_, i)| i)
+        .filter(|&i| !stores_int(&caps, i))
+        .collect();
+    if let Some((low, high)) = caps.integer_range {
+        refused.extend(high.checked_add(1).into_iter().chain(low.checked_sub(1)));
+    }
+    let store = things(&kvs).await;
+    for i in refused {
+        assert!(!stores_int(&caps, i), "{i}");
+        let it = item! { "id" => "x", "ok" => 1, "n" => i };
+        assert_unstorable(&kvs, &store, it, &["n"]).await;
+        let nested = item! { "id" => "x", "outer" => item! { "inner" => Value::list([0, i]) } };
+        assert_unstorable(&kvs, &store, nested, &["outer"]).await;
+    }
 }
 
 /// Finite floats round-trip bit for bit: 0.1, 1e308, 5e-324, -0.0, `f64::MAX`, 1/3. A
@@ -408,10 +450,12 @@ pub async fn value_nested_round_trip(kvs: Kvs) {
 }
 
 /// String, number and bytes sets round-trip as sets of their type. A number set holding
-/// a float outside the backend's `float_range` is refused, naming the attribute.
+/// a float outside the backend's `float_range`, or an integer outside its
+/// `integer_range`, is refused, naming the attribute.
 pub async fn value_sets_round_trip(kvs: Kvs) {
     let caps = kvs.capabilities();
     let tiny = 1e-300;
+    let big = i64::MAX;
     round_trip(
         &kvs,
         item! {
@@ -420,7 +464,9 @@ pub async fn value_sets_round_trip(kvs: Kvs) {
                 Number::from(-5),
                 Number::from(0),
                 Number::from(2.5),
-                Number::from(i64::MAX),
+                // The largest integer the backend declares (i64::MAX where it declares
+                // no range).
+                Number::from(storable_int(&caps, big)),
                 Number::from(storable_stand_in(&caps, tiny)),
             ]),
             "bs" => Value::bytes_set([vec![0u8], vec![0u8, 0], vec![255u8], vec![1u8, 2]]),
@@ -433,6 +479,14 @@ pub async fn value_sets_round_trip(kvs: Kvs) {
         let it = item! {
             "id" => "x",
             "ns" => Value::number_set([Number::from(-5), Number::from(tiny)]),
+        };
+        assert_unstorable(&kvs, &store, it, &["ns"]).await;
+    }
+    if !stores_int(&caps, big) {
+        let store = things(&kvs).await;
+        let it = item! {
+            "id" => "x",
+            "ns" => Value::number_set([Number::from(-5), Number::from(big)]),
         };
         assert_unstorable(&kvs, &store, it, &["ns"]).await;
     }

@@ -12,8 +12,8 @@ use serde::de::DeserializeOwned;
 
 use super::errors::assert_mentions;
 use super::values::{
-    assert_mentions_any, assert_same_float, assert_same_number, assert_unstorable,
-    storable_stand_in,
+    assert_mentions_any, assert_same_float, assert_same_number, assert_unstorable, storable_int,
+    storable_stand_in, stores_int,
 };
 use super::{expect_kind, fresh_name, fresh_store};
 use crate::typed::KeyFrom;

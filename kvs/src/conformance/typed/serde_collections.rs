@@ -27,10 +27,13 @@ struct Grandchild {
     tags: Vec<String>,
 }
 
-/// Vecs, tuples and nested structs round-trip, stored as lists and maps.
+/// Vecs, tuples and nested structs round-trip, stored as lists and maps. An i64 outside
+/// the backend's `integer_range` in a Vec is refused (`Validation` naming the field,
+/// nothing written); the largest integer it stores round-trips in its place.
 pub async fn typed_collections_and_nested_structs_round_trip(kvs: Kvs) {
+    let caps = kvs.capabilities();
     let store = records(&kvs).await;
-    let value = Collections {
+    let mut value = Collections {
         id: "c".into(),
         names: vec!["b".into(), "a".into(), "b".into()],
         numbers: vec![3, -1, i64::MAX, 3],
@@ -56,6 +59,12 @@ pub async fn typed_collections_and_nested_structs_round_trip(kvs: Kvs) {
             },
         },
     };
+    // Where the backend declares an integer range (doubles), i64::MAX is outside it.
+    if !stores_int(&caps, i64::MAX) {
+        let it = to_item(&value).expect("to_item");
+        assert_unstorable(&kvs, &store, it, &["numbers"]).await;
+        value.numbers[2] = storable_int(&caps, i64::MAX);
+    }
     let stored = round_trip(&kvs, &store, &value).await;
     assert_eq!(stored["names"].value_type(), ValueType::List);
     assert_eq!(stored["child"].value_type(), ValueType::Map);
@@ -138,15 +147,26 @@ struct Sets {
     blobs: Set<Bytes>,
 }
 
-/// `Set<String>`, `Set<i64>` and `Set<Bytes>` round-trip, stored as native set types.
+/// `Set<String>`, `Set<i64>` and `Set<Bytes>` round-trip, stored as native set types. A
+/// `Set<i64>` holding an integer outside the backend's `integer_range` is refused
+/// (`Validation` naming the field, nothing written); the edges of the range round-trip in
+/// place of the i64 extremes.
 pub async fn typed_sets_round_trip(kvs: Kvs) {
+    let caps = kvs.capabilities();
     let store = records(&kvs).await;
-    let value = Sets {
+    let mut value = Sets {
         id: "s".into(),
         tags: ["rust", "db", "\u{1F600}"].map(String::from).into(),
         scores: [i64::MIN, -1, 0, 42, i64::MAX].into(),
         blobs: [Bytes(vec![0]), Bytes(vec![255, 1]), Bytes(vec![0, 0])].into(),
     };
+    // Where the backend declares an integer range (doubles), the extremes are outside it.
+    if !stores_int(&caps, i64::MIN) || !stores_int(&caps, i64::MAX) {
+        let it = to_item(&value).expect("to_item");
+        assert_unstorable(&kvs, &store, it, &["scores"]).await;
+        let edges = [i64::MIN, -1, 0, 42, i64::MAX].map(|i| storable_int(&caps, i));
+        value.scores = edges.into();
+    }
     let stored = round_trip(&kvs, &store, &value).await;
     assert_eq!(
         stored["tags"],

@@ -128,10 +128,11 @@ struct Tagged {
 }
 
 /// Internally, adjacently and untagged enums and newtype structs round-trip. A float
-/// outside the backend's `float_range` is refused (`Validation` naming the attribute,
-/// nothing written). Where the backend has one number type (`!keeps_number_kind`), an
-/// untagged `Float(2.0)` is stored as `2` and may read back as the untagged `Int(2)`,
-/// which equals it as a number.
+/// outside the backend's `float_range`, or an integer outside its `integer_range`, is
+/// refused (`Validation` naming the attribute, nothing written); the nearest number it
+/// stores round-trips in its place. Where the backend has one number type
+/// (`!keeps_number_kind`), an untagged `Float(2.0)` is stored as `2` and may read back as
+/// the untagged `Int(2)`, which equals it as a number.
 pub async fn typed_tagged_enums_round_trip(kvs: Kvs) {
     let caps = kvs.capabilities();
     let store = records(&kvs).await;
@@ -170,12 +171,30 @@ pub async fn typed_tagged_enums_round_trip(kvs: Kvs) {
         ],
         skipped: vec![],
     };
+    // Where the backend declares an integer range (doubles), the i64 extremes stand at
+    // its edges; elsewhere they are kept.
+    let mut ints = value.clone();
+    ints.events[0] = Internal::Click {
+        x: storable_int(&caps, i64::MIN),
+        y: 2,
+        target: None,
+    };
+    ints.loose[3] = Loose::List(vec![
+        Loose::Int(storable_int(&caps, i64::MAX)),
+        Loose::Float(0.1),
+    ]);
     if !caps.stores_float(tiny) {
-        let it = to_item(&value).expect("to_item");
+        let it = to_item(&ints).expect("to_item");
         assert_unstorable(&kvs, &store, it, &["adjacent"]).await;
     }
     let mut value = value;
     value.adjacent[1] = Adjacent::Pair("p".into(), storable_stand_in(&caps, tiny));
+    if !stores_int(&caps, i64::MIN) || !stores_int(&caps, i64::MAX) {
+        let it = to_item(&value).expect("to_item");
+        assert_unstorable(&kvs, &store, it, &["events", "loose"]).await;
+        value.events[0] = ints.events[0].clone();
+        value.loose[3] = ints.loose[3].clone();
+    }
     let stored = if caps.keeps_number_kind {
         round_trip(&kvs, &store, &value).await
     } else {

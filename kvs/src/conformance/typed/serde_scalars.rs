@@ -21,8 +21,9 @@ struct Scalars {
 }
 
 /// Strings, chars, every integer type at its extremes, f32, f64 and bool round-trip. An
-/// f64 outside the backend's `float_range` is refused (`Validation` naming the field,
-/// nothing written); the nearest float it stores round-trips in its place.
+/// f64 outside the backend's `float_range`, or an i64 or u64 outside its `integer_range`,
+/// is refused (`Validation` naming the field, nothing written); the nearest number it
+/// stores round-trips in its place.
 pub async fn typed_scalars_round_trip(kvs: Kvs) {
     let caps = kvs.capabilities();
     let store = records(&kvs).await;
@@ -75,13 +76,28 @@ pub async fn typed_scalars_round_trip(kvs: Kvs) {
         flag: true,
     };
     for value in [&highs, &lows, &odd] {
+        // Where the backend declares an integer range (doubles), the wide i64 and u64
+        // stand at its edges (u64s here are at most i64::MAX); elsewhere they are kept.
+        let ints = Scalars {
+            i64: storable_int(&caps, value.i64),
+            u64: storable_int(&caps, value.u64 as i64) as u64,
+            ..value.clone()
+        };
         if !caps.stores_float(value.f64) {
-            let it = to_item(value).expect("to_item");
+            let it = to_item(&ints).expect("to_item");
             assert_unstorable(&kvs, &store, it, &["f64"]).await;
         }
         let value = &Scalars {
             f64: storable_stand_in(&caps, value.f64),
             ..value.clone()
+        };
+        if !stores_int(&caps, value.i64) || !stores_int(&caps, value.u64 as i64) {
+            let it = to_item(value).expect("to_item");
+            assert_unstorable(&kvs, &store, it, &["i64", "u64"]).await;
+        }
+        let value = &Scalars {
+            f64: value.f64,
+            ..ints
         };
         let stored = round_trip(&kvs, &store, value).await;
         for int in ["i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64"] {
@@ -106,8 +122,11 @@ struct Big {
     n: u64,
 }
 
-/// A u64 above `i64::MAX` is `Serialization` from `to_item` naming the number.
+/// A u64 above `i64::MAX` is `Serialization` from `to_item` naming the number. `i64::MAX`
+/// itself round-trips, or, where the backend declares an integer range without it
+/// (doubles), is `Validation` naming the field and the edge of the range round-trips.
 pub async fn typed_u64_above_i64_max_rejected(kvs: Kvs) {
+    let caps = kvs.capabilities();
     let store = records(&kvs).await;
     for n in [i64::MAX as u64 + 1, u64::MAX] {
         let err = expect_kind(
@@ -122,6 +141,14 @@ pub async fn typed_u64_above_i64_max_rejected(kvs: Kvs) {
     let ok = Big {
         id: "ok".into(),
         n: i64::MAX as u64,
+    };
+    if !stores_int(&caps, i64::MAX) {
+        let it = to_item(&ok).expect("to_item");
+        assert_unstorable(&kvs, &store, it, &["n"]).await;
+    }
+    let ok = Big {
+        n: storable_int(&caps, i64::MAX) as u64,
+        ..ok
     };
     round_trip(&kvs, &store, &ok).await;
     assert_eq!(kvs.get(&store, "big").await.unwrap(), None);
