@@ -305,9 +305,12 @@ pub fn decode_value(value: Json) -> Value {
     match value {
         Json::Null => Value::Null,
         Json::Bool(b) => Value::Bool(b),
+        // An integer beyond +-2^53 is a double that Cosmos DB wrote without a fraction
+        // (kvs never writes such an integer): read it as the double it is, so that it is
+        // written back as one.
         Json::Number(n) => match n.as_i64() {
-            Some(i) => Value::from(i),
-            None => Value::from(n.as_f64().unwrap_or(f64::NAN)),
+            Some(i) if i.unsigned_abs() <= super::MAX_SAFE_INTEGER as u64 => Value::from(i),
+            _ => Value::from(n.as_f64().unwrap_or(f64::NAN)),
         },
         Json::String(s) => Value::String(s),
         Json::Array(a) => Value::List(a.into_iter().map(decode_value).collect()),
@@ -365,6 +368,13 @@ mod tests {
             "m" => item! { "a.b[0]" => Value::number_set([1.5]), "_rid" => 1 },
             "_rid" => "mine", "_kvsKey" => "theirs", "ttl" => 5, "_kvs_x" => 1,
         });
+    }
+
+    #[test]
+    fn wide_integers_read_back_are_doubles() {
+        let v = decode_value(serde_json::json!(-9223372036854775808i64));
+        assert_eq!(v.as_number().and_then(|n| n.float()), Some(-(2f64.powi(63))));
+        assert_eq!(decode_value(serde_json::json!(7)), Value::from(7));
     }
 
     #[test]
