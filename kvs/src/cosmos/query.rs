@@ -7,9 +7,8 @@ use std::ops::Bound;
 use azure_data_cosmos::options::{ItemReadOptions, MaxItemCountHint, QueryOptions};
 use azure_data_cosmos::{FeedScope, Query};
 use futures::TryStreamExt as _;
-use serde_json::{Map, Value as Json};
 
-use super::value::{INDEXES, KEY, decode_document, index_property};
+use super::value::{Document, INDEXES, KEY, index_property};
 use super::{CosmosBackend, cosmos_error, item_id, partition_key};
 use crate::backend::{QueryPlan, RawItem, RawPage, ScanPlan, Version, Versioned};
 use crate::codec::{self, KeyRange};
@@ -73,12 +72,13 @@ impl Range {
 }
 
 impl CosmosBackend {
-    /// One document as stored, and its ETag; `None` where there is none.
+    /// One document as read (its item, ETag and write token); `None` where there is
+    /// none.
     pub(super) async fn read_document(
         &self,
         schema: &StoreSchema,
         key: &Key,
-    ) -> Result<Option<(Map<String, Json>, String)>> {
+    ) -> Result<Option<Document>> {
         let container = self.container_client(schema).await?;
         let pk = partition_key(key.partition())?;
         let id = item_id(key);
@@ -92,19 +92,14 @@ impl CosmosBackend {
                     .await
                 {
                     Ok(r) => {
-                        let etag = r.headers().etag().map(|e| e.to_string());
-                        let doc: Map<String, Json> = r
+                        let header = r.headers().etag().map(|e| e.to_string());
+                        let mut doc: Document = r
                             .into_model()
                             .map_err(|e| cosmos_error("read", &what(), e))?;
-                        let etag = etag
-                            .or_else(|| doc.get("_etag").and_then(Json::as_str).map(str::to_owned))
-                            .ok_or_else(|| {
-                                Error::backend(
-                                    format!("Cosmos DB gave item {} without an ETag", what()),
-                                    "no ETag",
-                                )
-                            })?;
-                        Ok(Some((doc, etag)))
+                        if header.is_some() {
+                            doc.etag = header;
+                        }
+                        Ok(Some(doc))
                     }
                     Err(e) if not_found(&e) => Ok(None),
                     Err(e) => Err(cosmos_error("read", &what(), e)),
@@ -119,13 +114,19 @@ impl CosmosBackend {
         schema: &StoreSchema,
         key: &Key,
     ) -> Result<Option<Versioned>> {
-        Ok(self
-            .read_document(schema, key)
-            .await?
-            .map(|(doc, etag)| Versioned {
-                item: RawItem::from(decode_document(doc)),
-                version: Version::new(etag),
-            }))
+        let Some(doc) = self.read_document(schema, key).await? else {
+            return Ok(None);
+        };
+        let Some(etag) = doc.etag else {
+            return Err(Error::backend(
+                format!("Cosmos DB gave item {}/{key} without an ETag", schema.name),
+                "no ETag",
+            ));
+        };
+        Ok(Some(Versioned {
+            item: RawItem::from(doc.item),
+            version: Version::new(etag),
+        }))
     }
 
     /// Reads the first `limit` documents of `range`, and whether more follow.
@@ -144,7 +145,7 @@ impl CosmosBackend {
         let wanted = limit.saturating_add(1);
         let query = range.query(wanted)?;
         let page_size = u32::try_from(wanted).ok().and_then(NonZeroU32::new);
-        let docs: Vec<Map<String, Json>> = self
+        let docs: Vec<Document> = self
             .inner
             .backoff
             .run(true, || async {
@@ -155,7 +156,7 @@ impl CosmosBackend {
                 }
                 let options = Some(options);
                 let stream = container
-                    .query_items::<Map<String, Json>>(query.clone(), range.scope.clone(), options)
+                    .query_items::<Document>(query.clone(), range.scope.clone(), options)
                     .await
                     .map_err(|e| cosmos_error("query", &what, e))?;
                 stream
@@ -168,7 +169,7 @@ impl CosmosBackend {
         let items = docs
             .into_iter()
             .take(limit)
-            .map(|d| RawItem::from(decode_document(d)))
+            .map(|d| RawItem::from(d.item))
             .collect();
         Ok(RawPage { items, more })
     }

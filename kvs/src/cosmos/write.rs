@@ -11,7 +11,7 @@ use azure_data_cosmos::{CosmosError, TransactionalBatch};
 use serde_json::{Map, Value as Json};
 
 use super::query::not_found;
-use super::value::{WRITE, encode_document, partition_property};
+use super::value::{Encoded, encode_document, partition_property};
 use super::{CosmosBackend, container_definition, cosmos_error, item_id, partition_key};
 use crate::backend::{Change, Expected, Version, VersionedWrite};
 use crate::{Error, ErrorKind, Result, StoreSchema};
@@ -62,10 +62,7 @@ impl CosmosBackend {
                 .with_precondition(Precondition::if_match(etag(v))),
             _ => options.clone(),
         };
-        let token = doc
-            .as_ref()
-            .and_then(|d| d.get(WRITE))
-            .and_then(Json::as_str);
+        let token = doc.as_ref().map(Encoded::write_token);
         self.inner
             .backoff
             .run(idempotent, || async {
@@ -138,7 +135,7 @@ impl CosmosBackend {
     /// Whether the item now holds the document of the write with `token`.
     async fn written_by(&self, w: &VersionedWrite<'_>, token: &str) -> Result<bool> {
         let now = self.read_document(w.schema, w.key).await?;
-        Ok(now.is_some_and(|(doc, _)| doc.get(WRITE).and_then(Json::as_str) == Some(token)))
+        Ok(now.is_some_and(|doc| doc.write.as_deref() == Some(token)))
     }
 
     /// Does every write in one transactional batch if every item is as its write
@@ -164,12 +161,10 @@ impl CosmosBackend {
         // The write token of each put, to recognize the batch as this one if the SDK
         // sent it twice.
         let mut tokens: Vec<(&VersionedWrite<'_>, String)> = Vec::new();
-        let mut encode = |w: &'a VersionedWrite<'a>, item| -> Result<Map<String, Json>> {
+        let mut encode = |w: &'a VersionedWrite<'a>, item: &'a crate::Item| {
             let doc = encode_document(w.schema, w.key, item)?;
-            if let Some(token) = doc.get(WRITE).and_then(Json::as_str) {
-                tokens.push((w, token.to_owned()));
-            }
-            Ok(doc)
+            tokens.push((w, doc.write_token().to_owned()));
+            Ok::<_, Error>(doc)
         };
         for w in writes {
             let id = item_id(w.key);
