@@ -52,8 +52,8 @@ fn posts() -> Match {
     Match::docs().method(Method::Post)
 }
 
-/// Throttled reads and writes are retried by kvs, each throttled request once: the
-/// SDK's own 18 retries are off.
+/// Throttled reads and writes are retried by kvs, each throttled request once (the
+/// SDK's own 18 retries are off), never sooner than the server's retry-after.
 #[tokio::test]
 async fn throttling_is_retried_by_kvs_alone() {
     let (kvs, faults) = setup().await;
@@ -73,6 +73,7 @@ async fn throttling_is_retried_by_kvs_alone() {
     let e = kvs.get("s", "a").await.unwrap_err();
     assert_eq!(e.kind(), &ErrorKind::Throttled, "{e}");
     assert!(e.message().contains("429"), "{e}");
+    assert_eq!(e.retry_after(), Some(Duration::from_millis(1)), "the server's retry-after");
     assert_eq!(
         faults.seen_matching(&reads()) - before,
         4,

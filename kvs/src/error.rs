@@ -114,6 +114,8 @@ pub struct Error {
     /// For [`ErrorKind::TransactionCanceled`], the reason of each write; empty otherwise.
     reasons: Vec<Option<ErrorKind>>,
     retry: Retry,
+    /// How long the service asked to wait before another try (a 429's retry-after).
+    retry_after: Option<std::time::Duration>,
     // An `Arc` so that errors can be cloned (a builder keeps one until it runs).
     source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync + 'static>>,
 }
@@ -127,6 +129,7 @@ impl Error {
             keys: Vec::new(),
             reasons: Vec::new(),
             retry: Retry::No,
+            retry_after: None,
             source: None,
         }
     }
@@ -191,6 +194,18 @@ impl Error {
             Retry::IfIdempotent
         };
         self
+    }
+
+    /// Records how long the service asked to wait before another try (a throttled
+    /// request's retry-after): the retry policy waits at least that long.
+    pub fn with_retry_after(mut self, after: std::time::Duration) -> Self {
+        self.retry_after = Some(after);
+        self
+    }
+
+    /// How long the service asked to wait before another try, if it said.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        self.retry_after
     }
 
     /// Whether sending the request again may succeed and cannot apply it twice, given

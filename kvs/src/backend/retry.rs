@@ -57,7 +57,8 @@ impl Backoff {
     /// Runs `attempt` until it succeeds, fails for good, or the attempts run out. An
     /// error is retried only where [`Error::is_retryable`](crate::Error::is_retryable)
     /// allows it for a request that is (or is not) `idempotent`; the last error is
-    /// returned as it is.
+    /// returned as it is. A retry waits at least the error's
+    /// [`retry_after`](crate::Error::retry_after), up to [`max`](Self::max).
     pub async fn run<T, F, Fut>(&self, idempotent: bool, mut attempt: F) -> Result<T>
     where
         F: FnMut() -> Fut,
@@ -68,7 +69,10 @@ impl Backoff {
             match attempt().await {
                 Err(e) if n < self.attempts && e.is_retryable(idempotent) => {
                     tracing::debug!(attempt = n, error = %e, "retrying");
-                    tokio::time::sleep(self.delay(n)).await;
+                    // Never sooner than the service asked (capped by the policy's
+                    // longest delay, so that a wild retry-after cannot hang a call).
+                    let asked = e.retry_after().unwrap_or_default().min(self.max);
+                    tokio::time::sleep(self.delay(n).max(asked)).await;
                     n += 1;
                 }
                 other => return other,
@@ -101,6 +105,29 @@ pub fn connection_refused(err: &(dyn std::error::Error + 'static)) -> bool {
 mod tests {
     use super::*;
     use crate::{Error, ErrorKind};
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_waits_at_least_what_the_service_asked() {
+        let b = Backoff {
+            attempts: 2,
+            base: Duration::from_millis(1),
+            max: Duration::from_secs(1),
+        };
+        let start = tokio::time::Instant::now();
+        let mut calls = 0;
+        let r: crate::Result<()> = b
+            .run(true, || {
+                calls += 1;
+                let e = Error::new(ErrorKind::Throttled, "slow down")
+                    .transient(true)
+                    .with_retry_after(Duration::from_millis(300));
+                std::future::ready(if calls == 1 { Err(e) } else { Ok(()) })
+            })
+            .await;
+        assert!(r.is_ok());
+        assert!(start.elapsed() >= Duration::from_millis(300));
+        assert!(start.elapsed() < Duration::from_secs(1));
+    }
 
     #[test]
     fn delays_grow_and_stay_capped() {

@@ -76,9 +76,15 @@ pub fn cosmos_error(op: &str, what: &str, e: CosmosError) -> Error {
             let after = e
                 .response()
                 .and_then(|r| r.headers().retry_after_ms)
-                .map(|ms| format!("retry after {ms:?}: "))
+                .map(std::time::Duration::from_millis);
+            let said = after
+                .map(|d| format!("retry after {d:?}: "))
                 .unwrap_or_default();
-            text(ErrorKind::Throttled, &after).transient(true)
+            let mapped = text(ErrorKind::Throttled, &said).transient(true);
+            match after {
+                Some(d) => mapped.with_retry_after(d),
+                None => mapped,
+            }
         }
         _ if !e.is_from_wire() || code == 0 => {
             // Nothing came back: the request may or may not have reached the service.
