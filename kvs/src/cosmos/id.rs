@@ -16,7 +16,9 @@ fn kept(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
 }
 
-/// The document id of a key (see the [module docs](self)).
+/// The document id of a key: [`names::key_id`] with every character but ASCII letters,
+/// digits, `-`, `_` and `.` percent-escaped, hashed beyond [`MAX_PLAIN_ID`] bytes (ASCII,
+/// so that Cosmos DB's UTF-16 order and the URL it travels in never matter).
 pub fn item_id(key: &Key) -> String {
     names::key_id(key, kept, MAX_PLAIN_ID)
 }

@@ -94,7 +94,7 @@ use crate::retry::Backoff;
 use crate::{Error, ErrorKind, Key, Result, StoreSchema, Value};
 
 pub use error::cosmos_error;
-pub use id::{container_id, item_id};
+pub use id::{MAX_PLAIN_ID, container_id, item_id};
 
 /// The largest integer magnitude a double holds exactly: 2^53.
 pub const MAX_SAFE_INTEGER: i64 = 1 << 53;
