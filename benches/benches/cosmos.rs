@@ -67,6 +67,7 @@ use futures::{StreamExt as _, TryStreamExt as _};
 use kvs::cosmos::CosmosBackend;
 use kvs::prelude::*;
 use kvs_benches::order::{Order, PER_USER, Status, USERS, order, user_id};
+use kvs_benches::{median, micros};
 use serde::{Deserialize, Serialize};
 
 const ORDERS: usize = USERS * PER_USER;
@@ -429,19 +430,6 @@ impl Ctx {
                 std::hint::black_box(got);
             }
         }
-    }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn micros(s: f64) -> String {
-    if s >= 1e-3 {
-        format!("{:.2} ms", s * 1e3)
-    } else {
-        format!("{:.0} µs", s * 1e6)
     }
 }
 

@@ -43,6 +43,7 @@ use firestore::{FirestoreDb, FirestoreQueryDirection};
 use kvs::firestore::FirestoreBackend;
 use kvs::prelude::*;
 use kvs_benches::order::{Order, PER_USER, USERS, order};
+use kvs_benches::{median, micros};
 
 const ORDERS: usize = USERS * PER_USER;
 const JAR: &str =
@@ -305,19 +306,6 @@ impl Ctx {
                 std::hint::black_box(got);
             }
         }
-    }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn micros(s: f64) -> String {
-    if s >= 1e-3 {
-        format!("{:.2} ms", s * 1e3)
-    } else {
-        format!("{:.0} µs", s * 1e6)
     }
 }
 

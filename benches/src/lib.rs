@@ -27,11 +27,6 @@ fn time(n: usize, f: &mut impl FnMut(usize)) -> Duration {
     start.elapsed()
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn human(ops: f64) -> String {
     if ops >= 1e6 {
         format!("{:.2} M/s", ops / 1e6)
@@ -182,4 +177,19 @@ pub fn callgrind_total(out: &std::path::Path, args: &[&str]) -> u64 {
         .nth(1)
         .and_then(|n| n.parse().ok())
         .expect("a total count")
+}
+
+/// The median of `v` (the upper one of an even count).
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Seconds as `1.23 ms` or `456 µs`.
+pub fn micros(s: f64) -> String {
+    if s >= 1e-3 {
+        format!("{:.2} ms", s * 1e3)
+    } else {
+        format!("{:.0} µs", s * 1e6)
+    }
 }
