@@ -24,7 +24,7 @@
 //! lost).
 //!
 //! Beside the attributes, a document holds kvs's order keys: `_kvsKey`, the item's key
-//! in the order-preserving key encoding (hex), and `_kvsIx`, the same for each index the
+//! in the order-preserving key encoding (as ASCII text), and `_kvsIx`, the same for each index the
 //! item is in (index key, then table key). Cosmos DB compares strings by UTF-16 code
 //! units and keeps numbers as doubles; these ASCII strings compare as the contract
 //! orders keys (strings by UTF-8 bytes, numbers by value, ties in an index by table

@@ -8,7 +8,7 @@ use azure_data_cosmos::options::{ItemReadOptions, MaxItemCountHint, QueryOptions
 use azure_data_cosmos::{FeedScope, Query};
 use futures::TryStreamExt as _;
 
-use super::value::{Document, INDEXES, KEY, index_property};
+use super::value::{Document, INDEXES, KEY, index_property, order_text};
 use super::{CosmosBackend, cosmos_error, item_id, partition_key};
 use crate::backend::{QueryPlan, RawItem, RawPage, ScanPlan, Version, Versioned};
 use crate::codec::{self, KeyRange};
@@ -25,7 +25,7 @@ struct Range {
 
 impl Range {
     /// The query of the first `n` documents of the range, in order: the bounds as
-    /// parameters (hex strings), the text made only of kvs's own names.
+    /// parameters (order texts), the text made only of kvs's own names.
     fn query(&self, n: usize) -> Result<Query> {
         let p = &self.property;
         let mut text = String::from("SELECT TOP @n * FROM c WHERE ");
@@ -33,11 +33,11 @@ impl Range {
         match &self.keys.lower {
             Bound::Included(l) => {
                 text.push_str(&format!("{p} >= @lo"));
-                params.push(("@lo", hex::encode(l)));
+                params.push(("@lo", order_text(l)));
             }
             Bound::Excluded(l) => {
                 text.push_str(&format!("{p} > @lo"));
-                params.push(("@lo", hex::encode(l)));
+                params.push(("@lo", order_text(l)));
             }
             // Every order key is a string, and only documents that have one are read
             // (Cosmos DB's ORDER BY would put the others first).
@@ -49,11 +49,11 @@ impl Range {
         match &self.keys.upper {
             Bound::Included(u) => {
                 text.push_str(&format!(" AND {p} <= @hi"));
-                params.push(("@hi", hex::encode(u)));
+                params.push(("@hi", order_text(u)));
             }
             Bound::Excluded(u) => {
                 text.push_str(&format!(" AND {p} < @hi"));
-                params.push(("@hi", hex::encode(u)));
+                params.push(("@hi", order_text(u)));
             }
             Bound::Unbounded => {}
         }
