@@ -73,7 +73,11 @@ async fn throttling_is_retried_by_kvs_alone() {
     let e = kvs.get("s", "a").await.unwrap_err();
     assert_eq!(e.kind(), &ErrorKind::Throttled, "{e}");
     assert!(e.message().contains("429"), "{e}");
-    assert_eq!(e.retry_after(), Some(Duration::from_millis(1)), "the server's retry-after");
+    assert_eq!(
+        e.retry_after(),
+        Some(Duration::from_millis(1)),
+        "the server's retry-after"
+    );
     assert_eq!(
         faults.seen_matching(&reads()) - before,
         4,
