@@ -490,16 +490,7 @@ fn callgrind_run(dir: &Path, mode: &str, n: usize) -> u64 {
         "valgrind {mode} failed:\n{}",
         String::from_utf8_lossy(&result.stderr)
     );
-    let text = std::fs::read_to_string(&out).expect("callgrind's output file");
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("totals:"))
-        .or_else(|| text.lines().find(|l| l.starts_with("summary:")))
-        .expect("a totals line in the callgrind output");
-    line.split_whitespace()
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .expect("a total count")
+    kvs_benches::callgrind_file_total(&out)
 }
 
 fn callgrind(dir: &Path, quick: bool) {

@@ -167,6 +167,11 @@ pub fn callgrind_total(out: &std::path::Path, args: &[&str]) -> u64 {
         "valgrind {args:?} failed:\n{}",
         String::from_utf8_lossy(&result.stderr)
     );
+    callgrind_file_total(out)
+}
+
+/// The total instruction count in a callgrind output file.
+pub fn callgrind_file_total(out: &std::path::Path) -> u64 {
     let text = std::fs::read_to_string(out).expect("callgrind's output file");
     let line = text
         .lines()

@@ -413,7 +413,6 @@ fn check_update(
     key: &Key,
     ops: &mut [crate::UpdateOp],
 ) -> Result<()> {
-    use crate::UpdateOp;
     check_key(schema, caps, key)?;
     eval::validate_ops(ops)?;
     for op in ops.iter() {
@@ -436,16 +435,7 @@ fn check_update(
         {
             check_index_key_op(attr, op).map_err(at)?;
         }
-        let operands: &[Value] = match op {
-            UpdateOp::Set { value, .. } | UpdateOp::Add { value, .. } => {
-                std::slice::from_ref(value)
-            }
-            UpdateOp::Append { values, .. }
-            | UpdateOp::Prepend { values, .. }
-            | UpdateOp::Delete { values, .. } => values,
-            UpdateOp::Remove { .. } => &[],
-        };
-        for v in operands {
+        for v in op.operands() {
             caps.check_operand(path, v).map_err(at)?;
         }
     }

@@ -801,16 +801,7 @@ fn check_update(
         if in_list {
             return Err(crate::Error::validation("an empty set in a list"));
         }
-        let operands: &[Value] = match op {
-            UpdateOp::Set { value, .. } | UpdateOp::Add { value, .. } => {
-                std::slice::from_ref(value)
-            }
-            UpdateOp::Append { values, .. }
-            | UpdateOp::Prepend { values, .. }
-            | UpdateOp::Delete { values, .. } => values,
-            UpdateOp::Remove { .. } => &[],
-        };
-        for v in operands {
+        for v in op.operands() {
             caps.check_operand(path, v)?;
         }
     }

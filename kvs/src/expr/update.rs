@@ -51,6 +51,19 @@ pub enum UpdateOp {
 }
 
 impl UpdateOp {
+    /// The values the op writes (none for a REMOVE), each checked like an attribute.
+    pub fn operands(&self) -> &[Value] {
+        match self {
+            UpdateOp::Set { value, .. } | UpdateOp::Add { value, .. } => {
+                std::slice::from_ref(value)
+            }
+            UpdateOp::Append { values, .. }
+            | UpdateOp::Prepend { values, .. }
+            | UpdateOp::Delete { values, .. } => values,
+            UpdateOp::Remove { .. } => &[],
+        }
+    }
+
     /// The path the op writes.
     pub fn path(&self) -> &Path {
         match self {
