@@ -8,7 +8,10 @@ use azure_data_cosmos::options::{ItemReadOptions, MaxItemCountHint, QueryOptions
 use azure_data_cosmos::{FeedScope, Query};
 use futures::TryStreamExt as _;
 
-use super::value::{Document, INDEXES, KEY, index_property, order_text};
+use azure_core::Bytes;
+use serde_json::value::RawValue;
+
+use super::value::{Document, INDEXES, KEY, document, index_property, order_text};
 use super::{CosmosBackend, cosmos_error, item_id, partition_key};
 use crate::backend::{QueryPlan, RawItem, RawPage, ScanPlan, Version, Versioned};
 use crate::codec::{self, KeyRange};
@@ -72,13 +75,13 @@ impl Range {
 }
 
 impl CosmosBackend {
-    /// One document as read (its item, ETag and write token); `None` where there is
-    /// none.
-    pub(super) async fn read_document(
+    /// One document's JSON text as read, and its ETag from the response's headers;
+    /// `None` where there is none.
+    async fn read_json(
         &self,
         schema: &StoreSchema,
         key: &Key,
-    ) -> Result<Option<Document>> {
+    ) -> Result<Option<(Bytes, Option<String>)>> {
         let container = self.container_client(schema).await?;
         let pk = partition_key(key.partition())?;
         let id = item_id(key);
@@ -92,14 +95,12 @@ impl CosmosBackend {
                     .await
                 {
                     Ok(r) => {
-                        let header = r.headers().etag().map(|e| e.to_string());
-                        let mut doc: Document = r
-                            .into_model()
+                        let etag = r.headers().etag().map(|e| e.to_string());
+                        let body = r
+                            .into_body()
+                            .single()
                             .map_err(|e| cosmos_error("read", &what(), e))?;
-                        if header.is_some() {
-                            doc.etag = header;
-                        }
-                        Ok(Some(doc))
+                        Ok(Some((json_text(body)?, etag)))
                     }
                     Err(e) if not_found(&e) => Ok(None),
                     Err(e) => Err(cosmos_error("read", &what(), e)),
@@ -108,23 +109,44 @@ impl CosmosBackend {
             .await
     }
 
-    /// One item and its version (ETag); `None` where there is none.
+    /// One document as read (its item, ETag and write token); `None` where there is
+    /// none.
+    pub(super) async fn read_document(
+        &self,
+        schema: &StoreSchema,
+        key: &Key,
+    ) -> Result<Option<Document>> {
+        let Some((json, etag)) = self.read_json(schema, key).await? else {
+            return Ok(None);
+        };
+        let mut doc = document(&json)?;
+        if etag.is_some() {
+            doc.etag = etag;
+        }
+        Ok(Some(doc))
+    }
+
+    /// One item, as its document's JSON text (decoded only when the caller says into
+    /// what), and its version (ETag); `None` where there is none.
     pub(super) async fn read_item(
         &self,
         schema: &StoreSchema,
         key: &Key,
     ) -> Result<Option<Versioned>> {
-        let Some(doc) = self.read_document(schema, key).await? else {
+        let Some((json, header)) = self.read_json(schema, key).await? else {
             return Ok(None);
         };
-        let Some(etag) = doc.etag else {
-            return Err(Error::backend(
-                format!("Cosmos DB gave item {}/{key} without an ETag", schema.name),
-                "no ETag",
-            ));
+        let etag = match header {
+            Some(etag) => etag,
+            None => document(&json)?.etag.ok_or_else(|| {
+                Error::backend(
+                    format!("Cosmos DB gave item {}/{key} without an ETag", schema.name),
+                    "no ETag",
+                )
+            })?,
         };
         Ok(Some(Versioned {
-            item: RawItem::from(doc.item),
+            item: RawItem::cosmos(json),
             version: Version::new(etag),
         }))
     }
@@ -145,7 +167,7 @@ impl CosmosBackend {
         let wanted = limit.saturating_add(1);
         let query = range.query(wanted)?;
         let page_size = u32::try_from(wanted).ok().and_then(NonZeroU32::new);
-        let docs: Vec<Document> = self
+        let docs: Vec<Box<RawValue>> = self
             .inner
             .backoff
             .run(true, || async {
@@ -156,7 +178,7 @@ impl CosmosBackend {
                 }
                 let options = Some(options);
                 let stream = container
-                    .query_items::<Document>(query.clone(), range.scope.clone(), options)
+                    .query_items::<Box<RawValue>>(query.clone(), range.scope.clone(), options)
                     .await
                     .map_err(|e| cosmos_error("query", &what, e))?;
                 stream
@@ -169,7 +191,7 @@ impl CosmosBackend {
         let items = docs
             .into_iter()
             .take(limit)
-            .map(|d| RawItem::from(d.item))
+            .map(|d| RawItem::cosmos(Bytes::from(Box::<str>::from(d).into_boxed_bytes())))
             .collect();
         Ok(RawPage { items, more })
     }
@@ -240,4 +262,15 @@ impl CosmosBackend {
 pub(super) fn not_found(e: &azure_data_cosmos::CosmosError) -> bool {
     let status = e.status();
     status.is_not_found() && status.sub_status().is_none_or(|s| s.value() != 1003)
+}
+
+/// A response body as JSON text: kvs asks for text (see `CosmosBackend::new`), and
+/// turns Cosmos DB's binary JSON into text should a response hold it anyway.
+fn json_text(body: Bytes) -> Result<Bytes> {
+    if !azure_data_cosmos_driver::binary_json::is_binary(&body) {
+        return Ok(body);
+    }
+    azure_data_cosmos_driver::binary_json::transcode_to_text(&body)
+        .map(Bytes::from)
+        .map_err(|e| Error::backend(format!("Cosmos DB gave a document kvs cannot read: {e}"), e))
 }

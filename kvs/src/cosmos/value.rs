@@ -89,21 +89,33 @@ pub fn partition_property(schema: &StoreSchema) -> Cow<'_, str> {
     }
 }
 
-/// The kvs name of a stored top-level property; `None` for Cosmos DB's and kvs's own.
-fn kvs_name(stored: String) -> Option<String> {
+/// What a stored top-level property is.
+pub(super) enum Stored<'a> {
+    /// The record of bytes and sets ([`TYPES`]).
+    Types,
+    /// Cosmos DB's or kvs's own (the id, order keys, ETag, ...).
+    Own,
+    /// An attribute, by its kvs name.
+    Attribute(&'a str),
+}
+
+/// What the stored top-level property `stored` is (see the module docs).
+pub(super) fn stored(stored: &str) -> Stored<'_> {
     if let Some(name) = stored.strip_prefix(ESCAPE) {
-        return Some(name.to_owned());
+        return Stored::Attribute(name);
+    }
+    if stored == TYPES {
+        return Stored::Types;
     }
     if stored == KEY
         || stored == INDEXES
-        || stored == TYPES
         || stored == WRITE
         || stored == PARTITION
-        || SYSTEM.contains(&stored.as_str())
+        || SYSTEM.contains(&stored)
     {
-        return None;
+        return Stored::Own;
     }
-    Some(stored)
+    Stored::Attribute(stored)
 }
 
 /// The member of [`INDEXES`] that holds an index's order key: `i` and the 64-bit FNV-1a
@@ -290,11 +302,13 @@ impl Serialize for Encoded<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("id", &self.id)?;
-        for (name, value) in self.item.iter().filter(|(_, v)| !v.is_empty_set()) {
-            map.serialize_entry(&property_name(name), &Plain(value))?;
-        }
+        // The record before the attributes, so that a typed read meets it before the
+        // values it describes and reads them straight into the model (`direct`).
         if !self.types.is_empty() {
             map.serialize_entry(TYPES, &self.types)?;
+        }
+        for (name, value) in self.item.iter().filter(|(_, v)| !v.is_empty_set()) {
+            map.serialize_entry(&property_name(name), &Plain(value))?;
         }
         if let Some(pk) = &self.partition_copy {
             map.serialize_entry(PARTITION, pk)?;
@@ -388,12 +402,13 @@ impl<'de> Visitor<'de> for DocumentVisitor {
                 "_etag" => doc.etag = map.next_value()?,
                 WRITE => doc.write = map.next_value()?,
                 TYPES => types = map.next_value()?,
-                _ => match kvs_name(name.into_owned()) {
-                    Some(name) => {
+                other => match stored(other) {
+                    Stored::Attribute(name) => {
+                        let name = name.to_owned();
                         let JsonValue(v) = map.next_value()?;
                         doc.item.insert(name, v);
                     }
-                    None => {
+                    Stored::Own | Stored::Types => {
                         map.next_value::<IgnoredAny>()?;
                     }
                 },
@@ -407,7 +422,19 @@ impl<'de> Visitor<'de> for DocumentVisitor {
 }
 
 /// A kvs value read from JSON as [`decode_value`] reads it.
-struct JsonValue(Value);
+pub(super) struct JsonValue(pub(super) Value);
+
+impl JsonValue {
+    /// A list, from its elements.
+    pub(super) fn from_seq<'de, A: SeqAccess<'de>>(seq: A) -> std::result::Result<Self, A::Error> {
+        JsonValueVisitor.visit_seq(seq)
+    }
+
+    /// A map, from its entries.
+    pub(super) fn from_map<'de, A: MapAccess<'de>>(map: A) -> std::result::Result<Self, A::Error> {
+        JsonValueVisitor.visit_map(map)
+    }
+}
 
 impl<'de> Deserialize<'de> for JsonValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
@@ -476,7 +503,7 @@ impl<'de> Visitor<'de> for JsonValueVisitor {
 /// A JSON integer: itself within +-2^53; beyond, the double Cosmos DB wrote without a
 /// fraction (kvs never writes such an integer), read as the double it is so that it is
 /// written back as one.
-fn integer(i: i128) -> Value {
+pub(super) fn integer(i: i128) -> Value {
     match i64::try_from(i) {
         Ok(i) if i.unsigned_abs() <= super::MAX_SAFE_INTEGER as u64 => Value::from(i),
         _ => Value::from(i as f64),
@@ -490,8 +517,20 @@ pub fn decode_document(doc: Map<String, Json>) -> Item {
         .unwrap_or_default()
 }
 
+/// A document's JSON text as the document it is (see [`Document`]); `Backend` if it is
+/// no JSON object.
+pub fn document(json: &[u8]) -> Result<Document> {
+    serde_json::from_slice(json)
+        .map_err(|e| Error::backend(format!("Cosmos DB gave a document kvs cannot read: {e}"), e))
+}
+
+/// A document's JSON text as the item it holds (see [`Document`]).
+pub fn document_item(json: &[u8]) -> Result<Item> {
+    document(json).map(|d| d.item)
+}
+
 /// Turns the value a record entry names back into bytes or a set of the recorded kind.
-fn restore(kind: &str, at: &mut Value) {
+pub(super) fn restore(kind: &str, at: &mut Value) {
     let bytes = |v: &Value| v.as_str().and_then(|s| STANDARD.decode(s).ok());
     let restored = match (kind, &*at) {
         ("B", v) => bytes(v).map(Value::Bytes),
