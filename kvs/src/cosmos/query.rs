@@ -11,7 +11,7 @@ use futures::TryStreamExt as _;
 use azure_core::Bytes;
 use serde_json::value::RawValue;
 
-use super::value::{Document, INDEXES, KEY, document, index_property, order_text};
+use super::value::{Document, INDEXES, KEY, ORDER_DIGITS, document, index_property, order_text};
 use super::{CosmosBackend, cosmos_error, item_id, partition_key};
 use crate::backend::{QueryPlan, RawItem, RawPage, ScanPlan, Version, Versioned};
 use crate::codec::{self, KeyRange};
@@ -28,50 +28,64 @@ struct Range {
 
 impl Range {
     /// The query of the first `n` documents of the range, in order: the bounds as
-    /// parameters (order texts), the text made only of kvs's own names.
+    /// parameters (order texts), the text made only of kvs's own names. A bounded range
+    /// is one `BETWEEN` (inclusive bounds, see [`between`]), so that the order key is
+    /// read once per document rather than once per comparison.
     fn query(&self, n: usize) -> Result<Query> {
         let p = &self.property;
-        let mut text = String::from("SELECT TOP @n * FROM c WHERE ");
-        let mut params: Vec<(&str, String)> = Vec::new();
-        match &self.keys.lower {
-            Bound::Included(l) => {
-                text.push_str(&format!("{p} >= @lo"));
-                params.push(("@lo", order_text(l)));
-            }
-            Bound::Excluded(l) => {
-                text.push_str(&format!("{p} > @lo"));
-                params.push(("@lo", order_text(l)));
-            }
-            // Every order key is a string, and only documents that have one are read
-            // (Cosmos DB's ORDER BY would put the others first).
-            Bound::Unbounded => {
-                text.push_str(&format!("{p} >= @lo"));
-                params.push(("@lo", String::new()));
-            }
-        }
-        match &self.keys.upper {
-            Bound::Included(u) => {
-                text.push_str(&format!(" AND {p} <= @hi"));
-                params.push(("@hi", order_text(u)));
-            }
-            Bound::Excluded(u) => {
-                text.push_str(&format!(" AND {p} < @hi"));
-                params.push(("@hi", order_text(u)));
-            }
-            Bound::Unbounded => {}
-        }
+        let (lo, hi) = between(&self.keys);
+        // Every order key is a string, and only documents that have one are read
+        // (Cosmos DB's ORDER BY would put the others first): an open range starts at "".
+        let mut text = match hi {
+            Some(_) => format!("SELECT TOP @n * FROM c WHERE {p} BETWEEN @lo AND @hi"),
+            None => format!("SELECT TOP @n * FROM c WHERE {p} >= @lo"),
+        };
         let direction = if self.descending { "DESC" } else { "ASC" };
         text.push_str(&format!(" ORDER BY {p} {direction}"));
         let mut query = Query::from(text)
             .with_parameter("@n", i64::try_from(n).unwrap_or(i64::MAX))
+            .and_then(|q| q.with_parameter("@lo", lo))
             .map_err(|e| cosmos_error("query", "parameters", e))?;
-        for (name, value) in params {
+        if let Some(hi) = hi {
             query = query
-                .with_parameter(name, value)
+                .with_parameter("@hi", hi)
                 .map_err(|e| cosmos_error("query", "parameters", e))?;
         }
         Ok(query)
     }
+}
+
+/// A key range as the inclusive bounds of its order texts (`None`: no upper bound).
+/// Order texts are made of [`ORDER_DIGITS`] only, all above `,` and below `~`, so that
+/// past `l` means at least `l` then the smallest digit, and before `u` means at most `u`
+/// with its last digit one less then `~` (any text of digits starting so is smaller than
+/// `u`, and any other one below `u` is smaller than that). A range that can hold nothing
+/// (before "") gives bounds no text is between.
+fn between(keys: &KeyRange) -> (String, Option<String>) {
+    if matches!(&keys.upper, Bound::Excluded(u) if u.is_empty()) {
+        return (String::from("~"), Some(String::from("!")));
+    }
+    let lo = match &keys.lower {
+        Bound::Included(l) => order_text(l),
+        Bound::Excluded(l) => {
+            let mut t = order_text(l);
+            t.push(char::from(ORDER_DIGITS[0]));
+            t
+        }
+        Bound::Unbounded => String::new(),
+    };
+    let hi = match &keys.upper {
+        Bound::Included(u) => Some(order_text(u)),
+        Bound::Excluded(u) => {
+            let mut t = order_text(u).into_bytes();
+            // Not empty (above); ASCII, so one less is ASCII too.
+            let last = t.pop().unwrap_or(b'-');
+            t.extend([last - 1, b'~']);
+            Some(t.into_iter().map(char::from).collect())
+        }
+        Bound::Unbounded => None,
+    };
+    (lo, hi)
 }
 
 impl CosmosBackend {
@@ -273,4 +287,46 @@ fn json_text(body: Bytes) -> Result<Bytes> {
     azure_data_cosmos_driver::binary_json::transcode_to_text(&body)
         .map(Bytes::from)
         .map_err(|e| Error::backend(format!("Cosmos DB gave a document kvs cannot read: {e}"), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn bytes() -> impl Strategy<Value = Vec<u8>> {
+        // Few distinct bytes, so that prefixes and near ties are common.
+        proptest::collection::vec(proptest::sample::select(vec![0u8, 1, 63, 64, 255]), 0..6)
+    }
+
+    fn bound() -> impl Strategy<Value = Bound<Vec<u8>>> {
+        prop_oneof![
+            bytes().prop_map(Bound::Included),
+            bytes().prop_map(Bound::Excluded),
+            Just(Bound::Unbounded),
+        ]
+    }
+
+    proptest! {
+        /// A key is in the range exactly when its order text is between the bounds.
+        #[test]
+        fn between_holds_what_the_range_holds(key in bytes(), lower in bound(), upper in bound()) {
+            let range = KeyRange { lower, upper };
+            let (lo, hi) = between(&range);
+            let text = order_text(&key);
+            let inside = text >= lo && hi.as_ref().is_none_or(|hi| text <= *hi);
+            let above = match &range.lower {
+                Bound::Included(l) => key >= *l,
+                Bound::Excluded(l) => key > *l,
+                Bound::Unbounded => true,
+            };
+            let below = match &range.upper {
+                Bound::Included(u) => key <= *u,
+                Bound::Excluded(u) => key < *u,
+                Bound::Unbounded => true,
+            };
+            prop_assert_eq!(inside, above && below);
+        }
+    }
 }

@@ -139,7 +139,8 @@ pub fn table_order_key(key: &Key) -> String {
 }
 
 /// 64 ASCII characters in ASCII order: a digit of [`order_text`].
-const ORDER_DIGITS: &[u8; 64] = b"-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+pub(super) const ORDER_DIGITS: &[u8; 64] =
+    b"-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
 
 /// Bytes as ASCII text that compares as the bytes do (Cosmos DB compares strings by
 /// UTF-16 code units, which on ASCII is byte order): the bits six at a time, the last
