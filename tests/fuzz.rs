@@ -264,7 +264,7 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
     let backend = kvs::local::LocalBackend::memory();
     let kvs = Kvs::new(backend.clone());
     let signed = Kvs::builder(backend)
-        .page_token_signing_key(*b"fuzz signing key")
+        .page_token_key(*b"fuzz page token key")
         .build()
         .unwrap();
     rt.block_on(async {
@@ -743,11 +743,11 @@ fn tokens_signed_with_one_key_fail_under_another() {
         .unwrap();
     let backend = kvs::local::LocalBackend::memory();
     let a = Kvs::builder(backend.clone())
-        .page_token_signing_key(*b"key-a")
+        .page_token_key(*b"key-a, 16 bytes or more")
         .build()
         .unwrap();
     let b = Kvs::builder(backend.clone())
-        .page_token_signing_key(*b"key-b")
+        .page_token_key(*b"key-b, 16 bytes or more")
         .build()
         .unwrap();
     let unsigned = Kvs::new(backend);

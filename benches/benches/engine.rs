@@ -24,6 +24,7 @@
 //! sides; kvs still builds its `Key` and encodes it on every get.
 
 use std::collections::BTreeMap;
+use std::future::IntoFuture as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -387,6 +388,7 @@ fn main() {
             rows.push(local_upsert(&args, &rt, &files));
         }
         rows.push(memory_get(&args, &rt));
+        rows.push(sealed_pages(&args, &rt));
         rows.push(index_query_scaling(&args, &rt, dir.path()));
         println!("### Throughput\n");
         print_table(&rows);
@@ -416,6 +418,68 @@ fn row(name: String, m: Paired, baseline_name: &str, goal: &str) -> Row {
         baseline_name: baseline_name.into(),
         goal: goal.into(),
     }
+}
+
+/// What sealing page tokens costs: the second page of 20 of a partition, read with the
+/// first page's token, on the in-memory store with a page token key against the same
+/// handle without one (each side opens one token and makes one).
+fn sealed_pages(args: &Args, rt: &tokio::runtime::Runtime) -> Row {
+    let schema = StoreSchema::new("pages", KeyAttr::string("pk")).sort_key(KeyAttr::number("n"));
+    let backend = kvs::local::LocalBackend::memory();
+    let clear = Kvs::builder(backend.clone())
+        .store(schema.clone())
+        .build()
+        .unwrap();
+    let sealed = Kvs::builder(backend)
+        .page_token_key(*b"a page token key of 32 bytes!!!!")
+        .store(schema.clone())
+        .build()
+        .unwrap();
+    let page = |kvs: &Kvs| {
+        let kvs = kvs.clone();
+        let token = rt
+            .block_on(kvs.query("pages", "tenant-1").limit(20).into_future())
+            .unwrap()
+            .next_page_token
+            .expect("a second page");
+        (kvs, token)
+    };
+    rt.block_on(async {
+        clear.ensure_store(schema.clone()).await.unwrap();
+        clear
+            .upsert_many(
+                "pages",
+                (0..100).map(|n| item! { "pk" => "tenant-1", "n" => n }),
+            )
+            .await
+            .unwrap();
+    });
+    let (a, a_token) = page(&sealed);
+    let (b, b_token) = page(&clear);
+    let (rounds, _) = get_plan(args);
+    let second = |kvs: &Kvs, token: &kvs::PageToken| {
+        let got = rt
+            .block_on(
+                kvs.query("pages", "tenant-1")
+                    .limit(20)
+                    .page_token(token.clone())
+                    .into_future(),
+            )
+            .unwrap();
+        std::hint::black_box(got.next_page_token.expect("a third page"));
+    };
+    let m = interleaved_paired(
+        rounds,
+        200,
+        |ops| (0..ops).for_each(|_| second(&a, &a_token)),
+        |ops| (0..ops).for_each(|_| second(&b, &b_token)),
+    );
+    row(
+        "memory query page of 20 with a page token key (a token opened and one sealed)".into(),
+        m,
+        "the same without a key (tokens in the clear)",
+        "report",
+    )
 }
 
 /// The local file engine's gets of one item shape: dynamic and typed against raw redb

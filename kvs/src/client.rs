@@ -66,7 +66,7 @@ impl std::fmt::Debug for Kvs {
 /// use kvs::{KeyAttr, Kvs, Options, StoreSchema};
 ///
 /// let options = Options::new()
-///     .page_token_signing_key(*b"a secret of the service, 32 bytes")
+///     .page_token_key(*b"a secret of the service, 32 bytes")
 ///     .store(StoreSchema::new("users", KeyAttr::string("userId")));
 /// let kvs = Kvs::memory_with(options)?;
 /// assert_eq!(kvs.store_names(), ["users"]);
@@ -75,7 +75,7 @@ impl std::fmt::Debug for Kvs {
 #[derive(Clone, Default)]
 #[must_use]
 pub struct Options {
-    signing_key: Option<Vec<u8>>,
+    token_key: Option<Vec<u8>>,
     stores: Vec<StoreSchema>,
 }
 
@@ -83,27 +83,38 @@ impl std::fmt::Debug for Options {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the key.
         f.debug_struct("Options")
-            .field(
-                "page_token_signing_key",
-                &self.signing_key.as_ref().map(|_| ".."),
-            )
+            .field("page_token_key", &self.token_key.as_ref().map(|_| ".."))
             .field("stores", &self.stores)
             .finish()
     }
 }
 
 impl Options {
-    /// No signing key, no stores registered beyond those the backend knows.
+    /// No page token key, no stores registered beyond those the backend knows.
     pub fn new() -> Self {
         Options::default()
     }
 
-    /// Authenticates page tokens with HMAC-SHA-256 under this key, so that a client cannot
-    /// forge a position. Without a key, tokens carry a checksum that catches corruption.
-    /// Every handle that reads another's tokens needs the same key.
-    pub fn page_token_signing_key(mut self, key: impl Into<Vec<u8>>) -> Self {
-        self.signing_key = Some(key.into());
+    /// Seals page tokens under this key (XChaCha20-Poly1305, authenticated encryption):
+    /// a client can neither read the position a token holds (the key attributes of the
+    /// last item of its page) nor make or alter one. Give it at least 16 bytes (32 random
+    /// bytes is right; a shorter key makes building the handle `Validation`). Every handle
+    /// that reads another's tokens needs the same key; changing it makes tokens in flight
+    /// `InvalidPageToken`.
+    ///
+    /// Without a key, a token is the position in the clear (base64url) with a checksum
+    /// that catches corruption, not forgery: fine where tokens stay inside your service.
+    /// See [`PageToken`](crate::PageToken).
+    pub fn page_token_key(mut self, key: impl Into<Vec<u8>>) -> Self {
+        self.token_key = Some(key.into());
         self
+    }
+
+    /// The name this option had when a key only signed tokens; it now seals them, as
+    /// [`page_token_key`](Self::page_token_key).
+    #[deprecated(since = "0.1.0", note = "use `page_token_key`, which seals tokens")]
+    pub fn page_token_signing_key(self, key: impl Into<Vec<u8>>) -> Self {
+        self.page_token_key(key)
     }
 
     /// Registers a store that already exists on the backend (see
@@ -128,10 +139,16 @@ impl KvsBuilder {
         self
     }
 
-    /// See [`Options::page_token_signing_key`].
-    pub fn page_token_signing_key(mut self, key: impl Into<Vec<u8>>) -> Self {
-        self.options = self.options.page_token_signing_key(key);
+    /// See [`Options::page_token_key`].
+    pub fn page_token_key(mut self, key: impl Into<Vec<u8>>) -> Self {
+        self.options = self.options.page_token_key(key);
         self
+    }
+
+    /// See [`Options::page_token_signing_key`].
+    #[deprecated(since = "0.1.0", note = "use `page_token_key`, which seals tokens")]
+    pub fn page_token_signing_key(self, key: impl Into<Vec<u8>>) -> Self {
+        self.page_token_key(key)
     }
 
     /// See [`Options::store`].
@@ -142,12 +159,13 @@ impl KvsBuilder {
 
     /// The handle, with the stores the backend knows without a request (those recorded in
     /// a local store's file, see [`Backend::known_stores`]) and those of the options
-    /// registered. A store of the options that is not a valid schema is `Validation`.
+    /// registered. A store of the options that is not a valid schema, or a page token
+    /// key shorter than 16 bytes, is `Validation`.
     pub fn build(self) -> Result<Kvs> {
         let kvs = Kvs {
             inner: Arc::new(Inner {
                 stores: RwLock::new(HashMap::new()),
-                tokens: TokenCodec::new(self.options.signing_key),
+                tokens: TokenCodec::new(self.options.token_key.as_deref())?,
                 backend: self.backend,
             }),
         };
@@ -199,6 +217,25 @@ impl Kvs {
                 tokens: self.inner.tokens.clone(),
             }),
         }
+    }
+
+    /// A handle on the same engine and stores whose page tokens are sealed under `key`:
+    /// for conformance cases of private tokens on any backend.
+    #[cfg(feature = "conformance")]
+    pub(crate) fn with_page_token_key(&self, key: &[u8]) -> Result<Kvs> {
+        Ok(Kvs {
+            inner: Arc::new(Inner {
+                backend: self.inner.backend.clone(),
+                stores: RwLock::new(
+                    self.inner
+                        .stores
+                        .read()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .clone(),
+                ),
+                tokens: TokenCodec::new(Some(key))?,
+            }),
+        })
     }
 
     /// The engine underneath.

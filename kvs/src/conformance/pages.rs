@@ -823,6 +823,91 @@ pub async fn page_consistent_on_index_rejected(kvs: Kvs) {
     assert_eq!(strings(&page.items, "id"), ["i-03"]);
 }
 
+/// With a key (`Options::page_token_key`), page tokens are sealed: they show nothing of
+/// the item they point after (not its key values, not their length within a block, not
+/// even a repeat: the same page twice gives two tokens), pages continue through them
+/// exactly as without a key, and a handle with another key, or none, refuses them, as
+/// the keyed handle refuses a token in the clear or an altered one.
+pub async fn page_token_sealed_under_a_key(kvs: Kvs) {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    let secret = "tenant-4711@example.com";
+    let store = numbered_with(&kvs, secret, 25).await;
+    let keyed = kvs
+        .with_page_token_key(b"conformance key, 32 bytes long!!")
+        .expect("a long enough key");
+    let other = kvs
+        .with_page_token_key(b"another key of the same length!!")
+        .expect("a long enough key");
+    let shows_nothing = |token: &PageToken| {
+        let bytes = URL_SAFE_NO_PAD.decode(token.as_str()).expect("base64url");
+        let hidden = |needle: &[u8]| !bytes.windows(needle.len()).any(|w| w == needle);
+        assert!(hidden(secret.as_bytes()) && hidden(b"tenant"), "{token:?}");
+        assert!(!token.as_str().contains("tenant"), "{token:?}");
+        bytes.len()
+    };
+
+    let pages = walk(|t| keyed.query(&store, secret).limit(4).page_token(t)).await;
+    assert_full_pages(&pages, 4);
+    let tokens: Vec<PageToken> = pages
+        .iter()
+        .filter_map(|p| p.next_page_token.clone())
+        .collect();
+    assert_eq!(ns(&items_of(pages)), range(0..25));
+    let lengths: BTreeSet<usize> = tokens.iter().map(shows_nothing).collect();
+    assert_eq!(
+        lengths.len(),
+        1,
+        "token lengths {lengths:?} tell positions apart"
+    );
+
+    let scanned = walk(|t| keyed.scan(&store).limit(7).page_token(t)).await;
+    for token in scanned.iter().filter_map(|p| p.next_page_token.as_ref()) {
+        shows_nothing(token);
+    }
+    assert_eq!(items_of(scanned).len(), 25);
+
+    // The same page twice: two tokens, both continuing at the same place.
+    let first = || keyed.query(&store, secret).limit(4);
+    let a = first().await.unwrap().next_page_token.expect("a token");
+    let b = first().await.unwrap().next_page_token.expect("a token");
+    assert_ne!(a, b, "a sealed token must not repeat");
+    for token in [&a, &b] {
+        let next = first().page_token(token.clone()).await.unwrap();
+        assert_eq!(ns(&next.items), range(4..8));
+    }
+
+    // Another key, no key, a token in the clear, an altered token: all refused.
+    expect_kind(
+        other.query(&store, secret).page_token(a.clone()).await,
+        ErrorKind::InvalidPageToken,
+    );
+    expect_kind(
+        kvs.query(&store, secret).page_token(a.clone()).await,
+        ErrorKind::InvalidPageToken,
+    );
+    let clear = kvs
+        .query(&store, secret)
+        .limit(4)
+        .await
+        .unwrap()
+        .next_page_token
+        .expect("a token");
+    expect_kind(
+        keyed.query(&store, secret).page_token(clear).await,
+        ErrorKind::InvalidPageToken,
+    );
+    let mut bytes = URL_SAFE_NO_PAD.decode(a.as_str()).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    let altered = PageToken::from(URL_SAFE_NO_PAD.encode(bytes));
+    expect_kind(
+        keyed.query(&store, secret).page_token(altered).await,
+        ErrorKind::InvalidPageToken,
+    );
+}
+
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_cases_pages {
@@ -852,5 +937,6 @@ macro_rules! __conformance_cases_pages {
         $cb!($make, pages::page_token_points_after_last_returned);
         $cb!($make, pages::page_token_not_past_unreturned_items);
         $cb!($make, pages::page_consistent_on_index_rejected);
+        $cb!($make, pages::page_token_sealed_under_a_key);
     };
 }

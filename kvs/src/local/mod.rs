@@ -289,7 +289,7 @@ impl Kvs {
         Kvs::new(LocalBackend::memory())
     }
 
-    /// [`Kvs::memory`] with options (a page-token signing key, stores to register).
+    /// [`Kvs::memory`] with options (a page token key, stores to register).
     pub fn memory_with(options: Options) -> Result<Kvs> {
         Kvs::builder(LocalBackend::memory())
             .options(options)
@@ -308,13 +308,13 @@ impl Kvs {
         Kvs::open_with(path, Options::new())
     }
 
-    /// [`Kvs::open`] with options (a page-token signing key, stores to register).
+    /// [`Kvs::open`] with options (a page token key, stores to register).
     ///
     /// ```no_run
     /// use kvs::{Kvs, Options};
     ///
     /// let key = std::env::var("PAGE_TOKEN_KEY").expect("a secret");
-    /// let kvs = Kvs::open_with("data/app.redb", Options::new().page_token_signing_key(key))?;
+    /// let kvs = Kvs::open_with("data/app.redb", Options::new().page_token_key(key))?;
     /// # Ok::<(), kvs::Error>(())
     /// ```
     pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Kvs> {
@@ -828,7 +828,7 @@ mod tests {
         }
         let opened: [fn(&std::path::Path) -> crate::Result<Kvs>; 4] = [
             |p| Kvs::open(p),
-            |p| Kvs::open_with(p, Options::new().page_token_signing_key("k")),
+            |p| Kvs::open_with(p, Options::new().page_token_key("a key of 16 bytes")),
             |p| Ok(Kvs::new(LocalBackend::open(p)?)),
             |p| Kvs::builder(LocalBackend::open(p)?).build(),
         ];
@@ -841,19 +841,15 @@ mod tests {
         }
     }
 
-    /// The signing key given to `open_with` and `memory_with` authenticates page tokens:
-    /// a handle with the same key reads them, one with another key refuses them.
+    /// The key given to `open_with` and `memory_with` seals page tokens: a handle with
+    /// the same key reads them, one with another key refuses them; a short key is refused.
     #[tokio::test]
-    async fn options_sign_page_tokens() {
+    async fn options_seal_page_tokens() {
         use crate::{ErrorKind, Options};
         let schema = StoreSchema::new("s", KeyAttr::string("pk")).sort_key(KeyAttr::number("sk"));
         let dir = tempfile::tempdir().unwrap();
-        let signed = |key: &str| {
-            Options::new()
-                .page_token_signing_key(key)
-                .store(schema.clone())
-        };
-        let file = Kvs::open_with(dir.path().join("s.redb"), signed("one")).unwrap();
+        let signed = |key: &str| Options::new().page_token_key(key).store(schema.clone());
+        let file = Kvs::open_with(dir.path().join("s.redb"), signed("key one, 16 bytes")).unwrap();
         file.ensure_store(schema.clone()).await.unwrap();
         for sk in 0..3 {
             file.upsert("s", item! { "pk" => "p", "sk" => sk })
@@ -862,8 +858,10 @@ mod tests {
         }
         let token = file.query("s", "p").limit(1).await.unwrap().next_page_token;
         let token = token.expect("a next page");
-        let same = Kvs::memory_with(signed("one")).unwrap();
-        let other = Kvs::memory_with(signed("two")).unwrap();
+        let same = Kvs::memory_with(signed("key one, 16 bytes")).unwrap();
+        let other = Kvs::memory_with(signed("key two, 16 bytes")).unwrap();
+        let short = Kvs::memory_with(signed("short")).unwrap_err();
+        assert_eq!(short.kind(), &ErrorKind::Validation, "{short}");
         for kvs in [&same, &other] {
             kvs.ensure_store(schema.clone()).await.unwrap();
         }
