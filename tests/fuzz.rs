@@ -2,7 +2,7 @@
 //! error, never a panic, and never another query's data.
 //!
 //! Random bytes almost never carry a correct check value, so most of these tests forge
-//! one: without a signing key it is the first 16 bytes of a SHA-256 of the token's body
+//! one: without a page token key it is the first 16 bytes of a SHA-256 of the token's body
 //! (`version ‖ query binding ‖ encoded cursor`, kvs/src/page.rs), which anyone can
 //! compute. Forged tokens thus reach the version and binding checks and the cursor
 //! decoding behind them, and the tests compare every answer with what the token says.
@@ -23,14 +23,14 @@ const TOKEN_VERSION: u8 = 1;
 const BINDING_LEN: usize = 16;
 const CHECK_LEN: usize = 16;
 
-/// SHA-256, as kvs computes an unsigned token's check value (a prefix of it).
+/// SHA-256, as kvs computes the check value of a token in the clear (a prefix of it).
 fn sha256(data: &[u8]) -> [u8; 32] {
     use sha2::Digest as _;
     sha2::Sha256::digest(data).into()
 }
 
-/// A token around `body`, closed with the check value of a store without a signing key.
-fn seal(body: &[u8]) -> PageToken {
+/// A token around `body`, closed with the check value of a store without a page token key.
+fn close_clear(body: &[u8]) -> PageToken {
     let mut bytes = body.to_vec();
     bytes.extend_from_slice(&sha256(body)[..CHECK_LEN]);
     PageToken::from(URL_SAFE_NO_PAD.encode(bytes))
@@ -197,17 +197,17 @@ struct Known {
     answer: Vec<Item>,
     /// The binding of the query, as its tokens carry it.
     binding: Vec<u8>,
-    /// Tokens of a store without a signing key: `tokens[k]` follows `answer[k]`.
+    /// Tokens of a store without a page token key: `tokens[k]` follows `answer[k]`.
     tokens: Vec<PageToken>,
-    /// The same, from a store with a signing key.
-    signed_tokens: Vec<PageToken>,
+    /// The same, from a store with a page token key.
+    sealed_tokens: Vec<PageToken>,
 }
 
-/// Both handles share one memory store; the signed one signs its tokens.
+/// Both handles share one memory store; the sealed one seals its tokens under a key.
 struct Fixture {
     rt: tokio::runtime::Runtime,
     kvs: Kvs,
-    signed: Kvs,
+    sealed: Kvs,
     known: Vec<Known>,
 }
 
@@ -263,14 +263,14 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
         .unwrap();
     let backend = kvs::local::LocalBackend::memory();
     let kvs = Kvs::new(backend.clone());
-    let signed = Kvs::builder(backend)
+    let sealed = Kvs::builder(backend)
         .page_token_key(*b"fuzz page token key")
         .build()
         .unwrap();
     rt.block_on(async {
         for store in ["s", "t"] {
             kvs.ensure_store(schema(store)).await.unwrap();
-            signed.register_store(schema(store)).unwrap();
+            sealed.register_store(schema(store)).unwrap();
         }
         for pk in ["p", "q"] {
             for i in 0..12 {
@@ -304,8 +304,8 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
                 (items, tokens)
             };
             let (answer, tokens) = walk(&kvs);
-            let (signed_answer, signed_tokens) = walk(&signed);
-            assert_eq!(answer, signed_answer, "{spec:?}");
+            let (sealed_answer, sealed_tokens) = walk(&sealed);
+            assert_eq!(answer, sealed_answer, "{spec:?}");
             assert!(answer.len() >= 2, "{spec:?} answers too little to test");
             let whole = rt.block_on(spec.page(&kvs, 1000, None)).unwrap();
             assert_eq!(
@@ -315,7 +315,7 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
             // The premise of forging: a real token is its body and that body's checksum.
             let body = body_of(&tokens[0]);
             assert_eq!(
-                seal(&body),
+                close_clear(&body),
                 tokens[0],
                 "the check value is not a SHA-256 prefix"
             );
@@ -324,14 +324,14 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
                 spec,
                 answer,
                 tokens,
-                signed_tokens,
+                sealed_tokens,
             }
         })
         .collect();
     Fixture {
         rt,
         kvs,
-        signed,
+        sealed,
         known,
     }
 });
@@ -350,7 +350,7 @@ fn assert_invalid(result: kvs::Result<Page>) {
 /// if the body is this version, bound to this query, and holds a position this query's
 /// pages could end at; else `None` (`InvalidPageToken`).
 ///
-/// Without a signing key, a forged token naming such a position cannot be told from
+/// Without a page token key, a forged token naming such a position cannot be told from
 /// one a page made (it is the same token, byte for byte, or an equivalent encoding):
 /// it must then continue exactly there, within the query.
 fn expected_page(known: &Known, body: &[u8], limit: usize) -> Option<Vec<Item>> {
@@ -373,7 +373,7 @@ fn expected_page(known: &Known, body: &[u8], limit: usize) -> Option<Vec<Item>> 
 /// Runs the query of `known` with a forged token around `body`, and compares.
 fn check_forged(known: &Known, body: &[u8], limit: usize) -> Result<(), TestCaseError> {
     let fx = &*FIXTURE;
-    let got = fx.run(&fx.kvs, &known.spec, limit, seal(body));
+    let got = fx.run(&fx.kvs, &known.spec, limit, close_clear(body));
     match (got, expected_page(known, body, limit)) {
         (Ok(page), Some(expected)) => {
             for it in &page.items {
@@ -651,11 +651,13 @@ proptest! {
         check_forged(known, &body, limit)?;
     }
 
-    /// With a signing key, no check value anyone can compute is accepted: not the plain
-    /// checksum of a real or changed body, not the signed check value of another body,
-    /// not random bytes.
+    /// With a page token key, no token anyone can make without it is accepted: a sealed
+    /// token with bytes changed (nonce, ciphertext) and a random or its own tag, or
+    /// closed with the plain checksum, or random bytes. (The mutations were made for
+    /// tokens in the clear; on a sealed token they land in its nonce and ciphertext,
+    /// which is what this needs: any change at all.)
     #[test]
-    fn with_a_signing_key_a_forged_check_value_is_refused(
+    fn with_a_key_no_forged_or_altered_token_is_accepted(
         query in any::<Index>(),
         token in any::<Index>(),
         mutation in proptest::option::of(mutation()),
@@ -663,13 +665,13 @@ proptest! {
             Just(None),
             proptest::collection::vec(any::<u8>(), CHECK_LEN).prop_map(Some),
         ],
-        keep_signed_check in any::<bool>(),
+        keep_real_tail in any::<bool>(),
     ) {
         let fx = &*FIXTURE;
         let known = &fx.known[query.index(fx.known.len())];
-        let real = &known.signed_tokens[token.index(known.signed_tokens.len())];
+        let real = &known.sealed_tokens[token.index(known.sealed_tokens.len())];
         let real_bytes = URL_SAFE_NO_PAD.decode(real.as_str()).unwrap();
-        let (body, signed_check) = real_bytes.split_at(real_bytes.len() - CHECK_LEN);
+        let (body, real_tail) = real_bytes.split_at(real_bytes.len() - CHECK_LEN);
         let mut body = body.to_vec();
         if let Some(m) = &mutation {
             m.apply(&mut body, &fx.known);
@@ -679,17 +681,17 @@ proptest! {
                 body.extend_from_slice(&random);
                 PageToken::from(URL_SAFE_NO_PAD.encode(&body))
             }
-            // The signed check value of the real body, on a changed body.
-            None if keep_signed_check && mutation.is_some() => {
+            // The real token's tail (tag included), on a changed front.
+            None if keep_real_tail && mutation.is_some() => {
                 let changed = body != real_bytes[..real_bytes.len() - CHECK_LEN];
                 prop_assume!(changed);
-                body.extend_from_slice(signed_check);
+                body.extend_from_slice(real_tail);
                 PageToken::from(URL_SAFE_NO_PAD.encode(&body))
             }
-            None => seal(&body),
+            None => close_clear(&body),
         };
         prop_assert_ne!(&forged, real);
-        assert_invalid(fx.run(&fx.signed, &known.spec, 3, forged));
+        assert_invalid(fx.run(&fx.sealed, &known.spec, 3, forged));
     }
 }
 
@@ -715,12 +717,12 @@ fn a_token_of_one_query_is_refused_by_every_other() {
 }
 
 /// A real token goes on right after its page, whatever limit the next page asks for,
-/// with or without a signing key.
+/// with or without a page token key.
 #[test]
 fn a_real_token_continues_where_its_page_ended() {
     let fx = &*FIXTURE;
     for known in &fx.known {
-        for (kvs, tokens) in [(&fx.kvs, &known.tokens), (&fx.signed, &known.signed_tokens)] {
+        for (kvs, tokens) in [(&fx.kvs, &known.tokens), (&fx.sealed, &known.sealed_tokens)] {
             for (k, token) in tokens.iter().enumerate() {
                 let limit = 1 + k % 3;
                 let page = fx.run(kvs, &known.spec, limit, token.clone()).unwrap();
@@ -737,7 +739,7 @@ fn a_real_token_continues_where_its_page_ended() {
 }
 
 #[test]
-fn tokens_signed_with_one_key_fail_under_another() {
+fn tokens_sealed_with_one_key_fail_under_another() {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -750,7 +752,7 @@ fn tokens_signed_with_one_key_fail_under_another() {
         .page_token_key(*b"key-b, 16 bytes or more")
         .build()
         .unwrap();
-    let unsigned = Kvs::new(backend);
+    let clear = Kvs::new(backend);
     let token = rt.block_on(async {
         a.ensure_store(schema("s")).await.unwrap();
         for i in 0..20 {
@@ -761,10 +763,10 @@ fn tokens_signed_with_one_key_fail_under_another() {
         let page = a.query("s", "p").limit(5).await.unwrap();
         page.next_page_token.unwrap()
     });
-    for kvs in [&b, &unsigned] {
+    for kvs in [&b, &clear] {
         kvs.register_store(schema("s")).unwrap();
     }
-    // The signer accepts its own token and goes on where the page ended.
+    // The sealer accepts its own token and goes on where the page ended.
     let next = rt
         .block_on(
             a.query("s", "p")
@@ -775,11 +777,11 @@ fn tokens_signed_with_one_key_fail_under_another() {
         .unwrap();
     assert_eq!(next.items[0]["sk"], 5.into());
     assert_invalid(rt.block_on(b.query("s", "p").page_token(token.clone()).into_future()));
-    assert_invalid(rt.block_on(unsigned.query("s", "p").page_token(token).into_future()));
-    let unsigned_token = rt
-        .block_on(unsigned.query("s", "p").limit(5).into_future())
+    assert_invalid(rt.block_on(clear.query("s", "p").page_token(token).into_future()));
+    let clear_token = rt
+        .block_on(clear.query("s", "p").limit(5).into_future())
         .unwrap()
         .next_page_token
         .unwrap();
-    assert_invalid(rt.block_on(a.query("s", "p").page_token(unsigned_token).into_future()));
+    assert_invalid(rt.block_on(a.query("s", "p").page_token(clear_token).into_future()));
 }

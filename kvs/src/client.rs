@@ -97,7 +97,8 @@ impl Options {
 
     /// Seals page tokens under this key (XChaCha20-Poly1305, authenticated encryption):
     /// a client can neither read the position a token holds (the key attributes of the
-    /// last item of its page) nor make or alter one. Give it at least 16 bytes (32 random
+    /// last item of its page; only their size shows, rounded up to 64 bytes) nor make or
+    /// alter one. Give it at least 16 bytes (32 random
     /// bytes is right; a shorter key makes building the handle `Validation`). Every handle
     /// that reads another's tokens needs the same key; changing it makes tokens in flight
     /// `InvalidPageToken`.
@@ -110,9 +111,15 @@ impl Options {
         self
     }
 
-    /// The name this option had when a key only signed tokens; it now seals them, as
-    /// [`page_token_key`](Self::page_token_key).
-    #[deprecated(since = "0.1.0", note = "use `page_token_key`, which seals tokens")]
+    /// The name this option had when a key only signed tokens (HMAC-SHA-256); it now
+    /// seals them, as [`page_token_key`](Self::page_token_key). Two changes come with
+    /// it: a key shorter than 16 bytes makes building the handle `Validation`, and
+    /// tokens signed before the upgrade are `InvalidPageToken` (start those queries
+    /// over).
+    #[deprecated(
+        since = "0.2.0",
+        note = "use `page_token_key`, which seals tokens; keys under 16 bytes are refused"
+    )]
     pub fn page_token_signing_key(self, key: impl Into<Vec<u8>>) -> Self {
         self.page_token_key(key)
     }
@@ -146,7 +153,10 @@ impl KvsBuilder {
     }
 
     /// See [`Options::page_token_signing_key`].
-    #[deprecated(since = "0.1.0", note = "use `page_token_key`, which seals tokens")]
+    #[deprecated(
+        since = "0.2.0",
+        note = "use `page_token_key`, which seals tokens; keys under 16 bytes are refused"
+    )]
     pub fn page_token_signing_key(self, key: impl Into<Vec<u8>>) -> Self {
         self.page_token_key(key)
     }

@@ -144,7 +144,7 @@ pub(super) const ORDER_DIGITS: &[u8; 64] =
 
 /// Bytes as ASCII text that compares as the bytes do (Cosmos DB compares strings by
 /// UTF-16 code units, which on ASCII is byte order): the bits six at a time, the last
-/// group padded with zeros, each written as a digit of [`ORDER_DIGITS`]. A third shorter
+/// group padded with zeros, each written as a digit of `ORDER_DIGITS`. A third shorter
 /// than hex. Padding keeps the order: where one input is a prefix of another, its text
 /// is a prefix of the other's or smaller at its last digit; elsewhere the first
 /// differing bit decides in both.
