@@ -1,7 +1,9 @@
-//! The seed's `updateWithOptimisticLock`: read an item and its version, then update it
-//! only if the version is still the one read (`.when(version == read)`), SETting
-//! version + 1. A writer that changed the item in between makes the update fail with
-//! `ConditionFailed` and change nothing; the caller reads again and retries.
+//! The seed's `updateWithOptimisticLock`, with a version attribute: the model marks its
+//! `version` field `#[kvs(version)]`, and every typed write of it is optimistic. An
+//! upsert of a document read earlier goes through only if nobody wrote it since (the
+//! stored version is still the one read) and stores the next version; a writer that
+//! changed the item in between makes it fail with `ConditionFailed`, changing nothing,
+//! and the caller reads again and retries. No hand-written condition or `+ 1`.
 //!
 //! Run it with `cargo run --example optimistic_locking`.
 
@@ -15,7 +17,9 @@ pub struct Doc {
     item_id: String,
     /// Changed by read-modify-write: there is no atomic "append a line to a string".
     text: String,
-    version: i64,
+    /// Written by kvs: 1 on insert, one more on every write.
+    #[kvs(version)]
+    version: u64,
 }
 
 /// The seed's CONCURRENT_MODIFICATION, or a store error.
@@ -33,19 +37,18 @@ async fn update_with_optimistic_lock(
     edit: impl Fn(&str) -> String,
     meanwhile: impl AsyncFnOnce(),
 ) -> Result<Doc, LockError> {
-    let f = Doc::fields();
     let doc = docs.get(item_id).await.map_err(LockError::Store)?;
-    let doc = doc.ok_or_else(|| LockError::Store(kvs::Error::new(ErrorKind::NotFound, item_id)))?;
+    let mut doc =
+        doc.ok_or_else(|| LockError::Store(kvs::Error::new(ErrorKind::NotFound, item_id)))?;
     meanwhile().await;
-    docs.update(item_id)
-        .set(f.text(), edit(&doc.text))
-        .set(f.version(), doc.version + 1)
-        .when(f.version().eq(doc.version))
-        .await
-        .map_err(|e| match e.kind() {
-            ErrorKind::ConditionFailed => LockError::ConcurrentModification,
-            _ => LockError::Store(e),
-        })
+    doc.text = edit(&doc.text);
+    // Checks that the stored version is still `doc.version`, and writes the next one.
+    docs.upsert(&doc).await.map_err(|e| match e.kind() {
+        ErrorKind::ConditionFailed => LockError::ConcurrentModification,
+        _ => LockError::Store(e),
+    })?;
+    doc.version += 1;
+    Ok(doc)
 }
 
 /// Retries the read-modify-write until it goes through (at most `attempts` times).
@@ -81,6 +84,7 @@ async fn main() -> kvs::Result<()> {
     let docs = kvs.store::<Doc>();
     docs.ensure().await?;
     kvs_examples::empty(&docs).await?;
+    // Whatever version the struct holds, an insert writes version 1.
     docs.insert(&Doc {
         item_id: "doc-1".into(),
         text: String::new(),
@@ -88,43 +92,43 @@ async fn main() -> kvs::Result<()> {
     })
     .await?;
 
-    // No one else writes: version 0 -> 1.
+    // No one else writes: version 1 -> 2.
     let doc = update_with_optimistic_lock(&docs, "doc-1", add_line("first"), async || {})
         .await
         .expect("no contention");
     println!(
-        "update at version 0 -> version {}, text {:?}",
+        "update at version 1 -> version {}, text {:?}",
         doc.version, doc.text
     );
-    assert_eq!(doc.version, 1);
+    assert_eq!(doc.version, 2);
 
-    // A concurrent writer (Bob) updates doc-1 after Alice read version 1 and before she
-    // writes: Alice's write is refused, and Bob's change is kept.
+    // A concurrent writer (Bob) updates doc-1 after Alice read version 2 and before she
+    // writes: Alice's write is refused, and Bob's change is kept. Bob uses a typed
+    // update, which adds 1 to the version too, and checks the one he expects.
     let bob = async || {
         let f = Doc::fields();
         let bob = docs
             .update("doc-1")
             .set(f.text(), "first\nbob\n")
-            .set(f.version(), 2)
-            .when(f.version().eq(1))
+            .expect_version(2)
             .await
             .expect("bob writes first");
         println!("  (meanwhile bob wrote version {})", bob.version);
     };
     let alice = update_with_optimistic_lock(&docs, "doc-1", add_line("alice"), bob).await;
-    println!("alice's update at version 1 -> {alice:?}");
+    println!("alice's update at version 2 -> {alice:?}");
     assert!(matches!(alice, Err(LockError::ConcurrentModification)));
     let doc = docs.get("doc-1").await?.expect("doc-1 exists");
     println!("stored: version {}, text {:?}", doc.version, doc.text);
-    assert_eq!((doc.version, doc.text.as_str()), (2, "first\nbob\n"));
+    assert_eq!((doc.version, doc.text.as_str()), (3, "first\nbob\n"));
 
-    // Alice retries: she reads version 2 and her write goes through.
+    // Alice retries: she reads version 3 and her write goes through.
     let (doc, attempts) = update_with_retries(&docs, "doc-1", add_line("alice"), 5).await?;
     println!(
         "alice retried: version {} after {attempts} attempt(s), text {:?}",
         doc.version, doc.text
     );
-    assert_eq!((doc.version, doc.text.as_str()), (3, "first\nbob\nalice\n"));
+    assert_eq!((doc.version, doc.text.as_str()), (4, "first\nbob\nalice\n"));
 
     // Eight writers at once, each retrying until its line is in: no line is lost.
     let tasks: Vec<_> = (0..8)
@@ -144,7 +148,7 @@ async fn main() -> kvs::Result<()> {
         "8 concurrent writers: {attempts} attempts in all, final version {}",
         doc.version
     );
-    assert_eq!(doc.version, 3 + 8);
+    assert_eq!(doc.version, 4 + 8);
     for i in 0..8 {
         assert!(
             doc.text.contains(&format!("writer {i}\n")),

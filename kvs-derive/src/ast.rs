@@ -83,6 +83,9 @@ pub struct Model<'a> {
     pub indexes: Vec<Index>,
     /// The `#[kvs(catch_all)]` field, if there is one and it keeps the rules.
     pub catch_all: Option<usize>,
+    /// The `#[kvs(version)]` field, if there is one and it keeps the rules (its type is
+    /// checked by the generated code).
+    pub version: Option<usize>,
     /// Whether a rule is broken: the generated code is then a stand-in, which skips the
     /// type checks that would repeat the derive's errors.
     pub broken: bool,

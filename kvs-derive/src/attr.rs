@@ -50,6 +50,8 @@ pub struct FieldAttrs {
     /// `#[kvs(catch_all)]`, with its span: the field keeps the attributes the model does
     /// not declare.
     pub catch_all: Option<proc_macro2::Span>,
+    /// `#[kvs(version)]`, with its span: the field is the model's version attribute.
+    pub version: Option<proc_macro2::Span>,
 }
 
 fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
@@ -203,9 +205,13 @@ impl FieldAttrs {
                     } else if meta.path.is_ident("catch_all") {
                         once(&mut out.catch_all, span, &meta.path, "a field", errors);
                         Ok(())
+                    } else if meta.path.is_ident("version") {
+                        once(&mut out.version, span, &meta.path, "a field", errors);
+                        Ok(())
                     } else {
-                        Err(meta
-                            .error("unknown kvs field attribute: expected `opaque` or `catch_all`"))
+                        Err(meta.error(
+                            "unknown kvs field attribute: expected `opaque`, `catch_all` or `version`",
+                        ))
                     }
                 });
                 if let Err(e) = result {

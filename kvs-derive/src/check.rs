@@ -464,6 +464,68 @@ fn catch_all(fields: &[Field<'_>], keys: &[usize], errors: &mut Errors) -> Optio
     (kept && !keys.contains(&at)).then_some(at)
 }
 
+/// Rules of the version field: at most one; not a key; stored as itself (serde writes
+/// and reads it under its name, as the typed store's conditions and updates name it).
+fn version(fields: &[Field<'_>], keys: &[usize], errors: &mut Errors) -> Option<usize> {
+    let mut all = fields
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| f.attrs.version.map(|span| (i, span)));
+    let (at, span) = all.next()?;
+    let mut kept = true;
+    for (i, span) in all {
+        kept = false;
+        errors.at(
+            span,
+            format!(
+                "`{}` is a second version field: `{}` already is the model's version",
+                fields[i].ident, fields[at].ident
+            ),
+        );
+    }
+    let field = &fields[at];
+    if keys.contains(&at) {
+        kept = false;
+        errors.at(
+            span,
+            format!(
+                "`{}` is a key field: a key cannot be the version, which every write changes",
+                field.ident
+            ),
+        );
+    }
+    let serde_span = field
+        .attrs
+        .skip
+        .or(field.attrs.with)
+        .or(field.attrs.skip_if)
+        .or(field.attrs.flatten)
+        .or(field.attrs.catch_all);
+    if let Some(other) = serde_span {
+        kept = false;
+        errors.at(
+            other,
+            format!(
+                "the version field `{}` must be stored as itself: no `skip`, `skip_serializing_if`, `with`, `flatten` or `catch_all`",
+                field.ident
+            ),
+        );
+    }
+    kept.then_some(at)
+}
+
+/// Rule (of `#[derive(Nested)]`): only a model has a version field, which its writes
+/// check and advance.
+pub fn nested_has_no_version(fields: &[Field<'_>]) -> syn::Result<()> {
+    errors::all(fields.iter().map(|f| match f.attrs.version {
+        Some(span) => Err(syn::Error::new(
+            span,
+            "only a model (`#[derive(KeyValueStore)]`) can have a version field",
+        )),
+        None => Ok(()),
+    }))
+}
+
 /// Rule (of `#[derive(Nested)]`): only a model has a catch-all, which the typed store
 /// fills when it reads the model's own items.
 pub fn nested_has_no_catch_all(fields: &[Field<'_>]) -> syn::Result<()> {
@@ -512,6 +574,7 @@ pub fn model<'a>(
         keys.push(s);
     }
     let catch_all = catch_all(&fields, &keys, errors);
+    let version = version(&fields, &keys, errors);
     Model {
         ident: &input.ident,
         vis: &input.vis,
@@ -521,6 +584,7 @@ pub fn model<'a>(
         sort_key,
         indexes,
         catch_all,
+        version,
         broken: !errors.is_empty(),
     }
 }

@@ -45,6 +45,7 @@ pub fn derive_nested(input: TokenStream) -> TokenStream {
         }
         _ => ast::struct_fields(&input, "nested struct", &mut errors).map(|fields| {
             errors.check(check::nested_has_no_catch_all(&fields));
+            errors.check(check::nested_has_no_version(&fields));
             expand::nested_struct(&input, &fields)
         }),
     };

@@ -106,6 +106,33 @@ fn catch_all(model: &Model<'_>) -> Option<TokenStream> {
     })
 }
 
+/// `Model::VERSION` and `impl VersionedModel`, for a model with a version field. The
+/// field's type is checked here, through `VersionField`, at the field's type.
+fn version(model: &Model<'_>) -> (Option<TokenStream>, Option<TokenStream>) {
+    let Some(at) = model.version else {
+        return (None, None);
+    };
+    let field = &model.fields[at];
+    let (ident, ty, name) = (field.ident, field.ty, &field.stored);
+    let model_ident = model.ident;
+    let ty_span = syn::spanned::Spanned::span(ty);
+    let max = quote::quote_spanned! {ty_span=> <#ty as ::kvs::typed::VersionField>::MAX };
+    let get = quote::quote_spanned! {ty_span=>
+        |model: &Self| <#ty as ::kvs::typed::VersionField>::version(&model.#ident)
+    };
+    (
+        Some(quote! {
+            const VERSION: ::kvs::__private::std::option::Option<::kvs::typed::VersionAttr<Self>> =
+                ::kvs::__private::std::option::Option::Some(::kvs::typed::VersionAttr {
+                    name: #name,
+                    get: #get,
+                    max: #max,
+                });
+        }),
+        Some(quote! { impl ::kvs::typed::VersionedModel for #model_ident {} }),
+    )
+}
+
 pub fn model(model: &Model<'_>) -> TokenStream {
     let ident = model.ident;
     let vis = model.vis;
@@ -179,6 +206,7 @@ pub fn model(model: &Model<'_>) -> TokenStream {
     let key_of = key_of(model);
     let schema = schema(model, &store);
     let catch_all = catch_all(model);
+    let (version_const, versioned) = version(model);
     // A model can also be a field of another model (a cache entry holding a user):
     // within another model its key fields are plain fields.
     let nested = super::fields::nested_paths(
@@ -216,6 +244,7 @@ pub fn model(model: &Model<'_>) -> TokenStream {
             type SortKey = #store_sort;
             const STORE: &'static str = #store;
             #catch_all
+            #version_const
 
             fn schema() -> ::kvs::StoreSchema {
                 #schema
@@ -225,5 +254,7 @@ pub fn model(model: &Model<'_>) -> TokenStream {
                 #key_of
             }
         }
+
+        #versioned
     }
 }

@@ -41,7 +41,9 @@ mod store;
 mod traits;
 
 pub use field::{Cond, Element, Entry, Field, IntoCond, KeyRole, Plain, TypedPath, Writable};
-pub use model::{IntoKey, KeyFrom, Model, NoSortKey, key_value};
+pub use model::{
+    IntoKey, KeyFrom, Model, NoSortKey, VersionAttr, VersionField, VersionedModel, key_value,
+};
 pub use query::{KeyQuery, SortKeyType};
 pub use store::{Store, TypedDelete, TypedPut, TypedQuery, TypedScan, TypedUpdate};
 pub use traits::{

@@ -9,12 +9,12 @@ use futures::future::BoxFuture;
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 
 use super::field::{IntoCond, TypedPath, Writable, field_value};
-use super::model::{IntoKey, Model, from_item};
+use super::model::{IntoKey, Model, VersionedModel, from_item};
 use super::query::KeyQuery;
 use super::traits::{Addable, CollectionField, IntoFieldValue, ListField, Removable};
 use crate::builders::Paged;
 use crate::request::*;
-use crate::{Condition, Error, Key, Kvs, Page, PageToken, Result, UpdateOp, Value};
+use crate::{Condition, Error, Key, Kvs, Page, PageToken, Path, Result, UpdateOp, Value};
 
 /// The typed handle on the store of model `M`: `kvs.store::<Order>()`.
 ///
@@ -101,6 +101,33 @@ fn and(slot: &mut Option<Result<Condition>>, c: Result<Condition>) {
     });
 }
 
+/// The condition that the stored item has version `n` (`0`: it has none: a model never
+/// read). The name is a stored attribute name, taken literally (not as path text).
+fn stored_version_is(name: &str, n: u64) -> Condition {
+    if n == 0 {
+        Path::attr(name).not_exists()
+    } else {
+        // Exact whatever `n` is (one above i64 can never be stored, and is never met).
+        Path::attr(name).eq(crate::Decimal::from(n))
+    }
+}
+
+/// The version a model of `M` holds, checked to have a next one.
+fn version_of<M: Model>(model: &M) -> Option<Result<(&'static str, u64)>> {
+    let attr = M::VERSION?;
+    Some(match (attr.get)(model) {
+        Some(n) if n < attr.max => Ok((attr.name, n)),
+        Some(n) => Err(Error::validation(format!(
+            "version attribute {:?} holds {n}, the largest its type holds: there is no next version",
+            attr.name
+        ))),
+        None => Err(Error::validation(format!(
+            "version attribute {:?} holds a negative number",
+            attr.name
+        ))),
+    })
+}
+
 impl<M: Model> Store<M> {
     /// The `Kvs` handle underneath.
     pub fn kvs(&self) -> &Kvs {
@@ -167,23 +194,36 @@ impl<M: Model> Store<M> {
         })
     }
 
-    /// Writes the whole item, replacing any with its key.
+    /// Writes the whole item, replacing any with its key. For a [`VersionedModel`], only
+    /// if the stored version is still the one the model holds (`ConditionFailed`
+    /// otherwise), writing the next.
     pub fn upsert(&self, item: &M) -> TypedPut<M> {
         TypedPut::new(self.clone(), item, PutMode::Upsert)
     }
 
-    /// Writes an item that must not exist yet (`AlreadyExists` otherwise).
+    /// Writes an item that must not exist yet (`AlreadyExists` otherwise). For a
+    /// [`VersionedModel`], at version 1.
     pub fn insert(&self, item: &M) -> TypedPut<M> {
         TypedPut::new(self.clone(), item, PutMode::Insert)
     }
 
     /// Updates an existing item (`NotFound` otherwise) and returns it whole.
+    ///
+    /// For a [`VersionedModel`], the update also adds 1 to the stored version.
     pub fn update(&self, key: impl IntoKey<M>) -> TypedUpdate<M> {
+        // The version goes up with every update, however the item changes.
+        let ops = M::VERSION
+            .map(|v| UpdateOp::Add {
+                path: Path::attr(v.name),
+                value: Value::from(1),
+            })
+            .into_iter()
+            .collect();
         TypedUpdate {
             kvs: self.kvs.clone(),
             store: self.name.clone(),
             key: key.into_key(),
-            ops: Ok(Vec::new()),
+            ops: Ok(ops),
             condition: None,
             _model: PhantomData,
         }
@@ -226,13 +266,57 @@ impl<M: Model> Store<M> {
         }
     }
 
-    /// Writes many items; not atomic.
+    /// Writes many items; not atomic. A partial failure names the keys not written.
+    ///
+    /// For a [`VersionedModel`], each item is written as [`upsert`](Self::upsert) writes
+    /// it, checked against its stored version, a few at a time; the error of the first
+    /// that failed is returned, with the keys of all that failed.
     pub async fn upsert_many<'a>(&self, items: impl IntoIterator<Item = &'a M>) -> Result<()> {
+        if M::VERSION.is_some() {
+            return self.upsert_each(items.into_iter().collect()).await;
+        }
         let items = items
             .into_iter()
             .map(crate::to_item)
             .collect::<Result<Vec<_>>>()?;
         self.kvs.upsert_many(&self.name, items).await
+    }
+
+    /// Versioned upserts, at most 16 at a time.
+    async fn upsert_each(&self, items: Vec<&M>) -> Result<()> {
+        // Each put is built (the model serialized) before anything is sent, so that an
+        // item that cannot be written fails the call with nothing written.
+        let puts = items
+            .iter()
+            .map(|m| {
+                let put = TypedPut::new(self.clone(), m, PutMode::Upsert);
+                let key: Key = m.key().into();
+                put.request().map(|r| (key, r))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let total = puts.len();
+        let kvs = &self.kvs;
+        let failed: Vec<(Key, Error)> = futures::stream::iter(puts)
+            .map(|(key, request)| async move {
+                crate::Request::execute(request, kvs)
+                    .await
+                    .err()
+                    .map(|e| (key, e))
+            })
+            .buffer_unordered(16)
+            .filter_map(std::future::ready)
+            .collect()
+            .await;
+        let mut failed = failed.into_iter();
+        let Some((first_key, first)) = failed.next() else {
+            return Ok(());
+        };
+        let mut keys = vec![first_key];
+        keys.extend(failed.map(|(k, _)| k));
+        let n = keys.len();
+        Err(first
+            .context(format_args!("{n} of {total} items not written"))
+            .with_keys(keys))
     }
 
     /// Deletes many items; not atomic.
@@ -267,13 +351,30 @@ pub struct TypedPut<M> {
 }
 
 impl<M: Model> TypedPut<M> {
-    fn new(store: Store<M>, item: &M, mode: PutMode) -> Self {
+    fn new(store: Store<M>, model: &M, mode: PutMode) -> Self {
+        let mut item = crate::to_item(model);
+        let mut condition = None;
+        match (version_of(model), &mut item) {
+            (None, _) | (_, Err(_)) => {}
+            (Some(Err(e)), _) => item = Err(e),
+            (Some(Ok((name, n))), Ok(item)) => {
+                // An insert needs no item there at all, whatever version the model holds.
+                let next = match mode {
+                    PutMode::Insert => 1,
+                    PutMode::Upsert => {
+                        condition = Some(Ok(stored_version_is(name, n)));
+                        n + 1
+                    }
+                };
+                item.insert(name.to_owned(), Value::from(next as i64));
+            }
+        }
         TypedPut {
             kvs: store.kvs,
             store: store.name,
-            item: crate::to_item(item),
+            item,
             mode,
-            condition: None,
+            condition,
             _model: PhantomData,
         }
     }
@@ -461,6 +562,18 @@ impl<M: Model> TypedUpdate<M> {
         self
     }
 
+    /// Updates only if the stored item has version `version` (`ConditionFailed`
+    /// otherwise): the version of the model read before.
+    pub fn expect_version(mut self, version: u64) -> Self
+    where
+        M: VersionedModel,
+    {
+        if let Some(v) = M::VERSION {
+            and(&mut self.condition, Ok(stored_version_is(v.name, version)));
+        }
+        self
+    }
+
     fn request(self) -> Result<UpdateRequest> {
         Ok(UpdateRequest {
             store: self.store.to_string(),
@@ -518,6 +631,18 @@ impl<M: Model> TypedDelete<M> {
     /// Deletes only if the item (or its absence) meets `condition`.
     pub fn when(mut self, condition: impl IntoCond<M>) -> Self {
         and(&mut self.condition, condition.into_cond().into_condition());
+        self
+    }
+
+    /// Deletes only if the stored item has version `version` (`ConditionFailed`
+    /// otherwise, a missing item included when `version` is not 0).
+    pub fn expect_version(mut self, version: u64) -> Self
+    where
+        M: VersionedModel,
+    {
+        if let Some(v) = M::VERSION {
+            and(&mut self.condition, Ok(stored_version_is(v.name, version)));
+        }
         self
     }
 

@@ -54,6 +54,7 @@ mod store_options;
 mod store_scalars;
 mod store_shape_mismatch;
 mod store_updates_and_conditions;
+mod store_versions;
 
 pub use serde_collections::{
     typed_bytes_round_trip, typed_collections_and_nested_structs_round_trip,
@@ -90,6 +91,10 @@ pub use store_shape_mismatch::typed_rt_shape_mismatch_is_serialization;
 pub use store_updates_and_conditions::{
     typed_rt_conditional_puts_and_consistent_queries, typed_rt_type_of_and_exists,
     typed_rt_update_results,
+};
+pub use store_versions::{
+    typed_rt_version_checked_on_every_write, typed_rt_version_in_transactions,
+    typed_rt_version_no_lost_update, typed_rt_version_upsert_many_names_stale_keys,
 };
 
 // Models that cases in more than one file use.
@@ -225,5 +230,9 @@ macro_rules! __conformance_cases_typed {
         );
         $cb!($make, typed::typed_rt_remove_entries_and_positions);
         $cb!($make, typed::typed_rt_type_of_and_exists);
+        $cb!($make, typed::typed_rt_version_checked_on_every_write);
+        $cb!($make, typed::typed_rt_version_upsert_many_names_stale_keys);
+        $cb!($make, typed::typed_rt_version_in_transactions);
+        $cb!($make, typed::typed_rt_version_no_lost_update);
     };
 }
