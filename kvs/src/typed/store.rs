@@ -112,6 +112,13 @@ fn stored_version_is(name: &str, n: u64) -> Condition {
     }
 }
 
+/// The condition of `expect_version`: the stored item of a versioned model has `version`.
+fn expected_version<M: VersionedModel>(version: u64) -> Condition {
+    // Every `VersionedModel` has a `VERSION` (the derive implements both together).
+    let name = M::VERSION.map_or("", |v| v.name);
+    stored_version_is(name, version)
+}
+
 /// The version a model of `M` holds, checked to have a next one.
 fn version_of<M: Model>(model: &M) -> Option<Result<(&'static str, u64)>> {
     let attr = M::VERSION?;
@@ -568,9 +575,7 @@ impl<M: Model> TypedUpdate<M> {
     where
         M: VersionedModel,
     {
-        if let Some(v) = M::VERSION {
-            and(&mut self.condition, Ok(stored_version_is(v.name, version)));
-        }
+        and(&mut self.condition, Ok(expected_version::<M>(version)));
         self
     }
 
@@ -640,9 +645,7 @@ impl<M: Model> TypedDelete<M> {
     where
         M: VersionedModel,
     {
-        if let Some(v) = M::VERSION {
-            and(&mut self.condition, Ok(stored_version_is(v.name, version)));
-        }
+        and(&mut self.condition, Ok(expected_version::<M>(version)));
         self
     }
 

@@ -148,15 +148,14 @@ pub async fn typed_rt_version_in_transactions(kvs: Kvs) {
     let (one, two) = (read(&store, 1).await, read(&store, 2).await);
     store.update(("g", 2)).add(f.count(), 1).await.unwrap();
     let two_now = read(&store, 2).await;
+    let one_edited = RtOptimistic {
+        text: "b".into(),
+        ..one.clone()
+    };
 
     let err = expect_kind(
         kvs.transact([
-            store
-                .upsert(&RtOptimistic {
-                    text: "b".into(),
-                    ..one.clone()
-                })
-                .into_transact_write(),
+            store.upsert(&one_edited).into_transact_write(),
             store.upsert(&two).into_transact_write(),
         ])
         .await,
@@ -170,12 +169,7 @@ pub async fn typed_rt_version_in_transactions(kvs: Kvs) {
     assert_eq!(read(&store, 2).await, two_now);
 
     kvs.transact([
-        store
-            .upsert(&RtOptimistic {
-                text: "b".into(),
-                ..one.clone()
-            })
-            .into_transact_write(),
+        store.upsert(&one_edited).into_transact_write(),
         store
             .update(("g", 2))
             .add(f.count(), 1)
