@@ -278,6 +278,30 @@ impl Query {
     pub fn pages(self) -> BoxStream<'static, Result<Page>> {
         item_pages(self.kvs, self.request)
     }
+
+    /// The number of items the query matches, its filter applied, over every page: a
+    /// native count where the backend has one, else the keys read page by page (see
+    /// [`CountRequest`]). `Validation` if a page limit or token was set.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> kvs::Result<()> {
+    /// use kvs::{attr, item, KeyAttr, Kvs, StoreSchema};
+    /// let kvs = Kvs::memory();
+    /// let orders = StoreSchema::new("orders", KeyAttr::string("customer"))
+    ///     .sort_key(KeyAttr::number("n"));
+    /// kvs.ensure_store(orders).await?;
+    /// for n in 0..5 {
+    ///     let paid = n % 2 == 0;
+    ///     kvs.upsert("orders", item! { "customer" => "c-1", "n" => n, "paid" => paid })
+    ///         .await?;
+    /// }
+    /// let paid = kvs.query("orders", "c-1").filter(attr("paid").eq(true)).count().await?;
+    /// assert_eq!(paid, 3);
+    /// # Ok(()) }
+    /// ```
+    pub async fn count(self) -> Result<u64> {
+        self.kvs.execute(CountRequest::Query(self.request)).await
+    }
 }
 
 impl IntoFuture for Query {
@@ -344,6 +368,12 @@ impl Scan {
     /// Every page, from this one to the last.
     pub fn pages(self) -> BoxStream<'static, Result<Page>> {
         item_pages(self.kvs, self.request)
+    }
+
+    /// The number of items the scan matches, its filter applied, over every page (see
+    /// [`Query::count`]).
+    pub async fn count(self) -> Result<u64> {
+        self.kvs.execute(CountRequest::Scan(self.request)).await
     }
 }
 

@@ -823,9 +823,9 @@ impl Request for QueryRequest {
 }
 
 impl QueryRequest {
-    /// Runs the request, leaving the items in the backend's form.
-    pub(crate) async fn execute_raw(self, kvs: &Kvs) -> Result<Page<RawItem>> {
-        let schema = kvs.schema(&self.store)?;
+    /// The checks of a query's partition, sort condition, filter and consistency
+    /// against the store's schema, shared by reading and counting; the index read.
+    fn check<'s>(&self, schema: &'s StoreSchema) -> Result<Option<&'s crate::IndexSchema>> {
         let index = self
             .index
             .as_deref()
@@ -850,12 +850,19 @@ impl QueryRequest {
             check_sort(sort_key, sort, &what)?;
         }
         check_condition(self.filter.as_ref())?;
-        let limit = page_limit(self.limit)?;
         if self.consistent && index.is_some() {
             return Err(Error::validation(format!(
                 "a consistent read is for the base table only, not {what}"
             )));
         }
+        Ok(index)
+    }
+
+    /// Runs the request, leaving the items in the backend's form.
+    pub(crate) async fn execute_raw(self, kvs: &Kvs) -> Result<Page<RawItem>> {
+        let schema = kvs.schema(&self.store)?;
+        let index = self.check(&schema)?;
+        let limit = page_limit(self.limit)?;
         let binding = self.binding();
         let after = match &self.page_token {
             Some(token) => {
@@ -875,6 +882,7 @@ impl QueryRequest {
             after: after.as_ref(),
             descending: self.descending,
             consistent: self.consistent,
+            projection: None,
         };
         let raw = kvs
             .inner
@@ -913,6 +921,7 @@ impl ScanRequest {
             filter: self.filter.as_ref(),
             limit,
             after: after.as_ref(),
+            projection: None,
         };
         let raw = kvs
             .inner
@@ -921,6 +930,59 @@ impl ScanRequest {
             .instrument(kvs.span("scan", &self.store))
             .await?;
         kvs.page(raw, binding, &schema, None)
+    }
+}
+
+impl Request for CountRequest {
+    type Output = u64;
+    async fn execute(self, kvs: &Kvs) -> Result<u64> {
+        let (store, limit, token) = match &self {
+            CountRequest::Query(q) => (&q.store, q.limit, &q.page_token),
+            CountRequest::Scan(s) => (&s.store, s.limit, &s.page_token),
+        };
+        let schema = kvs.schema(store)?;
+        if limit.is_some() || token.is_some() {
+            return Err(Error::validation(
+                "a count covers every page: it takes no page limit or page token",
+            ));
+        }
+        match &self {
+            CountRequest::Query(q) => {
+                let index = q.check(&schema)?;
+                let plan = QueryPlan {
+                    schema: &schema,
+                    index,
+                    partition: &q.partition,
+                    sort: q.sort.as_ref(),
+                    filter: q.filter.as_ref(),
+                    limit: DEFAULT_PAGE_LIMIT,
+                    after: None,
+                    descending: q.descending,
+                    consistent: q.consistent,
+                    projection: None,
+                };
+                kvs.inner
+                    .backend
+                    .count_query(&plan)
+                    .instrument(kvs.span("count", store))
+                    .await
+            }
+            CountRequest::Scan(s) => {
+                check_condition(s.filter.as_ref())?;
+                let plan = ScanPlan {
+                    schema: &schema,
+                    filter: s.filter.as_ref(),
+                    limit: DEFAULT_PAGE_LIMIT,
+                    after: None,
+                    projection: None,
+                };
+                kvs.inner
+                    .backend
+                    .count_scan(&plan)
+                    .instrument(kvs.span("count", store))
+                    .await
+            }
+        }
     }
 }
 

@@ -218,8 +218,9 @@ pub use expr::{
 pub use key::Key;
 pub use page::{Page, PageToken};
 pub use request::{
-    DeleteManyRequest, DeleteRequest, GetManyRequest, GetRequest, PutMode, PutRequest,
-    QueryRequest, ScanRequest, TransactWrite, UpdateRequest, UpsertManyRequest, WriteOp,
+    CountRequest, DeleteManyRequest, DeleteRequest, GetManyRequest, GetRequest, PutMode,
+    PutRequest, QueryRequest, ScanRequest, TransactWrite, UpdateRequest, UpsertManyRequest,
+    WriteOp,
 };
 pub use schema::{IndexSchema, KeyAttr, KeyType, StoreSchema};
 pub use serde_impl::{Bytes, Set, from_item, from_value, to_item, to_value};

@@ -104,6 +104,20 @@ pub struct ScanRequest {
     pub page_token: Option<PageToken>,
 }
 
+/// Count the items a query or scan matches, its filter applied, over every page.
+///
+/// Natively where the backend counts (DynamoDB's `Select=COUNT`, Firestore's count
+/// aggregation and Cosmos DB's `COUNT` when the filter is none), otherwise by reading
+/// the keys (and what the filter reads) page by page. The request's page limit and
+/// page token must be unset: `Validation` otherwise.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CountRequest {
+    /// The items of a query.
+    Query(QueryRequest),
+    /// The items of a scan.
+    Scan(ScanRequest),
+}
+
 /// One write of a transaction.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WriteOp {

@@ -95,6 +95,20 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     /// Reads one page of a scan.
     async fn scan(&self, plan: &ScanPlan<'_>) -> Result<RawPage>;
 
+    /// The number of items the query matches, its filter applied, over every page
+    /// (`plan.limit` and `plan.after` are the kit's to use). By default the kit reads the
+    /// pages through [`query`](Self::query) with a projection of the keys
+    /// ([`emulate::count`]); a backend that counts natively overrides it.
+    async fn count_query(&self, plan: &QueryPlan<'_>) -> Result<u64> {
+        emulate::count::query(self, plan).await
+    }
+
+    /// The number of items the scan matches, its filter applied, as
+    /// [`count_query`](Self::count_query).
+    async fn count_scan(&self, plan: &ScanPlan<'_>) -> Result<u64> {
+        emulate::count::scan(self, plan).await
+    }
+
     /// Reads many items: one answer per key, in the order given. The keys are distinct.
     /// By default, single reads run by the kit's [batch runner](emulate::BatchRunner).
     async fn get_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<Vec<Option<RawItem>>> {
@@ -273,6 +287,21 @@ pub trait VersionedBackend: Send + Sync + std::fmt::Debug + 'static {
     /// `plan.after`; the filter need not be applied.
     async fn read_scan(&self, plan: &ScanPlan<'_>) -> Result<RawPage>;
 
+    /// The number of items in the query's key range, if the engine counts natively (a
+    /// count aggregation): called only for a query without a filter. `None` (the
+    /// default): the kit counts by reading the range's keys.
+    async fn count_range(&self, plan: &QueryPlan<'_>) -> Result<Option<u64>> {
+        let _ = plan;
+        Ok(None)
+    }
+
+    /// The number of items in the store, if the engine counts natively: called only for
+    /// a scan without a filter. `None` (the default): the kit counts by reading keys.
+    async fn count_all(&self, plan: &ScanPlan<'_>) -> Result<Option<u64>> {
+        let _ = plan;
+        Ok(None)
+    }
+
     /// Does every write atomically if every item is as its write expects: `true` if it
     /// did, `false` if any was not (nothing changed). By default `Unsupported`.
     async fn write_all_if_versions(&self, writes: &[VersionedWrite<'_>]) -> Result<bool> {
@@ -316,6 +345,14 @@ impl<T: VersionedBackend> Backend for T {
 
     async fn scan(&self, plan: &ScanPlan<'_>) -> Result<RawPage> {
         emulate::page::scan_by_ranges(self, plan).await
+    }
+
+    async fn count_query(&self, plan: &QueryPlan<'_>) -> Result<u64> {
+        emulate::count::query_natively(self, self, plan).await
+    }
+
+    async fn count_scan(&self, plan: &ScanPlan<'_>) -> Result<u64> {
+        emulate::count::scan_natively(self, self, plan).await
     }
 
     async fn transact(&self, writes: &[WritePlan<'_>]) -> Result<()> {

@@ -34,6 +34,20 @@ pub struct QueryPlan<'a> {
     pub descending: bool,
     /// Strongly consistent read (base table only).
     pub consistent: bool,
+    /// The top-level attributes the caller needs, or `None` for whole items. A backend
+    /// may read only [`attributes_read`](Self::attributes_read) (native projections:
+    /// less is read and sent) or whole items: the library drops what was not asked.
+    pub projection: Option<&'a [String]>,
+}
+
+impl QueryPlan<'_> {
+    /// With a projection, the top-level attributes a read must hold: those projected,
+    /// the key attributes of the table and of the index read (page tokens are made of
+    /// them), and those the filter reads (which the kit evaluates after reading where a
+    /// backend does not); `None`: whole items.
+    pub fn attributes_read(&self) -> Option<Vec<&str>> {
+        attributes_read(self.schema, self.index, self.projection, self.filter)
+    }
 }
 
 /// A validated scan, ready for a backend.
@@ -48,6 +62,40 @@ pub struct ScanPlan<'a> {
     pub limit: usize,
     /// Continue strictly after the item with this key.
     pub after: Option<&'a Item>,
+    /// The top-level attributes the caller needs, or `None` for whole items, as
+    /// [`QueryPlan::projection`].
+    pub projection: Option<&'a [String]>,
+}
+
+impl ScanPlan<'_> {
+    /// With a projection, the top-level attributes a read must hold, as
+    /// [`QueryPlan::attributes_read`].
+    pub fn attributes_read(&self) -> Option<Vec<&str>> {
+        attributes_read(self.schema, None, self.projection, self.filter)
+    }
+}
+
+fn attributes_read<'a>(
+    schema: &'a StoreSchema,
+    index: Option<&'a IndexSchema>,
+    projection: Option<&'a [String]>,
+    filter: Option<&'a Condition>,
+) -> Option<Vec<&'a str>> {
+    let projection = projection?;
+    let mut names: Vec<&str> = projection.iter().map(String::as_str).collect();
+    let keys = [
+        Some(&schema.partition_key),
+        schema.sort_key.as_ref(),
+        index.map(|i| &i.partition_key),
+        index.and_then(|i| i.sort_key.as_ref()),
+    ];
+    names.extend(keys.into_iter().flatten().map(|k| k.name.as_str()));
+    if let Some(filter) = filter {
+        names.extend(filter.paths().into_iter().map(|p| p.root()));
+    }
+    names.sort_unstable();
+    names.dedup();
+    Some(names)
 }
 
 /// What a backend returns for a query or scan.

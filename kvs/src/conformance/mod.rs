@@ -24,6 +24,7 @@ pub mod batches;
 pub mod capabilities;
 pub mod catalog;
 pub mod catch_all;
+pub mod counts;
 pub mod decimals;
 pub mod errors;
 pub mod filters;
@@ -301,5 +302,6 @@ macro_rules! __conformance_cases {
         $crate::__conformance_cases_capabilities!($cb, $make);
         $crate::__conformance_cases_random!($cb, $make);
         $crate::__conformance_cases_decimals!($cb, $make);
+        $crate::__conformance_cases_counts!($cb, $make);
     };
 }

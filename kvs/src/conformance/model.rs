@@ -128,6 +128,8 @@ enum Op {
         filter: Option<Condition>,
         limits: Vec<usize>,
     },
+    /// The count of a query or scan (whose limits are not used).
+    Count(Box<Op>),
 }
 
 // --- Generators -------------------------------------------------------------------
@@ -525,6 +527,9 @@ fn op() -> BoxedStrategy<Op> {
         5 => query(),
         1 => (proptest::option::weighted(0.3, condition()), limits())
             .prop_map(|(filter, limits)| Op::Scan { filter, limits }),
+        2 => query().prop_map(|q| Op::Count(Box::new(q))),
+        1 => proptest::option::weighted(0.5, condition())
+            .prop_map(|filter| Op::Count(Box::new(Op::Scan { filter, limits: vec![1] }))),
     ]
     .boxed()
 }
@@ -678,6 +683,7 @@ enum Answer {
     Item(Option<Item>),
     Items(Vec<Option<Item>>),
     Page(Vec<Item>),
+    Count(u64),
 }
 
 /// The kind of an error and, for a canceled transaction, each write's reason.
@@ -1009,6 +1015,10 @@ impl Model {
                 let items = found.into_iter().map(|(_, _, it)| it.clone()).collect();
                 Ok(Answer::Page(items))
             }
+            Op::Count(of) => match self.apply(of)? {
+                Answer::Page(items) => Ok(Answer::Count(items.len() as u64)),
+                other => unreachable!("a count of a query or scan, not {other:?}"),
+            },
             Op::Scan { filter, .. } => {
                 check_condition(filter.as_ref()).map_err(kind)?;
                 // Scans promise no order: the engine's answer is put in key order too.
@@ -1248,30 +1258,39 @@ async fn run_backend(kvs: &Kvs, store: &str, op: &Op) -> Result<Outcome, TestCas
             consistent,
         } => {
             let pages = collect_pages(&limits, |limit, token| {
-                let mut q = kvs
-                    .query(store, partition.clone())
-                    .limit(limit)
-                    .page_token(token);
-                if let Some(i) = index {
-                    q = q.index(i.name());
-                }
-                if let Some(s) = sort.clone() {
-                    q = q.sort(s);
-                }
-                if let Some(f) = filter.clone() {
-                    q = q.filter(f);
-                }
-                if descending {
-                    q = q.descending();
-                }
-                if consistent {
-                    q = q.consistent();
-                }
-                std::future::IntoFuture::into_future(q)
+                let q = query_of(
+                    kvs, store, index, &partition, &sort, &filter, descending, consistent,
+                );
+                std::future::IntoFuture::into_future(q.limit(limit).page_token(token))
             })
             .await?;
             pages.map(Answer::Page)
         }
+        Op::Count(of) => match *of {
+            Op::Query {
+                index,
+                partition,
+                sort,
+                filter,
+                descending,
+                consistent,
+                ..
+            } => query_of(
+                kvs, store, index, &partition, &sort, &filter, descending, consistent,
+            )
+            .count()
+            .await
+            .map(Answer::Count)
+            .map_err(kind),
+            Op::Scan { filter, .. } => {
+                let mut s = kvs.scan(store);
+                if let Some(f) = filter {
+                    s = s.filter(f);
+                }
+                s.count().await.map(Answer::Count).map_err(kind)
+            }
+            other => unreachable!("a count of a query or scan, not {other:?}"),
+        },
         Op::Scan { filter, limits } => {
             let pages = collect_pages(&limits, |limit, token| {
                 let mut s = kvs.scan(store).limit(limit).page_token(token);
@@ -1286,6 +1305,37 @@ async fn run_backend(kvs: &Kvs, store: &str, op: &Op) -> Result<Outcome, TestCas
             pages.map(|items| Answer::Page(in_key_order(items)))
         }
     })
+}
+
+/// The query of an [`Op::Query`], without its limit and token.
+#[allow(clippy::too_many_arguments)]
+fn query_of(
+    kvs: &Kvs,
+    store: &str,
+    index: Option<IndexName>,
+    partition: &Value,
+    sort: &Option<SortCondition>,
+    filter: &Option<Condition>,
+    descending: bool,
+    consistent: bool,
+) -> crate::Query {
+    let mut q = kvs.query(store, partition.clone());
+    if let Some(i) = index {
+        q = q.index(i.name());
+    }
+    if let Some(s) = sort.clone() {
+        q = q.sort(s);
+    }
+    if let Some(f) = filter.clone() {
+        q = q.filter(f);
+    }
+    if descending {
+        q = q.descending();
+    }
+    if consistent {
+        q = q.consistent();
+    }
+    q
 }
 
 fn in_key_order(mut items: Vec<Item>) -> Vec<Item> {
@@ -1326,7 +1376,11 @@ fn transact_write(store: &str, write: TxWrite) -> TransactWrite {
 
 /// Whether `op` reads a secondary index.
 fn reads_an_index(op: &Op) -> bool {
-    matches!(op, Op::Query { index: Some(_), .. })
+    match op {
+        Op::Query { index, .. } => index.is_some(),
+        Op::Count(of) => reads_an_index(of),
+        _ => false,
+    }
 }
 
 /// How long an eventually consistent index may take to show the final state.

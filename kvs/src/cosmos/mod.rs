@@ -382,6 +382,14 @@ impl VersionedBackend for CosmosBackend {
     async fn read_scan(&self, plan: &ScanPlan<'_>) -> Result<RawPage> {
         self.scan_range(plan).await
     }
+
+    async fn count_range(&self, plan: &QueryPlan<'_>) -> Result<Option<u64>> {
+        self.count_query_range(plan).await.map(Some)
+    }
+
+    async fn count_all(&self, plan: &ScanPlan<'_>) -> Result<Option<u64>> {
+        self.count_container(plan).await.map(Some)
+    }
 }
 
 mod client {

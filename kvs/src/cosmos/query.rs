@@ -33,18 +33,41 @@ impl Range {
     /// read once per document rather than once per comparison.
     fn query(&self, n: usize) -> Result<Query> {
         let p = &self.property;
-        let (lo, hi) = between(&self.keys);
+        let direction = if self.descending { "DESC" } else { "ASC" };
+        let text = format!(
+            "SELECT TOP @n * FROM c WHERE {} ORDER BY {p} {direction}",
+            self.condition()
+        );
+        self.with_bounds(Query::from(text))?
+            .with_parameter("@n", i64::try_from(n).unwrap_or(i64::MAX))
+            .map_err(|e| cosmos_error("query", "parameters", e))
+    }
+
+    /// The query of the number of documents of the range: `COUNT` (`aggregate`), or a
+    /// `1` per document, to be added up.
+    fn count(&self, aggregate: bool) -> Result<Query> {
+        let select = if aggregate { "COUNT(1)" } else { "1" };
+        let text = format!("SELECT VALUE {select} FROM c WHERE {}", self.condition());
+        self.with_bounds(Query::from(text))
+    }
+
+    /// The range as a condition on the order key, its bounds the parameters `@lo` and
+    /// `@hi`.
+    fn condition(&self) -> String {
+        let p = &self.property;
         // Every order key is a string, and only documents that have one are read
         // (Cosmos DB's ORDER BY would put the others first): an open range starts at "".
-        let mut text = match hi {
-            Some(_) => format!("SELECT TOP @n * FROM c WHERE {p} BETWEEN @lo AND @hi"),
-            None => format!("SELECT TOP @n * FROM c WHERE {p} >= @lo"),
-        };
-        let direction = if self.descending { "DESC" } else { "ASC" };
-        text.push_str(&format!(" ORDER BY {p} {direction}"));
-        let mut query = Query::from(text)
-            .with_parameter("@n", i64::try_from(n).unwrap_or(i64::MAX))
-            .and_then(|q| q.with_parameter("@lo", lo))
+        match between(&self.keys).1 {
+            Some(_) => format!("{p} BETWEEN @lo AND @hi"),
+            None => format!("{p} >= @lo"),
+        }
+    }
+
+    /// `query` with the bounds of the range as its parameters.
+    fn with_bounds(&self, query: Query) -> Result<Query> {
+        let (lo, hi) = between(&self.keys);
+        let mut query = query
+            .with_parameter("@lo", lo)
             .map_err(|e| cosmos_error("query", "parameters", e))?;
         if let Some(hi) = hi {
             query = query
@@ -214,61 +237,114 @@ impl CosmosBackend {
     /// index across partitions (by its member of `_kvsIx`), the sort condition and the
     /// cursor as bounds of the order key.
     pub(super) async fn query_range(&self, plan: &QueryPlan<'_>) -> Result<RawPage> {
-        let schema = plan.schema;
-        let mut partition = Vec::with_capacity(32);
-        codec::encode_key_value(plan.partition, &mut partition);
-        let mut keys = KeyRange::partition(&partition, plan.sort);
-        let (property, scope) = match plan.index {
-            Some(index) => {
-                if let Some(after) = plan.after {
-                    let table_key = codec::table_key(&schema.key_of(after)?);
-                    let index_key = index.key_of(after)?.ok_or_else(|| {
-                        Error::invalid_page_token("the page token has no position in the index")
-                    })?;
-                    keys = keys.after(codec::index_key(&index_key, &table_key), plan.descending);
-                }
-                (
-                    format!("c.{INDEXES}.{}", index_property(index)),
-                    FeedScope::full_container(),
-                )
-            }
-            None => {
-                if let Some(after) = plan.after {
-                    keys = keys.after(codec::table_key(&schema.key_of(after)?), plan.descending);
-                }
-                (
-                    format!("c.{KEY}"),
-                    FeedScope::partition(partition_key(plan.partition)?),
-                )
-            }
-        };
-        let range = Range {
-            property,
-            keys,
-            scope,
-            descending: plan.descending,
-        };
-        self.read_range(schema, &range, plan.limit).await
+        let range = query_range(plan)?;
+        self.read_range(plan.schema, &range, plan.limit).await
+    }
+
+    /// The number of documents in a query's key range, counted on the server.
+    pub(super) async fn count_query_range(&self, plan: &QueryPlan<'_>) -> Result<u64> {
+        let range = query_range(plan)?;
+        self.count_range(plan.schema, &range).await
+    }
+
+    /// The number of documents of the container.
+    pub(super) async fn count_container(&self, plan: &ScanPlan<'_>) -> Result<u64> {
+        let range = scan_range(plan)?;
+        self.count_range(plan.schema, &range).await
+    }
+
+    /// The number of documents of `range`: `COUNT` on the server within a partition;
+    /// across partitions, where the SDK runs no aggregate (it refuses one with
+    /// sub-status 20113, even per feed range), a `1` for each document of the range,
+    /// counted here (the range is still evaluated on the server, and no document is
+    /// sent).
+    async fn count_range(&self, schema: &StoreSchema, range: &Range) -> Result<u64> {
+        if range.keys.is_empty() {
+            return Ok(0);
+        }
+        let container = self.container_client(schema).await?;
+        let what = self.container(&schema.name);
+        let aggregate = matches!(range.scope, FeedScope::Partition(_));
+        let query = range.count(aggregate)?;
+        self.inner
+            .backoff
+            .run(true, || async {
+                let options =
+                    QueryOptions::default().with_operation_options(self.inner.options.clone());
+                let stream = container
+                    .query_items::<u64>(query.clone(), range.scope.clone(), Some(options))
+                    .await
+                    .map_err(|e| cosmos_error("count", &what, e))?;
+                stream
+                    .try_fold(0u64, |n, v| async move { Ok(n + v) })
+                    .await
+                    .map_err(|e| cosmos_error("count", &what, e))
+            })
+            .await
     }
 
     /// A scan's range: the whole container in key order.
     pub(super) async fn scan_range(&self, plan: &ScanPlan<'_>) -> Result<RawPage> {
-        let schema = plan.schema;
-        let lower = match plan.after {
-            Some(after) => Bound::Excluded(codec::table_key(&schema.key_of(after)?)),
-            None => Bound::Unbounded,
-        };
-        let range = Range {
-            property: format!("c.{KEY}"),
-            keys: KeyRange {
-                lower,
-                upper: Bound::Unbounded,
-            },
-            scope: FeedScope::full_container(),
-            descending: false,
-        };
-        self.read_range(schema, &range, plan.limit).await
+        let range = scan_range(plan)?;
+        self.read_range(plan.schema, &range, plan.limit).await
     }
+}
+
+/// The range of a query: the base table within the partition (by `_kvsKey`), or an index
+/// across partitions (by its member of `_kvsIx`), the sort condition and the cursor as
+/// bounds of the order key.
+fn query_range(plan: &QueryPlan<'_>) -> Result<Range> {
+    let schema = plan.schema;
+    let mut partition = Vec::with_capacity(32);
+    codec::encode_key_value(plan.partition, &mut partition);
+    let mut keys = KeyRange::partition(&partition, plan.sort);
+    let (property, scope) = match plan.index {
+        Some(index) => {
+            if let Some(after) = plan.after {
+                let table_key = codec::table_key(&schema.key_of(after)?);
+                let index_key = index.key_of(after)?.ok_or_else(|| {
+                    Error::invalid_page_token("the page token has no position in the index")
+                })?;
+                keys = keys.after(codec::index_key(&index_key, &table_key), plan.descending);
+            }
+            (
+                format!("c.{INDEXES}.{}", index_property(index)),
+                FeedScope::full_container(),
+            )
+        }
+        None => {
+            if let Some(after) = plan.after {
+                keys = keys.after(codec::table_key(&schema.key_of(after)?), plan.descending);
+            }
+            (
+                format!("c.{KEY}"),
+                FeedScope::partition(partition_key(plan.partition)?),
+            )
+        }
+    };
+    Ok(Range {
+        property,
+        keys,
+        scope,
+        descending: plan.descending,
+    })
+}
+
+/// The range of a scan: the whole container in key order, after the cursor.
+fn scan_range(plan: &ScanPlan<'_>) -> Result<Range> {
+    let lower = match plan.after {
+        Some(after) => Bound::Excluded(codec::table_key(&plan.schema.key_of(after)?)),
+        None => Bound::Unbounded,
+    };
+    Ok(Range {
+        property: format!("c.{KEY}"),
+        keys: KeyRange {
+            lower,
+            upper: Bound::Unbounded,
+        },
+        scope: FeedScope::full_container(),
+        descending: false,
+    })
 }
 
 /// Whether an error says the item is missing (not its container: a missing container

@@ -234,6 +234,14 @@ impl Backend for DynamoDbBackend {
         self.scan_page(plan).await
     }
 
+    async fn count_query(&self, plan: &QueryPlan<'_>) -> Result<u64> {
+        self.count_query_items(plan).await
+    }
+
+    async fn count_scan(&self, plan: &ScanPlan<'_>) -> Result<u64> {
+        self.count_scan_items(plan).await
+    }
+
     async fn transact(&self, writes: &[WritePlan<'_>]) -> Result<()> {
         self.transact_writes(writes).await
     }

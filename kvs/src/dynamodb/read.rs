@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, Select};
 
 use super::DynamoDbBackend;
 use super::convert::{into_item, item_to_attrs, key_attrs};
@@ -55,6 +55,92 @@ fn raw_items(items: Option<Vec<HashMap<String, AttributeValue>>>) -> Vec<RawItem
         .collect()
 }
 
+/// A `ProjectionExpression` of the attributes a read must hold, if the plan projects.
+fn projection(expr: &mut Expr, attributes: Option<Vec<&str>>) -> Option<String> {
+    let attributes = attributes?;
+    let mut out = String::new();
+    for (i, name) in attributes.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        expr.name(&mut out, name);
+    }
+    Some(out)
+}
+
+/// What a Query or Scan request is made of, built once for every request of a page or
+/// a count.
+struct Parts<'p> {
+    table: String,
+    key_condition: Option<String>,
+    filter_expression: Option<String>,
+    /// A filter DynamoDB cannot evaluate on this read, evaluated after reading.
+    local_filter: Option<&'p Condition>,
+    projection: Option<String>,
+    names: Option<HashMap<String, String>>,
+    values: Option<HashMap<String, AttributeValue>>,
+}
+
+impl<'p> Parts<'p> {
+    /// The parts; `None` where the filter matches nothing.
+    fn new(
+        table: String,
+        key_condition: Option<String>,
+        filter: Filter,
+        local_filter: Option<&'p Condition>,
+        projection: Option<String>,
+        expr: Expr,
+    ) -> Result<Option<Self>> {
+        let filter_expression = match filter {
+            Filter::Nothing => return Ok(None),
+            Filter::None => None,
+            Filter::Native(e) => Some(e),
+        };
+        let (names, values) = expr.into_maps();
+        Ok(Some(Parts {
+            table,
+            key_condition,
+            filter_expression,
+            local_filter,
+            projection,
+            names,
+            values,
+        }))
+    }
+
+    fn query(
+        &self,
+        client: &aws_sdk_dynamodb::Client,
+        plan: &QueryPlan<'_>,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(plan.index.map(|i| i.name.clone()))
+            .set_key_condition_expression(self.key_condition.clone())
+            .set_filter_expression(self.filter_expression.clone())
+            .set_projection_expression(self.projection.clone())
+            .set_expression_attribute_names(self.names.clone())
+            .set_expression_attribute_values(self.values.clone())
+            .scan_index_forward(!plan.descending)
+            .consistent_read(plan.consistent)
+    }
+
+    fn scan(
+        &self,
+        client: &aws_sdk_dynamodb::Client,
+    ) -> aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder {
+        client
+            .scan()
+            .table_name(&self.table)
+            .set_filter_expression(self.filter_expression.clone())
+            .set_projection_expression(self.projection.clone())
+            .set_expression_attribute_names(self.names.clone())
+            .set_expression_attribute_values(self.values.clone())
+            .consistent_read(true)
+    }
+}
+
 impl DynamoDbBackend {
     /// GetItem, strongly consistent, as DynamoDB answered it.
     pub(crate) async fn get_raw(
@@ -85,9 +171,9 @@ impl DynamoDbBackend {
         self.get_raw(schema, key).await?.map(into_item).transpose()
     }
 
-    pub(crate) async fn query_page(&self, plan: &QueryPlan<'_>) -> Result<RawPage> {
+    /// The parts of a Query request for `plan`; `None` where the filter matches nothing.
+    fn query_parts<'p>(&self, plan: &QueryPlan<'p>) -> Result<Option<Parts<'p>>> {
         let schema = plan.schema;
-        let table = self.table_name(&schema.name);
         let (pk, sk) = match plan.index {
             Some(i) => (&i.partition_key, i.sort_key.as_ref()),
             None => (&schema.partition_key, schema.sort_key.as_ref()),
@@ -108,42 +194,40 @@ impl DynamoDbBackend {
         });
         let local_filter = if on_keys { plan.filter } else { None };
         let filter = filter(&mut expr, if on_keys { None } else { plan.filter })?;
-        if matches!(filter, Filter::Nothing) {
+        let projection = projection(&mut expr, plan.attributes_read());
+        Parts::new(
+            self.table_name(&schema.name),
+            Some(key_condition),
+            filter,
+            local_filter,
+            projection,
+            expr,
+        )
+    }
+
+    pub(crate) async fn query_page(&self, plan: &QueryPlan<'_>) -> Result<RawPage> {
+        let Some(parts) = self.query_parts(plan)? else {
             return Ok(RawPage::default());
-        }
-        let filtered = matches!(filter, Filter::Native(_)) || local_filter.is_some();
-        let filter_expression = match filter {
-            Filter::Native(e) => Some(e),
-            _ => None,
         };
         let start = plan.after.map(item_to_attrs).transpose()?;
-        let (names, values) = expr.into_maps();
+        let filtered = parts.filter_expression.is_some() || parts.local_filter.is_some();
         fill_page(
             plan.limit,
-            local_filter,
+            parts.local_filter,
             |position: Option<Position>, wanted| {
                 let exclusive_start = position.or_else(|| start.clone());
-                let (table, key_condition, filter_expression, names, values) =
-                    (&table, &key_condition, &filter_expression, &names, &values);
+                let parts = &parts;
                 async move {
                     let out = self
                         .backoff
                         .run(true, || async {
-                            self.client
-                                .query()
-                                .table_name(table)
-                                .set_index_name(plan.index.map(|i| i.name.clone()))
-                                .key_condition_expression(key_condition)
-                                .set_filter_expression(filter_expression.clone())
-                                .set_expression_attribute_names(names.clone())
-                                .set_expression_attribute_values(values.clone())
+                            parts
+                                .query(&self.client, plan)
                                 .set_exclusive_start_key(exclusive_start.clone())
-                                .scan_index_forward(!plan.descending)
-                                .consistent_read(plan.consistent)
                                 .limit(read_limit(wanted, filtered))
                                 .send()
                                 .await
-                                .map_err(|e| sdk_error("Query", table, e))
+                                .map_err(|e| sdk_error("Query", &parts.table, e))
                         })
                         .await?;
                     Ok(Chunk {
@@ -156,40 +240,103 @@ impl DynamoDbBackend {
         .await
     }
 
-    pub(crate) async fn scan_page(&self, plan: &ScanPlan<'_>) -> Result<RawPage> {
-        let table = self.table_name(&plan.schema.name);
+    /// A query's count: `Select=COUNT` page after page, where DynamoDB evaluates the
+    /// whole filter; otherwise the kit reads the keys (and what the filter reads) and
+    /// counts what passes.
+    pub(crate) async fn count_query_items(&self, plan: &QueryPlan<'_>) -> Result<u64> {
+        let Some(parts) = self.query_parts(plan)? else {
+            return Ok(0);
+        };
+        if parts.local_filter.is_some() {
+            return crate::backend::emulate::count::query(self, plan).await;
+        }
+        let mut start: Option<Position> = None;
+        let mut n = 0u64;
+        loop {
+            let out = self
+                .backoff
+                .run(true, || async {
+                    parts
+                        .query(&self.client, plan)
+                        .select(Select::Count)
+                        .set_exclusive_start_key(start.clone())
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error("Query", &parts.table, e))
+                })
+                .await?;
+            n += u64::try_from(out.count).unwrap_or(0);
+            match out.last_evaluated_key {
+                Some(next) => start = Some(next),
+                None => return Ok(n),
+            }
+        }
+    }
+
+    /// A scan's count: `Select=COUNT` page after page (DynamoDB evaluates every scan
+    /// filter).
+    pub(crate) async fn count_scan_items(&self, plan: &ScanPlan<'_>) -> Result<u64> {
+        let Some(parts) = self.scan_parts(plan)? else {
+            return Ok(0);
+        };
+        let mut start: Option<Position> = None;
+        let mut n = 0u64;
+        loop {
+            let out = self
+                .backoff
+                .run(true, || async {
+                    parts
+                        .scan(&self.client)
+                        .select(Select::Count)
+                        .set_exclusive_start_key(start.clone())
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error("Scan", &parts.table, e))
+                })
+                .await?;
+            n += u64::try_from(out.count).unwrap_or(0);
+            match out.last_evaluated_key {
+                Some(next) => start = Some(next),
+                None => return Ok(n),
+            }
+        }
+    }
+
+    /// The parts of a Scan request for `plan`; `None` where the filter matches nothing.
+    fn scan_parts<'p>(&self, plan: &ScanPlan<'p>) -> Result<Option<Parts<'p>>> {
         let mut expr = Expr::default();
         let filter = filter(&mut expr, plan.filter)?;
-        if matches!(filter, Filter::Nothing) {
+        let projection = projection(&mut expr, plan.attributes_read());
+        Parts::new(
+            self.table_name(&plan.schema.name),
+            None,
+            filter,
+            None,
+            projection,
+            expr,
+        )
+    }
+
+    pub(crate) async fn scan_page(&self, plan: &ScanPlan<'_>) -> Result<RawPage> {
+        let Some(parts) = self.scan_parts(plan)? else {
             return Ok(RawPage::default());
-        }
-        let filtered = matches!(filter, Filter::Native(_));
-        let filter_expression = match filter {
-            Filter::Native(e) => Some(e),
-            _ => None,
         };
         let start = plan.after.map(item_to_attrs).transpose()?;
-        let (names, values) = expr.into_maps();
+        let filtered = parts.filter_expression.is_some();
         fill_page(plan.limit, None, |position: Option<Position>, wanted| {
             let exclusive_start = position.or_else(|| start.clone());
-            let (table, filter_expression, names, values) =
-                (&table, &filter_expression, &names, &values);
+            let parts = &parts;
             async move {
                 let out = self
                     .backoff
                     .run(true, || async {
-                        self.client
-                            .scan()
-                            .table_name(table)
-                            .set_filter_expression(filter_expression.clone())
-                            .set_expression_attribute_names(names.clone())
-                            .set_expression_attribute_values(values.clone())
+                        parts
+                            .scan(&self.client)
                             .set_exclusive_start_key(exclusive_start.clone())
-                            .consistent_read(true)
                             .limit(read_limit(wanted, filtered))
                             .send()
                             .await
-                            .map_err(|e| sdk_error("Scan", table, e))
+                            .map_err(|e| sdk_error("Scan", &parts.table, e))
                     })
                     .await?;
                 Ok(Chunk {

@@ -362,6 +362,14 @@ impl VersionedBackend for Engine {
     async fn read_scan(&self, plan: &ScanPlan<'_>) -> Result<RawPage> {
         self.scan_range(plan).await
     }
+
+    async fn count_range(&self, plan: &QueryPlan<'_>) -> Result<Option<u64>> {
+        self.count_query_range(plan).await.map(Some)
+    }
+
+    async fn count_all(&self, plan: &ScanPlan<'_>) -> Result<Option<u64>> {
+        self.count_collection(plan).await.map(Some)
+    }
 }
 
 #[async_trait]
@@ -392,6 +400,14 @@ impl Backend for FirestoreBackend {
 
     async fn scan(&self, plan: &ScanPlan<'_>) -> Result<RawPage> {
         emulate::page::scan_by_ranges(&self.engine, plan).await
+    }
+
+    async fn count_query(&self, plan: &QueryPlan<'_>) -> Result<u64> {
+        emulate::count::query_natively(self, &self.engine, plan).await
+    }
+
+    async fn count_scan(&self, plan: &ScanPlan<'_>) -> Result<u64> {
+        emulate::count::scan_natively(self, &self.engine, plan).await
     }
 
     async fn transact(&self, writes: &[WritePlan<'_>]) -> Result<()> {

@@ -4,11 +4,13 @@
 use std::collections::HashMap;
 
 use firestore::gcloud_sdk::google::firestore::v1::{
-    BatchGetDocumentsRequest, Cursor, Document, GetDocumentRequest, RunQueryRequest,
-    StructuredQuery, Value as FsValue, batch_get_documents_response, run_query_request,
+    BatchGetDocumentsRequest, Cursor, Document, GetDocumentRequest, RunAggregationQueryRequest,
+    RunQueryRequest, StructuredAggregationQuery, StructuredQuery, Value as FsValue,
+    batch_get_documents_response, run_aggregation_query_request, run_query_request,
+    structured_aggregation_query::{self, Aggregation, aggregation},
     structured_query::{
         self, CollectionSelector, CompositeFilter, FieldFilter, FieldReference, Filter, Order,
-        composite_filter, field_filter, filter,
+        Projection, composite_filter, field_filter, filter,
     },
     value::ValueType,
 };
@@ -182,8 +184,53 @@ struct Range {
     order_by: Vec<Order>,
     /// The order-by fields (without `__name__`) whose values make the cursor.
     cursor_fields: Vec<String>,
+    /// A field mask: only these fields are read and sent (`None`: whole documents).
+    select: Option<Projection>,
     /// The composite index the query needs in production, to name it if it is missing.
     needs: Option<IndexDefinition>,
+}
+
+impl Range {
+    /// The structured query of the range, from a cursor, of at most `limit` documents.
+    fn query(&self, after: Option<&[FsValue]>, limit: Option<usize>) -> StructuredQuery {
+        StructuredQuery {
+            from: vec![CollectionSelector {
+                collection_id: self.collection.clone(),
+                all_descendants: false,
+            }],
+            select: self.select.clone(),
+            r#where: self.filter.clone(),
+            order_by: self.order_by.clone(),
+            start_at: after.map(|values| Cursor {
+                values: values.to_vec(),
+                before: false,
+            }),
+            limit: limit.map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
+            ..Default::default()
+        }
+    }
+}
+
+/// A field mask of the attributes a read must hold, if the plan projects.
+fn select(attributes: Option<Vec<&str>>) -> Option<Projection> {
+    Some(Projection {
+        fields: attributes?
+            .into_iter()
+            .map(|name| FieldReference {
+                field_path: field_path(&field_name(name)),
+            })
+            .collect(),
+    })
+}
+
+/// A query's range and what each document read is checked against: the key condition
+/// (Firestore compares only the first 1,500 bytes of a string), the sort key and the
+/// table's key fields that order ties.
+struct QueryShape<'p> {
+    range: Range,
+    key_condition: Condition,
+    sk: Option<&'p KeyAttr>,
+    tie_breakers: Vec<&'p KeyAttr>,
 }
 
 /// The error of a query Firestore refused for want of a composite index, naming the
@@ -304,20 +351,7 @@ impl Engine {
         after: Option<&[FsValue]>,
         limit: usize,
     ) -> Result<Vec<Document>> {
-        let query = StructuredQuery {
-            from: vec![CollectionSelector {
-                collection_id: range.collection.clone(),
-                all_descendants: false,
-            }],
-            r#where: range.filter.clone(),
-            order_by: range.order_by.clone(),
-            start_at: after.map(|values| Cursor {
-                values: values.to_vec(),
-                before: false,
-            }),
-            limit: Some(i32::try_from(limit).unwrap_or(i32::MAX)),
-            ..Default::default()
-        };
+        let query = range.query(after, Some(limit));
         let request = RunQueryRequest {
             parent: self.documents().to_owned(),
             query_type: Some(run_query_request::QueryType::StructuredQuery(query)),
@@ -387,6 +421,126 @@ impl Engine {
     /// 1,500 bytes of a string).
     pub(super) async fn query_range(&self, plan: &QueryPlan<'_>) -> Result<RawPage> {
         let schema = plan.schema;
+        let QueryShape {
+            range,
+            key_condition,
+            sk,
+            tie_breakers,
+        } = self.query_shape(plan)?;
+        let after = match plan.after {
+            None => None,
+            Some(after) => {
+                let mut values = Vec::new();
+                if let Some(sk) = sk {
+                    let v = after.get(&sk.name).ok_or_else(|| {
+                        Error::invalid_page_token("the page token lacks the sort key")
+                    })?;
+                    check_queryable("the sort value of the page token", &sk.name, v)?;
+                    values.push(encode_value(v)?);
+                }
+                for attr in &tie_breakers {
+                    let v = after.get(&attr.name).ok_or_else(|| {
+                        Error::invalid_page_token("the page token lacks a key attribute")
+                    })?;
+                    check_queryable("a key value of the page token", &attr.name, v)?;
+                    values.push(encode_value(v)?);
+                }
+                values.push(reference(
+                    self.document_name(schema, &schema.key_of(after)?),
+                ));
+                Some(values)
+            }
+        };
+        let keep = |item: &crate::Item| -> Result<bool> {
+            // An item whose sort value Firestore ordered by a truncation would come in
+            // the wrong place: say so rather than return a wrong order.
+            if let Some((sk, v)) = sk.and_then(|sk| item.get(&sk.name).map(|v| (sk, v))) {
+                check_queryable("an item's sort value", &sk.name, v)?;
+            }
+            for attr in &tie_breakers {
+                if let Some(v) = item.get(&attr.name) {
+                    check_queryable("an item's key value", &attr.name, v)?;
+                }
+            }
+            Ok(eval::matches(&key_condition, Some(item))
+                && plan
+                    .index
+                    .is_none_or(|index| matches!(index.key_of(item), Ok(Some(_)))))
+        };
+        self.read_range(&range, after, plan.limit, keep).await
+    }
+
+    /// A query's count without a filter: Firestore's count aggregation over the query's
+    /// key range (the documents a read of the range would give).
+    pub(super) async fn count_query_range(&self, plan: &QueryPlan<'_>) -> Result<u64> {
+        let shape = self.query_shape(plan)?;
+        self.count(&shape.range).await
+    }
+
+    /// A scan's count without a filter: Firestore's count aggregation of the collection.
+    pub(super) async fn count_collection(&self, plan: &ScanPlan<'_>) -> Result<u64> {
+        let range = Range {
+            collection: self.collection(plan.schema),
+            filter: None,
+            order_by: Vec::new(),
+            cursor_fields: Vec::new(),
+            select: None,
+            needs: None,
+        };
+        self.count(&range).await
+    }
+
+    /// The number of documents of `range`, by `RunAggregationQuery`.
+    async fn count(&self, range: &Range) -> Result<u64> {
+        let query = StructuredAggregationQuery {
+            aggregations: vec![Aggregation {
+                alias: String::from("n"),
+                operator: Some(aggregation::Operator::Count(aggregation::Count {
+                    up_to: None,
+                })),
+            }],
+            query_type: Some(structured_aggregation_query::QueryType::StructuredQuery(
+                range.query(None, None),
+            )),
+        };
+        let request = RunAggregationQueryRequest {
+            parent: self.documents().to_owned(),
+            query_type: Some(
+                run_aggregation_query_request::QueryType::StructuredAggregationQuery(query),
+            ),
+            ..Default::default()
+        };
+        let what = &range.collection;
+        self.backoff
+            .run(true, || async {
+                let err = |s| {
+                    missing_index(range, &s)
+                        .unwrap_or_else(|| status_error("RunAggregationQuery", what, s))
+                };
+                let mut stream = self
+                    .client()
+                    .run_aggregation_query(request.clone())
+                    .await
+                    .map_err(err)?
+                    .into_inner();
+                let mut n = 0u64;
+                while let Some(answer) = stream.message().await.map_err(err)? {
+                    let counted = answer
+                        .result
+                        .and_then(|r| r.aggregate_fields.get("n").cloned())
+                        .and_then(|v| v.value_type);
+                    if let Some(ValueType::IntegerValue(c)) = counted {
+                        n += u64::try_from(c).unwrap_or(0);
+                    }
+                }
+                Ok(n)
+            })
+            .await
+    }
+
+    /// The range a query reads, and what each document read is checked against.
+    fn query_shape<'p>(&self, plan: &QueryPlan<'p>) -> Result<QueryShape<'p>> {
+        let schema = plan.schema;
         let (pk, sk) = match plan.index {
             Some(index) => (&index.partition_key, index.sort_key.as_ref()),
             None => (&schema.partition_key, schema.sort_key.as_ref()),
@@ -447,49 +601,15 @@ impl Engine {
             filter: all_of(filters),
             order_by,
             cursor_fields,
+            select: select(plan.attributes_read()),
             needs,
         };
-        let after = match plan.after {
-            None => None,
-            Some(after) => {
-                let mut values = Vec::new();
-                if let Some(sk) = sk {
-                    let v = after.get(&sk.name).ok_or_else(|| {
-                        Error::invalid_page_token("the page token lacks the sort key")
-                    })?;
-                    check_queryable("the sort value of the page token", &sk.name, v)?;
-                    values.push(encode_value(v)?);
-                }
-                for attr in &tie_breakers {
-                    let v = after.get(&attr.name).ok_or_else(|| {
-                        Error::invalid_page_token("the page token lacks a key attribute")
-                    })?;
-                    check_queryable("a key value of the page token", &attr.name, v)?;
-                    values.push(encode_value(v)?);
-                }
-                values.push(reference(
-                    self.document_name(schema, &schema.key_of(after)?),
-                ));
-                Some(values)
-            }
-        };
-        let keep = |item: &crate::Item| -> Result<bool> {
-            // An item whose sort value Firestore ordered by a truncation would come in
-            // the wrong place: say so rather than return a wrong order.
-            if let Some((sk, v)) = sk.and_then(|sk| item.get(&sk.name).map(|v| (sk, v))) {
-                check_queryable("an item's sort value", &sk.name, v)?;
-            }
-            for attr in &tie_breakers {
-                if let Some(v) = item.get(&attr.name) {
-                    check_queryable("an item's key value", &attr.name, v)?;
-                }
-            }
-            Ok(eval::matches(&key_condition, Some(item))
-                && plan
-                    .index
-                    .is_none_or(|index| matches!(index.key_of(item), Ok(Some(_)))))
-        };
-        self.read_range(&range, after, plan.limit, keep).await
+        Ok(QueryShape {
+            range,
+            key_condition,
+            sk,
+            tie_breakers,
+        })
     }
 
     /// A scan's range: the whole collection by document name.
@@ -500,6 +620,7 @@ impl Engine {
             filter: None,
             order_by: vec![order("__name__", false)],
             cursor_fields: Vec::new(),
+            select: select(plan.attributes_read()),
             // Scans by name use Firestore's built-in order.
             needs: None,
         };

@@ -759,6 +759,13 @@ impl<M: Model> TypedQuery<M> {
     pub fn stream(self) -> BoxStream<'static, Result<M>> {
         typed_stream(self.request())
     }
+
+    /// The number of models the query matches, its filter applied, over every page
+    /// (see [`Query::count`](crate::Query::count)).
+    pub async fn count(self) -> Result<u64> {
+        let (kvs, request) = self.request()?;
+        kvs.execute(CountRequest::Query(request)).await
+    }
 }
 
 impl<M: Model> IntoFuture for TypedQuery<M> {
@@ -815,6 +822,12 @@ impl<M: Model> TypedScan<M> {
     /// Every matching model, page after page.
     pub fn stream(self) -> BoxStream<'static, Result<M>> {
         typed_stream(self.request())
+    }
+
+    /// The number of models the scan matches, its filter applied, over every page.
+    pub async fn count(self) -> Result<u64> {
+        let (kvs, request) = self.request()?;
+        kvs.execute(CountRequest::Scan(request)).await
     }
 }
 

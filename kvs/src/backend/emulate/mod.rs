@@ -1,5 +1,5 @@
 //! What a store engine cannot do natively, done once for every backend: filling exact
-//! pages, running batches, the versioned conditional write, transaction reasons, and
+//! pages, counting by reading keys, running batches, the versioned conditional write, transaction reasons, and
 //! the errors that say how a write came out.
 //!
 //! A backend calls these from its own methods (DynamoDB fills its pages and runs its
@@ -7,6 +7,7 @@
 //! update op and transaction from them through the trait's provided methods.
 
 pub mod batch;
+pub mod count;
 pub mod outcome;
 pub mod page;
 pub mod txn;

@@ -79,7 +79,7 @@ pub use store_enums_and_renames::{
     typed_rt_serde_renames, typed_rt_unit_enum_as_string_and_index_key,
 };
 pub use store_keys_and_queries::{
-    typed_rt_composite_key_number_string, typed_rt_composite_key_string_number,
+    typed_rt_composite_key_number_string, typed_rt_composite_key_string_number, typed_rt_counts,
     typed_rt_query_results, typed_rt_sparse_index,
 };
 pub use store_options::{typed_rt_empty_set_is_missing, typed_rt_option_none_is_missing};
@@ -219,6 +219,7 @@ macro_rules! __conformance_cases_typed {
         $cb!($make, typed::typed_rt_unit_enum_as_string_and_index_key);
         $cb!($make, typed::typed_rt_serde_renames);
         $cb!($make, typed::typed_rt_query_results);
+        $cb!($make, typed::typed_rt_counts);
         $cb!($make, typed::typed_rt_update_results);
         $cb!($make, typed::typed_rt_composite_key_string_number);
         $cb!($make, typed::typed_rt_composite_key_number_string);

@@ -148,6 +148,74 @@ pub async fn typed_rt_query_results(kvs: Kvs) {
     assert_eq!(store.delete(("u1", first.seq)).await.unwrap(), None);
 }
 
+/// Typed counts: of a partition, with a sort condition and a typed filter, of an index
+/// and of a scan, each equal to the number of models its stream reads.
+pub async fn typed_rt_counts(kvs: Kvs) {
+    let store = fresh_typed_store::<RtEvent>(&kvs).await;
+    let f = RtEvent::fields();
+    let events: Vec<RtEvent> = (0..30i64)
+        .map(|i| RtEvent {
+            user_id: format!("u{}", i % 2),
+            seq: i,
+            day: if i % 3 == 0 {
+                "mon".into()
+            } else {
+                "tue".into()
+            },
+            amount: i as f64 / 4.0,
+            tags: Set::new(),
+            note: (i % 5 == 0).then(|| format!("n{i}")),
+            data: Bytes(vec![i as u8]),
+            meta: BTreeMap::new(),
+        })
+        .collect();
+    store.upsert_many(&events).await.unwrap();
+    let count_of =
+        |keep: &dyn Fn(&RtEvent) -> bool| events.iter().filter(|e| keep(e)).count() as u64;
+
+    let n = store.query(RtEvent::partition("u0")).count().await.unwrap();
+    assert_eq!(n, count_of(&|e| e.user_id == "u0"));
+    let n = store
+        .query(RtEvent::partition("u1").sort_between(5, 20))
+        .count()
+        .await
+        .unwrap();
+    assert_eq!(
+        n,
+        count_of(&|e| e.user_id == "u1" && (5..=20).contains(&e.seq))
+    );
+    let n = store
+        .query(RtEvent::partition("u0"))
+        .filter(f.note().exists())
+        .count()
+        .await
+        .unwrap();
+    assert_eq!(n, count_of(&|e| e.user_id == "u0" && e.note.is_some()));
+    let expected = count_of(&|e| e.day == "mon" && e.amount >= 2.0);
+    let index = || store.query(RtEvent::by_day("mon").sort_ge(2.0));
+    let mut n = index().count().await.unwrap();
+    let started = std::time::Instant::now();
+    while n != expected
+        && !kvs.capabilities().consistent_index_reads
+        && started.elapsed().as_secs() < 10
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        n = index().count().await.unwrap();
+    }
+    assert_eq!(n, expected);
+    let streamed: Vec<RtEvent> = index().stream().try_collect().await.unwrap();
+    assert_eq!(streamed.len() as u64, n);
+    assert_eq!(store.scan().count().await.unwrap(), events.len() as u64);
+    let n = store
+        .scan()
+        .filter(f.amount().lt(3.0))
+        .count()
+        .await
+        .unwrap();
+    assert_eq!(n, count_of(&|e| e.amount < 3.0));
+    expect_kind(store.scan().limit(3).count().await, ErrorKind::Validation);
+}
+
 #[derive(crate::KeyValueStore, serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 #[kvs(store = "typed_rt_key_string_number", partition_key = owner, sort_key = seq)]
 struct RtByOwner {
