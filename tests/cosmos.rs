@@ -976,3 +976,12 @@ async fn partition_key_names_with_path_characters_work() {
         assert_eq!(kvs.get(&store, "x").await.unwrap(), None);
     }
 }
+
+/// Queries and scans with a projection bring only what they ask for (a `SELECT` of the
+/// properties, each named by a parameter); a point read brings the whole document (a
+/// query would cost more request units than it saves).
+#[tokio::test]
+async fn projected_reads_bring_only_what_they_ask() {
+    kvs::conformance::projections::native_projections_read_only_what_they_ask(kvs().await, false)
+        .await;
+}

@@ -246,3 +246,11 @@ async fn concurrent_list_deletes_lose_nothing() {
             .all(|v| v == &Value::from("base") || v.as_str().unwrap().ends_with("-stays"))
     );
 }
+
+/// Reads with a projection bring only what they ask for (`ProjectionExpression`), for
+/// gets, batches, queries and scans.
+#[tokio::test]
+async fn projected_reads_bring_only_what_they_ask() {
+    kvs::conformance::projections::native_projections_read_only_what_they_ask(kvs().await, true)
+        .await;
+}

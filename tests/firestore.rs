@@ -663,3 +663,13 @@ async fn python_client_reads_kvs_documents() {
     });
     assert_eq!(got, want);
 }
+
+/// Reads with a projection bring only what they ask for (Firestore's field masks), for
+/// gets, batches, queries and scans.
+#[tokio::test]
+async fn projected_reads_bring_only_what_they_ask() {
+    let Some(kvs) = kvs().await else {
+        return;
+    };
+    kvs::conformance::projections::native_projections_read_only_what_they_ask(kvs, true).await;
+}

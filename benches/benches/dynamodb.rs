@@ -29,6 +29,9 @@
 //! 3. A `get_many` of 1,000 keys on a client with an interceptor that counts the
 //!    `BatchGetItem` calls and the most in flight at once (goal: at most 10 calls,
 //!    concurrent).
+//! 4. Projections: an item with a 64 KB body read whole and through a projection that
+//!    leaves the body out, by get and by a query of 20 items, paired in one run (the
+//!    ratio projected / whole). `-- --projections` runs this table alone.
 //!
 //! What each baseline does (decided to be fair to the SDK, not to kvs):
 //! - The SDK client is the one a user builds (default retry configuration); kvs gets a
@@ -742,6 +745,118 @@ fn wall(args: &Args) {
     );
 }
 
+// ---- Projections: an item with a large field, read whole and projected ----
+
+/// An article whose body is most of its size.
+#[derive(KeyValueStore, serde::Serialize, serde::Deserialize)]
+#[kvs(store = "bench_articles", partition_key = author, sort_key = seq)]
+struct Article {
+    author: String,
+    seq: i64,
+    title: String,
+    words: i64,
+    body: String,
+}
+
+/// What a listing reads: no body. (Read only to be dropped.)
+#[allow(dead_code)]
+#[derive(Projection, serde::Deserialize)]
+#[kvs(model = Article)]
+struct ArticleTitle {
+    author: String,
+    seq: i64,
+    title: String,
+    words: i64,
+}
+
+/// Articles per author, and the size of each body.
+const ARTICLES: i64 = 20;
+const BODY: usize = 64 * 1024;
+
+/// An item with a 64 KB body, read whole and through a projection that leaves the body
+/// out (sent as DynamoDB's `ProjectionExpression`): a get, and a query of 20 items.
+fn projections(args: &Args) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let endpoint = rt.block_on(start_dynoxide());
+    let kvs = Kvs::new(DynamoDbBackend::new(&sdk_client(&endpoint, None)));
+    let articles = kvs.store::<Article>();
+    rt.block_on(async {
+        articles.ensure().await.unwrap();
+        let all: Vec<Article> = (0..ARTICLES)
+            .map(|seq| Article {
+                author: "ann".into(),
+                seq,
+                title: format!("title {seq}"),
+                words: seq * 1_000,
+                body: "lorem ipsum ".repeat(BODY / 12),
+            })
+            .collect();
+        articles.upsert_many(&all).await.unwrap();
+    });
+    let (rounds, _) = plan(args, 1);
+    let mut rows = Vec::new();
+    let mut at = (0, 0);
+    let get = |projected: bool, at: &mut i64, n: usize| {
+        rt.block_on(async {
+            for _ in 0..n {
+                *at = (*at + 1) % ARTICLES;
+                if projected {
+                    let t = articles.get_projected::<ArticleTitle>(("ann", *at)).await;
+                    std::hint::black_box(t.unwrap().expect("the article"));
+                } else {
+                    let a = articles.get(("ann", *at)).await;
+                    std::hint::black_box(a.unwrap().expect("the article"));
+                }
+            }
+        })
+    };
+    let m = interleaved_paired(
+        rounds,
+        8,
+        |n| get(true, &mut at.0, n),
+        |n| get(false, &mut at.1, n),
+    );
+    rows.push(("get (typed)", m));
+    let query = |projected: bool, n: usize| {
+        rt.block_on(async {
+            for _ in 0..n {
+                if projected {
+                    let page = articles
+                        .query(Article::partition("ann"))
+                        .project::<ArticleTitle>()
+                        .await
+                        .unwrap();
+                    assert_eq!(page.items.len(), ARTICLES as usize);
+                    std::hint::black_box(page);
+                } else {
+                    let page = articles.query(Article::partition("ann")).await.unwrap();
+                    assert_eq!(page.items.len(), ARTICLES as usize);
+                    std::hint::black_box(page);
+                }
+            }
+        })
+    };
+    let m = interleaved_paired(rounds / 2, 1, |n| query(true, n), |n| query(false, n));
+    rows.push(("query of 20 items (typed)", m));
+    println!(
+        "\n### Projections: an item with a {} KB body (dynoxide in process)\n",
+        BODY / 1024
+    );
+    println!("| operation | projected (no body) | whole item | projected / whole (time) |");
+    println!("|---|---|---|---|");
+    for (name, m) in rows {
+        println!(
+            "| {name} | {} | {} | {:.3}x |",
+            micros(m.a),
+            micros(m.b),
+            m.ratio
+        );
+    }
+}
+
 // ---- Instructions per operation, with callgrind ----
 
 /// `--callgrind-client MODE N ENDPOINT`: the client side alone, as run under callgrind.
@@ -862,6 +977,9 @@ fn main() {
         wall: !flag("--callgrind-only"),
         callgrind_dir: position("--callgrind-dir").map(|p| argv[p + 1].clone().into()),
     };
+    if flag("--projections") {
+        return projections(&args);
+    }
     // `--callgrind kvs-get 2000`: one instruction count alone.
     if let Some(p) = position("--callgrind") {
         let n = argv[p + 2].parse().expect("a number of operations");
@@ -870,6 +988,7 @@ fn main() {
     let started = Instant::now();
     if args.wall {
         wall(&args);
+        projections(&args);
     }
     if args.callgrind {
         callgrind(&args, None);

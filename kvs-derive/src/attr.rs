@@ -54,7 +54,7 @@ pub struct FieldAttrs {
     pub version: Option<proc_macro2::Span>,
 }
 
-fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+pub fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
     // Consume `= value` or `(...)` of a serde attribute kvs does not care about.
     if meta.input.peek(Token![=]) {
         let _: syn::Expr = meta.value()?.parse()?;

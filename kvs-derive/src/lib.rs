@@ -16,6 +16,7 @@ mod case;
 mod check;
 mod errors;
 mod expand;
+mod projection;
 
 use proc_macro::TokenStream;
 use syn::{Data, DeriveInput, parse_macro_input};
@@ -28,6 +29,13 @@ pub fn derive_key_value_store(input: TokenStream) -> TokenStream {
     let items = model.map(|model| expand::model(&model));
     let errors = checked.err().map(|e| e.to_compile_error());
     quote::quote! { #errors #items }.into()
+}
+
+/// See `kvs::Projection`.
+#[proc_macro_derive(Projection, attributes(kvs))]
+pub fn derive_projection(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    projection::derive(&input).into()
 }
 
 /// See `kvs::Nested`.

@@ -419,6 +419,38 @@ impl Paged for ScanRequest {
     }
 }
 
+/// A query or scan that needs only some top-level attributes (a typed projection).
+#[derive(Clone)]
+pub(crate) struct Projected<R> {
+    pub(crate) request: R,
+    /// The attributes needed; `None`: whole items.
+    pub(crate) projection: Option<&'static [&'static str]>,
+}
+
+impl Paged for Projected<QueryRequest> {
+    fn store(&self) -> &str {
+        &self.request.store
+    }
+    fn continue_at(&mut self, token: PageToken) {
+        self.request.page_token = Some(token);
+    }
+    fn execute_raw(self, kvs: &Kvs) -> impl Future<Output = Result<Page<RawItem>>> + Send {
+        self.request.execute_projected(kvs, self.projection)
+    }
+}
+
+impl Paged for Projected<ScanRequest> {
+    fn store(&self) -> &str {
+        &self.request.store
+    }
+    fn continue_at(&mut self, token: PageToken) {
+        self.request.page_token = Some(token);
+    }
+    fn execute_raw(self, kvs: &Kvs) -> impl Future<Output = Result<Page<RawItem>>> + Send {
+        self.request.execute_projected(kvs, self.projection)
+    }
+}
+
 /// Every page of a dynamic query or scan, as items.
 fn item_pages<R: Paged>(kvs: Kvs, request: R) -> BoxStream<'static, Result<Page>> {
     pages(kvs, request)

@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 use futures::future::BoxFuture;
 use tracing::Instrument as _;
 
+use crate::backend::plan::attributes_read;
 use crate::backend::{
     Backend, Capabilities, PlannedOp, QueryPlan, RawItem, ScanPlan, TransactionScope, WritePlan,
 };
@@ -613,13 +614,29 @@ fn page_limit(limit: Option<usize>) -> Result<usize> {
 impl GetRequest {
     /// Runs the request, leaving the item in the backend's form.
     pub(crate) async fn execute_raw(self, kvs: &Kvs) -> Result<Option<RawItem>> {
+        self.execute_projected(kvs, None).await
+    }
+
+    /// Runs the request needing only the top-level attributes of `projection` (all with
+    /// `None`), leaving the item in the backend's form.
+    pub(crate) async fn execute_projected(
+        self,
+        kvs: &Kvs,
+        projection: Option<&[&str]>,
+    ) -> Result<Option<RawItem>> {
         let schema = kvs.schema(&self.store)?;
         schema.check_key(&self.key)?;
-        kvs.inner
-            .backend
-            .get(&schema, &self.key)
-            .instrument(kvs.span("get", &self.store))
-            .await
+        let backend = &kvs.inner.backend;
+        let span = kvs.span("get", &self.store);
+        match attributes_read(&schema, None, projection, None) {
+            Some(attributes) => {
+                backend
+                    .get_projected(&schema, &self.key, &attributes)
+                    .instrument(span)
+                    .await
+            }
+            None => backend.get(&schema, &self.key).instrument(span).await,
+        }
     }
 }
 
@@ -647,6 +664,16 @@ impl Request for GetManyRequest {
 impl GetManyRequest {
     /// Runs the request, leaving the items in the backend's form.
     pub(crate) async fn execute_raw(self, kvs: &Kvs) -> Result<Vec<Option<RawItem>>> {
+        self.execute_projected(kvs, None).await
+    }
+
+    /// Runs the request needing only the top-level attributes of `projection` (all with
+    /// `None`), leaving the items in the backend's form.
+    pub(crate) async fn execute_projected(
+        self,
+        kvs: &Kvs,
+        projection: Option<&[&str]>,
+    ) -> Result<Vec<Option<RawItem>>> {
         let schema = kvs.schema(&self.store)?;
         // Ask for each distinct key once, then answer every position asked.
         let mut slots: HashMap<Vec<u8>, usize> = HashMap::new();
@@ -665,12 +692,22 @@ impl GetManyRequest {
         if distinct.is_empty() {
             return Ok(Vec::new());
         }
-        let found = kvs
-            .inner
-            .backend
-            .get_many(&schema, &distinct)
-            .instrument(kvs.span("get_many", &self.store))
-            .await?;
+        let backend = &kvs.inner.backend;
+        let span = kvs.span("get_many", &self.store);
+        let found = match attributes_read(&schema, None, projection, None) {
+            Some(attributes) => {
+                backend
+                    .get_many_projected(&schema, &distinct, &attributes)
+                    .instrument(span)
+                    .await?
+            }
+            None => {
+                backend
+                    .get_many(&schema, &distinct)
+                    .instrument(span)
+                    .await?
+            }
+        };
         if found.len() != distinct.len() {
             return Err(Error::new(
                 ErrorKind::Backend,
@@ -860,6 +897,16 @@ impl QueryRequest {
 
     /// Runs the request, leaving the items in the backend's form.
     pub(crate) async fn execute_raw(self, kvs: &Kvs) -> Result<Page<RawItem>> {
+        self.execute_projected(kvs, None).await
+    }
+
+    /// Runs the request needing only the top-level attributes of `projection` (all with
+    /// `None`), leaving the items in the backend's form.
+    pub(crate) async fn execute_projected(
+        self,
+        kvs: &Kvs,
+        projection: Option<&[&str]>,
+    ) -> Result<Page<RawItem>> {
         let schema = kvs.schema(&self.store)?;
         let index = self.check(&schema)?;
         let limit = page_limit(self.limit)?;
@@ -882,7 +929,7 @@ impl QueryRequest {
             after: after.as_ref(),
             descending: self.descending,
             consistent: self.consistent,
-            projection: None,
+            projection,
         };
         let raw = kvs
             .inner
@@ -904,6 +951,16 @@ impl Request for ScanRequest {
 impl ScanRequest {
     /// Runs the request, leaving the items in the backend's form.
     pub(crate) async fn execute_raw(self, kvs: &Kvs) -> Result<Page<RawItem>> {
+        self.execute_projected(kvs, None).await
+    }
+
+    /// Runs the request needing only the top-level attributes of `projection` (all with
+    /// `None`), leaving the items in the backend's form.
+    pub(crate) async fn execute_projected(
+        self,
+        kvs: &Kvs,
+        projection: Option<&[&str]>,
+    ) -> Result<Page<RawItem>> {
         let schema = kvs.schema(&self.store)?;
         check_condition(self.filter.as_ref())?;
         let limit = page_limit(self.limit)?;
@@ -921,7 +978,7 @@ impl ScanRequest {
             filter: self.filter.as_ref(),
             limit,
             after: after.as_ref(),
-            projection: None,
+            projection,
         };
         let raw = kvs
             .inner

@@ -224,7 +224,7 @@ pub use request::{
 };
 pub use schema::{IndexSchema, KeyAttr, KeyType, StoreSchema};
 pub use serde_impl::{Bytes, Set, from_item, from_value, to_item, to_value};
-pub use typed::{Cond, Field, Model, Store, TypedPath};
+pub use typed::{Cond, Field, Model, Projection, Store, TypedPath};
 pub use value::{Item, Number, Value, ValueType};
 
 /// Declares a struct as a model stored in a kvs store, with compile-time checked keys,
@@ -369,9 +369,35 @@ pub use kvs_derive::KeyValueStore;
 #[cfg(feature = "derive")]
 pub use kvs_derive::Nested;
 
+/// Makes a struct a projection of a model: a second struct that reads only some of the
+/// model's fields, with `Store::get_projected`, `Store::get_many_projected` and
+/// `.project()` on a typed query or scan (see the trait [`Projection`]).
+///
+/// `#[kvs(model = Order)]` names the model. Each field must be a field of the model of
+/// the same name, with the same type and stored under the same name (give the
+/// projection the model's serde `rename_all`); the compiler checks each, at the field.
+/// A projection field cannot be flattened, skipped, read `with` a function, or a kvs
+/// field attribute, and the struct cannot `deny_unknown_fields` (a store without
+/// native projections hands it the whole item).
+///
+/// ```
+/// use kvs::{KeyValueStore, Projection};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(KeyValueStore, Serialize, Deserialize)]
+/// #[kvs(store = "orders", partition_key = order_id)]
+/// struct Order { order_id: String, status: String, lines: Vec<String> }
+///
+/// #[derive(Projection, Deserialize)]
+/// #[kvs(model = Order)]
+/// struct OrderStatus { order_id: String, status: String }
+/// ```
+#[cfg(feature = "derive")]
+pub use kvs_derive::Projection;
+
 /// The names most programs use: `use kvs::prelude::*;`.
 pub mod prelude {
-    pub use crate::{Bytes, Error, ErrorKind, Kvs, Model, Result, Set, Store};
+    pub use crate::{Bytes, Error, ErrorKind, Kvs, Model, Projection, Result, Set, Store};
     #[cfg(feature = "derive")]
     pub use crate::{KeyValueStore, Nested};
 }

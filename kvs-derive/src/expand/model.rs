@@ -207,6 +207,17 @@ pub fn model(model: &Model<'_>) -> TokenStream {
     let schema = schema(model, &store);
     let catch_all = catch_all(model);
     let (version_const, versioned) = version(model);
+    // The stored name of each field by its Rust name, for `#[derive(Projection)]` to
+    // check at compile time that a projection stores its fields under the model's names.
+    let stored_names = model.fields.iter().filter(|f| f.addressable()).map(|f| {
+        use syn::ext::IdentExt as _;
+        let rust = f.ident.unraw().to_string();
+        let stored = &f.stored;
+        quote! { (#rust, #stored) }
+    });
+    let stored_names = quote! {
+        const __KVS_STORED_NAMES: &'static [(&'static str, &'static str)] = &[#(#stored_names),*];
+    };
     // A model can also be a field of another model (a cache entry holding a user):
     // within another model its key fields are plain fields.
     let nested = super::fields::nested_paths(
@@ -245,6 +256,7 @@ pub fn model(model: &Model<'_>) -> TokenStream {
             const STORE: &'static str = #store;
             #catch_all
             #version_const
+            #stored_names
 
             fn schema() -> ::kvs::StoreSchema {
                 #schema

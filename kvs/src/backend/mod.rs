@@ -80,6 +80,20 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     /// Reads one item, strongly consistent.
     async fn get(&self, schema: &StoreSchema, key: &Key) -> Result<Option<RawItem>>;
 
+    /// Reads one item, strongly consistent, needing only the top-level `attributes`
+    /// (which hold the key attributes): a backend with native projections reads and
+    /// sends only those; by default the whole item ([`get`](Self::get)). The library
+    /// decodes only what it asked for.
+    async fn get_projected(
+        &self,
+        schema: &StoreSchema,
+        key: &Key,
+        attributes: &[&str],
+    ) -> Result<Option<RawItem>> {
+        let _ = attributes;
+        self.get(schema, key).await
+    }
+
     /// Does one write: a put (upsert or insert), an update, or a delete, if its
     /// condition holds. Gives back the old item of a delete and the whole new item of
     /// an update ([`Written`]).
@@ -113,6 +127,19 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     /// By default, single reads run by the kit's [batch runner](emulate::BatchRunner).
     async fn get_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<Vec<Option<RawItem>>> {
         emulate::batch::get_each(self, schema, keys).await
+    }
+
+    /// Reads many items needing only the top-level `attributes`, as
+    /// [`get_projected`](Self::get_projected); by default whole
+    /// ([`get_many`](Self::get_many)).
+    async fn get_many_projected(
+        &self,
+        schema: &StoreSchema,
+        keys: &[Key],
+        attributes: &[&str],
+    ) -> Result<Vec<Option<RawItem>>> {
+        let _ = attributes;
+        self.get_many(schema, keys).await
     }
 
     /// Writes many (valid, distinct-keyed) items, not atomically. A partial failure names

@@ -37,7 +37,7 @@ pub struct QueryPlan<'a> {
     /// The top-level attributes the caller needs, or `None` for whole items. A backend
     /// may read only [`attributes_read`](Self::attributes_read) (native projections:
     /// less is read and sent) or whole items: the library drops what was not asked.
-    pub projection: Option<&'a [String]>,
+    pub projection: Option<&'a [&'a str]>,
 }
 
 impl QueryPlan<'_> {
@@ -64,7 +64,7 @@ pub struct ScanPlan<'a> {
     pub after: Option<&'a Item>,
     /// The top-level attributes the caller needs, or `None` for whole items, as
     /// [`QueryPlan::projection`].
-    pub projection: Option<&'a [String]>,
+    pub projection: Option<&'a [&'a str]>,
 }
 
 impl ScanPlan<'_> {
@@ -75,14 +75,17 @@ impl ScanPlan<'_> {
     }
 }
 
-fn attributes_read<'a>(
+/// The top-level attributes a read with `projection` must hold: those projected, the key
+/// attributes of the table and of `index`, and those `filter` reads; `None` without a
+/// projection.
+pub(crate) fn attributes_read<'a>(
     schema: &'a StoreSchema,
     index: Option<&'a IndexSchema>,
-    projection: Option<&'a [String]>,
+    projection: Option<&'a [&'a str]>,
     filter: Option<&'a Condition>,
 ) -> Option<Vec<&'a str>> {
     let projection = projection?;
-    let mut names: Vec<&str> = projection.iter().map(String::as_str).collect();
+    let mut names: Vec<&str> = projection.to_vec();
     let keys = [
         Some(&schema.partition_key),
         schema.sort_key.as_ref(),

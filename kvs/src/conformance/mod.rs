@@ -32,6 +32,7 @@ pub mod keys;
 pub mod model;
 pub mod pages;
 pub mod paths;
+pub mod projections;
 mod random;
 pub mod random_conditions;
 pub mod transactions;

@@ -11,7 +11,10 @@ use futures::TryStreamExt as _;
 use azure_core::Bytes;
 use serde_json::value::RawValue;
 
-use super::value::{Document, INDEXES, KEY, ORDER_DIGITS, document, index_property, order_text};
+use super::value::{
+    Document, INDEXES, KEY, ORDER_DIGITS, TYPES, document, index_property, order_text,
+    property_name,
+};
 use super::{CosmosBackend, cosmos_error, item_id, partition_key};
 use crate::backend::{QueryPlan, RawItem, RawPage, ScanPlan, Version, Versioned};
 use crate::codec::{self, KeyRange};
@@ -24,23 +27,77 @@ struct Range {
     keys: KeyRange,
     scope: FeedScope,
     descending: bool,
+    /// The stored names of the properties to read (`None`: whole documents).
+    select: Option<Vec<String>>,
 }
+
+/// The alias of the record of bytes and sets in a projected query.
+const TYPES_ALIAS: &str = "t";
 
 impl Range {
     /// The query of the first `n` documents of the range, in order: the bounds as
     /// parameters (order texts), the text made only of kvs's own names. A bounded range
     /// is one `BETWEEN` (inclusive bounds, see [`between`]), so that the order key is
     /// read once per document rather than once per comparison.
+    ///
+    /// With a projection, it selects each property by a parameter (`c[@p0] AS p0`, the
+    /// names never in the text) and the record of bytes and sets.
     fn query(&self, n: usize) -> Result<Query> {
         let p = &self.property;
         let direction = if self.descending { "DESC" } else { "ASC" };
+        let select = match &self.select {
+            None => String::from("*"),
+            Some(names) => {
+                let mut list: Vec<String> = (0..names.len())
+                    .map(|i| format!("c[@p{i}] AS p{i}"))
+                    .collect();
+                list.push(format!("c.{TYPES} AS {TYPES_ALIAS}"));
+                list.join(", ")
+            }
+        };
         let text = format!(
-            "SELECT TOP @n * FROM c WHERE {} ORDER BY {p} {direction}",
+            "SELECT TOP @n {select} FROM c WHERE {} ORDER BY {p} {direction}",
             self.condition()
         );
-        self.with_bounds(Query::from(text))?
+        let mut query = self
+            .with_bounds(Query::from(text))?
             .with_parameter("@n", i64::try_from(n).unwrap_or(i64::MAX))
-            .map_err(|e| cosmos_error("query", "parameters", e))
+            .map_err(|e| cosmos_error("query", "parameters", e))?;
+        for (i, name) in self.select.iter().flatten().enumerate() {
+            query = query
+                .with_parameter(format!("@p{i}"), name)
+                .map_err(|e| cosmos_error("query", "parameters", e))?;
+        }
+        Ok(query)
+    }
+
+    /// A result of the query as the document it projects: each alias back to its
+    /// property's stored name.
+    fn document(&self, result: Box<RawValue>) -> Result<Bytes> {
+        let json = Box::<str>::from(result).into_boxed_bytes();
+        let Some(names) = &self.select else {
+            return Ok(Bytes::from(json));
+        };
+        let projected: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&json)
+            .map_err(|e| {
+            Error::backend(format!("Cosmos DB gave a result kvs cannot read: {e}"), e)
+        })?;
+        let mut doc = serde_json::Map::with_capacity(projected.len());
+        for (alias, value) in projected {
+            let name = match alias
+                .strip_prefix('p')
+                .and_then(|i| i.parse::<usize>().ok())
+            {
+                Some(i) => names.get(i).cloned(),
+                None => (alias == TYPES_ALIAS).then(|| TYPES.to_owned()),
+            };
+            if let Some(name) = name {
+                doc.insert(name, value);
+            }
+        }
+        serde_json::to_vec(&doc)
+            .map(Bytes::from)
+            .map_err(|e| Error::backend(format!("a projected Cosmos DB document: {e}"), e))
     }
 
     /// The query of the number of documents of the range: `COUNT` (`aggregate`), or a
@@ -228,8 +285,8 @@ impl CosmosBackend {
         let items = docs
             .into_iter()
             .take(limit)
-            .map(|d| RawItem::cosmos(Bytes::from(Box::<str>::from(d).into_boxed_bytes())))
-            .collect();
+            .map(|d| range.document(d).map(RawItem::cosmos))
+            .collect::<Result<_>>()?;
         Ok(RawPage { items, more })
     }
 
@@ -327,7 +384,18 @@ fn query_range(plan: &QueryPlan<'_>) -> Result<Range> {
         keys,
         scope,
         descending: plan.descending,
+        select: select(plan.attributes_read()),
     })
+}
+
+/// The stored names of the properties a projected read selects.
+fn select(attributes: Option<Vec<&str>>) -> Option<Vec<String>> {
+    Some(
+        attributes?
+            .into_iter()
+            .map(|name| property_name(name).into_owned())
+            .collect(),
+    )
 }
 
 /// The range of a scan: the whole container in key order, after the cursor.
@@ -344,6 +412,7 @@ fn scan_range(plan: &ScanPlan<'_>) -> Result<Range> {
         },
         scope: FeedScope::full_container(),
         descending: false,
+        select: select(plan.attributes_read()),
     })
 }
 

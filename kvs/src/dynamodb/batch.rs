@@ -81,9 +81,14 @@ impl DynamoDbBackend {
         &self,
         schema: &StoreSchema,
         keys: &[Key],
+        attributes: Option<&[&str]>,
     ) -> Result<Vec<Option<RawItem>>> {
         let table = self.table_name(&schema.name);
         let table = table.as_str();
+        let mut expr = super::expr::Expr::default();
+        let projection = super::read::projection(&mut expr, attributes.map(<[&str]>::to_vec));
+        let (names, _) = expr.into_maps();
+        let (projection, names) = (&projection, &names);
         let found = self
             .runner(GET_CHUNK)
             .run(
@@ -109,6 +114,8 @@ impl DynamoDbBackend {
                         .and_then(|key_maps| {
                             KeysAndAttributes::builder()
                                 .set_keys(Some(key_maps))
+                                .set_projection_expression(projection.clone())
+                                .set_expression_attribute_names(names.clone())
                                 .consistent_read(true)
                                 .build()
                                 .map_err(build_error)

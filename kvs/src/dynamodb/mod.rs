@@ -219,7 +219,28 @@ impl Backend for DynamoDbBackend {
     }
 
     async fn get_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<Vec<Option<RawItem>>> {
-        self.batch_get(schema, keys).await
+        self.batch_get(schema, keys, None).await
+    }
+
+    async fn get_projected(
+        &self,
+        schema: &StoreSchema,
+        key: &Key,
+        attributes: &[&str],
+    ) -> Result<Option<RawItem>> {
+        let found = self
+            .get_projected_raw(schema, key, Some(attributes))
+            .await?;
+        Ok(found.map(RawItem::dynamodb))
+    }
+
+    async fn get_many_projected(
+        &self,
+        schema: &StoreSchema,
+        keys: &[Key],
+        attributes: &[&str],
+    ) -> Result<Vec<Option<RawItem>>> {
+        self.batch_get(schema, keys, Some(attributes)).await
     }
 
     async fn write(&self, plan: &WritePlan<'_>) -> Result<Written> {

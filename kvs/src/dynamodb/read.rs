@@ -56,7 +56,7 @@ fn raw_items(items: Option<Vec<HashMap<String, AttributeValue>>>) -> Vec<RawItem
 }
 
 /// A `ProjectionExpression` of the attributes a read must hold, if the plan projects.
-fn projection(expr: &mut Expr, attributes: Option<Vec<&str>>) -> Option<String> {
+pub(crate) fn projection(expr: &mut Expr, attributes: Option<Vec<&str>>) -> Option<String> {
     let attributes = attributes?;
     let mut out = String::new();
     for (i, name) in attributes.into_iter().enumerate() {
@@ -148,8 +148,22 @@ impl DynamoDbBackend {
         schema: &StoreSchema,
         key: &Key,
     ) -> Result<Option<HashMap<String, AttributeValue>>> {
+        self.get_projected_raw(schema, key, None).await
+    }
+
+    /// GetItem, strongly consistent, of only `attributes` (all with `None`), as DynamoDB
+    /// answered it.
+    pub(crate) async fn get_projected_raw(
+        &self,
+        schema: &StoreSchema,
+        key: &Key,
+        attributes: Option<&[&str]>,
+    ) -> Result<Option<HashMap<String, AttributeValue>>> {
         let table = self.table_name(&schema.name);
         let key = key_attrs(schema, key)?;
+        let mut expr = Expr::default();
+        let projection = projection(&mut expr, attributes.map(<[&str]>::to_vec));
+        let (names, _) = expr.into_maps();
         let out = self
             .backoff
             .run(true, || async {
@@ -157,6 +171,8 @@ impl DynamoDbBackend {
                     .get_item()
                     .table_name(&table)
                     .set_key(Some(key.clone()))
+                    .set_projection_expression(projection.clone())
+                    .set_expression_attribute_names(names.clone())
                     .consistent_read(true)
                     .send()
                     .await

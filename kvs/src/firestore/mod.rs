@@ -415,7 +415,29 @@ impl Backend for FirestoreBackend {
     }
 
     async fn get_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<Vec<Option<RawItem>>> {
-        self.engine.batch_get(schema, keys).await
+        self.engine.batch_get(schema, keys, None).await
+    }
+
+    async fn get_projected(
+        &self,
+        schema: &StoreSchema,
+        key: &Key,
+        attributes: &[&str],
+    ) -> Result<Option<RawItem>> {
+        let found = self
+            .engine
+            .get_masked(schema, key, Some(attributes))
+            .await?;
+        Ok(found.map(|v| v.item))
+    }
+
+    async fn get_many_projected(
+        &self,
+        schema: &StoreSchema,
+        keys: &[Key],
+        attributes: &[&str],
+    ) -> Result<Vec<Option<RawItem>>> {
+        self.engine.batch_get(schema, keys, Some(attributes)).await
     }
 
     async fn upsert_many(&self, schema: &StoreSchema, items: &[Item]) -> Result<()> {

@@ -4,9 +4,10 @@
 use std::collections::HashMap;
 
 use firestore::gcloud_sdk::google::firestore::v1::{
-    BatchGetDocumentsRequest, Cursor, Document, GetDocumentRequest, RunAggregationQueryRequest,
-    RunQueryRequest, StructuredAggregationQuery, StructuredQuery, Value as FsValue,
-    batch_get_documents_response, run_aggregation_query_request, run_query_request,
+    BatchGetDocumentsRequest, Cursor, Document, DocumentMask, GetDocumentRequest,
+    RunAggregationQueryRequest, RunQueryRequest, StructuredAggregationQuery, StructuredQuery,
+    Value as FsValue, batch_get_documents_response, run_aggregation_query_request,
+    run_query_request,
     structured_aggregation_query::{self, Aggregation, aggregation},
     structured_query::{
         self, CollectionSelector, CompositeFilter, FieldFilter, FieldReference, Filter, Order,
@@ -211,6 +212,16 @@ impl Range {
     }
 }
 
+/// A document mask of the attributes a read must hold, if it projects.
+fn mask(attributes: Option<&[&str]>) -> Option<DocumentMask> {
+    Some(DocumentMask {
+        field_paths: attributes?
+            .iter()
+            .map(|name| field_path(&field_name(name)))
+            .collect(),
+    })
+}
+
 /// A field mask of the attributes a read must hold, if the plan projects.
 fn select(attributes: Option<Vec<&str>>) -> Option<Projection> {
     Some(Projection {
@@ -259,12 +270,25 @@ impl Engine {
         schema: &StoreSchema,
         key: &Key,
     ) -> Result<Option<Versioned>> {
+        self.get_masked(schema, key, None).await
+    }
+
+    /// One document, only the fields of `attributes` (all with `None`), and its version;
+    /// `None` where there is none.
+    pub(super) async fn get_masked(
+        &self,
+        schema: &StoreSchema,
+        key: &Key,
+        attributes: Option<&[&str]>,
+    ) -> Result<Option<Versioned>> {
         let name = self.document_name(schema, key);
+        let mask = mask(attributes);
         let doc = self
             .backoff
             .run(true, || async {
                 let request = GetDocumentRequest {
                     name: name.clone(),
+                    mask: mask.clone(),
                     ..Default::default()
                 };
                 match self.client().get_document(request).await {
@@ -283,7 +307,10 @@ impl Engine {
         &self,
         schema: &StoreSchema,
         keys: &[Key],
+        attributes: Option<&[&str]>,
     ) -> Result<Vec<Option<RawItem>>> {
+        let mask = mask(attributes);
+        let mask = &mask;
         let runner = BatchRunner {
             chunk: GET_CHUNK,
             concurrency: self.concurrency,
@@ -304,7 +331,7 @@ impl Engine {
                         Pending::Asked(a) => a.to_vec(),
                         Pending::Left(l) => l.clone(),
                     };
-                    self.get_chunk(schema, chunk)
+                    self.get_chunk(schema, chunk, mask.clone())
                 },
             )
             .await?;
@@ -315,6 +342,7 @@ impl Engine {
         &self,
         schema: &StoreSchema,
         keys: Vec<Key>,
+        mask: Option<DocumentMask>,
     ) -> Result<Round<(Key, RawItem), Key>> {
         let mut by_name: HashMap<String, Key> = keys
             .into_iter()
@@ -323,6 +351,7 @@ impl Engine {
         let request = BatchGetDocumentsRequest {
             database: self.database(),
             documents: by_name.keys().cloned().collect(),
+            mask,
             ..Default::default()
         };
         let what = self.collection(schema);

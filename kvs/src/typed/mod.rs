@@ -36,6 +36,7 @@
 
 mod field;
 mod model;
+mod projection;
 mod query;
 mod store;
 mod traits;
@@ -44,6 +45,7 @@ pub use field::{Cond, Element, Entry, Field, IntoCond, KeyRole, Plain, TypedPath
 pub use model::{
     IntoKey, KeyFrom, Model, NoSortKey, VersionAttr, VersionField, VersionedModel, key_value,
 };
+pub use projection::Projection;
 pub use query::{KeyQuery, SortKeyType};
 pub use store::{Store, TypedDelete, TypedPut, TypedQuery, TypedScan, TypedUpdate};
 pub use traits::{

@@ -30,6 +30,10 @@ pub trait Model: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// of the model optimistic: see [`VersionedModel`]. `None` (the default) for a model
     /// without one.
     const VERSION: Option<VersionAttr<Self>> = None;
+    /// The stored name of each field with a typed path, by its Rust name (generated;
+    /// `#[derive(Projection)]` checks a projection's names against it at compile time).
+    #[doc(hidden)]
+    const __KVS_STORED_NAMES: &'static [(&'static str, &'static str)] = &[];
     /// The store's schema: keys and secondary indexes.
     fn schema() -> StoreSchema;
     /// The item's key.

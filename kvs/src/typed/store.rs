@@ -10,9 +10,11 @@ use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 
 use super::field::{IntoCond, TypedPath, Writable, field_value};
 use super::model::{IntoKey, Model, VersionedModel, from_item};
+use super::projection::{Projection, from_projection};
 use super::query::KeyQuery;
 use super::traits::{Addable, CollectionField, IntoFieldValue, ListField, Removable};
-use crate::builders::Paged;
+use crate::backend::RawItem;
+use crate::builders::{Paged, Projected};
 use crate::request::*;
 use crate::{Condition, Error, Key, Kvs, Page, PageToken, Path, Result, UpdateOp, Value};
 
@@ -258,6 +260,7 @@ impl<M: Model> Store<M> {
             page_token: None,
             descending: false,
             consistent: false,
+            read: Reader::model(),
         }
     }
 
@@ -269,8 +272,49 @@ impl<M: Model> Store<M> {
             filter: None,
             limit: None,
             page_token: None,
+            read: Reader::model(),
             _model: PhantomData,
         }
+    }
+
+    /// Reads the projection `P` of one item (see [`Projection`]): only its attributes
+    /// (and the key) are read and sent where the backend projects natively.
+    pub fn get_projected<P: Projection<Model = M>>(
+        &self,
+        key: impl IntoKey<M>,
+    ) -> BoxFuture<'static, Result<Option<P>>> {
+        let request = GetRequest {
+            store: self.name.to_string(),
+            key: key.into_key(),
+        };
+        let (kvs, store) = (self.kvs.clone(), self.name.clone());
+        boxed(async move {
+            match request.execute_projected(&kvs, Some(P::ATTRIBUTES)).await? {
+                Some(item) => from_projection(&store, item).map(Some),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Reads the projection `P` of many items: one answer per key, in the order given,
+    /// as [`get_many`](Self::get_many).
+    pub fn get_many_projected<P: Projection<Model = M>, K: IntoKey<M>>(
+        &self,
+        keys: impl IntoIterator<Item = K>,
+    ) -> BoxFuture<'static, Result<Vec<Option<P>>>> {
+        let request = GetManyRequest {
+            store: self.name.to_string(),
+            keys: keys.into_iter().map(IntoKey::into_key).collect(),
+        };
+        let (kvs, store) = (self.kvs.clone(), self.name.clone());
+        boxed(async move {
+            request
+                .execute_projected(&kvs, Some(P::ATTRIBUTES))
+                .await?
+                .into_iter()
+                .map(|found| found.map(|i| from_projection(&store, i)).transpose())
+                .collect()
+        })
     }
 
     /// Writes many items; not atomic. A partial failure names the keys not written.
@@ -694,8 +738,11 @@ impl<M: Model> IntoFuture for TypedDelete<M> {
 
 /// A typed query; await it for a page of models, or walk every page with
 /// [`stream`](TypedQuery::stream).
+///
+/// It reads models, or with [`project`](TypedQuery::project) a [`Projection`] `O` of
+/// them.
 #[must_use = "a request does nothing until it is awaited"]
-pub struct TypedQuery<M> {
+pub struct TypedQuery<M, O = M> {
     kvs: Kvs,
     store: Arc<str>,
     query: KeyQuery<M, ()>,
@@ -704,9 +751,66 @@ pub struct TypedQuery<M> {
     page_token: Option<PageToken>,
     descending: bool,
     consistent: bool,
+    read: Reader<O>,
+}
+
+/// How a typed read decodes what it reads, and which attributes it needs.
+struct Reader<O> {
+    decode: fn(&str, RawItem) -> Result<O>,
+    /// `None`: whole items.
+    projection: Option<&'static [&'static str]>,
+}
+
+impl<O> Clone for Reader<O> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<O> Copy for Reader<O> {}
+
+impl<O: Send + 'static> Reader<O> {
+    fn model() -> Self
+    where
+        O: Model,
+    {
+        Reader {
+            decode: |store, raw| from_item(store, raw),
+            projection: None,
+        }
+    }
+
+    fn projection() -> Self
+    where
+        O: Projection,
+    {
+        Reader {
+            decode: |store, raw| from_projection(store, raw),
+            projection: Some(O::ATTRIBUTES),
+        }
+    }
 }
 
 impl<M: Model> TypedQuery<M> {
+    /// Reads the projection `P` of each model (see [`Projection`]): only its attributes
+    /// (and the keys) are read and sent where the backend projects natively; the filter
+    /// still sees the whole item.
+    pub fn project<P: Projection<Model = M>>(self) -> TypedQuery<M, P> {
+        TypedQuery {
+            kvs: self.kvs,
+            store: self.store,
+            query: self.query,
+            filter: self.filter,
+            limit: self.limit,
+            page_token: self.page_token,
+            descending: self.descending,
+            consistent: self.consistent,
+            read: Reader::projection(),
+        }
+    }
+}
+
+impl<M: Model, O: Send + 'static> TypedQuery<M, O> {
     /// Returns only items that meet `condition`. Several calls combine with `and`.
     pub fn filter(mut self, condition: impl IntoCond<M>) -> Self {
         and(&mut self.filter, condition.into_cond().into_condition());
@@ -737,40 +841,46 @@ impl<M: Model> TypedQuery<M> {
         self
     }
 
-    fn request(self) -> Result<(Kvs, QueryRequest)> {
+    fn request(self) -> Result<(Kvs, Projected<QueryRequest>, Reader<O>)> {
         let q = self.query;
+        let request = QueryRequest {
+            store: self.store.to_string(),
+            index: q.index.map(str::to_owned),
+            partition: q.partition?,
+            sort: q.sort.transpose()?,
+            filter: self.filter.transpose()?,
+            limit: self.limit,
+            page_token: self.page_token,
+            descending: self.descending,
+            consistent: self.consistent,
+        };
+        let projection = self.read.projection;
         Ok((
             self.kvs,
-            QueryRequest {
-                store: self.store.to_string(),
-                index: q.index.map(str::to_owned),
-                partition: q.partition?,
-                sort: q.sort.transpose()?,
-                filter: self.filter.transpose()?,
-                limit: self.limit,
-                page_token: self.page_token,
-                descending: self.descending,
-                consistent: self.consistent,
+            Projected {
+                request,
+                projection,
             },
+            self.read,
         ))
     }
 
-    /// Every matching model, page after page.
-    pub fn stream(self) -> BoxStream<'static, Result<M>> {
+    /// Every matching model (or projection), page after page.
+    pub fn stream(self) -> BoxStream<'static, Result<O>> {
         typed_stream(self.request())
     }
 
     /// The number of models the query matches, its filter applied, over every page
     /// (see [`Query::count`](crate::Query::count)).
     pub async fn count(self) -> Result<u64> {
-        let (kvs, request) = self.request()?;
-        kvs.execute(CountRequest::Query(request)).await
+        let (kvs, projected, _) = self.request()?;
+        kvs.execute(CountRequest::Query(projected.request)).await
     }
 }
 
-impl<M: Model> IntoFuture for TypedQuery<M> {
-    type Output = Result<Page<M>>;
-    type IntoFuture = BoxFuture<'static, Result<Page<M>>>;
+impl<M: Model, O: Send + 'static> IntoFuture for TypedQuery<M, O> {
+    type Output = Result<Page<O>>;
+    type IntoFuture = BoxFuture<'static, Result<Page<O>>>;
     fn into_future(self) -> Self::IntoFuture {
         boxed(typed_page(self.request()))
     }
@@ -778,17 +888,36 @@ impl<M: Model> IntoFuture for TypedQuery<M> {
 
 /// A typed scan; await it for a page of models, or walk every page with
 /// [`stream`](TypedScan::stream).
+///
+/// It reads models, or with [`project`](TypedScan::project) a [`Projection`] `O` of
+/// them.
 #[must_use = "a request does nothing until it is awaited"]
-pub struct TypedScan<M> {
+pub struct TypedScan<M, O = M> {
     kvs: Kvs,
     store: Arc<str>,
     filter: Option<Result<Condition>>,
     limit: Option<usize>,
     page_token: Option<PageToken>,
+    read: Reader<O>,
     _model: PhantomData<fn() -> M>,
 }
 
 impl<M: Model> TypedScan<M> {
+    /// Reads the projection `P` of each model (see [`TypedQuery::project`]).
+    pub fn project<P: Projection<Model = M>>(self) -> TypedScan<M, P> {
+        TypedScan {
+            kvs: self.kvs,
+            store: self.store,
+            filter: self.filter,
+            limit: self.limit,
+            page_token: self.page_token,
+            read: Reader::projection(),
+            _model: PhantomData,
+        }
+    }
+}
+
+impl<M: Model, O: Send + 'static> TypedScan<M, O> {
     /// Returns only items that meet `condition`. Several calls combine with `and`.
     pub fn filter(mut self, condition: impl IntoCond<M>) -> Self {
         and(&mut self.filter, condition.into_cond().into_condition());
@@ -807,57 +936,69 @@ impl<M: Model> TypedScan<M> {
         self
     }
 
-    fn request(self) -> Result<(Kvs, ScanRequest)> {
+    fn request(self) -> Result<(Kvs, Projected<ScanRequest>, Reader<O>)> {
+        let request = ScanRequest {
+            store: self.store.to_string(),
+            filter: self.filter.transpose()?,
+            limit: self.limit,
+            page_token: self.page_token,
+        };
+        let projection = self.read.projection;
         Ok((
             self.kvs,
-            ScanRequest {
-                store: self.store.to_string(),
-                filter: self.filter.transpose()?,
-                limit: self.limit,
-                page_token: self.page_token,
+            Projected {
+                request,
+                projection,
             },
+            self.read,
         ))
     }
 
-    /// Every matching model, page after page.
-    pub fn stream(self) -> BoxStream<'static, Result<M>> {
+    /// Every matching model (or projection), page after page.
+    pub fn stream(self) -> BoxStream<'static, Result<O>> {
         typed_stream(self.request())
     }
 
     /// The number of models the scan matches, its filter applied, over every page.
     pub async fn count(self) -> Result<u64> {
-        let (kvs, request) = self.request()?;
-        kvs.execute(CountRequest::Scan(request)).await
+        let (kvs, projected, _) = self.request()?;
+        kvs.execute(CountRequest::Scan(projected.request)).await
     }
 }
 
-impl<M: Model> IntoFuture for TypedScan<M> {
-    type Output = Result<Page<M>>;
-    type IntoFuture = BoxFuture<'static, Result<Page<M>>>;
+impl<M: Model, O: Send + 'static> IntoFuture for TypedScan<M, O> {
+    type Output = Result<Page<O>>;
+    type IntoFuture = BoxFuture<'static, Result<Page<O>>>;
     fn into_future(self) -> Self::IntoFuture {
         boxed(typed_page(self.request()))
     }
 }
 
-/// One page of a query or scan, as models.
-async fn typed_page<M: Model, R: Paged>(request: Result<(Kvs, R)>) -> Result<Page<M>> {
-    let (kvs, request) = request?;
+/// One page of a query or scan, as models or projections.
+async fn typed_page<O, R: Paged>(request: Result<(Kvs, R, Reader<O>)>) -> Result<Page<O>> {
+    let (kvs, request, read) = request?;
     let store = request.store().to_owned();
     request
         .execute_raw(&kvs)
         .await?
-        .try_map(|i| from_item(&store, i))
+        .try_map(|i| (read.decode)(&store, i))
 }
 
-/// Every model of a query or scan, page after page.
-fn typed_stream<M: Model, R: Paged>(request: Result<(Kvs, R)>) -> BoxStream<'static, Result<M>> {
+/// Every model (or projection) of a query or scan, page after page.
+fn typed_stream<O: Send + 'static, R: Paged>(
+    request: Result<(Kvs, R, Reader<O>)>,
+) -> BoxStream<'static, Result<O>> {
     match request {
-        Ok((kvs, request)) => {
+        Ok((kvs, request, read)) => {
             let store: Arc<str> = Arc::from(request.store());
             crate::builders::pages(kvs, request)
                 .map_ok(move |page| {
                     let store = store.clone();
-                    futures::stream::iter(page.items.into_iter().map(move |i| from_item(&store, i)))
+                    futures::stream::iter(
+                        page.items
+                            .into_iter()
+                            .map(move |i| (read.decode)(&store, i)),
+                    )
                 })
                 .try_flatten()
                 .boxed()

@@ -12,7 +12,7 @@ const COUNT_PAGE: usize = crate::limits::DEFAULT_PAGE_LIMIT;
 
 /// The projection of a count: nothing beyond what every read holds (the keys, and what
 /// the filter reads).
-const KEYS_ONLY: &[String] = &[];
+const KEYS_ONLY: &[&str] = &[];
 
 /// The number of items the query matches, read page by page through
 /// [`Backend::query`].

@@ -51,6 +51,7 @@ mod store_collections;
 mod store_enums_and_renames;
 mod store_keys_and_queries;
 mod store_options;
+mod store_projections;
 mod store_scalars;
 mod store_shape_mismatch;
 mod store_updates_and_conditions;
@@ -83,6 +84,7 @@ pub use store_keys_and_queries::{
     typed_rt_query_results, typed_rt_sparse_index,
 };
 pub use store_options::{typed_rt_empty_set_is_missing, typed_rt_option_none_is_missing};
+pub use store_projections::typed_rt_projections;
 pub use store_scalars::{
     typed_rt_bytes, typed_rt_floats_and_bools, typed_rt_small_integer_extremes, typed_rt_strings,
     typed_rt_wide_integers,
@@ -220,6 +222,7 @@ macro_rules! __conformance_cases_typed {
         $cb!($make, typed::typed_rt_serde_renames);
         $cb!($make, typed::typed_rt_query_results);
         $cb!($make, typed::typed_rt_counts);
+        $cb!($make, typed::typed_rt_projections);
         $cb!($make, typed::typed_rt_update_results);
         $cb!($make, typed::typed_rt_composite_key_string_number);
         $cb!($make, typed::typed_rt_composite_key_number_string);
