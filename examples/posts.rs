@@ -1,11 +1,13 @@
 //! Posts under a composite key (userId + postId): get one by both parts, then query one
-//! user's posts with a sort key condition, newest first, a page at a time.
+//! user's posts with a sort key condition, newest first, a page at a time; count them;
+//! and list titles through a projection that leaves the bodies out.
 //!
 //! Post ids start with their date (`2026-02-14-valentines`), so a sort key prefix selects
 //! a month and the sort order is the date order.
 //!
 //! Run it with `cargo run --example posts`.
 
+use futures::TryStreamExt as _;
 use kvs::PageToken;
 use kvs::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -19,6 +21,17 @@ pub struct Post {
     post_id: String,
     title: String,
     likes: i64,
+    body: String,
+}
+
+/// A listing of posts: the keys and the title, not the body (which is not read from the
+/// store where the backend projects natively).
+#[derive(Projection, Deserialize, Debug)]
+#[serde(rename_all = "camelCase")]
+#[kvs(model = Post)]
+pub struct PostTitle {
+    post_id: String,
+    title: String,
 }
 
 /// The seed's `getPost`: both parts of the key.
@@ -61,6 +74,7 @@ async fn main() -> kvs::Result<()> {
                     post_id: format!("2026-{month:02}-{day:02}-post"),
                     title: format!("{user_id} on 2026-{month:02}-{day:02}"),
                     likes: day,
+                    body: format!("a long body, day {day} ").repeat(200),
                 });
             }
         }
@@ -70,7 +84,10 @@ async fn main() -> kvs::Result<()> {
 
     // Get by both parts of the key.
     let post = get_post(&posts, "u-1", "2026-02-15-post").await?;
-    println!("get (u-1, 2026-02-15-post) -> {post:?}");
+    println!(
+        "get (u-1, 2026-02-15-post) -> {:?}",
+        post.as_ref().map(|p| &p.title)
+    );
     assert_eq!(post.map(|p| p.title), Some("u-1 on 2026-02-15".to_string()));
     // The same post id under another user is another item; a missing one is None.
     assert_eq!(
@@ -133,5 +150,30 @@ async fn main() -> kvs::Result<()> {
     let ids: Vec<_> = popular.items.iter().map(|p| p.post_id.as_str()).collect();
     println!("u-1 in March with >= 15 likes: {}", ids.join(" "));
     assert_eq!(ids, ["2026-03-15-post", "2026-03-22-post"]);
+
+    // Counts: every page, the filter applied (natively where the backend counts).
+    let in_february = posts
+        .query(Post::partition("u-1").sort_begins_with("2026-02"))
+        .count()
+        .await?;
+    let liked = posts.scan().filter(f.likes().ge(15)).count().await?;
+    println!("u-1 posted {in_february} times in February; {liked} posts have >= 15 likes");
+    assert_eq!((in_february, liked), (4, 8));
+
+    // A listing of titles, without reading the bodies.
+    let titles: Vec<PostTitle> = posts
+        .query(Post::partition("u-1").sort_begins_with("2026-01"))
+        .project::<PostTitle>()
+        .stream()
+        .try_collect()
+        .await?;
+    for t in &titles {
+        println!("  {}: {}", t.post_id, t.title);
+    }
+    assert_eq!(titles.len(), 4);
+    let one = posts
+        .get_projected::<PostTitle>(("u-2", "2026-02-08-post"))
+        .await?;
+    assert_eq!(one.map(|t| t.title), Some("u-2 on 2026-02-08".to_string()));
     Ok(())
 }
