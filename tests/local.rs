@@ -14,3 +14,52 @@ async fn kvs() -> kvs::Kvs {
 
 // Each write waits for the disk: fewer random inputs than in memory.
 kvs::conformance_tests!(kvs, random = kvs::conformance::Random::cases(16));
+
+/// The embedded engine reclaims expired items itself: a write of the store deletes those
+/// due (found by its expiry table, no scan), so that the backend no longer holds them.
+#[tokio::test]
+async fn expired_items_are_reclaimed_by_writes() {
+    use kvs::{Key, KeyAttr, StoreSchema, item};
+    let dir = tempfile::tempdir().unwrap();
+    let kvs = kvs::Kvs::open(dir.path().join("expiry.redb")).unwrap();
+    let schema = StoreSchema::new("sessions", KeyAttr::string("id")).ttl("exp");
+    kvs.ensure_store(schema.clone()).await.unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let soon = now + 1;
+    for i in 0..5 {
+        kvs.upsert("sessions", item! { "id" => format!("s{i}"), "exp" => soon })
+            .await
+            .unwrap();
+    }
+    kvs.upsert("sessions", item! { "id" => "kept", "exp" => now + 3600 })
+        .await
+        .unwrap();
+    while std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        <= soon
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Expired, still stored: the backend (below the handle, which hides them) has them.
+    let held = kvs.backend().get(&schema, &Key::new("s0")).await.unwrap();
+    assert!(held.is_some());
+    // One write reclaims them all (five, within the per-write budget).
+    kvs.upsert("sessions", item! { "id" => "other" })
+        .await
+        .unwrap();
+    for i in 0..5 {
+        let key = Key::new(format!("s{i}"));
+        assert!(kvs.backend().get(&schema, &key).await.unwrap().is_none());
+    }
+    let kept = kvs.backend().get(&schema, &Key::new("kept")).await.unwrap();
+    assert!(kept.is_some());
+    // The file keeps the expiry: opened again, it still hides and reclaims.
+    drop(kvs);
+    let kvs = kvs::Kvs::open(dir.path().join("expiry.redb")).unwrap();
+    assert_eq!(kvs.schema("sessions").unwrap().ttl.as_deref(), Some("exp"));
+}

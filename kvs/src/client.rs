@@ -603,6 +603,26 @@ fn check_sort(attr: Option<&KeyAttr>, sort: &SortCondition, what: &str) -> Resul
     }
 }
 
+/// A read's filter in a store whose items expire: the caller's, and the item unexpired
+/// now (so that pages stay exact and counts right); the caller's alone otherwise.
+fn unexpired(schema: &StoreSchema, filter: Option<&Condition>) -> Option<Condition> {
+    match schema.unexpired_at(crate::schema::now_seconds()) {
+        Some(live) => Some(match filter {
+            Some(f) => f.clone().and(live),
+            None => live,
+        }),
+        None => filter.cloned(),
+    }
+}
+
+/// An item read, unless it is expired.
+fn unless_expired(schema: &StoreSchema, found: Option<RawItem>) -> Result<Option<RawItem>> {
+    match found {
+        Some(item) if schema.ttl.is_some() && item.with_item(|i| schema.is_expired(i))? => Ok(None),
+        found => Ok(found),
+    }
+}
+
 fn page_limit(limit: Option<usize>) -> Result<usize> {
     match limit {
         Some(0) => Err(Error::validation("a page limit must be at least 1")),
@@ -628,15 +648,16 @@ impl GetRequest {
         schema.check_key(&self.key)?;
         let backend = &kvs.inner.backend;
         let span = kvs.span("get", &self.store);
-        match attributes_read(&schema, None, projection, None) {
+        let found = match attributes_read(&schema, None, projection, None) {
             Some(attributes) => {
                 backend
                     .get_projected(&schema, &self.key, &attributes)
                     .instrument(span)
-                    .await
+                    .await?
             }
-            None => backend.get(&schema, &self.key).instrument(span).await,
-        }
+            None => backend.get(&schema, &self.key).instrument(span).await?,
+        };
+        unless_expired(&schema, found)
     }
 }
 
@@ -719,6 +740,14 @@ impl GetManyRequest {
                 ),
             ));
         }
+        let found = if schema.ttl.is_some() {
+            found
+                .into_iter()
+                .map(|f| unless_expired(&schema, f))
+                .collect::<Result<Vec<_>>>()?
+        } else {
+            found
+        };
         // Move each answer to its (last) position; clone only for keys asked twice.
         let mut uses = vec![0usize; found.len()];
         for &s in &positions {
@@ -814,7 +843,10 @@ impl Request for DeleteRequest {
             .write(&plan)
             .instrument(kvs.span("delete", &self.store))
             .await?;
-        written.old.map(RawItem::into_item).transpose()
+        match written.old {
+            Some(old) if old.with_item(|i| schema.is_expired(i))? => Ok(None),
+            old => old.map(RawItem::into_item).transpose(),
+        }
     }
 }
 
@@ -919,12 +951,13 @@ impl QueryRequest {
             }
             None => None,
         };
+        let live = unexpired(&schema, self.filter.as_ref());
         let plan = QueryPlan {
             schema: &schema,
             index,
             partition: &self.partition,
             sort: self.sort.as_ref(),
-            filter: self.filter.as_ref(),
+            filter: live.as_ref(),
             limit,
             after: after.as_ref(),
             descending: self.descending,
@@ -973,9 +1006,10 @@ impl ScanRequest {
             }
             None => None,
         };
+        let live = unexpired(&schema, self.filter.as_ref());
         let plan = ScanPlan {
             schema: &schema,
-            filter: self.filter.as_ref(),
+            filter: live.as_ref(),
             limit,
             after: after.as_ref(),
             projection,
@@ -1006,12 +1040,13 @@ impl Request for CountRequest {
         match &self {
             CountRequest::Query(q) => {
                 let index = q.check(&schema)?;
+                let live = unexpired(&schema, q.filter.as_ref());
                 let plan = QueryPlan {
                     schema: &schema,
                     index,
                     partition: &q.partition,
                     sort: q.sort.as_ref(),
-                    filter: q.filter.as_ref(),
+                    filter: live.as_ref(),
                     limit: DEFAULT_PAGE_LIMIT,
                     after: None,
                     descending: q.descending,
@@ -1026,9 +1061,10 @@ impl Request for CountRequest {
             }
             CountRequest::Scan(s) => {
                 check_condition(s.filter.as_ref())?;
+                let live = unexpired(&schema, s.filter.as_ref());
                 let plan = ScanPlan {
                     schema: &schema,
-                    filter: s.filter.as_ref(),
+                    filter: live.as_ref(),
                     limit: DEFAULT_PAGE_LIMIT,
                     after: None,
                     projection: None,

@@ -40,6 +40,13 @@ impl fmt::Display for KeyType {
     }
 }
 
+/// Seconds since the Unix epoch, now (0 for a clock before it).
+pub(crate) fn now_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 /// A key attribute: its name and its type.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct KeyAttr {
@@ -176,6 +183,11 @@ pub struct StoreSchema {
     /// The secondary indexes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub indexes: Vec<IndexSchema>,
+    /// The expiry attribute, if the store's items expire: an item whose attribute holds
+    /// a number of seconds since the Unix epoch at or before now is expired, invisible
+    /// to every read and write at once (see [`StoreSchema::ttl`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<String>,
 }
 
 impl StoreSchema {
@@ -186,7 +198,48 @@ impl StoreSchema {
             partition_key,
             sort_key: None,
             indexes: Vec::new(),
+            ttl: None,
         }
+    }
+
+    /// Makes the store's items expire by `attribute`, builder style: an item whose
+    /// attribute is a number of seconds since the Unix epoch at or before now is
+    /// expired. An expired item is invisible at once, on every backend: a get returns
+    /// none, queries, scans, counts and `get_many` skip it, an update of it is
+    /// `NotFound`, an insert over it succeeds, a delete returns none, and a condition
+    /// sees it as missing. Its storage is reclaimed natively where the backend can
+    /// (DynamoDB's TTL, Cosmos DB's per-item `ttl`, Firestore's TTL policy) and by the
+    /// local engine itself; that deletion may come late, and no read waits for it.
+    /// An item without the attribute, or with a value that is not a number, never
+    /// expires.
+    pub fn ttl(mut self, attribute: impl Into<String>) -> Self {
+        self.ttl = Some(attribute.into());
+        self
+    }
+
+    /// Whether `item` is expired now (see [`StoreSchema::ttl`]).
+    pub fn is_expired(&self, item: &Item) -> bool {
+        self.is_expired_at(item, now_seconds())
+    }
+
+    /// Whether `item` is expired at `now` (seconds since the Unix epoch).
+    pub fn is_expired_at(&self, item: &Item, now: i64) -> bool {
+        match self.ttl.as_deref().and_then(|a| item.get(a)) {
+            Some(Value::Number(at)) => *at <= crate::Number::from(now),
+            _ => false,
+        }
+    }
+
+    /// The condition an item that is not expired at `now` meets, for a store whose items
+    /// expire: its expiry attribute is not a number, or is one after `now`.
+    pub fn unexpired_at(&self, now: i64) -> Option<crate::Condition> {
+        let path = crate::Path::attr(self.ttl.as_deref()?);
+        Some(
+            !path
+                .clone()
+                .type_of(crate::ValueType::Number)
+                .and(path.le(now)),
+        )
     }
 
     /// The store's sort key, builder style.
@@ -258,6 +311,16 @@ impl StoreSchema {
             }
             attrs.push(&index.partition_key);
             attrs.extend(&index.sort_key);
+        }
+        if let Some(ttl) = &self.ttl {
+            if ttl.is_empty() {
+                return Err(bad("the expiry attribute name cannot be empty".into()));
+            }
+            if attrs.iter().any(|a| &a.name == ttl) {
+                return Err(bad(format!(
+                    "the expiry attribute {ttl:?} is a key attribute: a key never changes"
+                )));
+            }
         }
         for (i, a) in attrs.iter().enumerate() {
             if a.name.is_empty() {

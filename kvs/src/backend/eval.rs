@@ -465,6 +465,9 @@ pub enum WriteEffect<'a> {
 /// for every write, and a backend that emulates conditional writes (read, decide, write
 /// if unchanged) uses it the same way.
 ///
+/// An item of a store whose items expire ([`StoreSchema::ttl`](crate::StoreSchema::ttl))
+/// that is expired now is decided as missing.
+///
 /// Errors: `AlreadyExists`, `NotFound`, `ConditionFailed`, `Validation`.
 pub fn decide<'a>(
     schema: &crate::StoreSchema,
@@ -478,6 +481,9 @@ pub fn decide<'a>(
     use crate::PutMode;
 
     let describe = || format!("{}/{key}", schema.name);
+    // An expired item is no item: an insert over it succeeds, an update of it is
+    // `NotFound`, and a condition sees it as missing.
+    let existing = existing.filter(|i| !schema.is_expired(i));
     match (op, existing) {
         (
             PlannedOp::Put {

@@ -93,6 +93,8 @@ pub(crate) fn attributes_read<'a>(
         index.and_then(|i| i.sort_key.as_ref()),
     ];
     names.extend(keys.into_iter().flatten().map(|k| k.name.as_str()));
+    // Whether an item is expired is decided on what was read.
+    names.extend(schema.ttl.as_deref());
     if let Some(filter) = filter {
         names.extend(filter.paths().into_iter().map(|p| p.root()));
     }

@@ -27,6 +27,7 @@ pub mod catch_all;
 pub mod counts;
 pub mod decimals;
 pub mod errors;
+pub mod expiry;
 pub mod filters;
 pub mod keys;
 pub mod model;
@@ -304,5 +305,6 @@ macro_rules! __conformance_cases {
         $crate::__conformance_cases_random!($cb, $make);
         $crate::__conformance_cases_decimals!($cb, $make);
         $crate::__conformance_cases_counts!($cb, $make);
+        $crate::__conformance_cases_expiry!($cb, $make);
     };
 }

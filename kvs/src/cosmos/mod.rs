@@ -84,7 +84,9 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use azure_data_cosmos::clients::ContainerClient;
-use azure_data_cosmos::models::{ContainerProperties, IndexingPolicy, PartitionKeyDefinition};
+use azure_data_cosmos::models::{
+    ContainerProperties, IndexingPolicy, PartitionKeyDefinition, TimeToLive,
+};
 use azure_data_cosmos::{CosmosClient, PartitionKey};
 
 use crate::backend::{
@@ -324,6 +326,11 @@ pub fn container_definition(prefix: &str, schema: &StoreSchema) -> ContainerProp
         PartitionKeyDefinition::from(path),
     )
     .with_indexing_policy(IndexingPolicy::default().with_included_path("/*"))
+    // Items that expire carry their own `ttl`; the others none, and never expire.
+    .with_default_ttl(match schema.ttl {
+        Some(_) => TimeToLive::NoDefault,
+        None => TimeToLive::Forever,
+    })
 }
 
 /// What Cosmos DB can hold and do.

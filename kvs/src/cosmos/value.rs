@@ -285,6 +285,8 @@ pub struct Encoded<'a> {
     key: String,
     indexes: Vec<(String, String)>,
     write: String,
+    /// Cosmos DB's own `ttl` (seconds from this write) of an item that expires.
+    ttl: Option<i64>,
 }
 
 impl Encoded<'_> {
@@ -319,6 +321,9 @@ impl Serialize for Encoded<'_> {
             map.serialize_entry(INDEXES, &IndexKeys(&self.indexes))?;
         }
         map.serialize_entry(WRITE, &self.write)?;
+        if let Some(ttl) = self.ttl {
+            map.serialize_entry("ttl", &ttl)?;
+        }
         map.end()
     }
 }
@@ -364,7 +369,22 @@ pub fn encode_document<'a>(schema: &StoreSchema, key: &Key, item: &'a Item) -> R
         key: order_text(&table_key),
         indexes,
         write: format!("{:016x}", rand::random::<u64>()),
+        ttl: native_ttl(schema, item),
     })
+}
+
+/// Cosmos DB's per-item `ttl` for an item of a store whose items expire: the seconds from
+/// now to its expiry (rounded up; at least 1, as Cosmos DB reads 0 as invalid), so that
+/// Cosmos DB deletes it once it has expired (the container's default TTL is on, with no
+/// default: see `container_definition`). None for an item that does not expire, or
+/// expires beyond what Cosmos DB counts (2^31 - 1 seconds).
+fn native_ttl(schema: &StoreSchema, item: &Item) -> Option<i64> {
+    let at = match item.get(schema.ttl.as_deref()?)? {
+        Value::Number(n) => n.to_f64_lossy(),
+        _ => return None,
+    };
+    let left = (at - crate::schema::now_seconds() as f64).ceil();
+    (left <= f64::from(i32::MAX)).then(|| (left as i64).max(1))
 }
 
 /// A document as read: the item (Cosmos DB's and kvs's own properties left out, names

@@ -2,7 +2,7 @@
 //! containers `ensure_store` makes.
 
 use azure_core::http::Etag;
-use azure_data_cosmos::models::ContainerProperties;
+use azure_data_cosmos::models::{ContainerProperties, TimeToLive};
 use azure_data_cosmos::options::{
     BatchDeleteOptions, BatchOptions, BatchReadOptions, BatchReplaceOptions, ItemWriteOptions,
     Precondition,
@@ -355,6 +355,23 @@ impl CosmosBackend {
                 paths(&found),
                 paths(&wanted)
             )));
+        }
+        // A store whose items expire needs the container's TTL on (with no default), so
+        // that Cosmos DB deletes each item its own `ttl` says; a container made before
+        // the store expired items gets it now.
+        if schema.ttl.is_some() && found.default_ttl.is_forever() {
+            let mut properties = found;
+            properties.default_ttl = TimeToLive::NoDefault;
+            self.inner
+                .backoff
+                .run(true, || async {
+                    container
+                        .replace(properties.clone(), None)
+                        .await
+                        .map(drop)
+                        .map_err(|e| cosmos_error("turn TTL on for container", &name, e))
+                })
+                .await?;
         }
         Ok(())
     }

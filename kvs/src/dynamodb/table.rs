@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::operation::create_table::builders::CreateTableInputBuilder
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, GlobalSecondaryIndexUpdate,
     IndexStatus, KeySchemaElement, KeyType as DynamoKeyType, Projection, ProjectionType,
-    ScalarAttributeType, TableDescription, TableStatus,
+    ScalarAttributeType, TableDescription, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
 };
 
 use super::error::sdk_error;
@@ -265,7 +265,52 @@ pub(crate) async fn ensure(
             }
         }
     }
-    wait_active(client, table, poll, timeout).await
+    wait_active(client, table, poll, timeout).await?;
+    ensure_ttl(client, table, schema).await
+}
+
+/// Turns DynamoDB's TTL on for the store's expiry attribute, if it has one and TTL is
+/// not on for it already (DynamoDB then deletes expired items, days late at most;
+/// reads never rely on it). TTL on another attribute is a validation error: a table
+/// has one TTL attribute, and changing it is for its owner to do.
+async fn ensure_ttl(client: &Client, table: &str, schema: &StoreSchema) -> Result<()> {
+    let Some(attribute) = &schema.ttl else {
+        return Ok(());
+    };
+    let described = client
+        .describe_time_to_live()
+        .table_name(table)
+        .send()
+        .await
+        .map_err(|e| sdk_error("DescribeTimeToLive", table, e))?;
+    let current = described.time_to_live_description();
+    let on = current
+        .and_then(|d| d.time_to_live_status())
+        .is_some_and(|s| matches!(s, TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling));
+    let current_attribute = current.and_then(|d| d.attribute_name());
+    match (on, current_attribute) {
+        (true, Some(a)) if a == attribute => return Ok(()),
+        (true, Some(a)) => {
+            return Err(Error::validation(format!(
+                "table {table:?} has TTL on attribute {a:?}, and the store's expiry attribute \
+                 is {attribute:?}: a table has one TTL attribute"
+            )));
+        }
+        _ => {}
+    }
+    let specification = TimeToLiveSpecification::builder()
+        .enabled(true)
+        .attribute_name(attribute)
+        .build()
+        .map_err(build_error)?;
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(specification)
+        .send()
+        .await
+        .map_err(|e| sdk_error("UpdateTimeToLive", table, e))?;
+    Ok(())
 }
 
 async fn wait_active(

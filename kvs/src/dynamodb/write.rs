@@ -309,9 +309,45 @@ fn update_expression(
     Ok(expression)
 }
 
-/// The condition expression of a write.
-fn condition_expression(expr: &mut Expr, guards: &Guards<'_>) -> Result<Option<String>> {
-    expr.condition(guards.parts())
+/// The condition expression of a write. In a store whose items expire, an expired item
+/// must meet the guards as a missing one does (see [`expiring`]).
+fn condition_expression(
+    expr: &mut Expr,
+    guards: &Guards<'_>,
+    schema: &StoreSchema,
+) -> Result<Option<String>> {
+    match schema.unexpired_at(crate::schema::now_seconds()) {
+        None => expr.condition(guards.parts()),
+        Some(live) => {
+            let parts = expiring(guards, live);
+            expr.condition(parts.iter())
+        }
+    }
+}
+
+/// The guards of a write in a store whose items expire, each made to treat an expired
+/// item as missing: a guard a missing item meets (`attribute_not_exists` of an insert,
+/// a user's condition true of nothing) is met by an expired item too (`OR expired`);
+/// one a missing item fails (the existence of an update, any other user condition) is
+/// failed by an expired item too (`AND NOT expired`). The guards on values read are
+/// only reached on an item that is there.
+fn expiring(guards: &Guards<'_>, live: Condition) -> Vec<Condition> {
+    let expired = !live.clone();
+    let as_missing = |c: &Condition| {
+        if eval::matches(c, None) {
+            c.clone().or(expired.clone())
+        } else {
+            c.clone().and(live.clone())
+        }
+    };
+    guards
+        .existence
+        .iter()
+        .chain(guards.user)
+        .map(as_missing)
+        .chain(guards.unchanged.iter().cloned())
+        .chain(guards.in_range.iter().cloned())
+        .collect()
 }
 
 /// Asks for the old item with a failed condition (to say which guard failed), where
@@ -373,7 +409,7 @@ impl DynamoDbBackend {
         retry_conflicts(&self.conflicts, || {
             self.backoff.run(idempotent, || async {
                 let mut expr = Expr::default();
-                let condition_expression = condition_expression(&mut expr, &guards)?;
+                let condition_expression = condition_expression(&mut expr, &guards, write.schema)?;
                 let (names, values) = expr.into_maps();
                 let on_fail = on_condition_failure(condition_expression.as_deref());
                 let result = self
@@ -465,7 +501,7 @@ impl DynamoDbBackend {
                 };
                 let mut expr = Expr::default();
                 let update = update_expression(&mut expr, ops, current, &mut guards)?;
-                let condition_expression = condition_expression(&mut expr, &guards)?;
+                let condition_expression = condition_expression(&mut expr, &guards, write.schema)?;
                 let (names, values) = expr.into_maps();
                 let result = self
                     .client
@@ -517,7 +553,7 @@ impl DynamoDbBackend {
         retry_conflicts(&self.conflicts, || {
             self.backoff.run(write.condition.is_none(), || async {
                 let mut expr = Expr::default();
-                let condition_expression = condition_expression(&mut expr, &guards)?;
+                let condition_expression = condition_expression(&mut expr, &guards, write.schema)?;
                 let (names, values) = expr.into_maps();
                 let on_fail = on_condition_failure(condition_expression.as_deref());
                 let result = self
@@ -737,7 +773,7 @@ impl DynamoDbBackend {
                 if *mode == PutMode::Insert {
                     guards.existence = Some(!exists(w.schema));
                 }
-                let c = condition_expression(&mut expr, &guards)?;
+                let c = condition_expression(&mut expr, &guards, w.schema)?;
                 let (names, values) = expr.into_maps();
                 TransactWriteItem::builder()
                     .put(
@@ -771,7 +807,7 @@ impl DynamoDbBackend {
                 } else {
                     update_expression(&mut expr, ops, current.as_ref(), &mut guards)?
                 };
-                let c = condition_expression(&mut expr, &guards)?;
+                let c = condition_expression(&mut expr, &guards, w.schema)?;
                 let (names, values) = expr.into_maps();
                 TransactWriteItem::builder()
                     .update(
@@ -789,7 +825,7 @@ impl DynamoDbBackend {
                     .build()
             }
             PlannedOp::Delete => {
-                let c = condition_expression(&mut expr, &guards)?;
+                let c = condition_expression(&mut expr, &guards, w.schema)?;
                 let (names, values) = expr.into_maps();
                 TransactWriteItem::builder()
                     .delete(
@@ -807,7 +843,7 @@ impl DynamoDbBackend {
             }
             PlannedOp::Check => {
                 // DynamoDB needs a condition; "always true" becomes one on the key.
-                let c = match condition_expression(&mut expr, &guards)? {
+                let c = match condition_expression(&mut expr, &guards, w.schema)? {
                     Some(c) => c,
                     None => {
                         let mut p = String::new();

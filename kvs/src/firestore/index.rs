@@ -185,6 +185,26 @@ pub fn index_file(prefix: &str, schemas: &[StoreSchema]) -> String {
         out.push_str("      ]\n    }");
     }
     out.push_str(if defs.is_empty() { "],\n" } else { "\n  ],\n" });
-    out.push_str("  \"fieldOverrides\": []\n}\n");
+    // A TTL policy on the expiry timestamp of each store whose items expire, so that
+    // Firestore deletes them (within a day or so of expiring; reads never wait for it).
+    let expiring: Vec<String> = schemas
+        .iter()
+        .filter(|s| s.ttl.is_some())
+        .map(|s| super::id::collection_id(prefix, &s.name))
+        .collect();
+    out.push_str("  \"fieldOverrides\": [");
+    for (i, collection) in expiring.iter().enumerate() {
+        out.push_str(if i == 0 { "\n" } else { ",\n" });
+        out.push_str("    { \"collectionGroup\": ");
+        json_string(&mut out, collection);
+        out.push_str(", \"fieldPath\": ");
+        json_string(&mut out, &super::id::field_path(super::value::EXPIRES));
+        out.push_str(", \"ttl\": true, \"indexes\": [] }");
+    }
+    out.push_str(if expiring.is_empty() {
+        "]\n}\n"
+    } else {
+        "\n  ]\n}\n"
+    });
     out
 }

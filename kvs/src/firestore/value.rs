@@ -40,6 +40,12 @@ pub const SETS: &str = "~sets";
 /// The key of the one-entry map that wraps a list or set held directly in a list.
 pub const LIST: &str = "~list";
 
+/// The field holding, as a Firestore timestamp, when an item of a store whose items
+/// expire expires: Firestore's TTL policies delete by a timestamp field only, and the
+/// item's own expiry attribute is a number (seconds since the Unix epoch, as on every
+/// backend). `kvs::firestore::index_file` declares the policy.
+pub const EXPIRES: &str = "~expires";
+
 /// A Firestore document's fields.
 pub type Fields = HashMap<String, FsValue>;
 
@@ -62,7 +68,7 @@ fn kvs_name(stored: String) -> Option<String> {
         }
         // `~sets`, `~list`, or a name of another program's that kvs never writes: a
         // record of kvs's is read by the caller; anything else is kept as it is.
-        Some(_) if stored == SETS || stored == LIST => None,
+        Some(_) if stored == SETS || stored == LIST || stored == EXPIRES => None,
         Some(_) => Some(stored),
     }
 }
@@ -244,6 +250,24 @@ pub fn encode_item(item: &Item) -> Result<Fields> {
             SETS.to_owned(),
             fs(ValueType::ArrayValue(ArrayValue { values })),
         );
+    }
+    Ok(fields)
+}
+
+/// An item of `schema` as a document's fields: [`encode_item`], and [`EXPIRES`] where
+/// the store's items expire and the item's expiry attribute is a number.
+pub fn encode_document(schema: &crate::StoreSchema, item: &Item) -> Result<Fields> {
+    let mut fields = encode_item(item)?;
+    if let Some(Value::Number(at)) = schema.ttl.as_deref().and_then(|a| item.get(a)) {
+        let at = at.to_f64_lossy().ceil();
+        // Firestore's timestamps run from year 1 to 9999.
+        if (-62_135_596_800.0..=253_402_300_799.0).contains(&at) {
+            let timestamp = firestore::gcloud_sdk::prost_types::Timestamp {
+                seconds: at as i64,
+                nanos: 0,
+            };
+            fields.insert(EXPIRES.to_owned(), fs(ValueType::TimestampValue(timestamp)));
+        }
     }
     Ok(fields)
 }

@@ -7,7 +7,7 @@ use firestore::gcloud_sdk::google::firestore::v1::{
 use firestore::gcloud_sdk::tonic::{Code, Status};
 
 use super::error::{lost_race, status_error};
-use super::value::encode_item;
+use super::value::encode_document;
 use super::{Engine, timestamp_of};
 use crate::backend::emulate::batch::{BatchRunner, Pending, Round};
 use crate::backend::{Change, Expected, VersionedWrite};
@@ -44,7 +44,7 @@ impl Engine {
             }
         };
         let (operation, update_mask) = match (w.change, &w.expected) {
-            (Change::Put(item), _) => (replace(name, encode_item(item)?), None),
+            (Change::Put(item), _) => (replace(name, encode_document(w.schema, item)?), None),
             (Change::Delete, _) => (write::Operation::Delete(name), None),
             (Change::Keep, Expected::Any) => return Ok(None),
             // Still absent: deleting a missing document changes nothing, and the
@@ -124,7 +124,8 @@ impl Engine {
         let mut writes = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let key = schema.key_of(item)?;
-            let fields = encode_item(item).map_err(|e| e.context(format_args!("item {i}")))?;
+            let fields =
+                encode_document(schema, item).map_err(|e| e.context(format_args!("item {i}")))?;
             let name = self.document_name(schema, &key);
             writes.push((
                 key,

@@ -39,9 +39,13 @@ use crate::backend::{
 };
 use crate::codec::KeyRange;
 use crate::eval::{self, WriteEffect};
+use crate::schema::now_seconds;
 use crate::{Error, ErrorKind, Item, Key, Kvs, Options, PutMode, Result, StoreSchema, codec};
 use snapshot::{ReadTable, Snapshots};
-use tables::{Bytes, META, Writer, decode_stored, index_entry, index_table, items_table, storage};
+use tables::{
+    Bytes, META, Writer, decode_stored, expiry_table, index_entry, index_table, items_table,
+    storage,
+};
 
 /// The embedded engine: a redb database in memory or in a file.
 #[derive(Clone)]
@@ -334,6 +338,32 @@ fn read_item(items: &ReadTable, key: &Key) -> Result<Option<RawItem>> {
     })
 }
 
+/// Makes the store's expiry table anew from its items (its expiry attribute changed).
+fn rebuild_expiry(txn: &redb::WriteTransaction, schema: &StoreSchema) -> Result<()> {
+    let name = expiry_table(&schema.name);
+    txn.delete_table(Bytes::new(&name)).map_err(storage)?;
+    if schema.ttl.is_none() {
+        return Ok(());
+    }
+    let mut expiry = txn.open_table(Bytes::new(&name)).map_err(storage)?;
+    let items = txn
+        .open_table(Bytes::new(items_table(&schema.name)))
+        .map_err(storage)?;
+    for entry in items.iter().map_err(storage)? {
+        let (k, v) = entry.map_err(storage)?;
+        let item = decode_stored(&schema.name, v.value())?;
+        if let Some(e) = tables::expiry_entry(schema, &item, k.value()) {
+            expiry.insert(e.as_slice(), &[][..]).map_err(storage)?;
+        }
+    }
+    Ok(())
+}
+
+/// How many expired items a write transaction deletes from each store it writes, at
+/// most: a store written faster than its items expire keeps up, and no write pays for
+/// a backlog at once.
+const RECLAIM_PER_WRITE: usize = 8;
+
 impl LocalBackend {
     /// Applies one write (not in a transaction): the old item and, for an update, the
     /// new one.
@@ -361,6 +391,7 @@ impl LocalBackend {
                 }
                 WriteEffect::Nothing => None,
             };
+            w.reclaim(schema, now_seconds(), RECLAIM_PER_WRITE)?;
             Ok(Written {
                 old: old.map(RawItem::from),
                 new,
@@ -396,6 +427,9 @@ impl Backend for LocalBackend {
             match existing {
                 Some(old) if old == *schema => return Ok(()),
                 Some(old) => {
+                    if old.ttl != schema.ttl {
+                        rebuild_expiry(txn, schema)?;
+                    }
                     if old.partition_key != schema.partition_key || old.sort_key != schema.sort_key
                     {
                         return Err(Error::validation(format!(
@@ -441,6 +475,10 @@ impl Backend for LocalBackend {
                     // Create the tables now, so reads never meet a missing table.
                     txn.open_table(Bytes::new(items_table(&schema.name)))
                         .map_err(storage)?;
+                    if schema.ttl.is_some() {
+                        txn.open_table(Bytes::new(&expiry_table(&schema.name)))
+                            .map_err(storage)?;
+                    }
                     for index in &schema.indexes {
                         txn.open_table(Bytes::new(&index_table(&schema.name, &index.name)))
                             .map_err(storage)?;
@@ -489,8 +527,10 @@ impl Backend for LocalBackend {
             None,
         ) = (&plan.op, plan.condition)
             && schema.indexes.is_empty()
+            && schema.ttl.is_none()
         {
-            // Nothing depends on the item being replaced: write without reading it.
+            // Nothing depends on the item being replaced (no index or expiry entry to
+            // move): write without reading it.
             let tkey = codec::table_key(&plan.key);
             return self
                 .write(|txn| {
@@ -621,6 +661,14 @@ impl Backend for LocalBackend {
                     WriteEffect::Nothing => {}
                 }
             }
+            let now = now_seconds();
+            let mut reclaimed: Vec<&str> = Vec::new();
+            for write in writes {
+                if !reclaimed.contains(&write.schema.name.as_str()) {
+                    w.reclaim(write.schema, now, RECLAIM_PER_WRITE)?;
+                    reclaimed.push(&write.schema.name);
+                }
+            }
             Ok(())
         })
         .await
@@ -635,6 +683,7 @@ impl Backend for LocalBackend {
                 let old = w.get(schema, &tkey)?;
                 w.put(schema, &tkey, old.as_ref(), item)?;
             }
+            w.reclaim(schema, now_seconds(), RECLAIM_PER_WRITE)?;
             Ok(())
         })
         .await
@@ -650,6 +699,7 @@ impl Backend for LocalBackend {
                     w.remove(schema, &tkey, &old)?;
                 }
             }
+            w.reclaim(schema, now_seconds(), RECLAIM_PER_WRITE)?;
             Ok(())
         })
         .await

@@ -26,6 +26,33 @@ pub(crate) fn index_table(store: &str, index: &str) -> String {
     format!("{store}\0{index}")
 }
 
+/// The name of a store's expiry table (for a store whose items expire): expiry time,
+/// then primary key, of every item that has one, so that expired items are found in
+/// order without a scan. Two NULs: no index name holds a NUL.
+pub(crate) fn expiry_table(store: &str) -> String {
+    format!("{store}\0\0expires")
+}
+
+/// The expiry table entry of an item: its expiry in whole seconds (rounded up), in an
+/// order-preserving encoding, then its table key; `None` for an item that does not
+/// expire.
+pub(crate) fn expiry_entry(schema: &StoreSchema, item: &Item, table_key: &[u8]) -> Option<Vec<u8>> {
+    let at = match item.get(schema.ttl.as_deref()?)? {
+        crate::Value::Number(n) => n.to_f64_lossy().ceil(),
+        _ => return None,
+    };
+    // Saturating: beyond i64 a time is "never" or "always" alike.
+    let mut entry = expiry_prefix(at as i64);
+    entry.extend_from_slice(table_key);
+    Some(entry)
+}
+
+/// The first 8 bytes of the expiry entries of second `at`: big-endian with the sign bit
+/// flipped, so that byte order is time order.
+fn expiry_prefix(at: i64) -> Vec<u8> {
+    ((at as u64) ^ (1 << 63)).to_be_bytes().to_vec()
+}
+
 pub(crate) fn storage(e: impl Into<redb::Error>) -> Error {
     let e: redb::Error = e.into();
     Error::backend(format!("local store: {e}"), e)
@@ -93,6 +120,20 @@ impl Writer<'_> {
                 }
             }
         }
+        if schema.ttl.is_some() {
+            let before = old.and_then(|o| expiry_entry(schema, o, key));
+            let after = expiry_entry(schema, new, key);
+            if before != after {
+                let name = expiry_table(&schema.name);
+                let mut table = self.txn.open_table(Bytes::new(&name)).map_err(storage)?;
+                if let Some(b) = before {
+                    table.remove(b.as_slice()).map_err(storage)?;
+                }
+                if let Some(a) = after {
+                    table.insert(a.as_slice(), &[][..]).map_err(storage)?;
+                }
+            }
+        }
         let name = items_table(&schema.name);
         let mut table = self.txn.open_table(Bytes::new(name)).map_err(storage)?;
         table
@@ -101,8 +142,48 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Deletes up to `most` of the store's items that expired by `now`, earliest first,
+    /// found by the expiry table (no scan): the embedded engine reclaims their storage
+    /// a few at a time, with the writes of the store. Reads never saw them.
+    pub(crate) fn reclaim(&self, schema: &StoreSchema, now: i64, most: usize) -> Result<()> {
+        if schema.ttl.is_none() {
+            return Ok(());
+        }
+        let due: Vec<Vec<u8>> = {
+            let name = expiry_table(&schema.name);
+            let table = self.txn.open_table(Bytes::new(&name)).map_err(storage)?;
+            let upper = expiry_prefix(now.saturating_add(1));
+            table
+                .range(..upper.as_slice())
+                .map_err(storage)?
+                .take(most)
+                .map(|e| e.map(|(k, _)| k.value().to_vec()).map_err(storage))
+                .collect::<Result<_>>()?
+        };
+        for entry in due {
+            let key = &entry[8..];
+            match self.get(schema, key)? {
+                Some(item) if schema.is_expired_at(&item, now) => {
+                    self.remove(schema, key, &item)?;
+                }
+                // An entry left behind (never, as writes keep the table in step): drop it.
+                _ => {
+                    let name = expiry_table(&schema.name);
+                    let mut table = self.txn.open_table(Bytes::new(&name)).map_err(storage)?;
+                    table.remove(entry.as_slice()).map_err(storage)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Removes the item `old` stored under `key`.
     pub(crate) fn remove(&self, schema: &StoreSchema, key: &[u8], old: &Item) -> Result<()> {
+        if let Some(entry) = expiry_entry(schema, old, key) {
+            let name = expiry_table(&schema.name);
+            let mut table = self.txn.open_table(Bytes::new(&name)).map_err(storage)?;
+            table.remove(entry.as_slice()).map_err(storage)?;
+        }
         for index in &schema.indexes {
             if let Some(entry) = index_entry(index, old, key)? {
                 let name = index_table(&schema.name, &index.name);
