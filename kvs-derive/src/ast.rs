@@ -86,6 +86,9 @@ pub struct Model<'a> {
     /// The `#[kvs(version)]` field, if there is one and it keeps the rules (its type is
     /// checked by the generated code).
     pub version: Option<usize>,
+    /// The expiry field (`ttl = field`), if the model names one and it keeps the rules
+    /// (its type is checked by the generated code).
+    pub ttl: Option<usize>,
     /// Whether a rule is broken: the generated code is then a stand-in, which skips the
     /// type checks that would repeat the derive's errors.
     pub broken: bool,

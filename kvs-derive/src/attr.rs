@@ -24,6 +24,8 @@ pub struct ContainerAttrs {
     pub partition_key: Option<Ident>,
     pub sort_key: Option<Ident>,
     pub indexes: Vec<IndexAttr>,
+    /// `ttl = field`: the field whose time the model's items expire at.
+    pub ttl: Option<Ident>,
 }
 
 /// What serde says of a container.
@@ -95,6 +97,9 @@ impl ContainerAttrs {
                 } else if meta.path.is_ident("sort_key") {
                     let field = ident_value(&meta)?;
                     once(&mut out.sort_key, field, &meta.path, "a model", errors);
+                } else if meta.path.is_ident("ttl") {
+                    let field = ident_value(&meta)?;
+                    once(&mut out.ttl, field, &meta.path, "a model", errors);
                 } else if meta.path.is_ident("index") {
                     let span = meta.path.get_ident().map_or_else(proc_macro2::Span::call_site, Ident::span);
                     let mut name = None;
@@ -128,7 +133,7 @@ impl ContainerAttrs {
                     }
                 } else {
                     return Err(meta.error(
-                        "unknown kvs attribute: expected `store`, `partition_key`, `sort_key` or `index(..)`",
+                        "unknown kvs attribute: expected `store`, `partition_key`, `sort_key`, `index(..)` or `ttl`",
                     ));
                 }
                 Ok(())

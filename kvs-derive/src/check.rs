@@ -514,6 +514,49 @@ fn version(fields: &[Field<'_>], keys: &[usize], errors: &mut Errors) -> Option<
     kept.then_some(at)
 }
 
+/// Rules of the expiry field (`ttl = field`): it names a field; not a key of the store or
+/// of an index (a key never changes); stored as itself, and not the version or the
+/// catch-all. Its type (`SystemTime` or `Option<SystemTime>`) is checked by the
+/// generated code.
+fn ttl(
+    fields: &[Field<'_>],
+    name: Option<&Ident>,
+    keys: &[usize],
+    index_keys: &[usize],
+    errors: &mut Errors,
+) -> Option<usize> {
+    let name = name?;
+    let at = errors.check(key_names_a_field(fields, name, "expiry (ttl)"))?;
+    let field = &fields[at];
+    if keys.contains(&at) || index_keys.contains(&at) {
+        errors.at(
+            name.span(),
+            format!(
+                "`{name}` is a key field: a key cannot be the expiry time, as a key never changes"
+            ),
+        );
+        return None;
+    }
+    let serde_span = field
+        .attrs
+        .skip
+        .or(field.attrs.with)
+        .or(field.attrs.flatten)
+        .or(field.attrs.catch_all)
+        .or(field.attrs.version);
+    if let Some(other) = serde_span {
+        errors.at(
+            other,
+            format!(
+                "the expiry field `{}` must be stored as itself: no `skip`, `with`, `flatten`, `catch_all` or `version`",
+                field.ident
+            ),
+        );
+        return None;
+    }
+    Some(at)
+}
+
 /// Rule (of `#[derive(Nested)]`): only a model has a version field, which its writes
 /// check and advance.
 pub fn nested_has_no_version(fields: &[Field<'_>]) -> syn::Result<()> {
@@ -575,6 +618,28 @@ pub fn model<'a>(
     }
     let catch_all = catch_all(&fields, &keys, errors);
     let version = version(&fields, &keys, errors);
+    let index_keys: Vec<usize> = indexes
+        .iter()
+        .flat_map(|i| {
+            let sort = match i.sort_key {
+                SortKey::Field(s) => Some(s),
+                _ => None,
+            };
+            i.partition_key.into_iter().chain(sort)
+        })
+        .collect();
+    let ttl = ttl(&fields, attrs.ttl.as_ref(), &keys, &index_keys, errors);
+    let mut fields = fields;
+    // The expiry field has no typed path: it is stored as seconds, not as serde writes
+    // a `SystemTime`. (Also where another of its rules is broken, so that its type does
+    // not add an error to the derive's.)
+    let named = attrs
+        .ttl
+        .as_ref()
+        .and_then(|name| fields.iter().position(|f| f.ident == name));
+    if let Some(at) = named {
+        fields[at].attrs.opaque = true;
+    }
     Model {
         ident: &input.ident,
         vis: &input.vis,
@@ -585,6 +650,7 @@ pub fn model<'a>(
         indexes,
         catch_all,
         version,
+        ttl,
         broken: !errors.is_empty(),
     }
 }

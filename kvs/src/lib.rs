@@ -240,13 +240,26 @@ pub use value::{Item, Number, Value, ValueType};
 /// | `partition_key = field` | the field that is the partition key (required) |
 /// | `sort_key = field` | the field that is the sort key (optional) |
 /// | `index(name = "byUser", partition_key = field, sort_key = field)` | a secondary index; `sort_key` optional; any number of them |
+/// | `ttl = field` | the items expire at this field's time (optional; see below) |
 ///
-/// Each of `store`, `partition_key` and `sort_key` (and each option of an `index(..)`)
-/// is given once: a repeat is an error.
+/// Each of `store`, `partition_key`, `sort_key` and `ttl` (and each option of an
+/// `index(..)`) is given once: a repeat is an error.
+///
+/// `ttl = expires_at` names a field of type `std::time::SystemTime` (or
+/// `Option<SystemTime>`: `None` never expires) at which each item expires: from then on
+/// it is invisible to every read and write on every backend (see
+/// [`StoreSchema::ttl`]), and its storage is reclaimed by the backend (DynamoDB's TTL,
+/// Cosmos DB's per-item `ttl`, Firestore's TTL policy, the embedded engine itself). It
+/// is stored as whole seconds since the Unix epoch, rounded up (an item never expires
+/// early), which is what DynamoDB's TTL reads; it has no typed path and cannot be a
+/// key. `SystemTime` because it is the standard wall-clock time every program has,
+/// which `chrono` and `time` convert to and from.
 ///
 /// On a field:
 /// - `#[kvs(opaque)]` gives the field no typed path (for types kvs does not know; the
 ///   field is still stored by serde).
+/// - `#[kvs(version)]` on an integer field: the model's version attribute, which makes
+///   every typed write optimistic (see [`VersionedModel`](typed::VersionedModel)).
 /// - `#[kvs(catch_all)]`, with `#[serde(flatten)]`, on a field of type [`Item`]: the
 ///   catch-all, which keeps the attributes the model does not declare through a typed
 ///   read and upsert (see [Sharing a store with other programs](crate#sharing-a-store-with-other-programs)).

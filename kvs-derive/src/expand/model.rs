@@ -81,7 +81,34 @@ fn schema(model: &Model<'_>, store: &TokenStream) -> TokenStream {
         };
         Some(quote! { .index(::kvs::IndexSchema::new(#name, #p) #s) })
     });
-    quote! { ::kvs::StoreSchema::new(#store, #pk_attr) #sk_attr #(#index_schemas)* }
+    let ttl = model.ttl.map(|at| {
+        let name = &model.fields[at].stored;
+        quote! { .ttl(#name) }
+    });
+    quote! { ::kvs::StoreSchema::new(#store, #pk_attr) #sk_attr #(#index_schemas)* #ttl }
+}
+
+/// `Model::EXPIRY`, for a model whose items expire, and the check of its field's type
+/// (reported at the type).
+fn expiry(model: &Model<'_>) -> (Option<TokenStream>, Option<TokenStream>) {
+    let Some(at) = model.ttl else {
+        return (None, None);
+    };
+    let field = &model.fields[at];
+    let (ty, name) = (field.ty, &field.stored);
+    let check = quote::quote_spanned! {syn::spanned::Spanned::span(ty)=>
+        const _: fn() = || {
+            fn expiry_field<T: ::kvs::typed::ExpiryField>() {}
+            expiry_field::<#ty>();
+        };
+    };
+    (
+        Some(quote! {
+            const EXPIRY: ::kvs::__private::std::option::Option<&'static str> =
+                ::kvs::__private::std::option::Option::Some(#name);
+        }),
+        Some(check),
+    )
 }
 
 /// `Model::CATCH_ALL`, for a model with a catch-all field. The field's type is checked
@@ -207,6 +234,7 @@ pub fn model(model: &Model<'_>) -> TokenStream {
     let schema = schema(model, &store);
     let catch_all = catch_all(model);
     let (version_const, versioned) = version(model);
+    let (expiry_const, expiry_check) = expiry(model);
     // The stored name of each field by its Rust name, for `#[derive(Projection)]` to
     // check at compile time that a projection stores its fields under the model's names.
     let stored_names = model.fields.iter().filter(|f| f.addressable()).map(|f| {
@@ -256,6 +284,7 @@ pub fn model(model: &Model<'_>) -> TokenStream {
             const STORE: &'static str = #store;
             #catch_all
             #version_const
+            #expiry_const
             #stored_names
 
             fn schema() -> ::kvs::StoreSchema {
@@ -268,5 +297,6 @@ pub fn model(model: &Model<'_>) -> TokenStream {
         }
 
         #versioned
+        #expiry_check
     }
 }

@@ -43,7 +43,8 @@ mod traits;
 
 pub use field::{Cond, Element, Entry, Field, IntoCond, KeyRole, Plain, TypedPath, Writable};
 pub use model::{
-    IntoKey, KeyFrom, Model, NoSortKey, VersionAttr, VersionField, VersionedModel, key_value,
+    ExpiryField, IntoKey, KeyFrom, Model, NoSortKey, VersionAttr, VersionField, VersionedModel,
+    key_value,
 };
 pub use projection::Projection;
 pub use query::{KeyQuery, SortKeyType};

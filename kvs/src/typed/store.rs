@@ -9,7 +9,7 @@ use futures::future::BoxFuture;
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 
 use super::field::{IntoCond, TypedPath, Writable, field_value};
-use super::model::{IntoKey, Model, VersionedModel, from_item};
+use super::model::{IntoKey, Model, VersionedModel, from_item, to_model_item};
 use super::projection::{Projection, from_projection};
 use super::query::KeyQuery;
 use super::traits::{Addable, CollectionField, IntoFieldValue, ListField, Removable};
@@ -328,7 +328,7 @@ impl<M: Model> Store<M> {
         }
         let items = items
             .into_iter()
-            .map(crate::to_item)
+            .map(to_model_item)
             .collect::<Result<Vec<_>>>()?;
         self.kvs.upsert_many(&self.name, items).await
     }
@@ -403,7 +403,7 @@ pub struct TypedPut<M> {
 
 impl<M: Model> TypedPut<M> {
     fn new(store: Store<M>, model: &M, mode: PutMode) -> Self {
-        let mut item = crate::to_item(model);
+        let mut item = to_model_item(model);
         let mut condition = None;
         match (version_of(model), &mut item) {
             (None, _) | (_, Err(_)) => {}

@@ -49,6 +49,7 @@ mod serde_queries;
 mod serde_scalars;
 mod store_collections;
 mod store_enums_and_renames;
+mod store_expiry;
 mod store_keys_and_queries;
 mod store_options;
 mod store_projections;
@@ -79,6 +80,7 @@ pub use store_collections::{
 pub use store_enums_and_renames::{
     typed_rt_serde_renames, typed_rt_unit_enum_as_string_and_index_key,
 };
+pub use store_expiry::typed_rt_expiry;
 pub use store_keys_and_queries::{
     typed_rt_composite_key_number_string, typed_rt_composite_key_string_number, typed_rt_counts,
     typed_rt_query_results, typed_rt_sparse_index,
@@ -223,6 +225,7 @@ macro_rules! __conformance_cases_typed {
         $cb!($make, typed::typed_rt_query_results);
         $cb!($make, typed::typed_rt_counts);
         $cb!($make, typed::typed_rt_projections);
+        $cb!($make, typed::typed_rt_expiry);
         $cb!($make, typed::typed_rt_update_results);
         $cb!($make, typed::typed_rt_composite_key_string_number);
         $cb!($make, typed::typed_rt_composite_key_number_string);
