@@ -391,8 +391,17 @@ pub(crate) trait Paged: Clone + Send + 'static {
     fn store(&self) -> &str;
     /// Continues from `token`.
     fn continue_at(&mut self, token: PageToken);
+    /// Reads one page needing only the top-level attributes of `projection` (all with
+    /// `None`), leaving the items in the backend's form.
+    fn execute_projected(
+        self,
+        kvs: &Kvs,
+        projection: Option<&'static [&'static str]>,
+    ) -> impl Future<Output = Result<Page<RawItem>>> + Send;
     /// Reads one page, leaving the items in the backend's form.
-    fn execute_raw(self, kvs: &Kvs) -> impl Future<Output = Result<Page<RawItem>>> + Send;
+    fn execute_raw(self, kvs: &Kvs) -> impl Future<Output = Result<Page<RawItem>>> + Send {
+        self.execute_projected(kvs, None)
+    }
 }
 
 impl Paged for QueryRequest {
@@ -402,8 +411,12 @@ impl Paged for QueryRequest {
     fn continue_at(&mut self, token: PageToken) {
         self.page_token = Some(token);
     }
-    fn execute_raw(self, kvs: &Kvs) -> impl Future<Output = Result<Page<RawItem>>> + Send {
-        QueryRequest::execute_raw(self, kvs)
+    fn execute_projected(
+        self,
+        kvs: &Kvs,
+        projection: Option<&'static [&'static str]>,
+    ) -> impl Future<Output = Result<Page<RawItem>>> + Send {
+        QueryRequest::execute_projected(self, kvs, projection)
     }
 }
 
@@ -414,8 +427,12 @@ impl Paged for ScanRequest {
     fn continue_at(&mut self, token: PageToken) {
         self.page_token = Some(token);
     }
-    fn execute_raw(self, kvs: &Kvs) -> impl Future<Output = Result<Page<RawItem>>> + Send {
-        ScanRequest::execute_raw(self, kvs)
+    fn execute_projected(
+        self,
+        kvs: &Kvs,
+        projection: Option<&'static [&'static str]>,
+    ) -> impl Future<Output = Result<Page<RawItem>>> + Send {
+        ScanRequest::execute_projected(self, kvs, projection)
     }
 }
 
@@ -427,26 +444,18 @@ pub(crate) struct Projected<R> {
     pub(crate) projection: Option<&'static [&'static str]>,
 }
 
-impl Paged for Projected<QueryRequest> {
+impl<R: Paged> Paged for Projected<R> {
     fn store(&self) -> &str {
-        &self.request.store
+        self.request.store()
     }
     fn continue_at(&mut self, token: PageToken) {
-        self.request.page_token = Some(token);
+        self.request.continue_at(token);
     }
-    fn execute_raw(self, kvs: &Kvs) -> impl Future<Output = Result<Page<RawItem>>> + Send {
-        self.request.execute_projected(kvs, self.projection)
-    }
-}
-
-impl Paged for Projected<ScanRequest> {
-    fn store(&self) -> &str {
-        &self.request.store
-    }
-    fn continue_at(&mut self, token: PageToken) {
-        self.request.page_token = Some(token);
-    }
-    fn execute_raw(self, kvs: &Kvs) -> impl Future<Output = Result<Page<RawItem>>> + Send {
+    fn execute_projected(
+        self,
+        kvs: &Kvs,
+        _: Option<&'static [&'static str]>,
+    ) -> impl Future<Output = Result<Page<RawItem>>> + Send {
         self.request.execute_projected(kvs, self.projection)
     }
 }

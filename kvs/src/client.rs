@@ -740,14 +740,10 @@ impl GetManyRequest {
                 ),
             ));
         }
-        let found = if schema.ttl.is_some() {
-            found
-                .into_iter()
-                .map(|f| unless_expired(&schema, f))
-                .collect::<Result<Vec<_>>>()?
-        } else {
-            found
-        };
+        let found = found
+            .into_iter()
+            .map(|f| unless_expired(&schema, f))
+            .collect::<Result<Vec<_>>>()?;
         // Move each answer to its (last) position; clone only for keys asked twice.
         let mut uses = vec![0usize; found.len()];
         for &s in &positions {
@@ -843,10 +839,9 @@ impl Request for DeleteRequest {
             .write(&plan)
             .instrument(kvs.span("delete", &self.store))
             .await?;
-        match written.old {
-            Some(old) if old.with_item(|i| schema.is_expired(i))? => Ok(None),
-            old => old.map(RawItem::into_item).transpose(),
-        }
+        unless_expired(&schema, written.old)?
+            .map(RawItem::into_item)
+            .transpose()
     }
 }
 

@@ -217,6 +217,21 @@ impl StoreSchema {
         self
     }
 
+    /// The second `item` expires at: its expiry attribute, rounded up to whole seconds
+    /// since the Unix epoch (saturating); `None` if the store's items do not expire or
+    /// the item has no number there. The backends' own deletion (a DynamoDB TTL value,
+    /// a Cosmos DB `ttl`, a Firestore timestamp, the local engine's expiry table) is
+    /// scheduled by it.
+    pub fn expiry_second(&self, item: &Item) -> Option<i64> {
+        match item.get(self.ttl.as_deref()?)? {
+            Value::Number(n) => Some(n.as_i64().unwrap_or_else(|| {
+                // Saturating: `as` clamps a float beyond i64 (and NaN cannot occur).
+                n.to_f64_lossy().ceil() as i64
+            })),
+            _ => None,
+        }
+    }
+
     /// Whether `item` is expired now (see [`StoreSchema::ttl`]).
     pub fn is_expired(&self, item: &Item) -> bool {
         self.is_expired_at(item, now_seconds())

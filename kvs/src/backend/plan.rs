@@ -36,7 +36,7 @@ pub struct QueryPlan<'a> {
     pub consistent: bool,
     /// The top-level attributes the caller needs, or `None` for whole items. A backend
     /// may read only [`attributes_read`](Self::attributes_read) (native projections:
-    /// less is read and sent) or whole items: the library drops what was not asked.
+    /// less is read and sent) or whole items: the caller decodes only what it asked for.
     pub projection: Option<&'a [&'a str]>,
 }
 

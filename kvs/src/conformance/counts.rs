@@ -4,7 +4,8 @@ use futures::TryStreamExt as _;
 
 use super::{expect_kind, fresh_store};
 use crate::{
-    ErrorKind, IndexSchema, Item, KeyAttr, Kvs, Query, SortCondition, StoreSchema, attr, item,
+    ErrorKind, IndexSchema, Item, KeyAttr, Kvs, Number, Query, SortCondition, StoreSchema, Value,
+    ValueType, attr, item,
 };
 
 /// Items in partition `a`: more than one page of 1,000, so that a count reads on.
@@ -138,6 +139,56 @@ pub async fn count_scan(kvs: Kvs) {
     assert_eq!(kvs.scan(&empty).count().await.unwrap(), 0);
 }
 
+/// A count with a filter on types and sets (which a count evaluates on what it reads
+/// of each item, the keys and the filter's attributes) matches what the query returns:
+/// a set stays a set, a list a list, bytes bytes.
+pub async fn count_filters_on_types(kvs: Kvs) {
+    let store = fresh_store(
+        &kvs,
+        StoreSchema::new("counts", KeyAttr::string("pk")).sort_key(KeyAttr::number("n")),
+    )
+    .await;
+    let tags = |n: i64| -> Value {
+        match n % 4 {
+            0 => Value::StringSet(["a".to_owned(), "b".to_owned()].into()),
+            1 => Value::List(vec!["a".into(), "b".into()]),
+            2 => Value::Bytes(vec![n as u8]),
+            _ => Value::NumberSet([Number::from(n)].into()),
+        }
+    };
+    let items: Vec<Item> = (0..24)
+        .map(|n| {
+            let mut it = item! { "pk" => "a", "n" => n, "other" => "x".repeat(100) };
+            it.insert("tags".to_owned(), tags(n));
+            it
+        })
+        .collect();
+    kvs.upsert_many(&store, items).await.unwrap();
+    let filters = [
+        attr("tags").type_of(ValueType::StringSet),
+        attr("tags").type_of(ValueType::List),
+        attr("tags").type_of(ValueType::Bytes),
+        attr("tags").contains("a"),
+        attr("tags").eq(Value::StringSet(["a".to_owned(), "b".to_owned()].into())),
+        attr("tags")
+            .type_of(ValueType::NumberSet)
+            .or(attr("n").lt(3)),
+    ];
+    for filter in filters {
+        let q = kvs.query(&store, "a").filter(filter.clone());
+        let n = count_of(q).await;
+        assert!(n > 0, "{filter:?} matches some items");
+        let s = kvs.scan(&store).filter(filter.clone());
+        let streamed: Vec<Item> = s.clone().stream().try_collect().await.unwrap();
+        assert_eq!(
+            s.count().await.unwrap(),
+            streamed.len() as u64,
+            "{filter:?}"
+        );
+        assert_eq!(n, streamed.len() as u64, "{filter:?}");
+    }
+}
+
 /// A count takes no page limit or token (it covers every page), is checked as its query
 /// is, and on an unknown store or index is `StoreNotFound`.
 pub async fn count_bad_requests_rejected(kvs: Kvs) {
@@ -183,6 +234,7 @@ macro_rules! __conformance_cases_counts {
         $cb!($make, counts::count_query_matches_every_page);
         $cb!($make, counts::count_index_query);
         $cb!($make, counts::count_scan);
+        $cb!($make, counts::count_filters_on_types);
         $cb!($make, counts::count_bad_requests_rejected);
     };
 }

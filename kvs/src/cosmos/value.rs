@@ -374,18 +374,23 @@ pub fn encode_document<'a>(schema: &StoreSchema, key: &Key, item: &'a Item) -> R
 }
 
 /// Cosmos DB's per-item `ttl` for an item of a store whose items expire: the seconds from
-/// now to its expiry (rounded up; at least 1, as Cosmos DB reads 0 as invalid), so that
-/// Cosmos DB deletes it once it has expired (the container's default TTL is on, with no
-/// default: see `container_definition`). None for an item that does not expire, or
-/// expires beyond what Cosmos DB counts (2^31 - 1 seconds).
+/// now to its expiry, plus [`CLOCK_MARGIN`], so that Cosmos DB deletes it once it has
+/// expired (the container's default TTL is on, with no default: see
+/// `container_definition`). Cosmos DB counts from its own clock (the document's `_ts`):
+/// the margin keeps a client clock that runs ahead from having an item deleted before
+/// it expires. None for an item that does not expire, or expires beyond what Cosmos DB
+/// counts (2^31 - 1 seconds).
 fn native_ttl(schema: &StoreSchema, item: &Item) -> Option<i64> {
-    let at = match item.get(schema.ttl.as_deref()?)? {
-        Value::Number(n) => n.to_f64_lossy(),
-        _ => return None,
-    };
-    let left = (at - crate::schema::now_seconds() as f64).ceil();
-    (left <= f64::from(i32::MAX)).then(|| (left as i64).max(1))
+    let at = schema.expiry_second(item)?;
+    let left = at
+        .saturating_sub(crate::schema::now_seconds())
+        .saturating_add(CLOCK_MARGIN);
+    (left <= i64::from(i32::MAX)).then_some(left.max(1))
 }
+
+/// Seconds added to a Cosmos DB `ttl` for the skew between the client's clock and the
+/// server's: storage is reclaimed a minute late, never early.
+const CLOCK_MARGIN: i64 = 60;
 
 /// A document as read: the item (Cosmos DB's and kvs's own properties left out, names
 /// unescaped, bytes and sets restored), and what kvs needs of the rest. Deserialized

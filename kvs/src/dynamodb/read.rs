@@ -260,58 +260,66 @@ impl DynamoDbBackend {
     /// whole filter; otherwise the kit reads the keys (and what the filter reads) and
     /// counts what passes.
     pub(crate) async fn count_query_items(&self, plan: &QueryPlan<'_>) -> Result<u64> {
-        let Some(parts) = self.query_parts(plan)? else {
+        // A count sends no projection (`Select=COUNT` takes none).
+        let whole = QueryPlan {
+            projection: None,
+            ..plan.clone()
+        };
+        let Some(parts) = self.query_parts(&whole)? else {
             return Ok(0);
         };
         if parts.local_filter.is_some() {
             return crate::backend::emulate::count::query(self, plan).await;
         }
-        let mut start: Option<Position> = None;
-        let mut n = 0u64;
-        loop {
-            let out = self
-                .backoff
-                .run(true, || async {
-                    parts
-                        .query(&self.client, plan)
-                        .select(Select::Count)
-                        .set_exclusive_start_key(start.clone())
-                        .send()
-                        .await
-                        .map_err(|e| sdk_error("Query", &parts.table, e))
-                })
-                .await?;
-            n += u64::try_from(out.count).unwrap_or(0);
-            match out.last_evaluated_key {
-                Some(next) => start = Some(next),
-                None => return Ok(n),
-            }
-        }
+        self.count_pages(|start| async {
+            let out = parts
+                .query(&self.client, plan)
+                .select(Select::Count)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_error("Query", &parts.table, e))?;
+            Ok((out.count, out.last_evaluated_key))
+        })
+        .await
     }
 
     /// A scan's count: `Select=COUNT` page after page (DynamoDB evaluates every scan
     /// filter).
     pub(crate) async fn count_scan_items(&self, plan: &ScanPlan<'_>) -> Result<u64> {
-        let Some(parts) = self.scan_parts(plan)? else {
+        let whole = ScanPlan {
+            projection: None,
+            ..plan.clone()
+        };
+        let Some(parts) = self.scan_parts(&whole)? else {
             return Ok(0);
         };
+        self.count_pages(|start| async {
+            let out = parts
+                .scan(&self.client)
+                .select(Select::Count)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_error("Scan", &parts.table, e))?;
+            Ok((out.count, out.last_evaluated_key))
+        })
+        .await
+    }
+
+    /// Adds up the counts of the pages `page` reads (from each page's end), retrying each
+    /// page as reads are.
+    async fn count_pages<F, Fut>(&self, page: F) -> Result<u64>
+    where
+        F: Fn(Option<Position>) -> Fut,
+        Fut: std::future::Future<Output = Result<(i32, Option<Position>)>>,
+    {
         let mut start: Option<Position> = None;
         let mut n = 0u64;
         loop {
-            let out = self
-                .backoff
-                .run(true, || async {
-                    parts
-                        .scan(&self.client)
-                        .select(Select::Count)
-                        .set_exclusive_start_key(start.clone())
-                        .send()
-                        .await
-                        .map_err(|e| sdk_error("Scan", &parts.table, e))
-                })
-                .await?;
-            n += u64::try_from(out.count).unwrap_or(0);
-            match out.last_evaluated_key {
+            let (count, next) = self.backoff.run(true, || page(start.clone())).await?;
+            n += u64::try_from(count).unwrap_or(0);
+            match next {
                 Some(next) => start = Some(next),
                 None => return Ok(n),
             }

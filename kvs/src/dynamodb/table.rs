@@ -303,14 +303,38 @@ async fn ensure_ttl(client: &Client, table: &str, schema: &StoreSchema) -> Resul
         .attribute_name(attribute)
         .build()
         .map_err(build_error)?;
-    client
+    match client
         .update_time_to_live()
         .table_name(table)
         .time_to_live_specification(specification)
         .send()
         .await
-        .map_err(|e| sdk_error("UpdateTimeToLive", table, e))?;
-    Ok(())
+    {
+        Ok(_) => Ok(()),
+        // Another process turned it on meanwhile (DynamoDB refuses a second enable):
+        // fine if it is on for this attribute, which describing it again tells.
+        Err(e) if e.code() == Some("ValidationException") => {
+            let described = client
+                .describe_time_to_live()
+                .table_name(table)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeTimeToLive", table, e))?;
+            let now_on = described.time_to_live_description().is_some_and(|d| {
+                d.attribute_name() == Some(attribute.as_str())
+                    && matches!(
+                        d.time_to_live_status(),
+                        Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+                    )
+            });
+            if now_on {
+                Ok(())
+            } else {
+                Err(sdk_error("UpdateTimeToLive", table, e))
+            }
+        }
+        Err(e) => Err(sdk_error("UpdateTimeToLive", table, e)),
+    }
 }
 
 async fn wait_active(

@@ -1,5 +1,6 @@
-//! Creating the composite indexes a store's queries need, with admin rights (feature
-//! `firestore-admin`), through the `firestore` crate's declarative index sync.
+//! Creating the composite indexes a store's queries need, and the TTL policy of a store
+//! whose items expire, with admin rights (feature `firestore-admin`), through the
+//! `firestore` crate's declarative index sync.
 //!
 //! The sync lists the collection's indexes and creates only those missing: an index that
 //! exists (building or ready) is left as it is, and no index kvs did not declare is ever
@@ -88,7 +89,8 @@ fn code_named(name: &str) -> Code {
 }
 
 impl Engine {
-    /// Creates the composite indexes `schema`'s queries need that the database lacks.
+    /// Creates the composite indexes `schema`'s queries need that the database lacks, and
+    /// the TTL policy on the expiry timestamp if its items expire.
     pub(super) async fn create_indexes(&self, schema: &StoreSchema) -> Result<()> {
         let wait = match self.indexes {
             IndexCreation::Declare => return Ok(()),
@@ -96,7 +98,13 @@ impl Engine {
             IndexCreation::CreateAndWait(timeout) => Some(timeout),
         };
         let defs = index_definitions(&self.prefix, schema);
-        if defs.is_empty() {
+        // The TTL policy on the expiry timestamp of a store whose items expire.
+        let ttl: Vec<String> = schema
+            .ttl
+            .iter()
+            .map(|_| super::id::field_path(super::value::EXPIRES))
+            .collect();
+        if defs.is_empty() && ttl.is_empty() {
             return Ok(());
         }
         let collection = self.collection(schema);
@@ -106,7 +114,8 @@ impl Engine {
             .fluent()
             .indexes()
             .collection_group(&collection)
-            .composite(|_| defs.iter().map(composite).collect());
+            .composite(|_| defs.iter().map(composite).collect())
+            .ttl(ttl);
         let sync = match wait {
             Some(timeout) => sync.wait_until_ready(timeout),
             None => sync,

@@ -215,23 +215,29 @@ impl Range {
 /// A document mask of the attributes a read must hold, if it projects.
 fn mask(attributes: Option<&[&str]>) -> Option<DocumentMask> {
     Some(DocumentMask {
-        field_paths: attributes?
-            .iter()
-            .map(|name| field_path(&field_name(name)))
-            .collect(),
+        field_paths: masked_paths(attributes?.iter().copied()),
     })
 }
 
 /// A field mask of the attributes a read must hold, if the plan projects.
 fn select(attributes: Option<Vec<&str>>) -> Option<Projection> {
     Some(Projection {
-        fields: attributes?
+        fields: masked_paths(attributes?)
             .into_iter()
-            .map(|name| FieldReference {
-                field_path: field_path(&field_name(name)),
-            })
+            .map(|field_path| FieldReference { field_path })
             .collect(),
     })
+}
+
+/// The field paths of a projected read of `attributes`: theirs, and the record of the
+/// item's sets ([`SETS`](super::value::SETS)), without which a set would read back as a
+/// list.
+fn masked_paths<'a>(attributes: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    attributes
+        .into_iter()
+        .map(|name| field_path(&field_name(name)))
+        .chain(std::iter::once(field_path(super::value::SETS)))
+        .collect()
 }
 
 /// A query's range and what each document read is checked against: the key condition
@@ -502,7 +508,10 @@ impl Engine {
     /// A query's count without a filter: Firestore's count aggregation over the query's
     /// key range (the documents a read of the range would give).
     pub(super) async fn count_query_range(&self, plan: &QueryPlan<'_>) -> Result<u64> {
-        let shape = self.query_shape(plan)?;
+        let shape = self.query_shape(&QueryPlan {
+            projection: None,
+            ..plan.clone()
+        })?;
         self.count(&shape.range).await
     }
 

@@ -258,16 +258,16 @@ pub fn encode_item(item: &Item) -> Result<Fields> {
 /// the store's items expire and the item's expiry attribute is a number.
 pub fn encode_document(schema: &crate::StoreSchema, item: &Item) -> Result<Fields> {
     let mut fields = encode_item(item)?;
-    if let Some(Value::Number(at)) = schema.ttl.as_deref().and_then(|a| item.get(a)) {
-        let at = at.to_f64_lossy().ceil();
-        // Firestore's timestamps run from year 1 to 9999.
-        if (-62_135_596_800.0..=253_402_300_799.0).contains(&at) {
-            let timestamp = firestore::gcloud_sdk::prost_types::Timestamp {
-                seconds: at as i64,
-                nanos: 0,
-            };
-            fields.insert(EXPIRES.to_owned(), fs(ValueType::TimestampValue(timestamp)));
-        }
+    // Firestore's timestamps run from year 1 to 9999.
+    if let Some(at) = schema
+        .expiry_second(item)
+        .filter(|at| (-62_135_596_800..=253_402_300_799).contains(at))
+    {
+        let timestamp = firestore::gcloud_sdk::prost_types::Timestamp {
+            seconds: at,
+            nanos: 0,
+        };
+        fields.insert(EXPIRES.to_owned(), fs(ValueType::TimestampValue(timestamp)));
     }
     Ok(fields)
 }

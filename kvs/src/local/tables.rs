@@ -37,12 +37,7 @@ pub(crate) fn expiry_table(store: &str) -> String {
 /// order-preserving encoding, then its table key; `None` for an item that does not
 /// expire.
 pub(crate) fn expiry_entry(schema: &StoreSchema, item: &Item, table_key: &[u8]) -> Option<Vec<u8>> {
-    let at = match item.get(schema.ttl.as_deref()?)? {
-        crate::Value::Number(n) => n.to_f64_lossy().ceil(),
-        _ => return None,
-    };
-    // Saturating: beyond i64 a time is "never" or "always" alike.
-    let mut entry = expiry_prefix(at as i64);
+    let mut entry = expiry_prefix(schema.expiry_second(item)?);
     entry.extend_from_slice(table_key);
     Some(entry)
 }
@@ -153,21 +148,37 @@ impl Writer<'_> {
             let name = expiry_table(&schema.name);
             let table = self.txn.open_table(Bytes::new(&name)).map_err(storage)?;
             let upper = expiry_prefix(now.saturating_add(1));
+            // A few more entries than are deleted: an entry whose item is not expired
+            // after all (a decimal expiry its whole second rounds) is passed over.
             table
                 .range(..upper.as_slice())
                 .map_err(storage)?
-                .take(most)
+                .take(most.saturating_mul(4))
                 .map(|e| e.map(|(k, _)| k.value().to_vec()).map_err(storage))
                 .collect::<Result<_>>()?
         };
+        let mut deleted = 0;
         for entry in due {
-            let key = &entry[8..];
+            if deleted == most {
+                break;
+            }
+            let Some(key) = entry.get(8..) else {
+                return Err(Error::new(
+                    crate::ErrorKind::Backend,
+                    format!(
+                        "local store: the expiry table of {:?} is corrupt",
+                        schema.name
+                    ),
+                ));
+            };
             match self.get(schema, key)? {
                 Some(item) if schema.is_expired_at(&item, now) => {
                     self.remove(schema, key, &item)?;
+                    deleted += 1;
                 }
+                Some(_) => {}
                 // An entry left behind (never, as writes keep the table in step): drop it.
-                _ => {
+                None => {
                     let name = expiry_table(&schema.name);
                     let mut table = self.txn.open_table(Bytes::new(&name)).map_err(storage)?;
                     table.remove(entry.as_slice()).map_err(storage)?;

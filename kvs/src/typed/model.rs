@@ -203,17 +203,24 @@ fn expiry_seconds(at: &Value) -> Option<Value> {
     Some(Value::from(secs.checked_add(i64::from(nanos > 0))?))
 }
 
-/// The stored seconds of an expiry field as serde's form of a `SystemTime`; anything
-/// else is left for serde to refuse.
+/// The stored seconds of an expiry field as serde's form of a `SystemTime` (a fraction,
+/// which another program may have written, as nanoseconds); anything else (a negative
+/// time, not a number) is left for serde to refuse.
 fn expiry_time(item: &mut Item, name: &str) {
-    if let Some(at) = item.get_mut(name)
-        && let Some(secs) = at.as_i64().filter(|s| *s >= 0)
-    {
-        let mut m = std::collections::BTreeMap::new();
-        m.insert("secs_since_epoch".to_owned(), Value::from(secs));
-        m.insert("nanos_since_epoch".to_owned(), Value::from(0));
-        *at = Value::Map(m);
-    }
+    let Some(at) = item.get_mut(name) else { return };
+    let (secs, nanos) = match (at.as_i64(), at.as_f64()) {
+        (Some(secs), _) if secs >= 0 => (secs, 0),
+        (None, Some(f)) if f.is_finite() && f >= 0.0 && f < 9.2e18 => {
+            let secs = f.floor();
+            let nanos = ((f - secs) * 1e9).round().min(999_999_999.0);
+            (secs as i64, nanos as i64)
+        }
+        _ => return,
+    };
+    let mut m = std::collections::BTreeMap::new();
+    m.insert("secs_since_epoch".to_owned(), Value::from(secs));
+    m.insert("nanos_since_epoch".to_owned(), Value::from(nanos));
+    *at = Value::Map(m);
 }
 
 /// Reads a model; a catch-all gets the stored values of the attributes serde gave it.
