@@ -210,7 +210,7 @@ fn expiry_time(item: &mut Item, name: &str) {
     let Some(at) = item.get_mut(name) else { return };
     let (secs, nanos) = match (at.as_i64(), at.as_f64()) {
         (Some(secs), _) if secs >= 0 => (secs, 0),
-        (None, Some(f)) if f.is_finite() && f >= 0.0 && f < 9.2e18 => {
+        (None, Some(f)) if (0.0..9.2e18).contains(&f) => {
             let secs = f.floor();
             let nanos = ((f - secs) * 1e9).round().min(999_999_999.0);
             (secs as i64, nanos as i64)
