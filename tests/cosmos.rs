@@ -977,11 +977,49 @@ async fn partition_key_names_with_path_characters_work() {
     }
 }
 
-/// Queries and scans with a projection bring only what they ask for (a `SELECT` of the
-/// properties, each named by a parameter); a point read brings the whole document (a
-/// query would cost more request units than it saves).
+/// Reads with a projection bring only what they ask for (a `SELECT` of the properties,
+/// each named by a parameter): gets (a query by id within the partition), batches,
+/// queries and scans.
 #[tokio::test]
 async fn projected_reads_bring_only_what_they_ask() {
-    kvs::conformance::projections::native_projections_read_only_what_they_ask(kvs().await, false)
+    kvs::conformance::projections::native_projections_read_only_what_they_ask(kvs().await, true)
         .await;
+}
+
+/// A store whose items expire has the container's TTL on (no default), and each item
+/// with an expiry carries Cosmos DB's own `ttl`: the seconds left, plus a minute for
+/// clock skew; an item without one carries none, and a user attribute named `ttl` is
+/// the user's (escaped).
+#[tokio::test]
+async fn expiring_items_carry_cosmos_ttl() {
+    use azure_data_cosmos::models::TimeToLive;
+
+    let (client, kvs) = setup().await;
+    kvs.ensure_store(StoreSchema::new("sessions", KeyAttr::string("id")).ttl("exp"))
+        .await
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    kvs.upsert(
+        "sessions",
+        item! { "id" => "s1", "exp" => now + 3600, "ttl" => "mine" },
+    )
+    .await
+    .unwrap();
+    kvs.upsert("sessions", item! { "id" => "s2" })
+        .await
+        .unwrap();
+    let c = container(&client, "sessions").await;
+    let props: ContainerProperties = c.read(None).await.unwrap().into_model().unwrap();
+    assert_eq!(props.default_ttl, TimeToLive::NoDefault);
+    let doc = raw_document(&c, "s1", &Key::new("s1")).await.expect("s1");
+    let ttl = doc["ttl"].as_i64().expect("a number");
+    assert!((3600 + 60 - 5..=3600 + 60).contains(&ttl), "ttl {ttl}");
+    assert_eq!(doc["_kvs_ttl"], json!("mine"));
+    let doc = raw_document(&c, "s2", &Key::new("s2")).await.expect("s2");
+    assert!(!doc.contains_key("ttl"));
+    let read = kvs.get("sessions", "s1").await.unwrap().unwrap();
+    assert_eq!(read.get("ttl"), Some(&Value::from("mine")));
 }

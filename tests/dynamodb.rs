@@ -254,3 +254,37 @@ async fn projected_reads_bring_only_what_they_ask() {
     kvs::conformance::projections::native_projections_read_only_what_they_ask(kvs().await, true)
         .await;
 }
+
+/// `ensure` turns DynamoDB's TTL on for a store's expiry attribute, once, and refuses a
+/// table whose TTL is on another attribute.
+#[tokio::test]
+async fn ensure_turns_ttl_on_for_the_expiry_attribute() {
+    use aws_sdk_dynamodb::types::TimeToLiveStatus;
+    use kvs::{ErrorKind, KeyAttr, StoreSchema};
+
+    let endpoint = dynamo::start_dynoxide().await;
+    let client = dynamo::client(&endpoint);
+    let kvs = kvs::Kvs::new(kvs::dynamodb::DynamoDbBackend::new(&client));
+    let schema = StoreSchema::new("sessions", KeyAttr::string("id")).ttl("expiresAt");
+    kvs.ensure_store(schema.clone()).await.unwrap();
+    // A second ensure finds it on and sends nothing more.
+    kvs.ensure_store(schema).await.unwrap();
+    let ttl = client
+        .describe_time_to_live()
+        .table_name("sessions")
+        .send()
+        .await
+        .unwrap();
+    let d = ttl.time_to_live_description().expect("a TTL description");
+    assert_eq!(d.attribute_name(), Some("expiresAt"));
+    assert!(matches!(
+        d.time_to_live_status(),
+        Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+    ));
+    let other = StoreSchema::new("sessions", KeyAttr::string("id")).ttl("other");
+    let err = kvs::Kvs::new(kvs::dynamodb::DynamoDbBackend::new(&client))
+        .ensure_store(other)
+        .await
+        .unwrap_err();
+    assert!(err.is(&ErrorKind::Validation), "{err}");
+}

@@ -673,3 +673,57 @@ async fn projected_reads_bring_only_what_they_ask() {
     };
     kvs::conformance::projections::native_projections_read_only_what_they_ask(kvs, true).await;
 }
+
+/// An item of a store whose items expire carries its expiry as a Firestore timestamp,
+/// `~expires`, which the TTL policy `index_file` declares deletes by; the item's own
+/// attribute stays a number, and an item without one has no timestamp.
+#[tokio::test]
+async fn expiring_items_carry_a_timestamp_for_the_ttl_policy() {
+    let Some((db, backend, kvs)) = setup().await else {
+        return;
+    };
+    let schema = StoreSchema::new("sessions", KeyAttr::string("id")).ttl("exp");
+    kvs.ensure_store(schema.clone()).await.unwrap();
+    kvs.upsert("sessions", item! { "id" => "s1", "exp" => 2_000_000_000 })
+        .await
+        .unwrap();
+    kvs.upsert(
+        "sessions",
+        item! { "id" => "s2", "exp" => 2_000_000_000.25 },
+    )
+    .await
+    .unwrap();
+    kvs.upsert("sessions", item! { "id" => "s3" })
+        .await
+        .unwrap();
+    let fields = |id: &str| {
+        let path = backend.document_path("sessions", &Key::new(id));
+        let db = db.clone();
+        async move { raw_document(&db, &path).await.expect("the document").fields }
+    };
+    let f = fields("s1").await;
+    assert_eq!(kind(&f["exp"]), &ValueType::IntegerValue(2_000_000_000));
+    let ValueType::TimestampValue(t) = kind(&f[kvs::firestore::value::EXPIRES]) else {
+        panic!("a timestamp: {:?}", f[kvs::firestore::value::EXPIRES]);
+    };
+    assert_eq!((t.seconds, t.nanos), (2_000_000_000, 0));
+    // Rounded up: never deleted before it expires.
+    let f = fields("s2").await;
+    let ValueType::TimestampValue(t) = kind(&f[kvs::firestore::value::EXPIRES]) else {
+        panic!("a timestamp");
+    };
+    assert_eq!(t.seconds, 2_000_000_001);
+    assert!(
+        !fields("s3")
+            .await
+            .contains_key(kvs::firestore::value::EXPIRES)
+    );
+    // kvs reads the timestamp as none of the item's attributes.
+    let read = kvs.get("sessions", "s1").await.unwrap().unwrap();
+    assert_eq!(read, item! { "id" => "s1", "exp" => 2_000_000_000 });
+    let file = kvs::firestore::index_file("", &[schema]);
+    assert!(
+        file.contains(r#"{ "collectionGroup": "sessions", "fieldPath": "`~expires`", "ttl": true, "indexes": [] }"#),
+        "{file}"
+    );
+}

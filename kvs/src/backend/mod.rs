@@ -299,6 +299,19 @@ pub trait VersionedBackend: Send + Sync + std::fmt::Debug + 'static {
     /// Reads one item and its version, strongly consistent.
     async fn get_versioned(&self, schema: &StoreSchema, key: &Key) -> Result<Option<Versioned>>;
 
+    /// Reads one item needing only the top-level `attributes`, as
+    /// [`Backend::get_projected`]; by default the whole item (`get_versioned`). A
+    /// `get_many` of some attributes runs these by the kit's batch runner.
+    async fn get_projected(
+        &self,
+        schema: &StoreSchema,
+        key: &Key,
+        attributes: &[&str],
+    ) -> Result<Option<RawItem>> {
+        let _ = attributes;
+        Ok(self.get_versioned(schema, key).await?.map(|v| v.item))
+    }
+
     /// Does `write.change` atomically if the item is as `write.expected` says: `true`
     /// if it did, `false` if the item was not (another writer came first; nothing
     /// changed). Every write gives the item a new version.
@@ -360,6 +373,24 @@ impl<T: VersionedBackend> Backend for T {
 
     async fn get(&self, schema: &StoreSchema, key: &Key) -> Result<Option<RawItem>> {
         Ok(self.get_versioned(schema, key).await?.map(|v| v.item))
+    }
+
+    async fn get_projected(
+        &self,
+        schema: &StoreSchema,
+        key: &Key,
+        attributes: &[&str],
+    ) -> Result<Option<RawItem>> {
+        VersionedBackend::get_projected(self, schema, key, attributes).await
+    }
+
+    async fn get_many_projected(
+        &self,
+        schema: &StoreSchema,
+        keys: &[Key],
+        attributes: &[&str],
+    ) -> Result<Vec<Option<RawItem>>> {
+        emulate::batch::get_each_projected(self, schema, keys, Some(attributes)).await
     }
 
     async fn write(&self, plan: &WritePlan<'_>) -> Result<Written> {

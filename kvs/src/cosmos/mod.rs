@@ -90,8 +90,8 @@ use azure_data_cosmos::models::{
 use azure_data_cosmos::{CosmosClient, PartitionKey};
 
 use crate::backend::{
-    Capabilities, QueryPlan, RawPage, ScanPlan, TransactionScope, Versioned, VersionedBackend,
-    VersionedWrite,
+    Capabilities, QueryPlan, RawItem, RawPage, ScanPlan, TransactionScope, Versioned,
+    VersionedBackend, VersionedWrite,
 };
 use crate::retry::Backoff;
 use crate::{Error, ErrorKind, Key, Result, StoreSchema, Value};
@@ -372,6 +372,15 @@ impl VersionedBackend for CosmosBackend {
 
     async fn get_versioned(&self, schema: &StoreSchema, key: &Key) -> Result<Option<Versioned>> {
         self.read_item(schema, key).await
+    }
+
+    async fn get_projected(
+        &self,
+        schema: &StoreSchema,
+        key: &Key,
+        attributes: &[&str],
+    ) -> Result<Option<RawItem>> {
+        self.read_projected(schema, key, attributes).await
     }
 
     async fn write_if_version(&self, write: &VersionedWrite<'_>) -> Result<bool> {

@@ -45,59 +45,16 @@ impl Range {
     fn query(&self, n: usize) -> Result<Query> {
         let p = &self.property;
         let direction = if self.descending { "DESC" } else { "ASC" };
-        let select = match &self.select {
-            None => String::from("*"),
-            Some(names) => {
-                let mut list: Vec<String> = (0..names.len())
-                    .map(|i| format!("c[@p{i}] AS p{i}"))
-                    .collect();
-                list.push(format!("c.{TYPES} AS {TYPES_ALIAS}"));
-                list.join(", ")
-            }
-        };
         let text = format!(
-            "SELECT TOP @n {select} FROM c WHERE {} ORDER BY {p} {direction}",
+            "SELECT TOP @n {} FROM c WHERE {} ORDER BY {p} {direction}",
+            select_list(self.select.as_deref()),
             self.condition()
         );
-        let mut query = self
+        let query = self
             .with_bounds(Query::from(text))?
             .with_parameter("@n", i64::try_from(n).unwrap_or(i64::MAX))
             .map_err(|e| cosmos_error("query", "parameters", e))?;
-        for (i, name) in self.select.iter().flatten().enumerate() {
-            query = query
-                .with_parameter(format!("@p{i}"), name)
-                .map_err(|e| cosmos_error("query", "parameters", e))?;
-        }
-        Ok(query)
-    }
-
-    /// A result of the query as the document it projects: each alias back to its
-    /// property's stored name.
-    fn document(&self, result: Box<RawValue>) -> Result<Bytes> {
-        let json = Box::<str>::from(result).into_boxed_bytes();
-        let Some(names) = &self.select else {
-            return Ok(Bytes::from(json));
-        };
-        let projected: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&json)
-            .map_err(|e| {
-            Error::backend(format!("Cosmos DB gave a result kvs cannot read: {e}"), e)
-        })?;
-        let mut doc = serde_json::Map::with_capacity(projected.len());
-        for (alias, value) in projected {
-            let name = match alias
-                .strip_prefix('p')
-                .and_then(|i| i.parse::<usize>().ok())
-            {
-                Some(i) => names.get(i).cloned(),
-                None => (alias == TYPES_ALIAS).then(|| TYPES.to_owned()),
-            };
-            if let Some(name) = name {
-                doc.insert(name, value);
-            }
-        }
-        serde_json::to_vec(&doc)
-            .map(Bytes::from)
-            .map_err(|e| Error::backend(format!("a projected Cosmos DB document: {e}"), e))
+        with_names(query, self.select.as_deref())
     }
 
     /// The query of the number of documents of the range: `COUNT` (`aggregate`), or a
@@ -203,6 +160,48 @@ impl CosmosBackend {
             .await
     }
 
+    /// One item of only `attributes`: a query of the document by its id within its
+    /// partition, selecting them (a point read would bring the whole document).
+    pub(super) async fn read_projected(
+        &self,
+        schema: &StoreSchema,
+        key: &Key,
+        attributes: &[&str],
+    ) -> Result<Option<RawItem>> {
+        let container = self.container_client(schema).await?;
+        let names = select(Some(attributes.to_vec()));
+        let text = format!(
+            "SELECT {} FROM c WHERE c.id = @id",
+            select_list(names.as_deref())
+        );
+        let query = Query::from(text)
+            .with_parameter("@id", item_id(key))
+            .map_err(|e| cosmos_error("query", "parameters", e))?;
+        let query = with_names(query, names.as_deref())?;
+        let scope = FeedScope::partition(partition_key(key.partition())?);
+        let what = || format!("{}/{key}", schema.name);
+        let found: Vec<Box<RawValue>> = self
+            .inner
+            .backoff
+            .run(true, || async {
+                let options =
+                    QueryOptions::default().with_operation_options(self.inner.options.clone());
+                container
+                    .query_items::<Box<RawValue>>(query.clone(), scope.clone(), Some(options))
+                    .await
+                    .map_err(|e| cosmos_error("read", &what(), e))?
+                    .try_collect()
+                    .await
+                    .map_err(|e| cosmos_error("read", &what(), e))
+            })
+            .await?;
+        found
+            .into_iter()
+            .next()
+            .map(|d| projected_document(names.as_deref(), d).map(RawItem::cosmos))
+            .transpose()
+    }
+
     /// One document as read (its item, ETag and write token); `None` where there is
     /// none.
     pub(super) async fn read_document(
@@ -285,7 +284,7 @@ impl CosmosBackend {
         let items = docs
             .into_iter()
             .take(limit)
-            .map(|d| range.document(d).map(RawItem::cosmos))
+            .map(|d| projected_document(range.select.as_deref(), d).map(RawItem::cosmos))
             .collect::<Result<_>>()?;
         Ok(RawPage { items, more })
     }
@@ -386,6 +385,57 @@ fn query_range(plan: &QueryPlan<'_>) -> Result<Range> {
         descending: plan.descending,
         select: select(plan.attributes_read()),
     })
+}
+
+/// The select list of a read of `names` (`None`: whole documents): each property by a
+/// parameter (`c[@p0] AS p0`, so that no name is ever in the text) and the record of
+/// bytes and sets.
+fn select_list(names: Option<&[String]>) -> String {
+    let Some(names) = names else {
+        return String::from("*");
+    };
+    let mut list: Vec<String> = (0..names.len())
+        .map(|i| format!("c[@p{i}] AS p{i}"))
+        .collect();
+    list.push(format!("c.{TYPES} AS {TYPES_ALIAS}"));
+    list.join(", ")
+}
+
+/// `query` with the property names of [`select_list`] as its parameters.
+fn with_names(mut query: Query, names: Option<&[String]>) -> Result<Query> {
+    for (i, name) in names.into_iter().flatten().enumerate() {
+        query = query
+            .with_parameter(format!("@p{i}"), name)
+            .map_err(|e| cosmos_error("query", "parameters", e))?;
+    }
+    Ok(query)
+}
+
+/// A result of a read of `names` (`None`: whole documents) as the document it projects:
+/// each alias back to its property's stored name.
+fn projected_document(names: Option<&[String]>, result: Box<RawValue>) -> Result<Bytes> {
+    let json = Box::<str>::from(result).into_boxed_bytes();
+    let Some(names) = names else {
+        return Ok(Bytes::from(json));
+    };
+    let projected: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&json)
+        .map_err(|e| Error::backend(format!("Cosmos DB gave a result kvs cannot read: {e}"), e))?;
+    let mut doc = serde_json::Map::with_capacity(projected.len());
+    for (alias, value) in projected {
+        let name = match alias
+            .strip_prefix('p')
+            .and_then(|i| i.parse::<usize>().ok())
+        {
+            Some(i) => names.get(i).cloned(),
+            None => (alias == TYPES_ALIAS).then(|| TYPES.to_owned()),
+        };
+        if let Some(name) = name {
+            doc.insert(name, value);
+        }
+    }
+    serde_json::to_vec(&doc)
+        .map(Bytes::from)
+        .map_err(|e| Error::backend(format!("a projected Cosmos DB document: {e}"), e))
 }
 
 /// The stored names of the properties a projected read selects.

@@ -13,8 +13,8 @@ use crate::backend::RawItem;
 /// stored names): the derive checks each at compile time. A projected read sends the
 /// attribute names natively, so that less is read and sent (DynamoDB's
 /// `ProjectionExpression`, Firestore's field mask, Cosmos DB's `SELECT` of the
-/// properties in queries and scans); the in-memory and local stores decode only these
-/// fields. Filters still see the whole item.
+/// properties); the in-memory and local stores decode only these fields. Filters still
+/// see the whole item.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> kvs::Result<()> {

@@ -190,6 +190,18 @@ pub async fn get_each<B: Backend + ?Sized>(
     schema: &StoreSchema,
     keys: &[Key],
 ) -> Result<Vec<Option<RawItem>>> {
+    get_each_projected(backend, schema, keys, None).await
+}
+
+/// `get_many` (of only `attributes`, with `Some`) over single reads
+/// ([`Backend::get_projected`] or [`Backend::get`]), run by the default
+/// [`BatchRunner`].
+pub async fn get_each_projected<B: Backend + ?Sized>(
+    backend: &B,
+    schema: &StoreSchema,
+    keys: &[Key],
+    attributes: Option<&[&str]>,
+) -> Result<Vec<Option<RawItem>>> {
     let found = BatchRunner::default()
         .run(
             keys,
@@ -199,7 +211,10 @@ pub async fn get_each<B: Backend + ?Sized>(
                 let key = first_pending(p).cloned();
                 async move {
                     let key = key?;
-                    let item = backend.get(schema, &key).await?;
+                    let item = match attributes {
+                        Some(attributes) => backend.get_projected(schema, &key, attributes).await?,
+                        None => backend.get(schema, &key).await?,
+                    };
                     Ok(Round::all(vec![(key, item)]))
                 }
             },
