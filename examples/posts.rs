@@ -58,8 +58,12 @@ async fn posts_of_month(
 
 #[tokio::main]
 async fn main() -> kvs::Result<()> {
-    // The embedded store in kvs-data/posts.redb, or the backend KVS_BACKEND names.
-    let kvs = kvs_examples::open("posts").await?;
+    // The embedded store in kvs-data/posts.redb, or the backend KVS_BACKEND names. Page
+    // tokens go to clients: sealed under a key, they show nothing of the posts they
+    // point after (a real service keeps its key in its secrets, at least 16 bytes).
+    let key = std::env::var("KVS_PAGE_TOKEN_KEY")
+        .unwrap_or_else(|_| "an example key, not a secret".to_owned());
+    let kvs = kvs_examples::open_with("posts", kvs::Options::new().page_token_key(key)).await?;
     let posts = kvs.store::<Post>();
     posts.ensure().await?;
     kvs_examples::empty(&posts).await?;
@@ -110,6 +114,10 @@ async fn main() -> kvs::Result<()> {
             "a page holds 1 to 3 posts"
         );
         seen.extend(items.into_iter().map(|p| p.post_id));
+        if let Some(t) = &next {
+            // Sealed: no post id, user id or date in it.
+            assert!(!t.contains("2026") && !t.contains("u-1"), "{t}");
+        }
         token = next;
         if token.is_none() {
             assert_eq!(page_no, 2, "four posts in pages of three");

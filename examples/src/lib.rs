@@ -23,19 +23,24 @@
 
 use futures::TryStreamExt;
 use kvs::typed::{Model, Store};
-use kvs::{Error, Item, Kvs, Result};
+use kvs::{Error, Item, Kvs, Options, Result};
 
 /// The store the example `name` runs on, as `KVS_BACKEND` says (see the crate docs).
 pub async fn open(name: &str) -> Result<Kvs> {
+    open_with(name, Options::new()).await
+}
+
+/// [`open`], with `options` (a page token key, say).
+pub async fn open_with(name: &str, options: Options) -> Result<Kvs> {
     match std::env::var("KVS_BACKEND").as_deref() {
-        Ok("dynamodb") => dynamodb(name),
-        Ok("firestore") => firestore(name).await,
-        Ok("cosmos") => cosmos(name).await,
+        Ok("dynamodb") => dynamodb(name, options),
+        Ok("firestore") => firestore(name, options).await,
+        Ok("cosmos") => cosmos(name, options).await,
         Ok("local") | Ok("") | Err(_) => {
             // A fresh store file each run, so the output is the same every time.
             let path = std::path::PathBuf::from(format!("kvs-data/{name}.redb"));
             let _ = std::fs::remove_file(&path);
-            Kvs::open(&path)
+            Kvs::open_with(&path, options)
         }
         Ok(other) => Err(Error::validation(format!(
             "KVS_BACKEND={other:?} is none of local, dynamodb, firestore, cosmos"
@@ -65,17 +70,17 @@ fn prefix(var: &str, name: &str) -> String {
 }
 
 #[cfg(feature = "dynamodb")]
-fn dynamodb(name: &str) -> Result<Kvs> {
+fn dynamodb(name: &str, options: Options) -> Result<Kvs> {
     let backend = kvs::dynamodb::DynamoDbBackend::from_env()?
         .with_table_prefix(prefix("KVS_TABLE_PREFIX", name));
     println!("on DynamoDB (tables {}*)", backend.table_name(""));
-    Ok(Kvs::new(backend))
+    Kvs::builder(backend).options(options).build()
 }
 
 /// Without the feature, this build has no DynamoDB backend: say how to get one rather
 /// than quietly running on the local store.
 #[cfg(not(feature = "dynamodb"))]
-fn dynamodb(name: &str) -> Result<Kvs> {
+fn dynamodb(name: &str, _options: Options) -> Result<Kvs> {
     Err(Error::unsupported(format!(
         "KVS_BACKEND=dynamodb needs the DynamoDB backend: \
          cargo run --example {name} --features dynamodb"
@@ -83,17 +88,17 @@ fn dynamodb(name: &str) -> Result<Kvs> {
 }
 
 #[cfg(feature = "firestore")]
-async fn firestore(name: &str) -> Result<Kvs> {
+async fn firestore(name: &str, options: Options) -> Result<Kvs> {
     let backend = kvs::firestore::FirestoreBackend::from_env()
         .await?
         .with_collection_prefix(prefix("KVS_COLLECTION_PREFIX", name))?;
     println!("on Firestore (collections {}*)", backend.collection(""));
-    Ok(Kvs::new(backend))
+    Kvs::builder(backend).options(options).build()
 }
 
 /// Without the feature, this build has no Firestore backend: say how to get one.
 #[cfg(not(feature = "firestore"))]
-async fn firestore(name: &str) -> Result<Kvs> {
+async fn firestore(name: &str, _options: Options) -> Result<Kvs> {
     Err(Error::unsupported(format!(
         "KVS_BACKEND=firestore needs the Firestore backend: \
          cargo run --example {name} --features firestore"
@@ -101,7 +106,7 @@ async fn firestore(name: &str) -> Result<Kvs> {
 }
 
 #[cfg(feature = "cosmos")]
-async fn cosmos(name: &str) -> Result<Kvs> {
+async fn cosmos(name: &str, options: Options) -> Result<Kvs> {
     let prefix = prefix("KVS_CONTAINER_PREFIX", name);
     let backend = kvs::cosmos::CosmosBackend::from_env()
         .await?
@@ -110,12 +115,12 @@ async fn cosmos(name: &str) -> Result<Kvs> {
         "on Cosmos DB (database {}, containers {prefix}*)",
         backend.database()
     );
-    Ok(Kvs::new(backend))
+    Kvs::builder(backend).options(options).build()
 }
 
 /// Without the feature, this build has no Cosmos DB backend: say how to get one.
 #[cfg(not(feature = "cosmos"))]
-async fn cosmos(name: &str) -> Result<Kvs> {
+async fn cosmos(name: &str, _options: Options) -> Result<Kvs> {
     Err(Error::unsupported(format!(
         "KVS_BACKEND=cosmos needs the Cosmos DB backend: \
          cargo run --example {name} --features cosmos"
