@@ -1,0 +1,360 @@
+//! A load test of the embedded engine (the local file, durable, and the in-memory store):
+//! closed-loop tasks on a tokio multi-thread runtime doing reads, writes, a mix, and
+//! ADDs on one hot item, at 1 to 64 tasks, each run bounded in time.
+//!
+//! Run: `cargo bench -p kvs-benches --bench load` (add `-- --quick` for short runs,
+//! `-- --seconds S` for the length of each run, `-- --tasks 1,2,8` for the task counts,
+//! `-- --stores local` or `memory` for one store, `-- --workloads read,write` for some
+//! workloads). It prints, per store and workload, a markdown table: operations per
+//! second, the speed-up over one task, latency percentiles (p50, p99, the slowest),
+//! errors by kind, and for the hot-key ADDs whether the counter is exact (its final
+//! value is the number of ADDs acknowledged).
+//!
+//! The store holds 10,000 items of 7 attributes (three strings, an integer, a float, a
+//! string set, a nested map), the typed `User` of the engine bench. Reads are typed gets
+//! of random keys; writes are typed upserts of random keys (on the local file, each one
+//! durable: committed to disk before it is acknowledged); the mix is 90% reads and 10%
+//! writes; hot-key ADDs are `update(..).add(count, 1)` on one item by every task.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use kvs::prelude::*;
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use serde::{Deserialize, Serialize};
+
+/// Items in the store.
+const ITEMS: usize = 10_000;
+
+#[derive(KeyValueStore, Serialize, Deserialize, Debug, Clone)]
+#[kvs(store = "users", partition_key = id)]
+struct User {
+    id: String,
+    name: String,
+    email: String,
+    age: u32,
+    score: f64,
+    tags: Set<String>,
+    address: Address,
+}
+
+#[derive(Nested, Serialize, Deserialize, Debug, Clone)]
+struct Address {
+    city: String,
+    country: String,
+    zip: String,
+}
+
+/// The counter every task adds to.
+#[derive(KeyValueStore, Serialize, Deserialize, Debug, Clone)]
+#[kvs(store = "counters", partition_key = id)]
+struct Counter {
+    id: String,
+    count: i64,
+}
+
+fn user(i: usize) -> User {
+    User {
+        id: format!("user-{i:05}"),
+        name: format!("User {i}"),
+        email: format!("user{i}@example.com"),
+        age: (i % 90) as u32,
+        score: i as f64 / 7.0,
+        tags: [format!("t{}", i % 5), "all".to_owned()].into(),
+        address: Address {
+            city: "Oslo".into(),
+            country: "NO".into(),
+            zip: format!("{:04}", i % 10_000),
+        },
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Workload {
+    Read,
+    Write,
+    Mix,
+    HotAdd,
+}
+
+impl Workload {
+    const ALL: [Workload; 4] = [
+        Workload::Read,
+        Workload::Write,
+        Workload::Mix,
+        Workload::HotAdd,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Workload::Read => "read",
+            Workload::Write => "write",
+            Workload::Mix => "mix",
+            Workload::HotAdd => "hot-add",
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Workload::Read => "typed gets of random keys",
+            Workload::Write => "typed upserts of random keys",
+            Workload::Mix => "90% gets, 10% upserts",
+            Workload::HotAdd => "ADD 1 to one item's counter, every task",
+        }
+    }
+}
+
+/// What one run measured.
+struct Run {
+    tasks: usize,
+    ops: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+    errors: BTreeMap<String, usize>,
+    /// For hot-key ADDs: the counter's final value against the ADDs acknowledged.
+    exact: Option<(i64, usize)>,
+}
+
+impl Run {
+    fn rate(&self) -> f64 {
+        self.ops as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn percentile(&self, p: f64) -> Duration {
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        let i = ((self.latencies.len() - 1) as f64 * p).round() as usize;
+        self.latencies[i]
+    }
+}
+
+struct Args {
+    seconds: f64,
+    tasks: Vec<usize>,
+    stores: Vec<String>,
+    workloads: Vec<Workload>,
+}
+
+impl Args {
+    fn parse() -> Args {
+        let argv: Vec<String> = std::env::args().skip(1).collect();
+        let value = |flag: &str| {
+            argv.iter()
+                .position(|a| a == flag)
+                .and_then(|p| argv.get(p + 1).cloned())
+        };
+        let quick = argv.iter().any(|a| a == "--quick");
+        let list =
+            |flag: &str| value(flag).map(|v| v.split(',').map(str::to_owned).collect::<Vec<_>>());
+        Args {
+            seconds: value("--seconds")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(if quick { 0.5 } else { 2.0 }),
+            tasks: list("--tasks")
+                .map(|l| l.iter().filter_map(|t| t.parse().ok()).collect())
+                .unwrap_or_else(|| vec![1, 2, 4, 8, 16, 64]),
+            stores: list("--stores").unwrap_or_else(|| vec!["memory".into(), "local".into()]),
+            workloads: list("--workloads")
+                .map(|l| {
+                    Workload::ALL
+                        .into_iter()
+                        .filter(|w| l.iter().any(|n| n == w.name()))
+                        .collect()
+                })
+                .unwrap_or_else(|| Workload::ALL.to_vec()),
+        }
+    }
+}
+
+/// A store loaded with `ITEMS` users and the counter at 0.
+async fn open(store: &str, dir: &std::path::Path) -> Kvs {
+    let kvs = match store {
+        "memory" => Kvs::memory(),
+        _ => Kvs::open(dir.join(format!("load-{}.redb", rand::random::<u32>()))).expect("open"),
+    };
+    let users = kvs.store::<User>();
+    users.ensure().await.expect("ensure");
+    let all: Vec<User> = (0..ITEMS).map(user).collect();
+    for chunk in all.chunks(1_000) {
+        users.upsert_many(chunk).await.expect("load");
+    }
+    let counters = kvs.store::<Counter>();
+    counters.ensure().await.expect("ensure");
+    counters
+        .upsert(&Counter {
+            id: "hot".into(),
+            count: 0,
+        })
+        .await
+        .expect("counter");
+    kvs
+}
+
+/// One closed-loop task: operations until `stop`, each timed.
+async fn task(
+    kvs: Kvs,
+    workload: Workload,
+    seed: u64,
+    stop: Arc<AtomicBool>,
+) -> (Vec<Duration>, BTreeMap<String, usize>, usize) {
+    let users = kvs.store::<User>();
+    let counters = kvs.store::<Counter>();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut latencies = Vec::new();
+    let mut errors = BTreeMap::new();
+    let mut added = 0;
+    let count = Counter::fields().count();
+    while !stop.load(Ordering::Relaxed) {
+        let i = rng.random_range(0..ITEMS);
+        let write = match workload {
+            Workload::Read => false,
+            Workload::Write => true,
+            Workload::Mix => rng.random_range(0..10) == 0,
+            Workload::HotAdd => false,
+        };
+        let started = Instant::now();
+        let result = match workload {
+            Workload::HotAdd => counters
+                .update("hot")
+                .add(count.clone(), 1)
+                .await
+                .map(|_| added += 1),
+            _ if write => users.upsert(&user(i)).await,
+            _ => users.get(user(i).id).await.map(|found| {
+                std::hint::black_box(found.expect("every user is there"));
+            }),
+        };
+        latencies.push(started.elapsed());
+        if let Err(e) = result {
+            *errors.entry(e.kind().to_string()).or_insert(0) += 1;
+        }
+    }
+    (latencies, errors, added)
+}
+
+async fn run(kvs: &Kvs, workload: Workload, tasks: usize, seconds: f64) -> Run {
+    let counters = kvs.store::<Counter>();
+    let before = counters.get("hot").await.unwrap().map_or(0, |c| c.count);
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let handles: Vec<_> = (0..tasks)
+        .map(|t| tokio::spawn(task(kvs.clone(), workload, t as u64 + 1, stop.clone())))
+        .collect();
+    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies = Vec::new();
+    let mut errors = BTreeMap::new();
+    let mut added = 0;
+    for h in handles {
+        let (l, e, a) = h.await.expect("a task");
+        latencies.extend(l);
+        for (k, n) in e {
+            *errors.entry(k).or_insert(0) += n;
+        }
+        added += a;
+    }
+    let elapsed = started.elapsed();
+    latencies.sort_unstable();
+    let exact = if workload == Workload::HotAdd {
+        let after = counters.get("hot").await.unwrap().map_or(0, |c| c.count);
+        Some((after - before, added))
+    } else {
+        None
+    };
+    Run {
+        tasks,
+        ops: latencies.len(),
+        elapsed,
+        latencies,
+        errors,
+        exact,
+    }
+}
+
+fn ms(d: Duration) -> String {
+    let us = d.as_secs_f64() * 1e6;
+    if us >= 1000.0 {
+        format!("{:.2} ms", us / 1000.0)
+    } else {
+        format!("{us:.1} µs")
+    }
+}
+
+fn print(store: &str, workload: Workload, runs: &[Run]) {
+    println!(
+        "\n### {store}: {} ({})\n",
+        workload.name(),
+        workload.describe()
+    );
+    println!(
+        "| tasks | ops/s | vs 1 task | p50 | p99 | slowest | slowest / p50 | errors | exact |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let one = runs.first().map_or(1.0, Run::rate);
+    for r in runs {
+        let errors = if r.errors.is_empty() {
+            "none".to_owned()
+        } else {
+            r.errors
+                .iter()
+                .map(|(k, n)| format!("{k}: {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let exact = match r.exact {
+            None => "".to_owned(),
+            Some((counted, acked)) if counted == acked as i64 => format!("yes ({acked})"),
+            Some((counted, acked)) => format!("NO: {counted} counted, {acked} acknowledged"),
+        };
+        let p50 = r.percentile(0.5);
+        let slowest = r.latencies.last().copied().unwrap_or_default();
+        println!(
+            "| {} | {:.0} | {:.2}x | {} | {} | {} | {:.0}x | {errors} | {exact} |",
+            r.tasks,
+            r.rate(),
+            r.rate() / one,
+            ms(p50),
+            ms(r.percentile(0.99)),
+            ms(slowest),
+            slowest.as_secs_f64() / p50.as_secs_f64().max(1e-9),
+        );
+    }
+}
+
+fn main() {
+    let args = Args::parse();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "## Load test: {} s per run, {cores} cores, tokio multi-thread runtime ({cores} workers)",
+        args.seconds
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let started = Instant::now();
+    let mut exact = true;
+    for store in &args.stores {
+        let kvs = runtime.block_on(open(store, dir.path()));
+        for &workload in &args.workloads {
+            let mut runs = Vec::new();
+            for &tasks in &args.tasks {
+                let r = runtime.block_on(run(&kvs, workload, tasks, args.seconds));
+                exact &= r.exact.is_none_or(|(c, a)| c == a as i64);
+                eprintln!(
+                    "{store} {} x{tasks}: {:.0} ops/s",
+                    workload.name(),
+                    r.rate()
+                );
+                runs.push(r);
+            }
+            print(store, workload, &runs);
+        }
+    }
+    eprintln!("\ntook {:.0?}", started.elapsed());
+    assert!(exact, "a hot-key counter lost or doubled an ADD");
+}
