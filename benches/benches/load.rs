@@ -14,7 +14,9 @@
 //! string set, a nested map), the typed `User` of the engine bench. Reads are typed gets
 //! of random keys; writes are typed upserts of random keys (on the local file, each one
 //! durable: committed to disk before it is acknowledged); the mix is 90% reads and 10%
-//! writes; hot-key ADDs are `update(..).add(count, 1)` on one item by every task.
+//! writes; hot-key ADDs are `update(..).add(count, 1)` on one item by every task. The
+//! reference, `raw-read`, is redb gets in a kept read transaction with no kvs at all:
+//! how reads that share nothing scale on this machine.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -77,11 +79,15 @@ enum Workload {
     Write,
     Mix,
     HotAdd,
+    /// Raw redb gets on a kept read transaction, no kvs: what the machine gives a read
+    /// that shares nothing, the reference for the scaling of `Read`.
+    RawRead,
 }
 
 impl Workload {
-    const ALL: [Workload; 4] = [
+    const ALL: [Workload; 5] = [
         Workload::Read,
+        Workload::RawRead,
         Workload::Write,
         Workload::Mix,
         Workload::HotAdd,
@@ -93,6 +99,7 @@ impl Workload {
             Workload::Write => "write",
             Workload::Mix => "mix",
             Workload::HotAdd => "hot-add",
+            Workload::RawRead => "raw-read",
         }
     }
 
@@ -102,6 +109,9 @@ impl Workload {
             Workload::Write => "typed upserts of random keys",
             Workload::Mix => "90% gets, 10% upserts",
             Workload::HotAdd => "ADD 1 to one item's counter, every task",
+            Workload::RawRead => {
+                "raw redb gets of random keys in a kept read transaction (no kvs), the reference"
+            }
         }
     }
 }
@@ -194,11 +204,40 @@ async fn open(store: &str, dir: &std::path::Path) -> Kvs {
 }
 
 /// One closed-loop task: operations until `stop`, each timed.
+/// A redb table of `ITEMS` keys with values of a typed user's size, kept open for reads
+/// (with its database, which must outlive it).
+struct RawTable {
+    table: redb::ReadOnlyTable<&'static [u8], &'static [u8]>,
+    _db: redb::Database,
+}
+
+fn raw_table() -> Arc<RawTable> {
+    use redb::{ReadableDatabase, TableDefinition};
+    const T: TableDefinition<&[u8], &[u8]> = TableDefinition::new("users");
+    let db = redb::Database::builder()
+        .create_with_backend(redb::backends::InMemoryBackend::new())
+        .expect("a database");
+    let w = db.begin_write().expect("a write");
+    {
+        let mut t = w.open_table(T).expect("a table");
+        let value = vec![7u8; 200];
+        for i in 0..ITEMS {
+            t.insert(user(i).id.as_bytes(), value.as_slice())
+                .expect("insert");
+        }
+    }
+    w.commit().expect("commit");
+    let r = db.begin_read().expect("a read");
+    let table = r.open_table(T).expect("the table");
+    Arc::new(RawTable { table, _db: db })
+}
+
 async fn task(
     kvs: Kvs,
     workload: Workload,
     seed: u64,
     stop: Arc<AtomicBool>,
+    raw: Option<Arc<RawTable>>,
 ) -> (Vec<Duration>, BTreeMap<String, usize>, usize) {
     let users = kvs.store::<User>();
     let counters = kvs.store::<Counter>();
@@ -213,10 +252,19 @@ async fn task(
             Workload::Read => false,
             Workload::Write => true,
             Workload::Mix => rng.random_range(0..10) == 0,
-            Workload::HotAdd => false,
+            Workload::HotAdd | Workload::RawRead => false,
         };
         let started = Instant::now();
+        if let Some(raw) = &raw {
+            let key = format!("user-{i:05}");
+            let found = raw.table.get(key.as_bytes()).expect("a raw get");
+            std::hint::black_box(found.expect("every key is there").value().len());
+            latencies.push(started.elapsed());
+            tokio::task::consume_budget().await;
+            continue;
+        }
         let result = match workload {
+            Workload::RawRead => unreachable!("read above"),
             Workload::HotAdd => counters
                 .update("hot")
                 .add(count.clone(), 1)
@@ -236,12 +284,21 @@ async fn task(
 }
 
 async fn run(kvs: &Kvs, workload: Workload, tasks: usize, seconds: f64) -> Run {
+    let raw = (workload == Workload::RawRead).then(raw_table);
     let counters = kvs.store::<Counter>();
     let before = counters.get("hot").await.unwrap().map_or(0, |c| c.count);
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let handles: Vec<_> = (0..tasks)
-        .map(|t| tokio::spawn(task(kvs.clone(), workload, t as u64 + 1, stop.clone())))
+        .map(|t| {
+            tokio::spawn(task(
+                kvs.clone(),
+                workload,
+                t as u64 + 1,
+                stop.clone(),
+                raw.clone(),
+            ))
+        })
         .collect();
     tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
     stop.store(true, Ordering::Relaxed);

@@ -2,7 +2,9 @@
 //! operations of the contract.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 
 use futures::future::BoxFuture;
 use tracing::Instrument as _;
@@ -46,7 +48,9 @@ pub struct Kvs {
 
 struct Inner {
     backend: Arc<dyn Backend>,
-    stores: RwLock<HashMap<String, Arc<StoreSchema>>>,
+    /// The registered stores: loaded by every request without a lock (readers on many
+    /// cores do not contend); replaced whole when a store is registered, which is rare.
+    stores: ArcSwap<HashMap<String, Arc<StoreSchema>>>,
     tokens: TokenCodec,
 }
 
@@ -175,7 +179,7 @@ impl KvsBuilder {
     pub fn build(self) -> Result<Kvs> {
         let kvs = Kvs {
             inner: Arc::new(Inner {
-                stores: RwLock::new(HashMap::new()),
+                stores: ArcSwap::default(),
                 tokens: TokenCodec::new(self.options.token_key.as_deref())?,
                 backend: self.backend,
             }),
@@ -224,7 +228,7 @@ impl Kvs {
         Kvs {
             inner: Arc::new(Inner {
                 backend: self.inner.backend.clone(),
-                stores: RwLock::new(HashMap::new()),
+                stores: ArcSwap::default(),
                 tokens: self.inner.tokens.clone(),
             }),
         }
@@ -237,13 +241,7 @@ impl Kvs {
         Ok(Kvs {
             inner: Arc::new(Inner {
                 backend: self.inner.backend.clone(),
-                stores: RwLock::new(
-                    self.inner
-                        .stores
-                        .read()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .clone(),
-                ),
+                stores: ArcSwap::new(self.inner.stores.load_full()),
                 tokens: TokenCodec::new(Some(key))?,
             }),
         })
@@ -283,8 +281,12 @@ impl Kvs {
     }
 
     fn insert_schema(&self, schema: StoreSchema) {
-        let mut stores = self.inner.stores.write().unwrap_or_else(|e| e.into_inner());
-        stores.insert(schema.name.clone(), Arc::new(schema));
+        let schema = Arc::new(schema);
+        self.inner.stores.rcu(|stores| {
+            let mut stores = HashMap::clone(stores);
+            stores.insert(schema.name.clone(), Arc::clone(&schema));
+            stores
+        });
     }
 
     /// Registers the schema `make` gives unless a store of that name is registered
@@ -293,27 +295,26 @@ impl Kvs {
     /// valid (a store name given to [`Kvs::store_named`] that is empty) is not
     /// registered; every operation then reports the name ([`Kvs::schema`]).
     pub(crate) fn register_if_absent(&self, store: &str, make: impl FnOnce() -> StoreSchema) {
-        let known = {
-            let stores = self.inner.stores.read().unwrap_or_else(|e| e.into_inner());
-            stores.contains_key(store)
-        };
-        if known {
+        if self.inner.stores.load().contains_key(store) {
             return;
         }
         let schema = make();
         if schema.validate().is_err() {
             return;
         }
-        let mut stores = self.inner.stores.write().unwrap_or_else(|e| e.into_inner());
-        stores
-            .entry(schema.name.clone())
-            .or_insert_with(|| Arc::new(schema));
+        let schema = Arc::new(schema);
+        self.inner.stores.rcu(|stores| {
+            let mut stores = HashMap::clone(stores);
+            stores
+                .entry(schema.name.clone())
+                .or_insert_with(|| Arc::clone(&schema));
+            stores
+        });
     }
 
     /// The schema of a registered store, or `StoreNotFound` saying how to make it known.
     pub fn schema(&self, store: &str) -> Result<Arc<StoreSchema>> {
-        let stores = self.inner.stores.read().unwrap_or_else(|e| e.into_inner());
-        stores.get(store).cloned().ok_or_else(|| {
+        self.inner.stores.load().get(store).cloned().ok_or_else(|| {
             if store.is_empty() || store.contains('\0') {
                 return Error::validation(format!(
                     "{store:?} is not a store name: a store name is non-empty and holds no NUL"
@@ -333,8 +334,7 @@ impl Kvs {
 
     /// The names of the registered stores, sorted.
     pub fn store_names(&self) -> Vec<String> {
-        let stores = self.inner.stores.read().unwrap_or_else(|e| e.into_inner());
-        let mut names: Vec<String> = stores.keys().cloned().collect();
+        let mut names: Vec<String> = self.inner.stores.load().keys().cloned().collect();
         names.sort();
         names
     }

@@ -41,7 +41,7 @@ use crate::codec::KeyRange;
 use crate::eval::{self, WriteEffect};
 use crate::schema::now_seconds;
 use crate::{Error, ErrorKind, Item, Key, Kvs, Options, PutMode, Result, StoreSchema, codec};
-use snapshot::{ReadTable, Snapshots};
+use snapshot::{Read, ReadTable, Snapshots};
 use tables::{
     Bytes, META, Writer, decode_stored, expiry_table, index_entry, index_table, items_table,
     storage,
@@ -254,10 +254,7 @@ impl LocalBackend {
     /// Tables of the shared read snapshot, all from the same one; `None` for a table
     /// never written to, which reads as empty. Every read begins here, after taking its
     /// turn on the runtime.
-    async fn read_tables<const N: usize>(
-        &self,
-        names: [&str; N],
-    ) -> Result<[Option<Arc<ReadTable>>; N]> {
+    async fn read_tables(&self, names: &[&str]) -> Result<Read> {
         take_turn(READ_UNITS).await;
         self.snapshots.tables(&self.db, names)
     }
@@ -501,17 +498,19 @@ impl Backend for LocalBackend {
     }
 
     async fn get(&self, schema: &StoreSchema, key: &Key) -> Result<Option<RawItem>> {
-        let [items] = self.read_tables([items_table(&schema.name)]).await?;
-        match items {
-            Some(items) => read_item(&items, key),
+        let name = items_table(&schema.name);
+        let read = self.read_tables(&[name]).await?;
+        match read.table(name) {
+            Some(items) => read_item(items, key),
             None => Err(self.not_defined(&schema.name)),
         }
     }
 
     async fn get_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<Vec<Option<RawItem>>> {
-        let [items] = self.read_tables([items_table(&schema.name)]).await?;
-        match items {
-            Some(items) => keys.iter().map(|k| read_item(&items, k)).collect(),
+        let name = items_table(&schema.name);
+        let read = self.read_tables(&[name]).await?;
+        match read.table(name) {
+            Some(items) => keys.iter().map(|k| read_item(items, k)).collect(),
             None => Err(self.not_defined(&schema.name)),
         }
     }
@@ -550,14 +549,13 @@ impl Backend for LocalBackend {
         let schema = plan.schema;
         // Both tables from the same snapshot.
         let index_name = plan.index.map(|i| index_table(&schema.name, &i.name));
-        let [items, entries] = match &index_name {
-            Some(name) => self.read_tables([items_table(&schema.name), name]).await?,
-            None => {
-                let [items] = self.read_tables([items_table(&schema.name)]).await?;
-                [items, None]
-            }
+        let items_name = items_table(&schema.name);
+        let read = match &index_name {
+            Some(name) => self.read_tables(&[items_name, name]).await?,
+            None => self.read_tables(&[items_name]).await?,
         };
-        let Some(items) = items else {
+        let entries = index_name.as_deref().and_then(|name| read.table(name));
+        let Some(items) = read.table(items_name) else {
             return Err(self.not_defined(&schema.name));
         };
         let mut partition = Vec::with_capacity(32);
@@ -612,8 +610,9 @@ impl Backend for LocalBackend {
     }
 
     async fn scan(&self, plan: &ScanPlan<'_>) -> Result<RawPage> {
-        let [items] = self.read_tables([items_table(&plan.schema.name)]).await?;
-        let Some(items) = items else {
+        let items_name = items_table(&plan.schema.name);
+        let read = self.read_tables(&[items_name]).await?;
+        let Some(items) = read.table(items_name) else {
             return Err(self.not_defined(&plan.schema.name));
         };
         let mut range = KeyRange {
@@ -748,8 +747,9 @@ mod tests {
     use crate::{IndexSchema, KeyAttr, Kvs, StoreSchema, item};
 
     /// Reads share a snapshot until a write: each read must still see every write
-    /// acknowledged before it began, whatever interleaves on other threads.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    /// acknowledged before it began, whatever interleaves on other threads (several
+    /// readers, so that snapshots are published while writes commit).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn reads_see_every_acknowledged_write() {
         let dir = tempfile::tempdir().unwrap();
         for kvs in [Kvs::memory(), Kvs::open(dir.path().join("s.redb")).unwrap()] {
@@ -768,22 +768,29 @@ mod tests {
                     }
                 })
             };
-            let reader = tokio::spawn(async move {
-                loop {
-                    let floor = acked.load(Ordering::SeqCst);
-                    let n = match kvs.get("c", "x").await.unwrap() {
-                        Some(it) => it["n"].as_number().unwrap().as_i64().unwrap(),
-                        None => -1,
-                    };
-                    assert!(n >= floor, "read {n} after write {floor} was acknowledged");
-                    if floor == 299 {
-                        break;
-                    }
-                    tokio::task::yield_now().await;
-                }
-            });
+            let readers: Vec<_> = (0..3)
+                .map(|_| {
+                    let (kvs, acked) = (kvs.clone(), acked.clone());
+                    tokio::spawn(async move {
+                        loop {
+                            let floor = acked.load(Ordering::SeqCst);
+                            let n = match kvs.get("c", "x").await.unwrap() {
+                                Some(it) => it["n"].as_number().unwrap().as_i64().unwrap(),
+                                None => -1,
+                            };
+                            assert!(n >= floor, "read {n} after write {floor} was acknowledged");
+                            if floor == 299 {
+                                break;
+                            }
+                            tokio::task::yield_now().await;
+                        }
+                    })
+                })
+                .collect();
             writer.await.unwrap();
-            reader.await.unwrap();
+            for r in readers {
+                r.await.unwrap();
+            }
         }
     }
 
