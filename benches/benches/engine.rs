@@ -33,6 +33,7 @@ use kvs::{
     IndexSchema, Item, Key, KeyAttr, KeyValueStore, Kvs, Nested, Set, Store, StoreSchema, Value,
     codec, item,
 };
+use kvs_benches::user::User;
 use kvs_benches::{Paired, Row, interleaved_paired, print_table};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use redb::{Database, ReadableDatabase, TableDefinition};
@@ -106,26 +107,6 @@ impl Shape {
     fn table(self) -> TableDefinition<'static, &'static [u8], &'static [u8]> {
         TableDefinition::new(self.store())
     }
-}
-
-/// The user item as a model, for the typed get.
-#[derive(KeyValueStore, Serialize, Deserialize, Debug, Clone)]
-#[kvs(store = "users", partition_key = id)]
-struct User {
-    id: String,
-    name: String,
-    email: String,
-    age: u32,
-    score: f64,
-    tags: Set<String>,
-    address: Address,
-}
-
-#[derive(Nested, Serialize, Deserialize, Debug, Clone)]
-struct Address {
-    city: String,
-    country: String,
-    zip: String,
 }
 
 /// The small item as a model.

@@ -24,30 +24,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use kvs::prelude::*;
+use kvs_benches::user::{User, user};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde::{Deserialize, Serialize};
 
 /// Items in the store.
 const ITEMS: usize = 10_000;
-
-#[derive(KeyValueStore, Serialize, Deserialize, Debug, Clone)]
-#[kvs(store = "users", partition_key = id)]
-struct User {
-    id: String,
-    name: String,
-    email: String,
-    age: u32,
-    score: f64,
-    tags: Set<String>,
-    address: Address,
-}
-
-#[derive(Nested, Serialize, Deserialize, Debug, Clone)]
-struct Address {
-    city: String,
-    country: String,
-    zip: String,
-}
 
 /// The counter every task adds to.
 #[derive(KeyValueStore, Serialize, Deserialize, Debug, Clone)]
@@ -55,22 +37,6 @@ struct Address {
 struct Counter {
     id: String,
     count: i64,
-}
-
-fn user(i: usize) -> User {
-    User {
-        id: format!("user-{i:05}"),
-        name: format!("User {i}"),
-        email: format!("user{i}@example.com"),
-        age: (i % 90) as u32,
-        score: i as f64 / 7.0,
-        tags: [format!("t{}", i % 5), "all".to_owned()].into(),
-        address: Address {
-            city: "Oslo".into(),
-            country: "NO".into(),
-            zip: format!("{:04}", i % 10_000),
-        },
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -3,6 +3,7 @@
 use std::time::{Duration, Instant};
 
 pub mod order;
+pub mod user;
 
 /// One row of the results table.
 pub struct Row {

@@ -604,15 +604,14 @@ fn check_sort(attr: Option<&KeyAttr>, sort: &SortCondition, what: &str) -> Resul
 }
 
 /// A read's filter in a store whose items expire: the caller's, and the item unexpired
-/// now (so that pages stay exact and counts right); the caller's alone otherwise.
+/// now (so that pages stay exact and counts right). `None` for a store whose items do
+/// not expire, whose reads use the caller's filter as it is (no copy).
 fn unexpired(schema: &StoreSchema, filter: Option<&Condition>) -> Option<Condition> {
-    match schema.unexpired_at(crate::schema::now_seconds()) {
-        Some(live) => Some(match filter {
-            Some(f) => f.clone().and(live),
-            None => live,
-        }),
-        None => filter.cloned(),
-    }
+    let live = schema.unexpired()?;
+    Some(match filter {
+        Some(f) => f.clone().and(live),
+        None => live,
+    })
 }
 
 /// An item read, unless it is expired.
@@ -952,7 +951,7 @@ impl QueryRequest {
             index,
             partition: &self.partition,
             sort: self.sort.as_ref(),
-            filter: live.as_ref(),
+            filter: live.as_ref().or(self.filter.as_ref()),
             limit,
             after: after.as_ref(),
             descending: self.descending,
@@ -1004,7 +1003,7 @@ impl ScanRequest {
         let live = unexpired(&schema, self.filter.as_ref());
         let plan = ScanPlan {
             schema: &schema,
-            filter: live.as_ref(),
+            filter: live.as_ref().or(self.filter.as_ref()),
             limit,
             after: after.as_ref(),
             projection,
@@ -1041,7 +1040,7 @@ impl Request for CountRequest {
                     index,
                     partition: &q.partition,
                     sort: q.sort.as_ref(),
-                    filter: live.as_ref(),
+                    filter: live.as_ref().or(q.filter.as_ref()),
                     limit: DEFAULT_PAGE_LIMIT,
                     after: None,
                     descending: q.descending,
@@ -1059,7 +1058,7 @@ impl Request for CountRequest {
                 let live = unexpired(&schema, s.filter.as_ref());
                 let plan = ScanPlan {
                     schema: &schema,
-                    filter: live.as_ref(),
+                    filter: live.as_ref().or(s.filter.as_ref()),
                     limit: DEFAULT_PAGE_LIMIT,
                     after: None,
                     projection: None,

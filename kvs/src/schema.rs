@@ -234,7 +234,8 @@ impl StoreSchema {
 
     /// Whether `item` is expired now (see [`StoreSchema::ttl`]).
     pub fn is_expired(&self, item: &Item) -> bool {
-        self.is_expired_at(item, now_seconds())
+        // The clock is read only for a store whose items expire.
+        self.ttl.is_some() && self.is_expired_at(item, now_seconds())
     }
 
     /// Whether `item` is expired at `now` (seconds since the Unix epoch).
@@ -243,6 +244,14 @@ impl StoreSchema {
             Some(Value::Number(at)) => *at <= crate::Number::from(now),
             _ => false,
         }
+    }
+
+    /// The condition an item that is not expired now meets, for a store whose items
+    /// expire (`None` for one whose items do not; the clock is read only for one that
+    /// does).
+    pub fn unexpired(&self) -> Option<crate::Condition> {
+        self.ttl.as_ref()?;
+        self.unexpired_at(now_seconds())
     }
 
     /// The condition an item that is not expired at `now` meets, for a store whose items

@@ -277,26 +277,15 @@ async fn ensure_ttl(client: &Client, table: &str, schema: &StoreSchema) -> Resul
     let Some(attribute) = &schema.ttl else {
         return Ok(());
     };
-    let described = client
-        .describe_time_to_live()
-        .table_name(table)
-        .send()
-        .await
-        .map_err(|e| sdk_error("DescribeTimeToLive", table, e))?;
-    let current = described.time_to_live_description();
-    let on = current
-        .and_then(|d| d.time_to_live_status())
-        .is_some_and(|s| matches!(s, TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling));
-    let current_attribute = current.and_then(|d| d.attribute_name());
-    match (on, current_attribute) {
-        (true, Some(a)) if a == attribute => return Ok(()),
-        (true, Some(a)) => {
+    match ttl_attribute(client, table).await? {
+        Some(a) if a == *attribute => return Ok(()),
+        Some(a) => {
             return Err(Error::validation(format!(
                 "table {table:?} has TTL on attribute {a:?}, and the store's expiry attribute \
                  is {attribute:?}: a table has one TTL attribute"
             )));
         }
-        _ => {}
+        None => {}
     }
     let specification = TimeToLiveSpecification::builder()
         .enabled(true)
@@ -314,27 +303,30 @@ async fn ensure_ttl(client: &Client, table: &str, schema: &StoreSchema) -> Resul
         // Another process turned it on meanwhile (DynamoDB refuses a second enable):
         // fine if it is on for this attribute, which describing it again tells.
         Err(e) if e.code() == Some("ValidationException") => {
-            let described = client
-                .describe_time_to_live()
-                .table_name(table)
-                .send()
-                .await
-                .map_err(|e| sdk_error("DescribeTimeToLive", table, e))?;
-            let now_on = described.time_to_live_description().is_some_and(|d| {
-                d.attribute_name() == Some(attribute.as_str())
-                    && matches!(
-                        d.time_to_live_status(),
-                        Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
-                    )
-            });
-            if now_on {
-                Ok(())
-            } else {
-                Err(sdk_error("UpdateTimeToLive", table, e))
+            match ttl_attribute(client, table).await? {
+                Some(a) if a == *attribute => Ok(()),
+                _ => Err(sdk_error("UpdateTimeToLive", table, e)),
             }
         }
         Err(e) => Err(sdk_error("UpdateTimeToLive", table, e)),
     }
+}
+
+/// The attribute the table's TTL is on (enabled or being enabled), if it is on.
+async fn ttl_attribute(client: &Client, table: &str) -> Result<Option<String>> {
+    let described = client
+        .describe_time_to_live()
+        .table_name(table)
+        .send()
+        .await
+        .map_err(|e| sdk_error("DescribeTimeToLive", table, e))?;
+    Ok(described.time_to_live_description().and_then(|d| {
+        let on = matches!(
+            d.time_to_live_status(),
+            Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+        );
+        d.attribute_name().filter(|_| on).map(str::to_owned)
+    }))
 }
 
 async fn wait_active(

@@ -316,7 +316,7 @@ fn condition_expression(
     guards: &Guards<'_>,
     schema: &StoreSchema,
 ) -> Result<Option<String>> {
-    match schema.unexpired_at(crate::schema::now_seconds()) {
+    match schema.unexpired() {
         None => expr.condition(guards.parts()),
         Some(live) => {
             let parts = expiring(guards, live);

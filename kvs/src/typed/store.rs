@@ -170,17 +170,7 @@ impl<M: Model> Store<M> {
     // at the `.await`). The key is converted before the future is made; the box costs
     // one allocation per call.
     pub fn get(&self, key: impl IntoKey<M>) -> BoxFuture<'static, Result<Option<M>>> {
-        let request = GetRequest {
-            store: self.name.to_string(),
-            key: key.into_key(),
-        };
-        let (kvs, store) = (self.kvs.clone(), self.name.clone());
-        boxed(async move {
-            match request.execute_raw(&kvs).await? {
-                Some(item) => from_item(&store, item).map(Some),
-                None => Ok(None),
-            }
-        })
+        self.get_with(key.into_key(), Reader::model())
     }
 
     /// Reads many items: one answer per key, in the order asked.
@@ -188,17 +178,48 @@ impl<M: Model> Store<M> {
         &self,
         keys: impl IntoIterator<Item = K>,
     ) -> BoxFuture<'static, Result<Vec<Option<M>>>> {
+        self.get_many_with(
+            keys.into_iter().map(IntoKey::into_key).collect(),
+            Reader::model(),
+        )
+    }
+
+    /// One item read as `read` says (the model, or a projection of it).
+    fn get_with<O: Send + 'static>(
+        &self,
+        key: Key,
+        read: Reader<O>,
+    ) -> BoxFuture<'static, Result<Option<O>>> {
+        let request = GetRequest {
+            store: self.name.to_string(),
+            key,
+        };
+        let (kvs, store) = (self.kvs.clone(), self.name.clone());
+        boxed(async move {
+            match request.execute_projected(&kvs, read.projection).await? {
+                Some(item) => (read.decode)(&store, item).map(Some),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Many items read as `read` says, one answer per key in order.
+    fn get_many_with<O: Send + 'static>(
+        &self,
+        keys: Vec<Key>,
+        read: Reader<O>,
+    ) -> BoxFuture<'static, Result<Vec<Option<O>>>> {
         let request = GetManyRequest {
             store: self.name.to_string(),
-            keys: keys.into_iter().map(IntoKey::into_key).collect(),
+            keys,
         };
         let (kvs, store) = (self.kvs.clone(), self.name.clone());
         boxed(async move {
             request
-                .execute_raw(&kvs)
+                .execute_projected(&kvs, read.projection)
                 .await?
                 .into_iter()
-                .map(|o| o.map(|item| from_item(&store, item)).transpose())
+                .map(|found| found.map(|item| (read.decode)(&store, item)).transpose())
                 .collect()
         })
     }
@@ -283,17 +304,7 @@ impl<M: Model> Store<M> {
         &self,
         key: impl IntoKey<M>,
     ) -> BoxFuture<'static, Result<Option<P>>> {
-        let request = GetRequest {
-            store: self.name.to_string(),
-            key: key.into_key(),
-        };
-        let (kvs, store) = (self.kvs.clone(), self.name.clone());
-        boxed(async move {
-            match request.execute_projected(&kvs, Some(P::ATTRIBUTES)).await? {
-                Some(item) => from_projection(&store, item).map(Some),
-                None => Ok(None),
-            }
-        })
+        self.get_with(key.into_key(), Reader::projection())
     }
 
     /// Reads the projection `P` of many items: one answer per key, in the order given,
@@ -302,19 +313,10 @@ impl<M: Model> Store<M> {
         &self,
         keys: impl IntoIterator<Item = K>,
     ) -> BoxFuture<'static, Result<Vec<Option<P>>>> {
-        let request = GetManyRequest {
-            store: self.name.to_string(),
-            keys: keys.into_iter().map(IntoKey::into_key).collect(),
-        };
-        let (kvs, store) = (self.kvs.clone(), self.name.clone());
-        boxed(async move {
-            request
-                .execute_projected(&kvs, Some(P::ATTRIBUTES))
-                .await?
-                .into_iter()
-                .map(|found| found.map(|i| from_projection(&store, i)).transpose())
-                .collect()
-        })
+        self.get_many_with(
+            keys.into_iter().map(IntoKey::into_key).collect(),
+            Reader::projection(),
+        )
     }
 
     /// Writes many items; not atomic. A partial failure names the keys not written.
