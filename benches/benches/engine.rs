@@ -30,8 +30,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use kvs::{
-    IndexSchema, Item, Key, KeyAttr, KeyValueStore, Kvs, Nested, Set, Store, StoreSchema, Value,
-    codec, item,
+    IndexSchema, Item, Key, KeyAttr, KeyValueStore, Kvs, Store, StoreSchema, Value, codec, item,
 };
 use kvs_benches::user::User;
 use kvs_benches::{Paired, Row, interleaved_paired, print_table};
