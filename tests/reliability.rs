@@ -58,7 +58,8 @@ async fn concurrent_adds_lose_nothing_in_a_file() {
 }
 
 const CHILD_ENV: &str = "KVS_RELIABILITY_CHILD";
-/// The writer's seed and round: it makes the same writes as the parent expects.
+/// The writer's seed, round and number of concurrent writers: it makes the same writes
+/// as the parent expects.
 const WRITES_ENV: &str = "KVS_RELIABILITY_WRITES";
 /// Set to replay the kill test with the seed a failed run printed.
 const SEED_ENV: &str = "KVS_KILL_SEED";
@@ -73,24 +74,38 @@ fn child(role: &str, path: &Path) -> Command {
     cmd
 }
 
-/// One write of the killed writer.
+/// One write of a killed writer.
 #[derive(Debug, Clone)]
 enum Write {
     Put(Item),
     Delete(String),
-    /// ADD 1 to the counter.
-    Add,
-    /// Puts and an ADD 1 to the counter, all or nothing.
-    Transact(Vec<Item>),
+    /// ADD 1 to the writer's counter (its id).
+    Add(String),
+    /// Puts and an ADD 1 to the writer's counter, all or nothing.
+    Transact(Vec<Item>, String),
 }
 
-/// The writes of one round. The writer and the parent make the same sequence from the
-/// same seed, so an acknowledgement need only say how far the writer got, and the parent
-/// knows the exact value of everything acknowledged.
-fn writes(seed: u64, round: u64) -> impl Iterator<Item = Write> {
-    let mut rng = StdRng::seed_from_u64(seed ^ round.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+/// The most writers the kill tests run at once in one process.
+const MOST_WRITERS: usize = 4;
+
+/// The id of writer `writer`'s counter, and the prefix of every id it writes.
+fn counter_id(writer: usize) -> String {
+    format!("w{writer}-counter")
+}
+
+/// The writes of one writer in one round. The writer and the parent make the same
+/// sequence from the same seed, so an acknowledgement need only say how far the writer
+/// got, and the parent knows the exact value of everything acknowledged. Concurrent
+/// writers write items of their own (ids prefixed `w<writer>-`), so that what each
+/// acknowledged can be checked on its own, whatever order their writes took.
+fn writes(seed: u64, round: u64, writer: usize) -> impl Iterator<Item = Write> {
+    let mut rng = StdRng::seed_from_u64(
+        seed ^ round.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ (writer as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93),
+    );
+    let counter = counter_id(writer);
     (0i64..).map(move |step| {
-        let id = |rng: &mut StdRng| format!("k{}", rng.random_range(0..40));
+        let id = |rng: &mut StdRng| format!("w{writer}-k{}", rng.random_range(0..40));
         // Values of very different sizes, so that some writes span several pages.
         let item = |rng: &mut StdRng, id: String| {
             let pad_len = if rng.random_bool(0.1) {
@@ -112,11 +127,11 @@ fn writes(seed: u64, round: u64) -> impl Iterator<Item = Write> {
                 Write::Put(item(&mut rng, id))
             }
             5 | 6 => Write::Delete(id(&mut rng)),
-            7 | 8 => Write::Add,
+            7 | 8 => Write::Add(counter.clone()),
             _ => {
                 let a = id(&mut rng);
                 let b = format!("{a}-pair");
-                Write::Transact(vec![item(&mut rng, a), item(&mut rng, b)])
+                Write::Transact(vec![item(&mut rng, a), item(&mut rng, b)], counter.clone())
             }
         }
     })
@@ -131,19 +146,19 @@ fn apply(state: &mut State, write: &Write) {
     };
     match write {
         Write::Put(it) => put(it),
-        Write::Transact(items) => {
+        Write::Transact(items, counter) => {
             items.iter().for_each(&mut put);
-            bump(state);
+            bump(state, counter);
         }
         Write::Delete(id) => {
             state.remove(id);
         }
-        Write::Add => bump(state),
+        Write::Add(counter) => bump(state, counter),
     }
 }
 
-fn bump(state: &mut State) {
-    let counter = state.get_mut("counter").expect("the counter exists");
+fn bump(state: &mut State, counter: &str) {
+    let counter = state.get_mut(counter).expect("the counter exists");
     let n = counter["n"].as_i64().unwrap();
     counter.set("n", n + 1);
 }
@@ -152,10 +167,10 @@ async fn run_write(kvs: &Kvs, write: Write) -> kvs::Result<()> {
     match write {
         Write::Put(it) => kvs.upsert("log", it).await,
         Write::Delete(id) => kvs.delete("log", id).await.map(drop),
-        Write::Add => kvs.update("log", "counter").add("n", 1).await.map(drop),
-        Write::Transact(items) => {
+        Write::Add(counter) => kvs.update("log", counter).add("n", 1).await.map(drop),
+        Write::Transact(items, counter) => {
             let puts = items.into_iter().map(|it| TransactWrite::put("log", it));
-            let add = TransactWrite::update("log", "counter", Updates::new().add("n", 1));
+            let add = TransactWrite::update("log", counter, Updates::new().add("n", 1));
             kvs.transact(puts.chain([add])).await
         }
     }
@@ -180,16 +195,26 @@ fn child_main() {
         .build()
         .unwrap();
     match role {
-        // Makes the round's writes until it is killed, saying which ones are done.
+        // Makes the round's writes until it is killed, saying which ones are done: each
+        // writer its own, all of them at once.
         "writer" => rt.block_on(async {
             let spec = std::env::var(WRITES_ENV).unwrap();
-            let (seed, round) = spec.split_once(' ').unwrap();
+            let spec: Vec<u64> = spec.split(' ').map(|n| n.parse().unwrap()).collect();
+            let [seed, round, writers] = spec[..] else {
+                panic!("{WRITES_ENV}: {spec:?}")
+            };
             let kvs = Kvs::open(path).unwrap();
             say("@open");
-            for (step, write) in writes(seed.parse().unwrap(), round.parse().unwrap()).enumerate() {
-                run_write(&kvs, write).await.unwrap();
-                say(&format!("@ack {step}"));
-            }
+            let writer = |writer: usize| {
+                let kvs = kvs.clone();
+                async move {
+                    for (step, write) in writes(seed, round, writer).enumerate() {
+                        run_write(&kvs, write).await.unwrap();
+                        say(&format!("@ack {writer} {step}"));
+                    }
+                }
+            };
+            futures::future::join_all((0..writers as usize).map(writer)).await;
         }),
         // Tries to open the store and prints the error kind.
         "opener" => match Kvs::open(path) {
@@ -202,17 +227,17 @@ fn child_main() {
 
 /// What one round of the kill test saw.
 struct Round {
-    /// The writes acknowledged, counted from the first.
-    acked: usize,
+    /// The writes acknowledged by each writer, counted from its first.
+    acked: Vec<usize>,
     /// How long the writer had been open when it was killed (`None`: it never opened).
     open_for: Option<Duration>,
     stderr: String,
 }
 
 /// Runs the writer and kills it after `delay`, whatever it is doing then.
-fn kill_writer_after(path: &Path, seed: u64, round: u64, delay: Duration) -> Round {
+fn kill_writer_after(path: &Path, seed: u64, round: u64, writers: usize, delay: Duration) -> Round {
     let mut proc = child("writer", path)
-        .env(WRITES_ENV, format!("{seed} {round}"))
+        .env(WRITES_ENV, format!("{seed} {round} {writers}"))
         .spawn()
         .unwrap();
     // Both pipes are drained by threads, so a full pipe never stalls the writer and its
@@ -248,19 +273,21 @@ fn kill_writer_after(path: &Path, seed: u64, round: u64, delay: Duration) -> Rou
     if let Some(status) = exited {
         panic!("round {round}: the writer stopped by itself ({status}); its stderr:\n{stderr}");
     }
-    let mut acked = 0;
+    let mut acked = vec![0; writers];
     let mut open_for = None;
     for (at, line) in lines {
         if line == "@open" {
             open_for = Some(killed_at.saturating_duration_since(at));
-        } else if let Some(step) = line.strip_prefix("@ack ") {
-            // Writes are acknowledged one by one, in order.
+        } else if let Some(ack) = line.strip_prefix("@ack ") {
+            let (writer, step) = ack.split_once(' ').unwrap();
+            let writer: usize = writer.parse().unwrap();
+            // Each writer's writes are acknowledged one by one, in order.
             assert_eq!(
                 step.parse::<usize>().ok(),
-                Some(acked),
+                Some(acked[writer]),
                 "round {round}: {line}"
             );
-            acked += 1;
+            acked[writer] += 1;
         }
     }
     Round {
@@ -301,6 +328,28 @@ fn differences(expected: &State, found: &State) -> Vec<String> {
 /// the acknowledged writes, plus at most the one write in flight at the kill.
 #[test]
 fn a_killed_writer_loses_no_acknowledged_write() {
+    kill_test(1, "crash");
+}
+
+/// The kill test with four writers at once, whose writes the engine commits in groups:
+/// every write a writer was told is made is found, each writer's in-flight write is
+/// found whole or not at all, and no write of one writer took another's with it.
+#[test]
+fn killed_concurrent_writers_lose_no_acknowledged_write() {
+    kill_test(MOST_WRITERS, "crash-group");
+}
+
+/// The items of writer `writer` in `state`.
+fn of_writer(state: &State, writer: usize) -> State {
+    let prefix = format!("w{writer}-");
+    state
+        .iter()
+        .filter(|(id, _)| id.starts_with(&prefix))
+        .map(|(id, it)| (id.clone(), it.clone()))
+        .collect()
+}
+
+fn kill_test(writers: usize, name: &str) {
     const ROUNDS: u64 = 24;
     // With no ack this long after opening, the writer is stuck: fail rather than pass a
     // round that checked nothing. (A write takes about 10 ms here, 100 ms under load.)
@@ -310,7 +359,7 @@ fn a_killed_writer_loses_no_acknowledged_write() {
     // Shown with the test's output on failure: rerun with this seed to replay the kills.
     println!("{SEED_ENV}={seed}");
     let mut rng = StdRng::seed_from_u64(seed);
-    let path = temp_path("crash");
+    let path = temp_path(name);
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -320,9 +369,11 @@ fn a_killed_writer_loses_no_acknowledged_write() {
         kvs.ensure_store(StoreSchema::new("log", KeyAttr::string("id")))
             .await
             .unwrap();
-        let counter = item! { "id" => "counter", "n" => 0 };
-        kvs.upsert("log", counter.clone()).await.unwrap();
-        state.insert("counter".to_owned(), counter);
+        for writer in 0..writers {
+            let counter = item! { "id" => counter_id(writer), "n" => 0 };
+            kvs.upsert("log", counter.clone()).await.unwrap();
+            state.insert(counter_id(writer), counter);
+        }
     });
     let mut rounds_with_acks = 0;
     for round in 0..ROUNDS {
@@ -334,12 +385,13 @@ fn a_killed_writer_loses_no_acknowledged_write() {
             4..=8 => rng.random_range(150..700),
             _ => rng.random_range(700..1500),
         });
-        let seen = kill_writer_after(&path, seed, round, delay);
+        let seen = kill_writer_after(&path, seed, round, writers, delay);
         let context = format!(
-            "round {round}, kill after {delay:?}, {} writes acknowledged; writer stderr:\n{}",
+            "round {round}, kill after {delay:?}, writes acknowledged by each writer {:?}; \
+             writer stderr:\n{}",
             seen.acked, seen.stderr
         );
-        if seen.acked == 0 {
+        if seen.acked.iter().all(|&n| n == 0) {
             assert!(
                 seen.open_for.is_none_or(|open| open < SILENT_LIMIT),
                 "the writer was open for {:?} and acknowledged nothing; {context}",
@@ -348,21 +400,28 @@ fn a_killed_writer_loses_no_acknowledged_write() {
         } else {
             rounds_with_acks += 1;
         }
-        let mut round_writes = writes(seed, round);
-        for write in round_writes.by_ref().take(seen.acked) {
-            apply(&mut state, &write);
-        }
         let found = reopen_and_read(&path, &rt, round);
-        // The write in flight at the kill may or may not have happened, but wholly.
-        let mut in_flight = state.clone();
-        apply(&mut in_flight, &round_writes.next().unwrap());
-        if found != state && found != in_flight {
-            panic!(
-                "the store after the kill is neither the acknowledged state nor that plus \
-                 the write in flight: {:?}; {context}",
-                differences(&state, &found)
-            );
+        let mut next = State::new();
+        for (writer, &acked) in seen.acked.iter().enumerate() {
+            let mut expected = of_writer(&state, writer);
+            let mut round_writes = writes(seed, round, writer);
+            for write in round_writes.by_ref().take(acked) {
+                apply(&mut expected, &write);
+            }
+            // The write in flight at the kill may or may not have happened, but wholly.
+            let mut in_flight = expected.clone();
+            apply(&mut in_flight, &round_writes.next().unwrap());
+            let found = of_writer(&found, writer);
+            if found != expected && found != in_flight {
+                panic!(
+                    "writer {writer}'s items after the kill are neither its acknowledged \
+                     writes nor those plus its write in flight: {:?}; {context}",
+                    differences(&expected, &found)
+                );
+            }
+            next.extend(found);
         }
+        assert_eq!(next.len(), found.len(), "items no writer wrote; {context}");
         state = found;
     }
     assert!(

@@ -21,6 +21,7 @@
 //! store's commit waits for the disk, so under a tokio runtime it runs on a blocking
 //! thread while the task waits; outside one, it blocks the caller for the fsync.
 
+mod commit;
 mod snapshot;
 mod tables;
 
@@ -31,7 +32,7 @@ use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use redb::backends::InMemoryBackend;
-use redb::{Database, DatabaseError, ReadableDatabase, ReadableTable, WriteTransaction};
+use redb::{Database, DatabaseError, ReadableDatabase, ReadableTable};
 
 use crate::backend::emulate::{PageFiller, decide_all};
 use crate::backend::{
@@ -41,10 +42,10 @@ use crate::codec::KeyRange;
 use crate::eval::{self, WriteEffect};
 use crate::schema::now_seconds;
 use crate::{Error, ErrorKind, Item, Key, Kvs, Options, PutMode, Result, StoreSchema, codec};
+use commit::{Committer, OwnedPlan};
 use snapshot::{Read, ReadTable, Snapshots};
 use tables::{
-    Bytes, META, Writer, decode_stored, expiry_table, index_entry, index_table, items_table,
-    storage,
+    META, Writer, decode_stored, expiry_table, index_entry, index_table, items_table, storage,
 };
 
 /// The embedded engine: a redb database in memory or in a file.
@@ -53,9 +54,12 @@ pub struct LocalBackend {
     /// The snapshot reads share until the next write. Declared before `db`: the last
     /// handle drops its read transaction before the database, which then closes at once.
     snapshots: Arc<Snapshots>,
-    /// Held for the whole of every write transaction (see `write`): writers queue here,
-    /// yielding their threads, so that redb's `begin_write` never waits.
+    /// In memory: held for the whole of every write transaction (see `write`): writers
+    /// queue here, yielding their threads, so that redb's `begin_write` never waits.
     writer: Arc<tokio::sync::Mutex<()>>,
+    /// A file's group committer, which makes every write of a file. Declared before
+    /// `db`: dropping the last handle waits for it to finish and let go of the database.
+    committer: Option<Arc<Committer>>,
     db: Arc<Database>,
     /// The file, or `None` in memory.
     path: Option<PathBuf>,
@@ -92,6 +96,7 @@ impl LocalBackend {
         LocalBackend {
             snapshots: Arc::default(),
             writer: Arc::default(),
+            committer: None,
             db: Arc::new(db),
             path: None,
             commits: Arc::default(),
@@ -142,10 +147,14 @@ impl LocalBackend {
             )
             .with_source(other),
         })?;
+        let db = Arc::new(db);
+        let snapshots = Arc::<Snapshots>::default();
+        let committer = Committer::start(Arc::clone(&db), Arc::clone(&snapshots))?;
         let mut backend = LocalBackend {
-            snapshots: Arc::default(),
+            snapshots,
             writer: Arc::default(),
-            db: Arc::new(db),
+            committer: Some(Arc::new(committer)),
+            db,
             path: Some(path.to_owned()),
             commits: Arc::default(),
             defined: Arc::default(),
@@ -192,62 +201,51 @@ impl LocalBackend {
         Ok(out)
     }
 
-    /// Runs a write transaction and commits it, then drops the shared read snapshot, so
-    /// that every read after this returns sees the write.
+    /// Makes a write and commits it, then ends the shared read snapshot, so that every
+    /// read after this returns sees the write.
     ///
-    /// redb allows one write transaction at a time, and `begin_write` blocks the thread
-    /// until the open one ends: on a runtime, a worker thread stalled with all its
-    /// tasks. So writers first wait for `self.writer`, an async (and first-come,
-    /// first-served) lock, held until the transaction has ended; the transaction then
-    /// never waits.
+    /// A file's writes go to its group committer (see `commit`): they are made with the
+    /// other writes waiting, in one transaction and one fsync, on the committer's thread
+    /// while this task waits, its worker free. The write works there on copies of what
+    /// it needs (`grouped` makes them), since this future may be dropped before it is
+    /// made; a write whose future is dropped is then either made whole, as if
+    /// acknowledged, or (the committer gone) not at all.
     ///
-    /// A file store's commit waits for the disk (fsync), so under a tokio runtime it runs
-    /// on the runtime's blocking threads while this task waits, its worker free for other
-    /// tasks. Only the commit: the transaction is built here, in microseconds. Handing
-    /// the commit over costs about 40 µs (measured on a loaded 2-core machine), as much
-    /// as `block_in_place` costs when it must move the worker's other tasks to a new
-    /// thread, against a commit of 250 µs or more; but `block_in_place` keeps those tasks
-    /// waiting until that thread runs (8 reader and writer tasks of both stores on 2
-    /// workers, unoptimized: a probe task woke up to 940 ms late with it, 220 ms this
-    /// way), and a current-thread runtime cannot use it at all, so stalled whole for
-    /// every fsync. A write whose future is
-    /// dropped was either never begun (waiting for its turn) or is committed whole, as
-    /// if acknowledged.
-    async fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T>) -> Result<T> {
+    /// In memory there is nothing to wait for, and handing a write to another thread
+    /// would cost more than making it: `inline` runs here. redb allows one write
+    /// transaction at a time, and `begin_write` blocks the thread until the open one
+    /// ends: on a runtime, a worker thread stalled with all its tasks. So writers first
+    /// wait for `self.writer`, an async (and first-come, first-served) lock, held until
+    /// the transaction has ended; the transaction then never waits. A write whose future
+    /// is dropped was either never begun (waiting for its turn) or is committed whole.
+    async fn write<T, W>(
+        &self,
+        inline: impl FnOnce(&Writer<'_>) -> Result<T>,
+        grouped: impl FnOnce() -> W,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        W: FnMut(&Writer<'_>) -> Result<T> + Send + 'static,
+    {
         take_turn(WRITE_UNITS).await;
-        let turn = Arc::clone(&self.writer).lock_owned().await;
+        if let Some(committer) = &self.committer {
+            return committer.write(grouped()).await;
+        }
+        let _turn = self.writer.lock().await;
         let mut txn = self.db.begin_write().map_err(storage)?;
         let n = self.commits.fetch_add(1, Ordering::Relaxed);
-        if self.path.is_none() && n % DURABLE_EVERY != DURABLE_EVERY - 1 {
+        if n % DURABLE_EVERY != DURABLE_EVERY - 1 {
             // Nothing to make durable in memory: skip the commit protocol's syncs.
             txn.set_durability(redb::Durability::None)
                 .map_err(|e| Error::new(ErrorKind::Backend, format!("local store: {e}")))?;
         }
         // Dropping the transaction on an error aborts it: nothing is written.
-        let out = f(&txn)?;
-        let snapshots = Arc::clone(&self.snapshots);
-        let commit = move || {
-            let committed = txn.commit().map_err(storage);
-            // After the commit (or its failure), before the write is acknowledged; and the
-            // turn passes on only then.
-            snapshots.invalidate();
-            drop(turn);
-            committed
-        };
-        match tokio::runtime::Handle::try_current() {
-            Ok(rt) if self.path.is_some() => match rt.spawn_blocking(commit).await {
-                Ok(committed) => committed?,
-                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                // The commit never ran: the transaction was dropped, so aborted.
-                Err(_) => {
-                    return Err(Error::new(
-                        ErrorKind::Unavailable,
-                        "local store: the runtime is shutting down; nothing was written",
-                    ));
-                }
-            },
-            _ => commit()?,
-        }
+        let out = inline(&Writer::new(&txn))?;
+        let committed = txn.commit().map_err(storage);
+        // After the commit (or its failure), before the write is acknowledged; and the
+        // turn passes on only then.
+        self.snapshots.invalidate();
+        committed?;
         Ok(out)
     }
 
@@ -336,16 +334,16 @@ fn read_item(items: &ReadTable, key: &Key) -> Result<Option<RawItem>> {
 }
 
 /// Makes the store's expiry table anew from its items (its expiry attribute changed).
-fn rebuild_expiry(txn: &redb::WriteTransaction, schema: &StoreSchema) -> Result<()> {
+fn rebuild_expiry(w: &Writer<'_>, schema: &StoreSchema) -> Result<()> {
     let name = expiry_table(&schema.name);
-    txn.delete_table(Bytes::new(&name)).map_err(storage)?;
+    w.changing()
+        .delete_table(tables::Bytes::new(&name))
+        .map_err(storage)?;
     if schema.ttl.is_none() {
         return Ok(());
     }
-    let mut expiry = txn.open_table(Bytes::new(&name)).map_err(storage)?;
-    let items = txn
-        .open_table(Bytes::new(items_table(&schema.name)))
-        .map_err(storage)?;
+    let mut expiry = w.table(&name)?;
+    let items = w.table(items_table(&schema.name))?;
     for entry in items.iter().map_err(storage)? {
         let (k, v) = entry.map_err(storage)?;
         let item = decode_stored(&schema.name, v.value())?;
@@ -361,41 +359,183 @@ fn rebuild_expiry(txn: &redb::WriteTransaction, schema: &StoreSchema) -> Result<
 /// a backlog at once.
 const RECLAIM_PER_WRITE: usize = 8;
 
-impl LocalBackend {
-    /// Applies one write (not in a transaction): the old item and, for an update, the
-    /// new one.
-    async fn single_write(&self, plan: &WritePlan<'_>) -> Result<Written> {
-        let schema = plan.schema;
-        let tkey = codec::table_key(&plan.key);
-        self.write(|txn| {
-            let w = Writer { txn };
-            let old = w.get(schema, &tkey)?;
-            let new = match eval::decide(schema, &plan.key, &plan.op, plan.condition, old.as_ref())?
-            {
-                WriteEffect::Put(new) => {
-                    w.put(schema, &tkey, old.as_ref(), &new)?;
-                    // An update's new item (a put's is the caller's own).
-                    match new {
-                        std::borrow::Cow::Owned(new) => Some(RawItem::from(new)),
-                        std::borrow::Cow::Borrowed(_) => None,
+/// Defines a store, or changes its definition: creates its tables, or rebuilds the
+/// indexes and the expiry table that changed from the items stored. A store that exists
+/// with other keys is refused before anything changes.
+fn define_store(w: &Writer<'_>, schema: &StoreSchema) -> Result<()> {
+    let existing = w
+        .reading()
+        .open_table(META)
+        .map_err(storage)?
+        .get(schema.name.as_str())
+        .map_err(storage)?
+        .map(|v| tables::decode_schema(v.value()))
+        .transpose()?;
+    match existing {
+        Some(old) if old == *schema => return Ok(()),
+        Some(old) => {
+            if old.partition_key != schema.partition_key || old.sort_key != schema.sort_key {
+                return Err(Error::validation(format!(
+                    "store {:?} exists with another key schema ({:?}/{:?})",
+                    schema.name, old.partition_key, old.sort_key
+                )));
+            }
+            if old.ttl != schema.ttl {
+                rebuild_expiry(w, schema)?;
+            }
+            // Drop indexes that changed or went away, then build the new ones from
+            // the items already stored.
+            for index in &old.indexes {
+                if !schema.indexes.contains(index) {
+                    let name = index_table(&schema.name, &index.name);
+                    w.changing()
+                        .delete_table(tables::Bytes::new(&name))
+                        .map_err(storage)?;
+                }
+            }
+            let added: Vec<_> = schema
+                .indexes
+                .iter()
+                .filter(|i| !old.indexes.contains(i))
+                .collect();
+            if !added.is_empty() {
+                let items = w.table(items_table(&schema.name))?;
+                for entry in items.iter().map_err(storage)? {
+                    let (k, v) = entry.map_err(storage)?;
+                    let item = decode_stored(&schema.name, v.value())?;
+                    for index in &added {
+                        let entry = index_entry(index, &item, k.value()).map_err(|e| {
+                            e.context("an existing item does not fit the new index")
+                        })?;
+                        if let Some(e) = entry {
+                            w.table(&index_table(&schema.name, &index.name))?
+                                .insert(e.as_slice(), k.value())
+                                .map_err(storage)?;
+                        }
                     }
                 }
-                WriteEffect::Delete => {
-                    if let Some(o) = &old {
-                        w.remove(schema, &tkey, o)?;
-                    }
-                    None
-                }
-                WriteEffect::Nothing => None,
-            };
-            w.reclaim(schema, now_seconds(), RECLAIM_PER_WRITE)?;
-            Ok(Written {
-                old: old.map(RawItem::from),
-                new,
-            })
-        })
-        .await
+            }
+        }
+        None => {
+            // Create the tables now, so reads never meet a missing table.
+            w.table(items_table(&schema.name))?;
+            if schema.ttl.is_some() {
+                w.table(&expiry_table(&schema.name))?;
+            }
+            for index in &schema.indexes {
+                w.table(&index_table(&schema.name, &index.name))?;
+            }
+        }
     }
+    w.changing()
+        .open_table(META)
+        .map_err(storage)?
+        .insert(
+            schema.name.as_str(),
+            tables::encode_schema(schema)?.as_slice(),
+        )
+        .map_err(storage)?;
+    Ok(())
+}
+
+/// Makes one write (not in a transaction): gives back the old item and, for an update,
+/// the new one.
+fn single_write(w: &Writer<'_>, plan: &WritePlan<'_>) -> Result<Written> {
+    let schema = plan.schema;
+    let tkey = codec::table_key(&plan.key);
+    let old = w.get(schema, &tkey)?;
+    let new = match eval::decide(schema, &plan.key, &plan.op, plan.condition, old.as_ref())? {
+        WriteEffect::Put(new) => {
+            w.put(schema, &tkey, old.as_ref(), &new)?;
+            // An update's new item (a put's is the caller's own).
+            match new {
+                std::borrow::Cow::Owned(new) => Some(RawItem::from(new)),
+                std::borrow::Cow::Borrowed(_) => None,
+            }
+        }
+        WriteEffect::Delete => {
+            if let Some(o) = &old {
+                w.remove(schema, &tkey, o)?;
+            }
+            None
+        }
+        WriteEffect::Nothing => None,
+    };
+    w.reclaim(schema, now_seconds(), RECLAIM_PER_WRITE)?;
+    Ok(Written {
+        old: old.map(RawItem::from),
+        new,
+    })
+}
+
+/// Upserts an item of a store with neither indexes nor expiry: nothing depends on the
+/// item it replaces, so it is not read.
+fn blind_upsert(w: &Writer<'_>, schema: &StoreSchema, key: &Key, item: &Item) -> Result<Written> {
+    w.table(items_table(&schema.name))?
+        .insert(
+            codec::table_key(key).as_slice(),
+            codec::encode_item(item).as_slice(),
+        )
+        .map_err(storage)?;
+    Ok(Written::default())
+}
+
+/// Makes a transaction's writes, all or none: every condition is checked against the
+/// items as they were before the transaction, and only if every write would succeed is
+/// anything written.
+fn transaction(w: &Writer<'_>, writes: &[WritePlan<'_>]) -> Result<()> {
+    let mut tkeys = Vec::with_capacity(writes.len());
+    let mut olds = Vec::with_capacity(writes.len());
+    for write in writes {
+        let tkey = codec::table_key(&write.key);
+        olds.push(w.get(write.schema, &tkey)?);
+        tkeys.push(tkey);
+    }
+    let effects = decide_all(writes, &olds)?;
+    for (write, ((tkey, old), effect)) in writes.iter().zip(tkeys.iter().zip(&olds).zip(effects)) {
+        match effect {
+            WriteEffect::Put(new) => w.put(write.schema, tkey, old.as_ref(), &new)?,
+            WriteEffect::Delete => {
+                if let Some(o) = &old {
+                    w.remove(write.schema, tkey, o)?;
+                }
+            }
+            WriteEffect::Nothing => {}
+        }
+    }
+    let now = now_seconds();
+    let mut reclaimed: Vec<&str> = Vec::new();
+    for write in writes {
+        if !reclaimed.contains(&write.schema.name.as_str()) {
+            w.reclaim(write.schema, now, RECLAIM_PER_WRITE)?;
+            reclaimed.push(&write.schema.name);
+        }
+    }
+    Ok(())
+}
+
+/// Upserts items of one store. Every key is checked before anything is written.
+fn upserts(w: &Writer<'_>, schema: &StoreSchema, items: &[Item]) -> Result<()> {
+    let keys = items
+        .iter()
+        .map(|item| Ok(codec::table_key(&schema.key_of(item)?)))
+        .collect::<Result<Vec<_>>>()?;
+    for (tkey, item) in keys.iter().zip(items) {
+        let old = w.get(schema, tkey)?;
+        w.put(schema, tkey, old.as_ref(), item)?;
+    }
+    w.reclaim(schema, now_seconds(), RECLAIM_PER_WRITE)
+}
+
+/// Deletes items of one store, those that exist.
+fn deletes(w: &Writer<'_>, schema: &StoreSchema, keys: &[Key]) -> Result<()> {
+    for key in keys {
+        let tkey = codec::table_key(key);
+        if let Some(old) = w.get(schema, &tkey)? {
+            w.remove(schema, &tkey, &old)?;
+        }
+    }
+    w.reclaim(schema, now_seconds(), RECLAIM_PER_WRITE)
 }
 
 #[async_trait]
@@ -414,81 +554,13 @@ impl Backend for LocalBackend {
     }
 
     async fn ensure_store(&self, schema: &StoreSchema) -> Result<()> {
-        self.write(|txn| {
-            let mut meta = txn.open_table(META).map_err(storage)?;
-            let existing = meta
-                .get(schema.name.as_str())
-                .map_err(storage)?
-                .map(|v| tables::decode_schema(v.value()))
-                .transpose()?;
-            match existing {
-                Some(old) if old == *schema => return Ok(()),
-                Some(old) => {
-                    if old.ttl != schema.ttl {
-                        rebuild_expiry(txn, schema)?;
-                    }
-                    if old.partition_key != schema.partition_key || old.sort_key != schema.sort_key
-                    {
-                        return Err(Error::validation(format!(
-                            "store {:?} exists with another key schema ({:?}/{:?})",
-                            schema.name, old.partition_key, old.sort_key
-                        )));
-                    }
-                    // Drop indexes that changed or went away, then build the new ones from
-                    // the items already stored.
-                    for index in &old.indexes {
-                        if !schema.indexes.contains(index) {
-                            let name = index_table(&schema.name, &index.name);
-                            txn.delete_table(Bytes::new(&name)).map_err(storage)?;
-                        }
-                    }
-                    let added: Vec<_> = schema
-                        .indexes
-                        .iter()
-                        .filter(|i| !old.indexes.contains(i))
-                        .collect();
-                    if !added.is_empty() {
-                        let name = items_table(&schema.name);
-                        let items = txn.open_table(Bytes::new(name)).map_err(storage)?;
-                        for entry in items.iter().map_err(storage)? {
-                            let (k, v) = entry.map_err(storage)?;
-                            let item = decode_stored(&schema.name, v.value())?;
-                            for index in &added {
-                                if let Some(e) =
-                                    index_entry(index, &item, k.value()).map_err(|e| {
-                                        e.context("an existing item does not fit the new index")
-                                    })?
-                                {
-                                    let name = index_table(&schema.name, &index.name);
-                                    let mut t =
-                                        txn.open_table(Bytes::new(&name)).map_err(storage)?;
-                                    t.insert(e.as_slice(), k.value()).map_err(storage)?;
-                                }
-                            }
-                        }
-                    }
-                }
-                None => {
-                    // Create the tables now, so reads never meet a missing table.
-                    txn.open_table(Bytes::new(items_table(&schema.name)))
-                        .map_err(storage)?;
-                    if schema.ttl.is_some() {
-                        txn.open_table(Bytes::new(&expiry_table(&schema.name)))
-                            .map_err(storage)?;
-                    }
-                    for index in &schema.indexes {
-                        txn.open_table(Bytes::new(&index_table(&schema.name, &index.name)))
-                            .map_err(storage)?;
-                    }
-                }
-            }
-            meta.insert(
-                schema.name.as_str(),
-                tables::encode_schema(schema)?.as_slice(),
-            )
-            .map_err(storage)?;
-            Ok(())
-        })
+        self.write(
+            |w| define_store(w, schema),
+            || {
+                let schema = schema.clone();
+                move |w| define_store(w, &schema)
+            },
+        )
         .await?;
         self.defined
             .write()
@@ -528,21 +600,25 @@ impl Backend for LocalBackend {
             && schema.indexes.is_empty()
             && schema.ttl.is_none()
         {
-            // Nothing depends on the item being replaced (no index or expiry entry to
-            // move): write without reading it.
-            let tkey = codec::table_key(&plan.key);
             return self
-                .write(|txn| {
-                    let name = items_table(&schema.name);
-                    let mut table = txn.open_table(Bytes::new(name)).map_err(storage)?;
-                    table
-                        .insert(tkey.as_slice(), codec::encode_item(item).as_slice())
-                        .map_err(storage)?;
-                    Ok(Written::default())
-                })
+                .write(
+                    |w| blind_upsert(w, schema, &plan.key, item),
+                    || {
+                        let (schema, key, item) =
+                            (schema.clone(), plan.key.clone(), (*item).clone());
+                        move |w| blind_upsert(w, &schema, &key, &item)
+                    },
+                )
                 .await;
         }
-        self.single_write(plan).await
+        self.write(
+            |w| single_write(w, plan),
+            || {
+                let plan = OwnedPlan::new(plan);
+                move |w| single_write(w, &plan.plan())
+            },
+        )
+        .await
     }
 
     async fn query(&self, plan: &QueryPlan<'_>) -> Result<RawPage> {
@@ -635,72 +711,37 @@ impl Backend for LocalBackend {
         for write in writes {
             self.check_defined(&write.schema.name)?;
         }
-        self.write(|txn| {
-            let w = Writer { txn };
-            // Every condition is checked against the items as they were before the
-            // transaction; only if all writes would succeed is anything written.
-            let mut tkeys = Vec::with_capacity(writes.len());
-            let mut olds = Vec::with_capacity(writes.len());
-            for write in writes {
-                let tkey = codec::table_key(&write.key);
-                olds.push(w.get(write.schema, &tkey)?);
-                tkeys.push(tkey);
-            }
-            let effects = decide_all(writes, &olds)?;
-            for (write, ((tkey, old), effect)) in
-                writes.iter().zip(tkeys.iter().zip(&olds).zip(effects))
-            {
-                match effect {
-                    WriteEffect::Put(new) => w.put(write.schema, tkey, old.as_ref(), &new)?,
-                    WriteEffect::Delete => {
-                        if let Some(o) = &old {
-                            w.remove(write.schema, tkey, o)?;
-                        }
-                    }
-                    WriteEffect::Nothing => {}
-                }
-            }
-            let now = now_seconds();
-            let mut reclaimed: Vec<&str> = Vec::new();
-            for write in writes {
-                if !reclaimed.contains(&write.schema.name.as_str()) {
-                    w.reclaim(write.schema, now, RECLAIM_PER_WRITE)?;
-                    reclaimed.push(&write.schema.name);
-                }
-            }
-            Ok(())
-        })
+        self.write(
+            |w| transaction(w, writes),
+            || {
+                let writes = OwnedPlan::all(writes);
+                move |w| transaction(w, &writes.iter().map(OwnedPlan::plan).collect::<Vec<_>>())
+            },
+        )
         .await
     }
 
     async fn upsert_many(&self, schema: &StoreSchema, items: &[Item]) -> Result<()> {
         self.check_defined(&schema.name)?;
-        self.write(|txn| {
-            let w = Writer { txn };
-            for item in items {
-                let tkey = codec::table_key(&schema.key_of(item)?);
-                let old = w.get(schema, &tkey)?;
-                w.put(schema, &tkey, old.as_ref(), item)?;
-            }
-            w.reclaim(schema, now_seconds(), RECLAIM_PER_WRITE)?;
-            Ok(())
-        })
+        self.write(
+            |w| upserts(w, schema, items),
+            || {
+                let (schema, items) = (schema.clone(), items.to_vec());
+                move |w| upserts(w, &schema, &items)
+            },
+        )
         .await
     }
 
     async fn delete_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<()> {
         self.check_defined(&schema.name)?;
-        self.write(|txn| {
-            let w = Writer { txn };
-            for key in keys {
-                let tkey = codec::table_key(key);
-                if let Some(old) = w.get(schema, &tkey)? {
-                    w.remove(schema, &tkey, &old)?;
-                }
-            }
-            w.reclaim(schema, now_seconds(), RECLAIM_PER_WRITE)?;
-            Ok(())
-        })
+        self.write(
+            |w| deletes(w, schema, keys),
+            || {
+                let (schema, keys) = (schema.clone(), keys.to_vec());
+                move |w| deletes(w, &schema, &keys)
+            },
+        )
         .await
     }
 }

@@ -4,6 +4,8 @@
 //! is a table from encoded index key (index partition, index sort, primary key) to the
 //! primary key. Index entries are written in the same write transaction as their item.
 
+use std::cell::Cell;
+
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
 use crate::codec;
@@ -75,12 +77,49 @@ pub(crate) fn decode_schema(bytes: &[u8]) -> Result<StoreSchema> {
     crate::from_item(codec::decode_item(bytes)?)
 }
 
-/// Reads and writes items inside one write transaction, keeping indexes in step.
+/// Reads and writes items inside one write transaction, keeping indexes in step, for
+/// one write: it notes whether the write changed anything, so that a group commit
+/// knows whether a write that then failed spoiled the transaction (see `commit`).
 pub(crate) struct Writer<'t> {
-    pub txn: &'t WriteTransaction,
+    txn: &'t WriteTransaction,
+    wrote: Cell<bool>,
 }
 
-impl Writer<'_> {
+/// A table of a write transaction, opened to change it.
+pub(crate) type WriteTable<'t> = redb::Table<'t, &'static [u8], &'static [u8]>;
+
+impl<'t> Writer<'t> {
+    pub(crate) fn new(txn: &'t WriteTransaction) -> Self {
+        Writer {
+            txn,
+            wrote: Cell::new(false),
+        }
+    }
+
+    /// Whether this write has changed anything in the transaction (or may have: opening
+    /// a table to change it counts).
+    pub(crate) fn wrote(&self) -> bool {
+        self.wrote.get()
+    }
+
+    /// Opens the table `name` to change it.
+    pub(crate) fn table(&self, name: &str) -> Result<WriteTable<'t>> {
+        self.wrote.set(true);
+        self.txn.open_table(Bytes::new(name)).map_err(storage)
+    }
+
+    /// The transaction, to change it in ways the other methods do not (the schema
+    /// table, dropping tables).
+    pub(crate) fn changing(&self) -> &'t WriteTransaction {
+        self.wrote.set(true);
+        self.txn
+    }
+
+    /// The transaction, only to read.
+    pub(crate) fn reading(&self) -> &'t WriteTransaction {
+        self.txn
+    }
+
     pub(crate) fn get(&self, schema: &StoreSchema, key: &[u8]) -> Result<Option<Item>> {
         let name = items_table(&schema.name);
         let table = self.txn.open_table(Bytes::new(name)).map_err(storage)?;
@@ -90,7 +129,9 @@ impl Writer<'_> {
             .transpose()
     }
 
-    /// Writes `new` in place of `old` (the item stored under `key` now, if any).
+    /// Writes `new` in place of `old` (the item stored under `key` now, if any). What
+    /// can refuse the write (an index key of the wrong type) is found before anything
+    /// is changed.
     pub(crate) fn put(
         &self,
         schema: &StoreSchema,
@@ -98,6 +139,7 @@ impl Writer<'_> {
         old: Option<&Item>,
         new: &Item,
     ) -> Result<()> {
+        let mut moves = Vec::new();
         for index in &schema.indexes {
             let before = old
                 .map(|o| index_entry(index, o, key))
@@ -105,22 +147,23 @@ impl Writer<'_> {
                 .flatten();
             let after = index_entry(index, new, key)?;
             if before != after {
-                let name = index_table(&schema.name, &index.name);
-                let mut table = self.txn.open_table(Bytes::new(&name)).map_err(storage)?;
-                if let Some(b) = before {
-                    table.remove(b.as_slice()).map_err(storage)?;
-                }
-                if let Some(a) = after {
-                    table.insert(a.as_slice(), key).map_err(storage)?;
-                }
+                moves.push((index_table(&schema.name, &index.name), before, after));
+            }
+        }
+        for (name, before, after) in moves {
+            let mut table = self.table(&name)?;
+            if let Some(b) = before {
+                table.remove(b.as_slice()).map_err(storage)?;
+            }
+            if let Some(a) = after {
+                table.insert(a.as_slice(), key).map_err(storage)?;
             }
         }
         if schema.ttl.is_some() {
             let before = old.and_then(|o| expiry_entry(schema, o, key));
             let after = expiry_entry(schema, new, key);
             if before != after {
-                let name = expiry_table(&schema.name);
-                let mut table = self.txn.open_table(Bytes::new(&name)).map_err(storage)?;
+                let mut table = self.table(&expiry_table(&schema.name))?;
                 if let Some(b) = before {
                     table.remove(b.as_slice()).map_err(storage)?;
                 }
@@ -129,9 +172,7 @@ impl Writer<'_> {
                 }
             }
         }
-        let name = items_table(&schema.name);
-        let mut table = self.txn.open_table(Bytes::new(name)).map_err(storage)?;
-        table
+        self.table(items_table(&schema.name))?
             .insert(key, codec::encode_item(new).as_slice())
             .map_err(storage)?;
         Ok(())
@@ -179,9 +220,9 @@ impl Writer<'_> {
                 Some(_) => {}
                 // An entry left behind (never, as writes keep the table in step): drop it.
                 None => {
-                    let name = expiry_table(&schema.name);
-                    let mut table = self.txn.open_table(Bytes::new(&name)).map_err(storage)?;
-                    table.remove(entry.as_slice()).map_err(storage)?;
+                    self.table(&expiry_table(&schema.name))?
+                        .remove(entry.as_slice())
+                        .map_err(storage)?;
                 }
             }
         }
@@ -190,21 +231,23 @@ impl Writer<'_> {
 
     /// Removes the item `old` stored under `key`.
     pub(crate) fn remove(&self, schema: &StoreSchema, key: &[u8], old: &Item) -> Result<()> {
-        if let Some(entry) = expiry_entry(schema, old, key) {
-            let name = expiry_table(&schema.name);
-            let mut table = self.txn.open_table(Bytes::new(&name)).map_err(storage)?;
-            table.remove(entry.as_slice()).map_err(storage)?;
-        }
+        let mut entries = Vec::with_capacity(schema.indexes.len());
         for index in &schema.indexes {
             if let Some(entry) = index_entry(index, old, key)? {
-                let name = index_table(&schema.name, &index.name);
-                let mut table = self.txn.open_table(Bytes::new(&name)).map_err(storage)?;
-                table.remove(entry.as_slice()).map_err(storage)?;
+                entries.push((index_table(&schema.name, &index.name), entry));
             }
         }
-        let name = items_table(&schema.name);
-        let mut table = self.txn.open_table(Bytes::new(name)).map_err(storage)?;
-        table.remove(key).map_err(storage)?;
+        if let Some(entry) = expiry_entry(schema, old, key) {
+            entries.push((expiry_table(&schema.name), entry));
+        }
+        for (name, entry) in entries {
+            self.table(&name)?
+                .remove(entry.as_slice())
+                .map_err(storage)?;
+        }
+        self.table(items_table(&schema.name))?
+            .remove(key)
+            .map_err(storage)?;
         Ok(())
     }
 }
