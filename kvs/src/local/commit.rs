@@ -276,6 +276,8 @@ mod tests {
     use super::*;
     use crate::local::tables::Bytes;
 
+    type TestJob = Box<dyn FnMut(&Writer<'_>) -> Result<()> + Send>;
+
     fn put(w: &Writer<'_>, key: &str) -> Result<()> {
         w.table("t")?
             .insert(key.as_bytes(), &b"v"[..])
@@ -311,7 +313,7 @@ mod tests {
         };
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         let runs = Arc::new(AtomicUsize::new(0));
-        let spawn = |job: Box<dyn FnMut(&Writer<'_>) -> Result<()> + Send>| {
+        let spawn = |job: TestJob| {
             let committer = Arc::clone(&committer);
             tokio::spawn(async move { committer.write(job).await })
         };
