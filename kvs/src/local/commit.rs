@@ -57,7 +57,7 @@ impl Committer {
         let thread = std::thread::Builder::new()
             .name("kvs-commit".to_owned())
             .spawn(move || {
-                while let Ok(first) = queue.recv() {
+                while let Some(first) = next_job(&queue) {
                     let mut group = vec![first];
                     while group.len() < MOST_PER_COMMIT {
                         match queue.try_recv() {
@@ -123,6 +123,21 @@ impl Drop for Committer {
             let _ = thread.join();
         }
     }
+}
+
+/// The next job, waiting for it. A writer waiting for its answer usually sends its next
+/// write at once: the committer looks for it a little while (yielding its core) before
+/// it sleeps, since waking a sleeping thread costs more than a commit's own work.
+fn next_job(queue: &mpsc::Receiver<Box<dyn Job>>) -> Option<Box<dyn Job>> {
+    let until = std::time::Instant::now() + std::time::Duration::from_micros(100);
+    while std::time::Instant::now() < until {
+        match queue.try_recv() {
+            Ok(job) => return Some(job),
+            Err(mpsc::TryRecvError::Disconnected) => return None,
+            Err(mpsc::TryRecvError::Empty) => std::thread::yield_now(),
+        }
+    }
+    queue.recv().ok()
 }
 
 fn stopped() -> Error {
