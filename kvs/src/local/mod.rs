@@ -5,7 +5,8 @@
 //! Items live in one table per store, keyed by the order-preserving key encoding;
 //! secondary indexes are real index tables maintained in the same write transaction as
 //! the item; a transaction is one redb write transaction. A file store commits every
-//! write durably (fsync) before acknowledging it.
+//! write durably (fsync) before acknowledging it, writes that arrive together sharing
+//! one commit (see `commit`).
 //!
 //! Reads share one redb read transaction, and the tables opened in it, until the next
 //! write commits (see `snapshot`): beginning a transaction per read would cost more
@@ -15,11 +16,11 @@
 //! own: a task reading cached items (or writing in memory) in a loop would keep its
 //! worker thread forever, starving every other task and timer of the runtime. So every
 //! operation first takes its turn (`take_turn`: it spends tokio's scheduling budget, and
-//! every so many operations the task yields to the others), and writers wait for one
-//! another on an async lock, never in redb's blocking one (see `LocalBackend::write`).
-//! Reads and in-memory writes (microseconds) then run on the calling task. A file
-//! store's commit waits for the disk, so under a tokio runtime it runs on a blocking
-//! thread while the task waits; outside one, it blocks the caller for the fsync.
+//! every so many operations the task yields to the others), and in-memory writers wait
+//! for one another on an async lock, never in redb's blocking one (see
+//! `LocalBackend::write`). Reads and in-memory writes (microseconds) then run on the
+//! calling task. A file store's writes wait for the disk, so they are made by the file's
+//! committer thread while the task waits, its worker free, under any executor.
 
 mod commit;
 mod snapshot;
