@@ -1,13 +1,14 @@
 //! The `Kvs` handle: the catalog of stores, the checks every request passes, and the
 //! operations of the contract.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
-use futures::future::BoxFuture;
+use futures::future::{BoxFuture, Either};
 use tracing::Instrument as _;
+use tracing::instrument::Instrumented;
 
 use crate::backend::plan::attributes_read;
 use crate::backend::{
@@ -50,7 +51,9 @@ struct Inner {
     backend: Arc<dyn Backend>,
     /// The registered stores: loaded by every request without a lock (readers on many
     /// cores do not contend); replaced whole when a store is registered, which is rare.
-    stores: ArcSwap<HashMap<String, Arc<StoreSchema>>>,
+    /// A `BTreeMap`: for the few stores of a handle, comparing the name with two or three
+    /// keys costs less than hashing it with SipHash, on every request.
+    stores: ArcSwap<BTreeMap<String, Arc<StoreSchema>>>,
     tokens: TokenCodec,
 }
 
@@ -264,7 +267,7 @@ impl Kvs {
         self.inner
             .backend
             .ensure_store(&schema)
-            .instrument(span)
+            .in_span(span)
             .await?;
         self.insert_schema(schema);
         Ok(())
@@ -283,7 +286,7 @@ impl Kvs {
     fn insert_schema(&self, schema: StoreSchema) {
         let schema = Arc::new(schema);
         self.inner.stores.rcu(|stores| {
-            let mut stores = HashMap::clone(stores);
+            let mut stores = BTreeMap::clone(stores);
             stores.insert(schema.name.clone(), Arc::clone(&schema));
             stores
         });
@@ -304,7 +307,7 @@ impl Kvs {
         }
         let schema = Arc::new(schema);
         self.inner.stores.rcu(|stores| {
-            let mut stores = HashMap::clone(stores);
+            let mut stores = BTreeMap::clone(stores);
             stores
                 .entry(schema.name.clone())
                 .or_insert_with(|| Arc::clone(&schema));
@@ -334,9 +337,7 @@ impl Kvs {
 
     /// The names of the registered stores, sorted.
     pub fn store_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.inner.stores.load().keys().cloned().collect();
-        names.sort();
-        names
+        self.inner.stores.load().keys().cloned().collect()
     }
 
     /// Runs a request value.
@@ -439,6 +440,23 @@ impl Kvs {
         tracing::debug_span!("kvs", op, store, backend = self.backend().name())
     }
 }
+
+/// `.instrument(span)`, skipped when no subscriber wants the span: entering and leaving
+/// a disabled span still costs a few hundred instructions per request (a tenth of a
+/// cached get), for nothing. (With tracing's `log` feature and no subscriber, the
+/// span's enter and exit records are not written to `log` either; the events inside
+/// still are.)
+trait InSpan: Future + Sized {
+    fn in_span(self, span: tracing::Span) -> Either<Instrumented<Self>, Self> {
+        if span.is_disabled() {
+            Either::Right(self)
+        } else {
+            Either::Left(self.instrument(span))
+        }
+    }
+}
+
+impl<F: Future> InSpan for F {}
 
 /// The whole request of a transaction.
 #[derive(Debug, Clone, PartialEq)]
@@ -643,18 +661,29 @@ impl GetRequest {
         kvs: &Kvs,
         projection: Option<&[&str]>,
     ) -> Result<Option<RawItem>> {
-        let schema = kvs.schema(&self.store)?;
-        schema.check_key(&self.key)?;
+        GetRequest::run(kvs, &self.store, &self.key, projection).await
+    }
+
+    /// The get of `key` in `store`, borrowing both: a typed store keeps its name shared,
+    /// and copying it into a request per get would cost an allocation.
+    pub(crate) async fn run(
+        kvs: &Kvs,
+        store: &str,
+        key: &Key,
+        projection: Option<&[&str]>,
+    ) -> Result<Option<RawItem>> {
+        let schema = kvs.schema(store)?;
+        schema.check_key(key)?;
         let backend = &kvs.inner.backend;
-        let span = kvs.span("get", &self.store);
+        let span = kvs.span("get", store);
         let found = match attributes_read(&schema, None, projection, None) {
             Some(attributes) => {
                 backend
-                    .get_projected(&schema, &self.key, &attributes)
-                    .instrument(span)
+                    .get_projected(&schema, key, &attributes)
+                    .in_span(span)
                     .await?
             }
-            None => backend.get(&schema, &self.key).instrument(span).await?,
+            None => backend.get(&schema, key).in_span(span).await?,
         };
         unless_expired(&schema, found)
     }
@@ -718,15 +747,10 @@ impl GetManyRequest {
             Some(attributes) => {
                 backend
                     .get_many_projected(&schema, &distinct, &attributes)
-                    .instrument(span)
+                    .in_span(span)
                     .await?
             }
-            None => {
-                backend
-                    .get_many(&schema, &distinct)
-                    .instrument(span)
-                    .await?
-            }
+            None => backend.get_many(&schema, &distinct).in_span(span).await?,
         };
         if found.len() != distinct.len() {
             return Err(Error::new(
@@ -777,7 +801,7 @@ impl Request for PutRequest {
         kvs.inner
             .backend
             .write(&WritePlan::new(&schema, key, op, self.condition.as_ref()))
-            .instrument(kvs.span("put", &self.store))
+            .in_span(kvs.span("put", &self.store))
             .await?;
         Ok(())
     }
@@ -799,7 +823,7 @@ impl UpdateRequest {
                 op,
                 self.condition.as_ref(),
             ))
-            .instrument(kvs.span("update", &self.store))
+            .in_span(kvs.span("update", &self.store))
             .await?;
         written.new.ok_or_else(|| {
             Error::new(
@@ -836,7 +860,7 @@ impl Request for DeleteRequest {
             .inner
             .backend
             .write(&plan)
-            .instrument(kvs.span("delete", &self.store))
+            .in_span(kvs.span("delete", &self.store))
             .await?;
         unless_expired(&schema, written.old)?
             .map(RawItem::into_item)
@@ -962,7 +986,7 @@ impl QueryRequest {
             .inner
             .backend
             .query(&plan)
-            .instrument(kvs.span("query", &self.store))
+            .in_span(kvs.span("query", &self.store))
             .await?;
         kvs.page(raw, binding, &schema, index)
     }
@@ -1012,7 +1036,7 @@ impl ScanRequest {
             .inner
             .backend
             .scan(&plan)
-            .instrument(kvs.span("scan", &self.store))
+            .in_span(kvs.span("scan", &self.store))
             .await?;
         kvs.page(raw, binding, &schema, None)
     }
@@ -1050,7 +1074,7 @@ impl Request for CountRequest {
                 kvs.inner
                     .backend
                     .count_query(&plan)
-                    .instrument(kvs.span("count", store))
+                    .in_span(kvs.span("count", store))
                     .await
             }
             CountRequest::Scan(s) => {
@@ -1066,7 +1090,7 @@ impl Request for CountRequest {
                 kvs.inner
                     .backend
                     .count_scan(&plan)
-                    .instrument(kvs.span("count", store))
+                    .in_span(kvs.span("count", store))
                     .await
             }
         }
@@ -1181,7 +1205,7 @@ impl Request for TransactRequest {
         kvs.inner
             .backend
             .transact(&planned)
-            .instrument(kvs.span("transact", ""))
+            .in_span(kvs.span("transact", ""))
             .await
     }
 }
@@ -1204,7 +1228,7 @@ impl Request for UpsertManyRequest {
         kvs.inner
             .backend
             .upsert_many(&schema, &self.items)
-            .instrument(kvs.span("upsert_many", &self.store))
+            .in_span(kvs.span("upsert_many", &self.store))
             .await
     }
 }
@@ -1225,7 +1249,7 @@ impl Request for DeleteManyRequest {
         kvs.inner
             .backend
             .delete_many(&schema, &self.keys)
-            .instrument(kvs.span("delete_many", &self.store))
+            .in_span(kvs.span("delete_many", &self.store))
             .await
     }
 }
@@ -1236,4 +1260,78 @@ pub(crate) fn boxed<R: Request + 'static>(
     request: R,
 ) -> BoxFuture<'static, Result<R::Output>> {
     Box::pin(async move { request.execute(&kvs).await })
+}
+
+#[cfg(all(test, feature = "local"))]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Metadata, Subscriber};
+
+    use crate::{KeyAttr, Kvs, StoreSchema, item};
+
+    /// A subscriber that keeps the fields of every span made, and counts the entries.
+    #[derive(Default)]
+    struct Spans {
+        made: Mutex<Vec<String>>,
+        entered: Mutex<usize>,
+    }
+
+    struct Fields<'a>(&'a mut String);
+
+    impl tracing::field::Visit for Fields<'_> {
+        fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+            self.0.push_str(&format!("{}={value:?} ", field.name()));
+        }
+    }
+
+    impl Subscriber for Spans {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, span: &Attributes<'_>) -> Id {
+            let mut made = self.made.lock().unwrap();
+            let mut fields = format!("{} ", span.metadata().name());
+            span.record(&mut Fields(&mut fields));
+            made.push(fields);
+            Id::from_u64(made.len() as u64)
+        }
+        fn record(&self, _: &Id, _: &Record<'_>) {}
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, _: &Event<'_>) {}
+        fn enter(&self, _: &Id) {
+            *self.entered.lock().unwrap() += 1;
+        }
+        fn exit(&self, _: &Id) {}
+    }
+
+    /// Requests skip a span no subscriber wants (`InSpan`); one that is wanted is still
+    /// made and entered while the backend works.
+    #[test]
+    fn a_wanted_span_is_made_and_entered() {
+        let spans = Arc::new(Spans::default());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        tracing::subscriber::with_default(Arc::clone(&spans), || {
+            rt.block_on(async {
+                let kvs = Kvs::memory();
+                kvs.ensure_store(StoreSchema::new("users", KeyAttr::string("id")))
+                    .await
+                    .unwrap();
+                kvs.upsert("users", item! { "id" => "u-1" }).await.unwrap();
+                assert!(kvs.get("users", "u-1").await.unwrap().is_some());
+            })
+        });
+        let made = spans.made.lock().unwrap();
+        assert!(
+            made.iter().any(|s| s.starts_with("kvs ")
+                && s.contains("op=\"get\"")
+                && s.contains("store=\"users\"")),
+            "{made:?}"
+        );
+        assert!(made.iter().any(|s| s.contains("op=\"put\"")), "{made:?}");
+        assert!(*spans.entered.lock().unwrap() >= 3, "{made:?}");
+    }
 }

@@ -19,17 +19,41 @@ use crate::{Item, Result};
 #[derive(Debug, Clone)]
 pub struct RawItem(Repr);
 
+/// A value the local engine read, left in redb's page, read in place rather than copied
+/// out. The guard holds the page and its read transaction: while a page is read, redb
+/// must not free it for a later write (redb's debug builds assert it), which the
+/// transaction ensures, however long the snapshot it came from lasts.
+#[cfg(feature = "local")]
+pub(crate) struct InPage(redb::OwnedAccessGuard<&'static [u8]>);
+
+#[cfg(feature = "local")]
+impl InPage {
+    fn bytes(&self) -> &[u8] {
+        self.0.value()
+    }
+}
+
+#[cfg(feature = "local")]
+impl std::fmt::Debug for InPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("InPage").field(&self.bytes()).finish()
+    }
+}
+
 // A closed enum rather than a boxed trait object a backend would implement: an item is
 // read on every get, page and batch, and the typed road deserializes straight from the
 // native form; one `match` costs nothing, where a `Box<dyn ...>` would cost an
 // allocation and virtual calls per item and a serde seam the deserializer cannot
 // inline through. A backend outside the crate makes a `RawItem` from an `Item`; a
 // built-in one with a native form of its own adds a variant behind its feature.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 enum Repr {
     Item(Item),
     /// What `codec::encode_item` wrote.
     Encoded(Vec<u8>),
+    /// The same, where the local engine stored it.
+    #[cfg(feature = "local")]
+    InPage(InPage),
     #[cfg(feature = "dynamodb")]
     DynamoDb(std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>),
     /// A Cosmos DB document's JSON text.
@@ -37,10 +61,33 @@ enum Repr {
     Cosmos(azure_core::Bytes),
 }
 
+// By hand: a value left in redb's page is copied out when cloned (its guard is not
+// `Clone`). Nothing in the read path clones an item.
+impl Clone for Repr {
+    fn clone(&self) -> Self {
+        match self {
+            Repr::Item(item) => Repr::Item(item.clone()),
+            Repr::Encoded(bytes) => Repr::Encoded(bytes.clone()),
+            #[cfg(feature = "local")]
+            Repr::InPage(page) => Repr::Encoded(page.bytes().to_vec()),
+            #[cfg(feature = "dynamodb")]
+            Repr::DynamoDb(attrs) => Repr::DynamoDb(attrs.clone()),
+            #[cfg(feature = "cosmos")]
+            Repr::Cosmos(json) => Repr::Cosmos(json.clone()),
+        }
+    }
+}
+
 impl RawItem {
     /// An item in the local engine's encoding.
     pub(crate) fn encoded(bytes: Vec<u8>) -> Self {
         RawItem(Repr::Encoded(bytes))
+    }
+
+    /// An item in the local engine's encoding, read where redb keeps it.
+    #[cfg(feature = "local")]
+    pub(crate) fn in_page(guard: redb::OwnedAccessGuard<&'static [u8]>) -> Self {
+        RawItem(Repr::InPage(InPage(guard)))
     }
 
     /// An item as DynamoDB answered it.
@@ -62,6 +109,8 @@ impl RawItem {
         match self.0 {
             Repr::Item(item) => Ok(item),
             Repr::Encoded(bytes) => crate::codec::decode_stored_item(&bytes),
+            #[cfg(feature = "local")]
+            Repr::InPage(page) => crate::codec::decode_stored_item(page.bytes()),
             #[cfg(feature = "dynamodb")]
             Repr::DynamoDb(attrs) => crate::dynamodb::convert::into_item(attrs),
             #[cfg(feature = "cosmos")]
@@ -74,6 +123,8 @@ impl RawItem {
         match self.0 {
             Repr::Item(item) => crate::from_item(item),
             Repr::Encoded(bytes) => crate::codec::deserialize_stored(&bytes),
+            #[cfg(feature = "local")]
+            Repr::InPage(page) => crate::codec::deserialize_stored(page.bytes()),
             #[cfg(feature = "dynamodb")]
             Repr::DynamoDb(attrs) => {
                 use crate::serde_impl::raw::Source as _;
@@ -92,6 +143,8 @@ impl RawItem {
         match &self.0 {
             Repr::Item(item) => Ok(f(item)),
             Repr::Encoded(bytes) => Ok(f(&crate::codec::decode_stored_item(bytes)?)),
+            #[cfg(feature = "local")]
+            Repr::InPage(page) => Ok(f(&crate::codec::decode_stored_item(page.bytes())?)),
             #[cfg(feature = "dynamodb")]
             Repr::DynamoDb(attrs) => Ok(f(&crate::dynamodb::convert::attrs_to_item(attrs)?)),
             #[cfg(feature = "cosmos")]

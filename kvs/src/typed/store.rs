@@ -190,13 +190,9 @@ impl<M: Model> Store<M> {
         key: Key,
         read: Reader<O>,
     ) -> BoxFuture<'static, Result<Option<O>>> {
-        let request = GetRequest {
-            store: self.name.to_string(),
-            key,
-        };
         let (kvs, store) = (self.kvs.clone(), self.name.clone());
         boxed(async move {
-            match request.execute_projected(&kvs, read.projection).await? {
+            match GetRequest::run(&kvs, &store, &key, read.projection).await? {
                 Some(item) => (read.decode)(&store, item).map(Some),
                 None => Ok(None),
             }
