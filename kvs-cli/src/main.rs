@@ -351,6 +351,19 @@ fn find_store(
 async fn run(command: Command, targets: Vec<Target>) -> Result<(), CliError> {
     let mut targets = targets.into_iter();
     let first = targets.next().expect("every command names a backend");
+    // A backend that keeps no schemas needs the file before anything is opened.
+    let schema_given = match &command {
+        Command::Stores { schema, .. }
+        | Command::Get { schema, .. }
+        | Command::Query { schema, .. }
+        | Command::Scan { schema, .. }
+        | Command::Export { schema, .. }
+        | Command::Copy { schema, .. } => schema.is_some(),
+        Command::Import { .. } => true,
+    };
+    if first.needs_schema_file() && !schema_given {
+        return Err(target::schema_file_needed());
+    }
     match command {
         Command::Stores { url, schema } => {
             let opened = first.open(false).await?;

@@ -404,6 +404,14 @@ pub fn read_schema_file(path: &std::path::Path) -> Result<Vec<StoreSchema>, CliE
         .collect()
 }
 
+/// The usage error of a Firestore or Cosmos DB source without `--schema`.
+pub fn schema_file_needed() -> CliError {
+    CliError::usage(
+        "Firestore and Cosmos DB keep no schemas of their stores: give them with --schema FILE",
+    )
+    .hint("a JSON array of store schemas, or what `kvs stores` printed for the source")
+}
+
 /// The stores a backend holds: its own registry (a local file's, DynamoDB's tables), or
 /// the schema file's for a backend that keeps none. Each is registered on the handle.
 pub async fn stores(
@@ -416,11 +424,7 @@ pub async fn stores(
     } else if let Some(dynamo) = &opened.dynamo {
         dynamo.store_schemas().await?
     } else if target.needs_schema_file() {
-        return Err(CliError::usage(
-            "Firestore and Cosmos DB keep no schemas of their stores: give them with \
-             --schema FILE",
-        )
-        .hint("a JSON array of store schemas, or what `kvs stores` printed for the source"));
+        return Err(schema_file_needed());
     } else {
         let kvs = &opened.kvs;
         kvs.store_names()

@@ -521,3 +521,85 @@ fn help_is_as_help_md_says() {
          KVS_CLI_BLESS=1 cargo test -p kvs-cli --test cli help\n--- printed:\n{doc}"
     );
 }
+
+/// SIGINT in the middle of a copy: the writes in flight finish, the checkpoint is
+/// saved, the resume command is printed, the exit status is 130; the resumed copy
+/// completes with every item once.
+#[test]
+fn sigint_stops_a_copy_that_then_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    block_on(async {
+        let kvs = Kvs::open(d.join("src.redb")).unwrap();
+        kvs.ensure_store(StoreSchema::new("slow", KeyAttr::string("k")))
+            .await
+            .unwrap();
+        kvs.upsert_many(
+            "slow",
+            (0..200).map(|k| Item::new().with("k", format!("k{k:03}"))),
+        )
+        .await
+        .unwrap();
+    });
+    let args = [
+        "copy",
+        "src.redb",
+        "dst.redb",
+        "--page-size",
+        "10",
+        "--rate",
+        "100",
+        "--checkpoint",
+        "cp.json",
+    ];
+    let child = support::kvs(d, &args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the first page is acknowledged (the checkpoint exists), interrupt.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !d.join("cp.json").exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let stopped: Run = child.wait_with_output().unwrap().into();
+    let line = stopped.fails(
+        130,
+        "kvs: Interrupted: copy stopped in store \"slow\" after ",
+    );
+    assert!(
+        line.contains("resume with: kvs copy src.redb dst.redb --checkpoint cp.json"),
+        "{line}"
+    );
+    assert!(
+        stopped
+            .stderr
+            .contains("kvs: stopping: finishing the writes in flight"),
+        "{stopped:#?}"
+    );
+    let checkpoint: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("cp.json")).unwrap()).unwrap();
+    let saved = checkpoint["stores"]["slow"]["items"].as_u64().unwrap();
+    assert!(saved > 0 && saved < 200, "{checkpoint}");
+    let resumed = run(
+        d,
+        &args[..args.len() - 4]
+            .iter()
+            .copied()
+            .chain(["--checkpoint", "cp.json"])
+            .collect::<Vec<_>>(),
+    )
+    .ok();
+    assert!(
+        resumed
+            .stderr
+            .contains(&format!("kvs: copied {} items of 1 stores", 200 - saved)),
+        "{resumed:#?}"
+    );
+    assert_same_contents(&d.join("src.redb"), &d.join("dst.redb"));
+}
