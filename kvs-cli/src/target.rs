@@ -181,7 +181,7 @@ impl Target {
                     )),
                 }
             };
-            let tls = q.get("tls").is_none() || flag("tls")?;
+            let tls = !q.contains_key("tls") || flag("tls")?;
             let scheme = if tls { "https" } else { "http" };
             return Ok(Target::Cosmos {
                 endpoint: format!("{scheme}://{host}/"),

@@ -149,6 +149,9 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
+// The watchdog is meant to outlive this process (it stops the server once the tests
+// are gone), so it is never waited for.
+#[allow(clippy::zombie_processes)]
 /// Runs `script` under `sh` with a watchdog: once this test process is gone, the
 /// process the script started (its `$!`, written to `pidfile`) is killed by its PID.
 fn spawn_watched(start: &str, args: &[&str]) {
@@ -275,6 +278,8 @@ fn required_cosmos() -> bool {
     flag("KVS_REQUIRE_COSMOS_SERVER")
 }
 
+// (Its watchdog, like `spawn_watched`'s, is never waited for.)
+#[allow(clippy::zombie_processes)]
 /// @vercel/cosmosdb-server: the one `KVS_COSMOS_ENDPOINT` names (CI starts it), or one
 /// started by `scripts/cosmosdb-server.sh` (installed from npm when node is there).
 /// `Err` says why there is none (a panic under `KVS_REQUIRE_COSMOS_SERVER=1`).
