@@ -210,10 +210,11 @@ impl Progress {
     fn update(&mut self, store: &str, items: u64, copied_now: u64, total: Option<u64>, last: bool) {
         if let Some(bar) = &self.bar {
             bar.set_position(items);
-            if last {
-                bar.finish();
+            if !last {
+                return;
             }
-            return;
+            // The bar gives way to the store's summary line.
+            bar.finish_and_clear();
         }
         if !last && self.last_line.elapsed() < Duration::from_secs(1) {
             return;

@@ -143,7 +143,15 @@ impl From<kvs::Error> for CliError {
             .strip_prefix(&format!("{}: ", e.kind()))
             .unwrap_or(&text)
             .to_owned();
-        CliError::new(*e.kind(), message)
+        let error = CliError::new(*e.kind(), message);
+        if *e.kind() == ErrorKind::Unsupported && e.message().contains("needs TLS") {
+            // The library names its own features; the tool has one for both.
+            return error.hint(
+                "build the tool with TLS for the cloud services: cargo install --path kvs-cli \
+                 --features tls (or name a local emulator's http:// address)",
+            );
+        }
+        error
     }
 }
 
