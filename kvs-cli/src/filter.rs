@@ -638,6 +638,28 @@ mod tests {
     }
 
     #[test]
+    fn lists_sets_and_keywords_in_values() {
+        assert_eq!(
+            parse("a IN ([true], [1, 2]) and b = string_set(\"x\", \"y\")").unwrap(),
+            attr("a")
+                .is_in([Value::list([true]), Value::list([1, 2])])
+                .and(attr("b").eq(Value::string_set(["x", "y"])))
+        );
+        assert_eq!(
+            parse("NOT (x = 1 OR y = -2.5e3)").unwrap(),
+            !(attr("x").eq(1).or(attr("y").eq(-2500.0)))
+        );
+        assert_eq!(
+            parse(r"my\ field = 1 and \and = 2").unwrap(),
+            attr("my field").eq(1).and(attr("and").eq(2))
+        );
+        assert_eq!(
+            parse("tags[1] = \"x\"").unwrap(),
+            Path::parse("tags[1]").unwrap().eq("x")
+        );
+    }
+
+    #[test]
     fn numbers_keep_their_exact_text() {
         let c = parse("n = 12345678901234567890.123456789").unwrap();
         let Condition::Compare { value, .. } = c else {

@@ -603,3 +603,99 @@ fn sigint_stops_a_copy_that_then_resumes() {
     );
     assert_same_contents(&d.join("src.redb"), &d.join("dst.redb"));
 }
+
+/// `--store` copies one store; `--rate` holds the writes to that many items a second; a
+/// checkpoint of another copy is refused rather than resumed from.
+#[test]
+fn one_store_at_a_rate_and_a_checkpoint_of_another_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    seed_portable(&d.join("a.redb"), 12);
+    let started = std::time::Instant::now();
+    let copied = run(
+        d,
+        &[
+            "copy",
+            "a.redb",
+            "b.redb",
+            "--store",
+            "everything",
+            "--rate",
+            "12",
+            "--page-size",
+            "3",
+        ],
+    )
+    .ok();
+    let took = started.elapsed();
+    assert!(
+        copied.stderr.contains("kvs: copied 12 items of 1 stores"),
+        "{copied:#?}"
+    );
+    // 12 items at 12 a second: the last page goes out after about 0.75 s.
+    assert!(took >= std::time::Duration::from_millis(700), "{took:?}");
+    let stores = run(d, &["stores", "b.redb"]).ok();
+    assert_eq!(
+        stores.stdout.lines().count(),
+        1,
+        "only the store asked for: {stores:#?}"
+    );
+    let typed = run(
+        d,
+        &[
+            "query",
+            "b.redb",
+            "everything",
+            "item-1",
+            "--sort",
+            "n BETWEEN 1 AND 5",
+            "--typed",
+        ],
+    )
+    .ok();
+    let ns: Vec<String> = typed
+        .stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["n"]["N"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ns, ["1", "5"]);
+
+    run(d, &["copy", "a.redb", "c.redb", "--store", "nope"])
+        .fails(3, "kvs: StoreNotFound: no store \"nope\"");
+    std::fs::write(
+        d.join("other.json"),
+        r#"{"format":"kvs-copy-checkpoint","from":"x.redb","to":"y.redb","stores":{}}"#,
+    )
+    .unwrap();
+    run(
+        d,
+        &["copy", "a.redb", "c.redb", "--checkpoint", "other.json"],
+    )
+    .fails(
+        2,
+        "kvs: Usage: the checkpoint other.json belongs to a copy from \"x.redb\" to \"y.redb\"",
+    );
+    run(d, &["query", "a.redb", "blobs", "AQ==", "--sort", "v > 1"])
+        .fails(2, "kvs: Usage: --sort: store \"blobs\" has no sort key");
+    run(
+        d,
+        &[
+            "query",
+            "a.redb",
+            "everything",
+            "item-1",
+            "--sort",
+            "kind = \"odd\"",
+        ],
+    )
+    .fails(3, "kvs: Validation: bad sort condition");
+    run(d, &["copy", "a.redb", "a.redb"]).fails(
+        2,
+        "kvs: Usage: the source and the target are the same backend",
+    );
+}
