@@ -8,6 +8,9 @@
 //! each store from there; a store marked done is skipped. Upserts write whole items, so
 //! a page written twice (by a rerun after an interruption in its middle) leaves the
 //! same items: nothing is lost and nothing is duplicated.
+//!
+//! For tests, the variable `KVS_CLI_TEST_STOP_AFTER_PAGES=n` stops a copy as SIGINT
+//! would once `n` pages have been read (and their writes acknowledged).
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal as _;
@@ -382,6 +385,8 @@ pub async fn copy(
             if let Some(bar) = &shown.bar {
                 bar.abandon();
             }
+            // Saved even when no page was written yet, so that the message is true.
+            save(&settings.checkpoint, &cp)?;
             return Err(CliError::interrupted(format!(
                 "copy stopped in store {name:?} after {items} of its items, the checkpoint {} saved",
                 settings.checkpoint.display()
