@@ -365,7 +365,7 @@ async fn run(command: Command, targets: Vec<Target>) -> Result<(), CliError> {
         return Err(target::schema_file_needed());
     }
     match command {
-        Command::Stores { url, schema } => {
+        Command::Stores { url: _, schema } => {
             let opened = first.open(false).await?;
             let schemas = target::stores(&first, &opened, schema.as_deref()).await?;
             let mut out = Out::new();
@@ -375,7 +375,6 @@ async fn run(command: Command, targets: Vec<Target>) -> Result<(), CliError> {
                     break;
                 }
             }
-            let _ = url;
             out.finish()
         }
         Command::Get {

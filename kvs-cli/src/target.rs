@@ -287,25 +287,41 @@ impl Target {
                 project,
                 database,
                 prefix,
-                ..
+                emulator,
             } => {
-                // The backend reads its settings from the environment; the URL's parts
-                // are given through a closure-free path: the project and database by
-                // the crate's options (from_env reads these variables).
-                // SAFETY: these are set before the first request, and only read by
-                // from_env below on this thread.
-                unsafe {
-                    std::env::set_var("GOOGLE_CLOUD_PROJECT", project);
-                    match database {
-                        Some(d) => std::env::set_var("FIRESTORE_DATABASE", d),
-                        None => std::env::remove_var("FIRESTORE_DATABASE"),
-                    }
-                    match prefix {
-                        Some(p) => std::env::set_var("KVS_COLLECTION_PREFIX", p),
-                        None => std::env::remove_var("KVS_COLLECTION_PREFIX"),
-                    }
+                // The emulator is found through FIRESTORE_EMULATOR_HOST (set from the URL
+                // by `prepare_env`, before any thread started); the project and database
+                // are the client's options.
+                let emulated = emulator.is_some()
+                    || std::env::var("FIRESTORE_EMULATOR_HOST").is_ok_and(|h| !h.trim().is_empty());
+                if !emulated && !cfg!(feature = "tls") {
+                    return Err(CliError::new(
+                        kvs::ErrorKind::Unsupported,
+                        "Firestore at firestore.googleapis.com needs TLS and credentials",
+                    )
+                    .hint(
+                        "build the tool with TLS: cargo install --path kvs-cli --features tls \
+                         (or name an emulator with emulator=HOST:PORT)",
+                    ));
                 }
-                let backend = kvs::firestore::FirestoreBackend::from_env().await?;
+                let mut options = firestore::FirestoreDbOptions::new(project.clone());
+                if let Some(d) = database {
+                    options = options.with_database_id(d.clone());
+                }
+                let db = firestore::FirestoreDb::with_options(options)
+                    .await
+                    .map_err(|e| {
+                        let kind = if emulated {
+                            kvs::ErrorKind::Unavailable
+                        } else {
+                            kvs::ErrorKind::Unauthenticated
+                        };
+                        CliError::new(kind, format!("could not make a Firestore client: {e}"))
+                    })?;
+                let mut backend = kvs::firestore::FirestoreBackend::new(&db);
+                if let Some(p) = prefix {
+                    backend = backend.with_collection_prefix(p)?;
+                }
                 Ok(Opened {
                     kvs: Kvs::new(backend),
                     dynamo: None,
