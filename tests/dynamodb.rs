@@ -288,3 +288,39 @@ async fn ensure_turns_ttl_on_for_the_expiry_attribute() {
         .unwrap_err();
     assert!(err.is(&ErrorKind::Validation), "{err}");
 }
+
+/// `store_schemas` reads back what `ensure_store` made: the keys with their types, each
+/// index, the TTL attribute; only the tables under the prefix, named without it.
+#[tokio::test]
+async fn store_schemas_read_back_the_tables_under_the_prefix() {
+    use kvs::dynamodb::DynamoDbBackend;
+    use kvs::{IndexSchema, KeyAttr, StoreSchema};
+
+    let endpoint = dynamo::start_dynoxide().await;
+    let client = dynamo::client(&endpoint);
+    let orders = StoreSchema::new("orders", KeyAttr::string("orderId"))
+        .sort_key(KeyAttr::number("at"))
+        .index(
+            IndexSchema::new("byUser", KeyAttr::string("userId")).sort_key(KeyAttr::number("at")),
+        )
+        .index(IndexSchema::new("byBlob", KeyAttr::bytes("blob")))
+        .ttl("expiresAt");
+    let plain = StoreSchema::new("plain", KeyAttr::bytes("id"));
+    let prefixed = kvs::Kvs::new(DynamoDbBackend::new(&client).with_table_prefix("app-"));
+    prefixed.ensure_store(orders.clone()).await.unwrap();
+    prefixed.ensure_store(plain.clone()).await.unwrap();
+    // Another prefix's table is not one of these stores.
+    let other = kvs::Kvs::new(DynamoDbBackend::new(&client).with_table_prefix("other-"));
+    other.ensure_store(plain.clone()).await.unwrap();
+
+    let backend = DynamoDbBackend::new(&client).with_table_prefix("app-");
+    let mut found = backend.store_schemas().await.unwrap();
+    for s in &mut found {
+        s.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    let mut expected = orders.clone();
+    expected.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+    assert_eq!(found, vec![expected, plain.clone()]);
+    assert_eq!(backend.store_schema("missing").await.unwrap(), None);
+    assert_eq!(backend.store_schema("plain").await.unwrap(), Some(plain));
+}

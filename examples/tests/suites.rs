@@ -19,7 +19,7 @@ use std::process::{Command, ExitCode};
 
 /// The packages whose tests make up the suite: every member but the examples (whose
 /// test this is) and the benchmarks.
-const PACKAGES: [&str; 3] = ["kvs-store", "kvs-derive", "kvs-tests"];
+const PACKAGES: [&str; 4] = ["kvs-store", "kvs-derive", "kvs-tests", "kvs-cli"];
 
 fn main() -> ExitCode {
     // The cargo running this test (cargo sets CARGO for it), else the one that built it.

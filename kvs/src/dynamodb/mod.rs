@@ -95,8 +95,26 @@ impl DynamoDbBackend {
         Self::from_vars(|name| std::env::var(name).ok())
     }
 
-    /// [`DynamoDbBackend::from_env`] with the variables looked up by `lookup`.
-    fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+    /// [`DynamoDbBackend::from_env`] with the variables looked up by `lookup` rather than
+    /// in the process environment: for a program that takes the same settings from
+    /// elsewhere (a command line, a config file) and falls back to the environment
+    /// itself. `lookup` is asked for `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`,
+    /// `AWS_REGION`, `AWS_DEFAULT_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+    /// `AWS_SESSION_TOKEN` and `KVS_TABLE_PREFIX`; an empty value counts as unset.
+    ///
+    /// ```
+    /// use kvs::dynamodb::DynamoDbBackend;
+    ///
+    /// let backend = DynamoDbBackend::from_vars(|name| match name {
+    ///     "AWS_ENDPOINT_URL" => Some("http://127.0.0.1:8000".into()),
+    ///     "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" => Some("x".into()),
+    ///     "KVS_TABLE_PREFIX" => Some("dev-".into()),
+    ///     _ => None,
+    /// })?;
+    /// assert_eq!(backend.table_name("orders"), "dev-orders");
+    /// # Ok::<(), kvs::Error>(())
+    /// ```
+    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
         use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
         let var = |name: &str| lookup(name).filter(|v| !v.is_empty());
         let region = var("AWS_REGION")
@@ -188,6 +206,43 @@ impl DynamoDbBackend {
     /// The client underneath (SDK retries off).
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// The table-name prefix (empty if none).
+    pub fn table_prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The schema of `store` as its table describes it (`DescribeTable` and
+    /// `DescribeTimeToLive`): the table's keys, one index per GSI, and the TTL attribute
+    /// if TTL is on. `None` if the table does not exist. Register it with
+    /// [`Kvs::register_store`](crate::Kvs::register_store) to use a table made elsewhere
+    /// without knowing its schema in advance.
+    ///
+    /// DynamoDB keeps the key attributes' types, so the schema is the one `ensure_store`
+    /// created the table from, but for what DynamoDB does not keep: an index declared
+    /// with projections other than the whole item reads as any other index.
+    pub async fn store_schema(&self, store: &str) -> Result<Option<StoreSchema>> {
+        table::describe_store(&self.client, &self.table_name(store), store).await
+    }
+
+    /// The schemas of every store under the table prefix (`ListTables`, then
+    /// [`store_schema`](Self::store_schema) of each table whose name starts with the
+    /// prefix), sorted by name. With an empty prefix, every table of the account and
+    /// region is a store.
+    pub async fn store_schemas(&self) -> Result<Vec<StoreSchema>> {
+        let mut out = Vec::new();
+        for table in table::list_tables(&self.client, &self.prefix).await? {
+            let store = &table[self.prefix.len()..];
+            if store.is_empty() {
+                continue;
+            }
+            // A table deleted between the listing and its description is left out.
+            if let Some(schema) = table::describe_store(&self.client, &table, store).await? {
+                out.push(schema);
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -356,3 +356,90 @@ async fn wait_active(
         tokio::time::sleep(poll).await;
     }
 }
+
+/// The store schema a table describes: its keys, one index per GSI (with the key types
+/// of the table's attribute definitions) and the attribute its TTL is on. `None` if the
+/// table does not exist. The store is named `store`; `table` is its table's name.
+pub(crate) async fn describe_store(
+    client: &Client,
+    table: &str,
+    store: &str,
+) -> Result<Option<StoreSchema>> {
+    let Some(desc) = describe(client, table).await? else {
+        return Ok(None);
+    };
+    let key_attr = |name: &str| -> Result<KeyAttr> {
+        let ty = desc
+            .attribute_definitions()
+            .iter()
+            .find(|d| d.attribute_name() == name)
+            .map(|d| d.attribute_type().clone());
+        let ty = match ty {
+            Some(ScalarAttributeType::S) => KeyType::String,
+            Some(ScalarAttributeType::N) => KeyType::Number,
+            Some(ScalarAttributeType::B) => KeyType::Bytes,
+            other => {
+                return Err(Error::new(
+                    ErrorKind::Backend,
+                    format!(
+                        "table {table:?}: key attribute {name:?} has no known type \
+                         ({other:?} in its attribute definitions)"
+                    ),
+                ));
+            }
+        };
+        Ok(KeyAttr::new(name, ty))
+    };
+    let (Some(partition), sort) = key_names(desc.key_schema()) else {
+        return Err(Error::new(
+            ErrorKind::Backend,
+            format!("table {table:?} describes no partition (HASH) key"),
+        ));
+    };
+    let mut schema = StoreSchema::new(store, key_attr(partition)?);
+    if let Some(sort) = sort {
+        schema = schema.sort_key(key_attr(sort)?);
+    }
+    let mut gsis: Vec<_> = desc.global_secondary_indexes().iter().collect();
+    gsis.sort_by_key(|g| g.index_name().unwrap_or_default().to_owned());
+    for g in gsis {
+        let (Some(name), (Some(p), s)) = (g.index_name(), key_names(g.key_schema())) else {
+            continue;
+        };
+        let mut index = IndexSchema::new(name, key_attr(p)?);
+        if let Some(s) = s {
+            index = index.sort_key(key_attr(s)?);
+        }
+        schema = schema.index(index);
+    }
+    if let Some(attribute) = ttl_attribute(client, table).await? {
+        schema = schema.ttl(attribute);
+    }
+    Ok(Some(schema))
+}
+
+/// The names of every table whose name starts with `prefix`, sorted.
+pub(crate) async fn list_tables(client: &Client, prefix: &str) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    let mut start: Option<String> = None;
+    loop {
+        let out = client
+            .list_tables()
+            .set_exclusive_start_table_name(start.take())
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListTables", "(every table)", e))?;
+        names.extend(
+            out.table_names()
+                .iter()
+                .filter(|n| n.starts_with(prefix))
+                .cloned(),
+        );
+        match out.last_evaluated_table_name() {
+            Some(last) => start = Some(last.to_owned()),
+            None => break,
+        }
+    }
+    names.sort();
+    Ok(names)
+}
