@@ -3,7 +3,9 @@
 //! Run: `cargo bench -p kvs-benches --bench engine`. Flags (after `--`): `--quick`, a
 //! short run; `--no-callgrind`, skip the instruction counts; `--callgrind-only`, them
 //! alone; `--callgrind-dir DIR`, keep callgrind's files for `callgrind_annotate`;
-//! `--callgrind MODE N`, one count alone (MODE as in the table, such as `kvs-get-user`).
+//! `--callgrind MODE N`, one count alone (MODE as in the table, such as `kvs-get-user`);
+//! `--writes`, the durable write rows alone (their fsyncs make them the noisiest: run
+//! them again on a quiet disk).
 //! It prints two markdown tables:
 //!
 //! 1. Throughput, kvs against its baseline, in many short rounds each running both sides
@@ -404,6 +406,8 @@ impl Files {
 
 struct Args {
     quick: bool,
+    /// Only the durable write rows.
+    writes: bool,
     wall: bool,
     callgrind: bool,
     callgrind_dir: Option<PathBuf>,
@@ -422,8 +426,9 @@ fn main() {
     }
     let args = Args {
         quick: flag("--quick"),
+        writes: flag("--writes"),
         wall: !flag("--callgrind-only"),
-        callgrind: !flag("--no-callgrind"),
+        callgrind: !flag("--no-callgrind") && !flag("--writes"),
         callgrind_dir: position("--callgrind-dir").map(|p| argv[p + 1].clone().into()),
     };
     let started = Instant::now();
@@ -437,15 +442,19 @@ fn main() {
         let mut rows = Vec::new();
         {
             let files = Files::open(dir.path());
-            for shape in Shape::ALL {
-                rows.extend(local_gets(&args, &rt, &files, shape));
+            if !args.writes {
+                for shape in Shape::ALL {
+                    rows.extend(local_gets(&args, &rt, &files, shape));
+                }
             }
             rows.push(local_upsert(&args, &rt, &files));
             rows.extend(group_commit(&args, &files));
         }
-        rows.push(memory_get(&args, &rt));
-        rows.push(sealed_pages(&args, &rt));
-        rows.push(index_query_scaling(&args, &rt, dir.path()));
+        if !args.writes {
+            rows.push(memory_get(&args, &rt));
+            rows.push(sealed_pages(&args, &rt));
+            rows.push(index_query_scaling(&args, &rt, dir.path()));
+        }
         println!("### Throughput\n");
         print_table(&rows);
     }
