@@ -26,6 +26,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::CliError;
 
+/// `--page-size` when not given.
+pub const DEFAULT_PAGE_SIZE: usize = 500;
+/// `--concurrency` when not given.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
 /// The settings of one copy.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -135,9 +140,20 @@ fn load(settings: &Settings) -> Result<Checkpoint, CliError> {
 }
 
 fn save(path: &Path, cp: &Checkpoint) -> Result<(), CliError> {
-    let tmp = path.with_extension("json.tmp");
+    // Beside the checkpoint, named after its whole name (two checkpoints never share
+    // it), and on disk before it replaces the checkpoint: a crash leaves the old
+    // position or the new one, never a torn file.
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
     let text = serde_json::to_string_pretty(cp).expect("a checkpoint is JSON");
-    std::fs::write(&tmp, text)
+    let write = |tmp: &Path| -> std::io::Result<()> {
+        use std::io::Write as _;
+        let mut file = std::fs::File::create(tmp)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()
+    };
+    write(&tmp)
         .and_then(|()| std::fs::rename(&tmp, path))
         .map_err(|e| {
             CliError::from(e).context(format_args!("saving the checkpoint {}", path.display()))
@@ -163,6 +179,17 @@ fn resume_command(s: &Settings) -> String {
     }
     if let Some(schema) = &s.schema {
         cmd += &format!(" --schema {}", shell_quote(&schema.to_string_lossy()));
+    }
+    // The settings that shape the copy, where they are not the defaults: a resume
+    // without `--rate` could throttle a provisioned table.
+    if s.page_size != DEFAULT_PAGE_SIZE {
+        cmd += &format!(" --page-size {}", s.page_size);
+    }
+    if s.concurrency != DEFAULT_CONCURRENCY {
+        cmd += &format!(" --concurrency {}", s.concurrency);
+    }
+    if let Some(rate) = s.rate {
+        cmd += &format!(" --rate {rate}");
     }
     if s.checkpoint_given {
         cmd += &format!(
@@ -278,6 +305,8 @@ pub async fn copy(
         let mut finished = false;
         let mut interrupted = false;
         let mut failure: Option<CliError> = None;
+        // A write (not a read) failed: the pages in flight after it are not acknowledged.
+        let mut write_failed = false;
         let started = Instant::now();
         let mut submitted = 0u64;
         loop {
@@ -313,7 +342,10 @@ pub async fn copy(
             let n = page.items.len() as u64;
             if let Some(rate) = settings.rate {
                 // Items submitted so far may go out no faster than `rate` a second.
-                let due = Duration::from_secs_f64((submitted + n) as f64 / rate);
+                let due =
+                    Duration::try_from_secs_f64((submitted + n) as f64 / rate).map_err(|_| {
+                        CliError::usage(format!("--rate {rate} is too slow to wait for"))
+                    })?;
                 let elapsed = started.elapsed();
                 if due > elapsed {
                     tokio::time::sleep(due - elapsed).await;
@@ -344,6 +376,7 @@ pub async fn copy(
                     }
                     Err(e) => {
                         failure = Some(e);
+                        write_failed = true;
                         break;
                     }
                 }
@@ -356,7 +389,13 @@ pub async fn copy(
                 break;
             }
         }
-        // Let the writes in flight finish, acknowledging each that succeeded in order.
+        // Let the writes in flight finish. After a failed write, none is acknowledged:
+        // they follow the failed page, and the checkpoint must not move past it (the
+        // resume writes them again, which is safe).
+        if write_failed {
+            while inflight.next().await.is_some() {}
+        }
+        // Otherwise each that succeeded is acknowledged, in order.
         while !inflight.is_empty() {
             match acknowledge(&mut inflight, name, &mut cp, &mut items, settings).await {
                 Ok(n) => {

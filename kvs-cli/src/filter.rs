@@ -198,7 +198,13 @@ struct Parser {
     toks: Vec<(Tok, usize)>,
     pos: usize,
     end: usize,
+    /// How deep the parser is in `NOT`s, parentheses, lists and maps: bounded, so that
+    /// no filter text can exhaust the stack.
+    depth: usize,
 }
+
+/// The deepest nesting a filter may have (a value stored nests at most 32 deep).
+const MAX_DEPTH: usize = 64;
 
 fn keyword(t: Option<&Tok>, kw: &str) -> bool {
     matches!(t, Some(Tok::Word(w)) if w.eq_ignore_ascii_case(kw))
@@ -262,6 +268,21 @@ impl Parser {
     }
 
     fn not(&mut self) -> Result<Condition, FilterError> {
+        self.nested(Self::not_inner)
+    }
+
+    /// Runs `f` one level deeper, refusing a filter nested past [`MAX_DEPTH`].
+    fn nested<T>(&mut self, f: fn(&mut Self) -> Result<T, FilterError>) -> Result<T, FilterError> {
+        if self.depth >= MAX_DEPTH {
+            return self.err(format!("the filter nests deeper than {MAX_DEPTH} levels"));
+        }
+        self.depth += 1;
+        let out = f(self);
+        self.depth -= 1;
+        out
+    }
+
+    fn not_inner(&mut self) -> Result<Condition, FilterError> {
         if keyword(self.peek(), "not") {
             self.pos += 1;
             return Ok(!self.not()?);
@@ -401,6 +422,10 @@ impl Parser {
     }
 
     fn value(&mut self) -> Result<Value, FilterError> {
+        self.nested(Self::value_inner)
+    }
+
+    fn value_inner(&mut self) -> Result<Value, FilterError> {
         let column = self.column();
         let at = |message: String| FilterError { message, column };
         match self.peek().cloned() {
@@ -531,6 +556,7 @@ pub fn parse(text: &str) -> Result<Condition, FilterError> {
         toks: lexer.toks,
         pos: 0,
         end: lexer.end,
+        depth: 0,
     };
     if p.peek().is_none() {
         return p.err("the filter is empty");
@@ -666,6 +692,30 @@ mod tests {
             panic!()
         };
         assert_eq!(value.to_string(), "12345678901234567890.123456789");
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let deep = format!("{}a = 1{}", "(".repeat(100_000), ")".repeat(100_000));
+        let e = parse(&deep).unwrap_err();
+        assert!(e.message.contains("nests deeper than"), "{e}");
+        let nots = format!("{}a = 1", "NOT ".repeat(100_000));
+        assert!(
+            parse(&nots)
+                .unwrap_err()
+                .message
+                .contains("nests deeper than")
+        );
+        let list = format!("a = {}1{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(
+            parse(&list)
+                .unwrap_err()
+                .message
+                .contains("nests deeper than")
+        );
+        // Within the bound, nesting parses.
+        let fine = format!("{}a = 1{}", "(".repeat(30), ")".repeat(30));
+        assert!(parse(&fine).is_ok());
     }
 
     #[test]

@@ -183,10 +183,10 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         schema: Option<PathBuf>,
         /// Pages written at once.
-        #[arg(long, value_name = "N", default_value_t = 4)]
+        #[arg(long, value_name = "N", default_value_t = copy::DEFAULT_CONCURRENCY)]
         concurrency: usize,
         /// Items per page read from the source.
-        #[arg(long, value_name = "N", default_value_t = 500)]
+        #[arg(long, value_name = "N", default_value_t = copy::DEFAULT_PAGE_SIZE)]
         page_size: usize,
         /// Write at most this many items per second (for provisioned tables).
         #[arg(long, value_name = "ITEMS_PER_SEC")]
@@ -229,18 +229,18 @@ fn main() -> ExitCode {
         Ok(t) => t,
         Err(e) => return fail(&e),
     };
+    // The Firestore client finds an emulator through one variable for the whole process:
+    // with two Firestore URLs, an emulator named by one would serve the other too (a
+    // copy "to production" would land in the emulator). Both or neither, and the same.
     if let [
-        Target::Firestore {
-            emulator: Some(a), ..
-        },
-        Target::Firestore {
-            emulator: Some(b), ..
-        },
+        Target::Firestore { emulator: a, .. },
+        Target::Firestore { emulator: b, .. },
     ] = targets.as_slice()
         && a != b
     {
         return fail(&CliError::usage(
-            "a copy between two Firestore emulators is not supported (one emulator per process)",
+            "two Firestore URLs must name the same emulator, or neither one (the Firestore \
+             client finds its emulator through one setting for the whole process)",
         ));
     }
     for t in &targets {

@@ -88,7 +88,13 @@ pub async fn import(kvs: &Kvs, input: impl BufRead, batch: usize) -> Result<Impo
     for (i, line) in input.lines().enumerate() {
         let n = i + 1;
         last = n;
-        let line = line?;
+        let line = match line {
+            Ok(line) => line,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                return Err(damaged(n, "not UTF-8 text"));
+            }
+            Err(e) => return Err(e.into()),
+        };
         if line.trim().is_empty() {
             continue;
         }

@@ -351,6 +351,63 @@ fn an_interrupted_copy_resumes_and_loses_and_duplicates_nothing() {
     assert_eq!(count(&dynamo), 250);
 }
 
+/// A page whose write fails while later pages are in flight stops the copy there: the
+/// checkpoint never moves past it, even when the later pages (the last among them) are
+/// written, so a resume writes it again. (Firestore refuses the exact decimal on the
+/// third page of two items; four pages are written at once.)
+#[test]
+fn a_failed_page_is_never_passed_by_the_checkpoint() {
+    let host = match support::firestore() {
+        Ok(host) => host,
+        Err(why) => return skipped("a page Firestore refuses, mid-copy", &why),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    block_on(async {
+        let kvs = Kvs::open(d.join("mixed.redb")).unwrap();
+        kvs.ensure_store(StoreSchema::new("m", KeyAttr::number("k")))
+            .await
+            .unwrap();
+        let items = (0..10).map(|k| {
+            let item = Item::new().with("k", k);
+            if k == 4 {
+                item.with(
+                    "dec",
+                    Value::Number("12345678901234567890.5".parse().unwrap()),
+                )
+            } else {
+                item
+            }
+        });
+        kvs.upsert_many("m", items).await.unwrap();
+    });
+    let fs = format!(
+        "firestore://kvs-cli-failed-page-{}?emulator={host}",
+        std::process::id()
+    );
+    let args = [
+        "copy",
+        "mixed.redb",
+        &fs,
+        "--page-size",
+        "2",
+        "--concurrency",
+        "5",
+        "--checkpoint",
+        "cp.json",
+    ];
+    let line = run(d, &args).fails(3, "kvs: Validation: ");
+    assert!(
+        line.contains("--page-size 2 --concurrency 5 --checkpoint cp.json"),
+        "the resume command keeps the settings: {line}"
+    );
+    let cp: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("cp.json")).unwrap()).unwrap();
+    let m = &cp["stores"]["m"];
+    assert_eq!(m["done"], false, "{cp}");
+    assert_eq!(m["items"], 4, "only the pages before the refused one: {cp}");
+}
+
 /// get, query and scan with filters written as text, printing JSON lines.
 #[test]
 fn get_query_and_scan_print_json_lines() {
@@ -452,6 +509,19 @@ fn errors_are_one_line_with_the_kind_and_an_exit_status() {
     );
     run(d, &["stores", "firestore://demo?emulator=127.0.0.1:1"])
         .fails(2, "kvs: Usage: Firestore and Cosmos DB keep no schemas");
+    // One Firestore URL naming an emulator would send the other to it too.
+    run(
+        d,
+        &[
+            "copy",
+            "firestore://a?emulator=127.0.0.1:1",
+            "firestore://b",
+        ],
+    )
+    .fails(
+        2,
+        "kvs: Usage: two Firestore URLs must name the same emulator",
+    );
     let line = support::kvs(d, &["stores", "dynamodb:?endpoint=http://127.0.0.1:1"])
         .output()
         .unwrap();
@@ -573,7 +643,9 @@ fn sigint_stops_a_copy_that_then_resumes() {
         "kvs: Interrupted: copy stopped in store \"slow\" after ",
     );
     assert!(
-        line.contains("resume with: kvs copy src.redb dst.redb --checkpoint cp.json"),
+        line.contains(
+            "resume with: kvs copy src.redb dst.redb --page-size 10 --rate 100 --checkpoint cp.json"
+        ),
         "{line}"
     );
     assert!(
