@@ -155,13 +155,24 @@ enum Outcome<T> {
 
 /// A write waiting in the committer's queue.
 trait Job: Send {
-    /// Applies the write in `writer`'s transaction and keeps its outcome. `false` if it
-    /// failed (or panicked) after changing something, which spoils the transaction.
-    fn apply(&mut self, writer: &Writer<'_>) -> bool;
+    /// Applies the write in `writer`'s transaction and keeps its outcome.
+    fn apply(&mut self, writer: &Writer<'_>) -> Applied;
 
     /// Answers the writer: with the kept outcome if the transaction committed (or the
     /// job spoiled it, and was left out of the commit), else with the commit's error.
     fn answer(self: Box<Self>, committed: &Result<()>, spoiled: bool);
+}
+
+/// What applying a job did to the transaction.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Applied {
+    /// Nothing changed: a write refused before it wrote (a failed condition), or one
+    /// that had nothing to do.
+    Nothing,
+    /// It wrote.
+    Wrote,
+    /// It failed (or panicked) after changing something: the transaction is spoiled.
+    Spoiled,
 }
 
 struct Pending<F, T> {
@@ -175,19 +186,20 @@ where
     F: FnMut(&Writer<'_>) -> Result<T> + Send,
     T: Send,
 {
-    fn apply(&mut self, writer: &Writer<'_>) -> bool {
+    fn apply(&mut self, writer: &Writer<'_>) -> Applied {
         let outcome = match catch_unwind(AssertUnwindSafe(|| (self.work)(writer))) {
             Ok(done) => Outcome::Done(done),
             Err(payload) => Outcome::Panicked(payload),
         };
-        let clean = match &outcome {
-            Outcome::Done(Ok(_)) => true,
-            Outcome::Done(Err(_)) => !writer.wrote(),
+        let applied = match (&outcome, writer.wrote()) {
+            (Outcome::Done(_), false) => Applied::Nothing,
+            (Outcome::Done(Ok(_)), true) => Applied::Wrote,
+            (Outcome::Done(Err(_)), true) => Applied::Spoiled,
             // The transaction's state after a panic is not known.
-            Outcome::Panicked(_) => false,
+            (Outcome::Panicked(_), _) => Applied::Spoiled,
         };
         self.outcome = Some(outcome);
-        clean
+        applied
     }
 
     fn answer(self: Box<Self>, committed: &Result<()>, spoiled: bool) {
@@ -210,16 +222,31 @@ fn commit_group(db: &Database, snapshots: &Snapshots, mut group: Vec<Box<dyn Job
             Ok(txn) => txn,
             Err(e) => break Err(storage(e).context("nothing of this write was made")),
         };
+        let mut wrote = false;
         for (job, spoiled) in group.iter_mut().zip(spoiled.iter_mut()) {
             if *spoiled {
                 continue;
             }
             let writer = Writer::new(&txn);
-            if !job.apply(&writer) {
-                // Dropping the transaction aborts it; the group goes again without it.
-                *spoiled = true;
-                continue 'attempt;
+            match job.apply(&writer) {
+                Applied::Nothing => {}
+                Applied::Wrote => wrote = true,
+                Applied::Spoiled => {
+                    // Dropping the transaction aborts it; the group goes again without it.
+                    *spoiled = true;
+                    continue 'attempt;
+                }
             }
+        }
+        if !wrote {
+            // Every write was refused (or had nothing to do): a commit would cost an
+            // fsync for nothing, and the read snapshot is still current. Dropping the
+            // transaction aborts it.
+            drop(txn);
+            for (job, spoiled) in group.into_iter().zip(spoiled) {
+                job.answer(&Ok(()), spoiled);
+            }
+            return;
         }
         break txn.commit().map_err(storage);
     };
@@ -372,6 +399,29 @@ mod tests {
             .map(|e| String::from_utf8(e.unwrap().0.value().to_vec()).unwrap())
             .collect();
         assert_eq!(keys, ["a", "b", "f"]);
+    }
+
+    /// Writes that change nothing (refused before writing, or with nothing to do) are
+    /// answered without a commit: no fsync, and the read snapshot stays current.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writes_that_change_nothing_commit_nothing() {
+        let db = Arc::new(
+            Database::builder()
+                .create_with_backend(InMemoryBackend::new())
+                .unwrap(),
+        );
+        let snapshots = Arc::new(Snapshots::default());
+        let committer = Committer::start(Arc::clone(&db), Arc::clone(&snapshots)).unwrap();
+        committer.write(|w| put(w, "a")).await.unwrap();
+        let before = snapshots.generation();
+        let refused = committer
+            .write(|_| -> Result<()> { Err(Error::validation("refused")) })
+            .await;
+        assert_eq!(refused.unwrap_err().message(), "refused");
+        committer.write(|_| Ok(())).await.unwrap();
+        assert_eq!(snapshots.generation(), before, "no commit for nothing");
+        committer.write(|w| put(w, "b")).await.unwrap();
+        assert_eq!(snapshots.generation(), before + 1, "a write commits");
     }
 
     /// Dropping the committer waits for the writes already sent, then lets the database

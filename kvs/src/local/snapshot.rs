@@ -128,6 +128,12 @@ impl Snapshots {
         })
     }
 
+    /// The generation: how many write transactions committed (or failed to).
+    #[cfg(test)]
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
     /// Ends the shared snapshot: called after every write transaction commits (or fails
     /// to), before the write is acknowledged.
     pub(crate) fn invalidate(&self) {
