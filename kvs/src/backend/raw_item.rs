@@ -16,6 +16,11 @@ use crate::{Item, Result};
 /// a value of the wrong type; of data that is itself corrupt (undecodable bytes, an
 /// attribute DynamoDB types kvs does not know), the direct road reports what the
 /// model reads, and skips the attributes the model ignores.
+///
+/// An item the local engine read is left where redb keeps it, and holds redb's read
+/// transaction until it is decoded or dropped: decode it at once, as the library does.
+/// One kept for long keeps the pages of its snapshot from being reused (the file grows)
+/// and the file open; a clone is a copy that holds nothing.
 #[derive(Debug, Clone)]
 pub struct RawItem(Repr);
 
