@@ -65,7 +65,16 @@ impl Committer {
                             Err(_) => break,
                         }
                     }
-                    commit_group(&db, &snapshots, group);
+                    let run = catch_unwind(AssertUnwindSafe(|| {
+                        commit_group(&db, &snapshots, group);
+                    }));
+                    if run.is_err() {
+                        // A panic outside every job's own run (in redb, or dropping a
+                        // job): the writers not yet answered learn that their outcome
+                        // is unknown (their answers are dropped), the snapshot ends in
+                        // case the commit happened, and the next writes are served.
+                        snapshots.invalidate();
+                    }
                 }
                 // The read snapshot before the database, which then closes at once.
                 drop(snapshots);
@@ -105,9 +114,13 @@ impl Committer {
         match answer.await {
             Ok(Outcome::Done(outcome)) => outcome,
             Ok(Outcome::Panicked(payload)) => resume_unwind(payload),
-            // The committer dropped the job unanswered: it died (a bug), so the write's
-            // fate is unknown.
-            Err(_) => Err(stopped()),
+            // The committer dropped the job unanswered (a panic outside the write), so
+            // the write's fate is unknown.
+            Err(_) => Err(Error::new(
+                ErrorKind::Unavailable,
+                "local store: the commit holding this write failed unexpectedly (a panic \
+                 outside the write); whether the write was made is unknown",
+            )),
         }
     }
 }
@@ -422,6 +435,36 @@ mod tests {
         assert_eq!(snapshots.generation(), before, "no commit for nothing");
         committer.write(|w| put(w, "b")).await.unwrap();
         assert_eq!(snapshots.generation(), before + 1, "a write commits");
+    }
+
+    /// A panic on the committer outside a write's own run (here, dropping a job after
+    /// its answer) does not stop the committer: the next writes are served.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panic_outside_a_write_leaves_the_committer_serving() {
+        struct PanicOnDrop;
+        impl Drop for PanicOnDrop {
+            fn drop(&mut self) {
+                panic!("a bug in a drop");
+            }
+        }
+        let db = Arc::new(
+            Database::builder()
+                .create_with_backend(InMemoryBackend::new())
+                .unwrap(),
+        );
+        let committer = Committer::start(Arc::clone(&db), Arc::default()).unwrap();
+        let guard = PanicOnDrop;
+        committer
+            .write(move |w| {
+                let _kept = &guard;
+                put(w, "a")
+            })
+            .await
+            .unwrap();
+        committer.write(|w| put(w, "b")).await.unwrap();
+        drop(committer);
+        let txn = db.begin_read().unwrap();
+        assert_eq!(txn.open_table(Bytes::new("t")).unwrap().len().unwrap(), 2);
     }
 
     /// Dropping the committer waits for the writes already sent, then lets the database
