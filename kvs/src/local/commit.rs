@@ -156,7 +156,7 @@ fn next_job(queue: &mpsc::Receiver<Box<dyn Job>>) -> Option<Box<dyn Job>> {
 fn stopped() -> Error {
     Error::new(
         ErrorKind::Unavailable,
-        "local store: its commit thread has stopped (the store is closing); the write was not made",
+        "local store: its commit thread has stopped; the write was not made (reopen the store)",
     )
 }
 
