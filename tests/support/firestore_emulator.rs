@@ -30,7 +30,8 @@ pub fn required() -> bool {
     super::env::flag("KVS_REQUIRE_FIRESTORE")
 }
 
-fn jar() -> Result<PathBuf, String> {
+/// The emulator's jar, with Java to run it; `Err` says what is missing.
+pub fn jar() -> Result<PathBuf, String> {
     let jar = std::env::var("KVS_FIRESTORE_EMULATOR_JAR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(PACKAGED_JAR));
@@ -77,7 +78,9 @@ fn ready(host: &str) -> bool {
 }
 
 /// Starts the emulator jar and waits until it answers; its host (`127.0.0.1:PORT`).
-fn start(jar: &Path) -> Result<String, String> {
+/// (The command-line tool's tests start theirs here too, without setting
+/// `FIRESTORE_EMULATOR_HOST` in their process: the tool's URLs name it.)
+pub fn start(jar: &Path) -> Result<String, String> {
     let port = free_port();
     let host = format!("127.0.0.1:{port}");
     let log = std::env::temp_dir().join(format!("kvs-firestore-emulator-{port}.log"));

@@ -4,20 +4,19 @@
 
 #![allow(dead_code)]
 
-use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::io::Write as _;
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
-/// True when the variable is set to something other than empty, `0` or `false`.
-pub fn flag(name: &str) -> bool {
-    std::env::var(name).is_ok_and(|v| {
-        let v = v.trim();
-        !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false")
-    })
-}
+// The root package's harnesses, shared rather than copied: reading the environment's
+// flags, and starting Google's Firestore emulator.
+#[path = "../../../tests/support/env.rs"]
+pub mod env;
+#[path = "../../../tests/support/firestore_emulator.rs"]
+pub mod firestore_emulator;
+
+pub use env::flag;
 
 /// What one run of `kvs` did.
 #[derive(Debug)]
@@ -142,13 +141,6 @@ pub fn dynamodb_url(endpoint: &str, prefix: &str) -> String {
     format!("dynamodb:?endpoint={endpoint}&prefix={prefix}")
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 // The watchdog is meant to outlive this process (it stops the server once the tests
 // are gone), so it is never waited for.
 #[allow(clippy::zombie_processes)]
@@ -175,25 +167,6 @@ wait "$child" 2>/dev/null"#
         .expect("sh runs");
 }
 
-const FIRESTORE_JAR: &str =
-    "/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar";
-
-fn firestore_ready(host: &str) -> bool {
-    let Ok(mut stream) = TcpStream::connect(host) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    if stream
-        .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .is_err()
-    {
-        return false;
-    }
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    answer.contains("Ok")
-}
-
 /// The Firestore emulator's `HOST:PORT`: `FIRESTORE_EMULATOR_HOST`, or the Debian
 /// package's jar started once for this test binary. `Err` says why there is none
 /// (and panics instead under `KVS_REQUIRE_FIRESTORE=1`).
@@ -205,39 +178,7 @@ pub fn firestore() -> Result<&'static str, String> {
         {
             return Ok(h.trim().to_owned());
         }
-        let jar = std::env::var("KVS_FIRESTORE_EMULATOR_JAR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| PathBuf::from(FIRESTORE_JAR));
-        if !jar.is_file() {
-            return Err(format!("no Firestore emulator jar at {}", jar.display()));
-        }
-        let java_ok = Command::new("java")
-            .arg("-version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !java_ok {
-            return Err("`java` is not on PATH".into());
-        }
-        let port = free_port();
-        let host = format!("127.0.0.1:{port}");
-        let log = std::env::temp_dir().join(format!("kvs-cli-firestore-{port}.log"));
-        spawn_watched(
-            r#"java -Xmx512m -cp "$1" com.google.cloud.datastore.emulator.firestore.CloudFirestore start --host=127.0.0.1 --port="$2" >"$3" 2>&1 &"#,
-            &[&jar.to_string_lossy(), &port.to_string(), &log.to_string_lossy()],
-        );
-        let deadline = Instant::now() + Duration::from_secs(90);
-        while Instant::now() < deadline {
-            if firestore_ready(&host) {
-                return Ok(host);
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        Err(format!(
-            "the Firestore emulator did not answer on {host} within 90 s (log: {})",
-            log.display()
-        ))
+        firestore_emulator::start(&firestore_emulator::jar()?)
     });
     match found {
         Ok(h) => Ok(h),
