@@ -345,6 +345,8 @@ mod tests {
     /// answer, and only the successful writes are committed.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failed_write_never_fails_its_neighbours() {
+        use futures::FutureExt;
+
         let db = Arc::new(
             Database::builder()
                 .create_with_backend(InMemoryBackend::new())
@@ -352,7 +354,10 @@ mod tests {
         );
         let committer = Arc::new(Committer::start(Arc::clone(&db), Arc::default()).unwrap());
         // The first write holds the committer until the others are queued behind it,
-        // so that they make one group.
+        // so that they make one group. It says when it is running, so that the test
+        // does not depend on timing; released, it never waits again (it may be redone).
+        let (started, running) = oneshot::channel::<()>();
+        let mut started = Some(started);
         let (release, held) = std::sync::mpsc::channel::<()>();
         let held = std::sync::Mutex::new(held);
         let first = {
@@ -360,46 +365,65 @@ mod tests {
             tokio::spawn(async move {
                 committer
                     .write(move |w| {
+                        if let Some(started) = started.take() {
+                            started.send(()).ok();
+                        }
                         held.lock().unwrap().recv().ok();
                         put(w, "a")
                     })
                     .await
             })
         };
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        running.await.unwrap();
+
         let runs = Arc::new(AtomicUsize::new(0));
-        let spawn = |job: TestJob| {
-            let committer = Arc::clone(&committer);
-            tokio::spawn(async move { committer.write(job).await })
-        };
         let counted = Arc::clone(&runs);
-        let b = spawn(Box::new(move |w| {
-            counted.fetch_add(1, Ordering::SeqCst);
-            put(w, "b")
-        }));
-        let c = spawn(Box::new(|w| {
-            put(w, "c")?;
-            Err(Error::validation("c: refused after writing"))
-        }));
-        let d = spawn(Box::new(|_| Err(Error::validation("d: refused"))));
-        let e = spawn(Box::new(|w| {
-            put(w, "e").unwrap();
-            panic!("e: a bug");
-        }));
-        let f = spawn(Box::new(|w| put(w, "f")));
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let jobs: Vec<TestJob> = vec![
+            Box::new(move |w| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                put(w, "b")
+            }),
+            Box::new(|w| {
+                put(w, "c")?;
+                Err(Error::validation("c: refused after writing"))
+            }),
+            Box::new(|_| Err(Error::validation("d: refused"))),
+            Box::new(|w| {
+                put(w, "e").unwrap();
+                panic!("e: a bug");
+            }),
+            Box::new(|w| put(w, "f")),
+        ];
+        // A write is sent when its future is first polled: poll each once, in order,
+        // so that they queue as b, c, d, e, f behind the held write.
+        let mut writes: Vec<_> = jobs
+            .into_iter()
+            .map(|job| {
+                AssertUnwindSafe(committer.write(job))
+                    .catch_unwind()
+                    .boxed()
+            })
+            .collect();
+        for write in &mut writes {
+            assert!(futures::poll!(write).is_pending(), "answered while held");
+        }
         release.send(()).unwrap();
+        drop(release);
 
         first.await.unwrap().unwrap();
-        b.await.unwrap().unwrap();
+        let mut answers = Vec::new();
+        for write in writes {
+            answers.push(write.await);
+        }
+        let [b, c, d, e, f] = <[_; 5]>::try_from(answers).ok().unwrap();
+        b.unwrap().unwrap();
         assert_eq!(
-            c.await.unwrap().unwrap_err().message(),
+            c.unwrap().unwrap_err().message(),
             "c: refused after writing"
         );
-        assert_eq!(d.await.unwrap().unwrap_err().message(), "d: refused");
-        let panic = e.await.unwrap_err();
-        assert!(panic.is_panic(), "the writer gets the job's panic back");
-        f.await.unwrap().unwrap();
+        assert_eq!(d.unwrap().unwrap_err().message(), "d: refused");
+        assert!(e.is_err(), "the writer gets the job's panic back");
+        f.unwrap().unwrap();
         // B ran once, then again after each of the two writes that spoiled the group.
         assert_eq!(runs.load(Ordering::SeqCst), 3);
 
