@@ -12,7 +12,9 @@
 //! The bound: with turns, the probe waits at worst for each task queued on its worker to
 //! spend its scheduling budget (128 cached reads, or 16 writes). Unoptimized, on a
 //! shared 2-core machine, that is up to about 50 ms a task; each case keeps to 3 or 4
-//! tasks on 2 workers, so about 100 ms, inside the bound.
+//! tasks on 2 workers, so about 100 ms. The bound is ten times that, because a loaded
+//! CI machine can take a core away for hundreds of milliseconds; a stall is still told
+//! apart, since an engine that never yields keeps the probe waiting the whole run.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,12 +25,12 @@ use kvs::{Key, KeyAttr, Kvs, StoreSchema, item};
 /// Worker threads of the runtime.
 const WORKERS: usize = 2;
 /// How long the load runs.
-const RUN: Duration = Duration::from_millis(1500);
+const RUN: Duration = Duration::from_millis(3000);
 /// The probe's sleep.
 const TICK: Duration = Duration::from_millis(5);
 /// The latest a probe may wake after its sleep ends: far above any scheduling noise of a
-/// shared machine, far below a stall.
-const LATE_BOUND: Duration = Duration::from_millis(250);
+/// shared machine, far below a stall (which lasts the whole run).
+const LATE_BOUND: Duration = Duration::from_millis(1000);
 
 /// Partitions, and items in each, loaded before the run.
 const GROUPS: i64 = 10;

@@ -617,8 +617,10 @@ fn sigint_stops_a_copy_that_then_resumes() {
         "dst.redb",
         "--page-size",
         "10",
+        // 200 items at 20 a second: ten seconds in which the signal must arrive, however
+        // slow the machine (the resumed copy runs unlimited).
         "--rate",
-        "100",
+        "20",
         "--checkpoint",
         "cp.json",
     ];
@@ -644,7 +646,7 @@ fn sigint_stops_a_copy_that_then_resumes() {
     );
     assert!(
         line.contains(
-            "resume with: kvs copy src.redb dst.redb --page-size 10 --rate 100 --checkpoint cp.json"
+            "resume with: kvs copy src.redb dst.redb --page-size 10 --rate 20 --checkpoint cp.json"
         ),
         "{line}"
     );
