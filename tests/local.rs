@@ -49,7 +49,10 @@ async fn expired_items_are_reclaimed_by_writes() {
             break (dir, kvs, soon);
         }
         attempts += 1;
-        assert!(attempts < 5, "six durable writes took over a second, five times");
+        assert!(
+            attempts < 5,
+            "six durable writes took over a second, five times"
+        );
     };
     while secs() <= soon {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
