@@ -291,7 +291,9 @@ async fn get_many_always_throttled_is_throttled_after_the_attempts() {
 /// once, and the calls run concurrently.
 #[tokio::test]
 async fn get_many_of_1000_keys_is_10_concurrent_chunks() {
-    let server = FakeDynamo::start_delayed(Duration::from_millis(50), |_, body, _| {
+    // Requests are held until two are in flight at once: the overlap, if the client
+    // makes it, is seen however slowly the test runs.
+    let server = FakeDynamo::start_gated(2, Duration::from_millis(50), |_, body, _| {
         get_answer(get_ids(&body).iter().map(String::as_str), [])
     })
     .await;
@@ -326,7 +328,10 @@ async fn get_many_of_1000_keys_is_10_concurrent_chunks() {
 /// default), and still answers every key in order.
 #[tokio::test]
 async fn batch_calls_keep_their_concurrency_bound() {
-    let server = FakeDynamo::start_delayed(Duration::from_millis(20), |op, body, _| match op {
+    // Requests are held until 16 are in flight, so that the bound is reached however
+    // slowly the test runs; those 16 are held 20 ms more, for a 17th to be seen if the
+    // client sends one.
+    let server = FakeDynamo::start_gated(16, Duration::from_millis(20), |op, body, _| match op {
         "BatchGetItem" => get_answer(get_ids(&body).iter().map(String::as_str), []),
         _ => write_answer(&body, |_| false),
     })
@@ -339,7 +344,7 @@ async fn batch_calls_keep_their_concurrency_bound() {
     assert_eq!(server.calls("BatchGetItem"), 40);
     assert_eq!(server.max_in_flight(), 16, "the default bound, reached");
 
-    let server = FakeDynamo::start_delayed(Duration::from_millis(20), |_, body, _| {
+    let server = FakeDynamo::start_gated(3, Duration::from_millis(20), |_, body, _| {
         write_answer(&body, |_| false)
     })
     .await;
@@ -517,7 +522,8 @@ async fn upsert_many_throttled_is_retried_then_gives_up_naming_the_keys() {
 /// upsert_many's chunks run concurrently too ("chunked and retried like get_many").
 #[tokio::test]
 async fn upsert_many_chunks_run_concurrently() {
-    let server = FakeDynamo::start_delayed(Duration::from_millis(50), |_, body, _| {
+    // Held until two are in flight at once (see get_many_of_1000_keys_is_10_concurrent_chunks).
+    let server = FakeDynamo::start_gated(2, Duration::from_millis(50), |_, body, _| {
         write_answer(&body, |_| false)
     })
     .await;
@@ -598,10 +604,12 @@ async fn update_with_add_is_retried_after_throttling() {
 /// sees the update exactly once.
 #[tokio::test]
 async fn refused_connection_is_retried_even_for_add() {
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap(); // the listener is dropped: the port refuses connections
+    // A socket bound but not listening: connections to its port are refused, and the
+    // port stays reserved until the server listens on it (a port merely found free, its
+    // socket dropped, could be taken by another test in the meantime).
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = socket.local_addr().unwrap();
     let patient = Backoff {
         attempts: 1000,
         base: Duration::from_millis(2),
@@ -610,10 +618,10 @@ async fn refused_connection_is_retried_even_for_add() {
     let kvs = kvs_at(&format!("http://{addr}"), patient);
     let server = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        FakeDynamo::start_with(addr, Duration::ZERO, |_, _, _| {
+        let listener = socket.listen(1024).unwrap();
+        FakeDynamo::start_on(listener, |_, _, _| {
             Reply::ok(json!({ "Attributes": { "id": { "S": "c" }, "n": { "N": "1" } } }))
         })
-        .await
     });
 
     let new = kvs.update(TABLE, "c").add("n", 1).await;
@@ -800,7 +808,9 @@ async fn transaction_with_too_few_reasons_is_not_misreported() {
 #[tokio::test]
 async fn fake_server_counts_calls_and_overlap() {
     let seen = std::sync::Arc::new(Mutex::new(HashSet::new()));
-    let server = FakeDynamo::start_delayed(Duration::from_millis(20), {
+    // Held until both are in flight, so that the overlap is seen however slowly the
+    // test runs.
+    let server = FakeDynamo::start_gated(2, Duration::from_millis(20), {
         let seen = seen.clone();
         move |op, _, call| {
             seen.lock().unwrap().insert((op.to_owned(), call));

@@ -8,6 +8,12 @@
 //! handed to the test's handler with its JSON body and its index among the calls of
 //! that operation (from 0); the server counts calls per operation, keeps the bodies,
 //! and records the most requests it was handling at once.
+//!
+//! To test how many requests a client keeps in flight, a server can hold requests at a
+//! gate ([`FakeDynamo::start_gated`]) until a given number are in flight at once,
+//! instead of only delaying them: with a delay alone, a thread preempted for longer
+//! than the delay (a loaded CI machine) lets the first request finish before the last
+//! one arrives, and the maximum seen is lower than what the client does.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -18,7 +24,14 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+/// How long a gated request waits for the gate's bound to be reached before it goes on
+/// anyway (and opens the gate for all). Generous: on a correct client the bound is
+/// reached in milliseconds, and only a client that never sends that many at once (a
+/// bug, which the test's assertion on `max_in_flight` then reports) waits this long.
+const GATE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the server does with one request.
 #[derive(Debug, Clone)]
@@ -67,9 +80,17 @@ struct Stats {
     max_in_flight: AtomicUsize,
 }
 
+/// Holds requests until `bound` are in flight at once; then it stays open.
+struct Gate {
+    bound: usize,
+    /// True once open.
+    open: watch::Sender<bool>,
+}
+
 struct State {
     handler: Box<Handler>,
     delay: Duration,
+    gate: Option<Gate>,
     stats: Stats,
 }
 
@@ -92,28 +113,53 @@ impl FakeDynamo {
     where
         F: Fn(&str, Value, usize) -> Reply + Send + Sync + 'static,
     {
-        Self::start_with("127.0.0.1:0".parse().unwrap(), Duration::ZERO, handler).await
+        Self::start_on(free_port().await, handler)
     }
 
-    /// Starts a server on a free 127.0.0.1 port that waits `delay` before each answer
-    /// (so that concurrent requests overlap).
-    pub async fn start_delayed<F>(delay: Duration, handler: F) -> FakeDynamo
+    /// Starts a server on a free 127.0.0.1 port whose requests wait at a gate until
+    /// `bound` of them are in flight at once, then `delay` more before each answer.
+    ///
+    /// The gate makes `max_in_flight` reach `bound` whatever the scheduling, for a client
+    /// that sends that many at once; it then stays open (later requests only wait
+    /// `delay`), and if the bound is not reached within [`GATE_TIMEOUT`] it opens anyway,
+    /// so that a client that sends fewer is not stuck and the test's assertion reports
+    /// it. `delay` is the grace period after the bound is reached: the requests that
+    /// reached it are still in flight then, so a client sending more than `bound` at
+    /// once is seen doing it (timing can only hide such a surplus, never invent one).
+    pub async fn start_gated<F>(bound: usize, delay: Duration, handler: F) -> FakeDynamo
     where
         F: Fn(&str, Value, usize) -> Reply + Send + Sync + 'static,
     {
-        Self::start_with("127.0.0.1:0".parse().unwrap(), delay, handler).await
+        let gate = Gate {
+            bound,
+            open: watch::Sender::new(false),
+        };
+        Self::serve(free_port().await, delay, Some(gate), handler)
     }
 
-    /// Starts a server on `addr` (say, a port that was free a moment ago).
-    pub async fn start_with<F>(addr: SocketAddr, delay: Duration, handler: F) -> FakeDynamo
+    /// Starts a server on `listener` (say, one listening on a port that was reserved
+    /// while refusing connections), answering at once.
+    pub fn start_on<F>(listener: TcpListener, handler: F) -> FakeDynamo
     where
         F: Fn(&str, Value, usize) -> Reply + Send + Sync + 'static,
     {
-        let listener = TcpListener::bind(addr).await.expect("a port to listen on");
+        Self::serve(listener, Duration::ZERO, None, handler)
+    }
+
+    fn serve<F>(
+        listener: TcpListener,
+        delay: Duration,
+        gate: Option<Gate>,
+        handler: F,
+    ) -> FakeDynamo
+    where
+        F: Fn(&str, Value, usize) -> Reply + Send + Sync + 'static,
+    {
         let addr = listener.local_addr().expect("the bound address");
         let state = Arc::new(State {
             handler: Box::new(handler),
             delay,
+            gate,
             stats: Stats::default(),
         });
         let accept = tokio::spawn({
@@ -159,6 +205,33 @@ impl FakeDynamo {
     }
 }
 
+/// A listener on a free 127.0.0.1 port.
+async fn free_port() -> TcpListener {
+    TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port to listen on")
+}
+
+/// Waits at `gate` (a request being in flight, `in_flight` of them with it): opens it if
+/// this request reaches the bound, else waits until it is open or [`GATE_TIMEOUT`] has
+/// passed, and then opens it for all.
+async fn pass(gate: &Gate, in_flight: usize) {
+    if in_flight >= gate.bound {
+        gate.open.send_replace(true);
+        return;
+    }
+    let mut open = gate.open.subscribe();
+    let waited = tokio::time::timeout(GATE_TIMEOUT, open.wait_for(|open| *open)).await;
+    if waited.is_err() {
+        eprintln!(
+            "fake_dynamo: {} requests were never in flight at once (in {GATE_TIMEOUT:?}); \
+             opening the gate",
+            gate.bound
+        );
+        gate.open.send_replace(true);
+    }
+}
+
 /// One parsed request: its operation and JSON body, and whether the client asked to
 /// close the connection after it.
 struct Request {
@@ -186,14 +259,20 @@ async fn serve_connection(mut stream: TcpStream, state: Arc<State>) {
         let now = stats.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         stats.max_in_flight.fetch_max(now, Ordering::SeqCst);
         let reply = (state.handler)(&request.operation, request.body, index);
+        if let Some(gate) = &state.gate {
+            pass(gate, now).await;
+        }
         if !state.delay.is_zero() {
             tokio::time::sleep(state.delay).await;
         }
+        // No longer in flight before the client can see the answer: else the client
+        // could send its next request before this one is counted out, and a client
+        // that keeps its bound would seem to exceed it.
+        stats.in_flight.fetch_sub(1, Ordering::SeqCst);
         let written = match reply {
             Reply::Close => None,
             Reply::Json { status, body } => Some(write_response(&mut stream, status, &body).await),
         };
-        stats.in_flight.fetch_sub(1, Ordering::SeqCst);
         match written {
             Some(Ok(())) if !request.close => {}
             // Close: drop the stream without answering; or the answer could not be
