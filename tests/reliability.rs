@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use futures::TryStreamExt;
 use kvs::{ErrorKind, Item, KeyAttr, Kvs, StoreSchema, TransactWrite, Updates, item};
 use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
 fn temp_path(name: &str) -> PathBuf {
@@ -203,6 +204,8 @@ fn child_main() {
             let [seed, round, writers] = spec[..] else {
                 panic!("{WRITES_ENV}: {spec:?}")
             };
+            // To time the kills meant to land while the file is opened (and repaired).
+            say("@opening");
             let kvs = Kvs::open(path).unwrap();
             say("@open");
             let writer = |writer: usize| {
@@ -225,59 +228,172 @@ fn child_main() {
     }
 }
 
+/// When a round kills the writer. Kills are timed from what the writer reports, not from
+/// its spawn: on a loaded machine, starting the process, opening (and repairing) the file
+/// and the first fsync can take most of a second, and a kill timed from the spawn would
+/// then mostly come before any write, leaving the round nothing to check.
+#[derive(Debug, Clone, Copy)]
+enum Kill {
+    /// This long after the writer says it is about to open the store: while it opens the
+    /// file (repairing it after the last kill), or soon after.
+    WhileOpening(Duration),
+    /// This long after the writer opened the store and acknowledged `acks` writes (all
+    /// its writers together): while it writes, the kill landing anywhere in a write or
+    /// its commit.
+    AfterAcks { acks: usize, then: Duration },
+}
+
+impl Kill {
+    /// Whether the writer is far enough for the kill's wait to begin.
+    fn ready(&self, progress: &Progress) -> bool {
+        match *self {
+            Kill::WhileOpening(_) => progress.opening,
+            Kill::AfterAcks { acks, .. } => progress.opened && progress.acks >= acks,
+        }
+    }
+
+    /// How long after that the kill comes.
+    fn then(&self) -> Duration {
+        match *self {
+            Kill::WhileOpening(then) | Kill::AfterAcks { then, .. } => then,
+        }
+    }
+}
+
 /// What one round of the kill test saw.
 struct Round {
     /// The writes acknowledged by each writer, counted from its first.
     acked: Vec<usize>,
-    /// How long the writer had been open when it was killed (`None`: it never opened).
-    open_for: Option<Duration>,
+    /// Whether the writer had opened the store when it was killed.
+    opened: bool,
     stderr: String,
 }
 
-/// Runs the writer and kills it after `delay`, whatever it is doing then.
-fn kill_writer_after(path: &Path, seed: u64, round: u64, writers: usize, delay: Duration) -> Round {
+/// The longest a writer may take to open the store and acknowledge the writes a round
+/// waits for, from its spawn: far more than a loaded machine needs (under a second), so
+/// that only a writer that is stuck (or far too slow) fails the round.
+const WAIT_LIMIT: Duration = Duration::from_secs(60);
+/// The longest a writer that opened the store may go without acknowledging a write: it
+/// is stuck. (A write takes a few milliseconds here, 100 ms under load; the limit leaves
+/// room for a machine stalled for seconds.)
+const SILENT_LIMIT: Duration = Duration::from_secs(30);
+
+/// How far a writer got, from the lines it printed.
+#[derive(Default)]
+struct Progress {
+    opening: bool,
+    opened: bool,
+    /// Acknowledgements of all writers together.
+    acks: usize,
+    /// When the writer last opened or acknowledged.
+    last: Option<Instant>,
+}
+
+impl Progress {
+    fn note(&mut self, at: Instant, line: &str) {
+        match line {
+            "@opening" => self.opening = true,
+            "@open" => {
+                self.opened = true;
+                self.last = Some(at);
+            }
+            _ if line.starts_with("@ack ") => {
+                self.acks += 1;
+                self.last = Some(at);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Runs the writer and kills it at `kill`, whatever it is doing then.
+fn kill_writer(path: &Path, seed: u64, round: u64, writers: usize, kill: Kill) -> Round {
+    let spawned = Instant::now();
     let mut proc = child("writer", path)
         .env(WRITES_ENV, format!("{seed} {round} {writers}"))
         .spawn()
         .unwrap();
     // Both pipes are drained by threads, so a full pipe never stalls the writer and its
-    // output up to the kill is all read.
+    // output up to the kill is all read. Lines come over a channel as they are read, to
+    // time the kill from the writer's progress.
     let stdout = proc.stdout.take().unwrap();
     let stderr = proc.stderr.take().unwrap();
-    let lines = std::thread::spawn(move || {
-        let mut lines = Vec::new();
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
         let mut reader = BufReader::new(stdout);
         let mut line = String::new();
         while reader.read_line(&mut line).unwrap() > 0 {
             // A line without its end was cut by the kill and says nothing.
             if line.ends_with('\n') {
-                lines.push((Instant::now(), line.trim_end().to_owned()));
+                let _ = lines_tx.send((Instant::now(), line.trim_end().to_owned()));
             }
             line.clear();
         }
-        lines
     });
     let errors = std::thread::spawn(move || {
         let mut text = String::new();
         BufReader::new(stderr).read_to_string(&mut text).unwrap();
         text
     });
-    std::thread::sleep(delay);
+    // Waits until the writer is far enough for the kill, or fails the round.
+    let mut seen = Vec::new();
+    let mut progress = Progress::default();
+    let waited = loop {
+        if kill.ready(&progress) {
+            break Ok(());
+        }
+        let deadline = match progress.last {
+            Some(last) => (spawned + WAIT_LIMIT).min(last + SILENT_LIMIT),
+            None => spawned + WAIT_LIMIT,
+        };
+        match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok((at, line)) => {
+                progress.note(at, &line);
+                seen.push(line);
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                let acks = progress.acks;
+                break Err(match progress.last {
+                    Some(last) if last.elapsed() >= SILENT_LIMIT => format!(
+                        "the writer is stuck: it opened the store and acknowledged {acks} \
+                         writes, then nothing for {SILENT_LIMIT:?}"
+                    ),
+                    Some(_) => format!(
+                        "the writer opened the store but acknowledged only {acks} writes \
+                         within {WAIT_LIMIT:?} of its start (waiting for {kill:?})"
+                    ),
+                    None => format!("the writer did not open the store within {WAIT_LIMIT:?}"),
+                });
+            }
+            // Its output ended: it exited, which a writer only does when it fails.
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                break Err("the writer stopped by itself".to_owned());
+            }
+        }
+    };
+    if waited.is_ok() {
+        std::thread::sleep(kill.then());
+    }
     let exited = proc.try_wait().unwrap();
-    let killed_at = Instant::now();
     proc.kill().unwrap();
     proc.wait().unwrap();
-    let lines = lines.join().unwrap();
+    // The lines printed before the kill; the channel ends when the reader reaches the
+    // end of the pipe.
+    seen.extend(lines.iter().map(|(_, line)| line));
+    reader.join().unwrap();
     let stderr = errors.join().unwrap();
+    if let Err(why) = waited {
+        panic!("round {round}: {why}; its output:\n{seen:?}\nits stderr:\n{stderr}");
+    }
     // The writer only ever stops by being killed: anything else is a failure to report.
     if let Some(status) = exited {
         panic!("round {round}: the writer stopped by itself ({status}); its stderr:\n{stderr}");
     }
     let mut acked = vec![0; writers];
-    let mut open_for = None;
-    for (at, line) in lines {
+    let mut opened = false;
+    for line in seen {
         if line == "@open" {
-            open_for = Some(killed_at.saturating_duration_since(at));
+            opened = true;
         } else if let Some(ack) = line.strip_prefix("@ack ") {
             let (writer, step) = ack.split_once(' ').unwrap();
             let writer: usize = writer.parse().unwrap();
@@ -292,7 +408,7 @@ fn kill_writer_after(path: &Path, seed: u64, round: u64, writers: usize, delay: 
     }
     Round {
         acked,
-        open_for,
+        opened,
         stderr,
     }
 }
@@ -323,8 +439,8 @@ fn differences(expected: &State, found: &State) -> Vec<String> {
         .collect()
 }
 
-/// Kills a child writing to a local store at random moments (while it starts, opens or
-/// repairs the file, or writes), then reopens the store: it opens, and holds exactly
+/// Kills a child writing to a local store at random moments (while it opens or repairs
+/// the file, or writes), then reopens the store: it opens, and holds exactly
 /// the acknowledged writes, plus at most the one write in flight at the kill.
 #[test]
 fn a_killed_writer_loses_no_acknowledged_write() {
@@ -351,9 +467,17 @@ fn of_writer(state: &State, writer: usize) -> State {
 
 fn kill_test(writers: usize, name: &str) {
     const ROUNDS: u64 = 24;
-    // With no ack this long after opening, the writer is stuck: fail rather than pass a
-    // round that checked nothing. (A write takes about 10 ms here, 100 ms under load.)
-    const SILENT_LIMIT: Duration = Duration::from_secs(1);
+    /// Rounds whose kill comes while the writer opens the file (which may need a repair
+    /// after the last kill); the others kill it while it writes.
+    const WHILE_OPENING: usize = 6;
+    /// The latest a kill while opening comes after the writer says it opens the store.
+    /// Opening (and repairing) takes a few milliseconds here, more under load: the
+    /// kills land before, during and just after it.
+    const OPENING_MS: u64 = 10;
+    /// The most writes per writer a kill while writing waits for: enough to vary what
+    /// the file holds at the kill, few enough for a short round (a write takes about
+    /// 3 ms here, 100 ms under load).
+    const MOST_ACKS: usize = 12;
     let seed = std::env::var(SEED_ENV)
         .map_or_else(|_| rand::rng().random(), |s| s.parse().expect("a u64 seed"));
     // Shown with the test's output on failure: rerun with this seed to replay the kills.
@@ -375,30 +499,36 @@ fn kill_test(writers: usize, name: &str) {
             state.insert(counter_id(writer), counter);
         }
     });
-    let mut rounds_with_acks = 0;
-    for round in 0..ROUNDS {
-        // Some kills come early (before or while the child opens the file, which may
-        // need a repair after the last kill), most while it writes, a few late enough
-        // to catch a writer that opened but does not write.
-        let delay = Duration::from_millis(match rng.random_range(0..10) {
-            0..=3 => rng.random_range(0..150),
-            4..=8 => rng.random_range(150..700),
-            _ => rng.random_range(700..1500),
-        });
-        let seen = kill_writer_after(&path, seed, round, writers, delay);
+    // The rounds' kills, in a random order. Each is timed from the writer's progress, so
+    // that every round tests what it is meant to however slow the machine is: a kill
+    // while writing comes after a random number of acknowledged writes, then a random
+    // few milliseconds (anywhere in the next write, its commit or its acknowledgement).
+    let mut kills: Vec<Kill> = (0..ROUNDS as usize)
+        .map(|i| {
+            if i < WHILE_OPENING {
+                Kill::WhileOpening(Duration::from_millis(rng.random_range(0..=OPENING_MS)))
+            } else {
+                Kill::AfterAcks {
+                    acks: rng.random_range(1..=MOST_ACKS * writers),
+                    then: Duration::from_millis(rng.random_range(0..=20)),
+                }
+            }
+        })
+        .collect();
+    kills.shuffle(&mut rng);
+    for (round, kill) in (0..ROUNDS).zip(kills) {
+        let seen = kill_writer(&path, seed, round, writers, kill);
         let context = format!(
-            "round {round}, kill after {delay:?}, writes acknowledged by each writer {:?}; \
+            "round {round}, kill {kill:?}, writes acknowledged by each writer {:?}; \
              writer stderr:\n{}",
             seen.acked, seen.stderr
         );
-        if seen.acked.iter().all(|&n| n == 0) {
+        if let Kill::AfterAcks { acks, .. } = kill {
+            // What the round waited for before the kill, so it checks written data.
             assert!(
-                seen.open_for.is_none_or(|open| open < SILENT_LIMIT),
-                "the writer was open for {:?} and acknowledged nothing; {context}",
-                seen.open_for
+                seen.opened && seen.acked.iter().sum::<usize>() >= acks,
+                "the acknowledgements the kill waited for are missing; {context}"
             );
-        } else {
-            rounds_with_acks += 1;
         }
         let found = reopen_and_read(&path, &rt, round);
         let mut next = State::new();
@@ -424,11 +554,6 @@ fn kill_test(writers: usize, name: &str) {
         assert_eq!(next.len(), found.len(), "items no writer wrote; {context}");
         state = found;
     }
-    assert!(
-        rounds_with_acks >= ROUNDS / 4,
-        "only {rounds_with_acks} of {ROUNDS} rounds acknowledged a write: the kills did not \
-         test writing"
-    );
     std::fs::remove_file(&path).unwrap();
 }
 
