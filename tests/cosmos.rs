@@ -998,16 +998,24 @@ async fn expiring_items_carry_cosmos_ttl() {
     kvs.ensure_store(StoreSchema::new("sessions", KeyAttr::string("id")).ttl("exp"))
         .await
         .unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+    };
+    // kvs computes `ttl` as `exp - now + 60` from its own reading of the clock (whole
+    // seconds), taken during the upsert: between `before` and `after`, however slowly
+    // the upsert runs.
+    let before = now();
+    let exp = before + 3600;
     kvs.upsert(
         "sessions",
-        item! { "id" => "s1", "exp" => now + 3600, "ttl" => "mine" },
+        item! { "id" => "s1", "exp" => exp, "ttl" => "mine" },
     )
     .await
     .unwrap();
+    let after = now();
     kvs.upsert("sessions", item! { "id" => "s2" })
         .await
         .unwrap();
@@ -1016,7 +1024,10 @@ async fn expiring_items_carry_cosmos_ttl() {
     assert_eq!(props.default_ttl, TimeToLive::NoDefault);
     let doc = raw_document(&c, "s1", &Key::new("s1")).await.expect("s1");
     let ttl = doc["ttl"].as_i64().expect("a number");
-    assert!((3600 + 60 - 5..=3600 + 60).contains(&ttl), "ttl {ttl}");
+    assert!(
+        (exp - after + 60..=exp - before + 60).contains(&ttl),
+        "ttl {ttl}, for an expiry {exp} written between {before} and {after}"
+    );
     assert_eq!(doc["_kvs_ttl"], json!("mine"));
     let doc = raw_document(&c, "s2", &Key::new("s2")).await.expect("s2");
     assert!(!doc.contains_key("ttl"));

@@ -393,14 +393,29 @@ async fn a_condition_check_changes_nothing() {
 
 /// A TCP proxy to the emulator that can be cut: connections through it work until
 /// [`Proxy::cut`], after which every connection is refused.
+///
+/// Its port stays held after the cut, by a second socket bound to it and not listening
+/// (`SO_REUSEPORT` lets the two share it): were the port freed, a port-0 listener of a
+/// test running alongside could get it, and the requests meant to be refused would reach
+/// that test's server.
 struct Proxy {
     port: u16,
     tasks: tokio::task::JoinSet<()>,
+    /// The port's holder once cut.
+    held: Option<tokio::net::TcpSocket>,
+}
+
+/// A TCP socket on `port` of the loopback that shares it with others bound the same way.
+fn shared_socket(port: u16) -> tokio::net::TcpSocket {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_reuseport(true).unwrap();
+    socket.bind(([127, 0, 0, 1], port).into()).unwrap();
+    socket
 }
 
 impl Proxy {
     async fn start(upstream: &'static str) -> Proxy {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = shared_socket(0).listen(64).unwrap();
         let port = listener.local_addr().unwrap().port();
         let mut tasks = tokio::task::JoinSet::new();
         tasks.spawn(async move {
@@ -413,11 +428,17 @@ impl Proxy {
                 });
             }
         });
-        Proxy { port, tasks }
+        Proxy {
+            port,
+            tasks,
+            held: None,
+        }
     }
 
-    /// Drops the listener and every connection through it.
-    async fn cut(mut self) {
+    /// Drops the listener and every connection through it; the port stays held, so
+    /// that connecting to it is refused.
+    async fn cut(&mut self) {
+        self.held = Some(shared_socket(self.port));
         self.tasks.abort_all();
         while self.tasks.join_next().await.is_some() {}
     }
@@ -431,7 +452,7 @@ async fn errors_map_to_kvs_kinds() {
     let Some((_, _, kvs)) = setup().await else {
         return;
     };
-    let proxy = Proxy::start(emulator::host().unwrap()).await;
+    let mut proxy = Proxy::start(emulator::host().unwrap()).await;
     let options = firestore::FirestoreDbOptions::new(emulator::fresh_project())
         .with_firebase_api_url(format!("http://127.0.0.1:{}", proxy.port));
     let db = firestore::FirestoreDb::with_options(options).await.unwrap();

@@ -53,11 +53,45 @@ pub fn jar() -> Result<PathBuf, String> {
     Ok(jar)
 }
 
-fn free_port() -> u16 {
+/// A port for the emulator, free when this returns. The JVM binds it seconds later,
+/// while the other tests of this process bind port-0 listeners and open connections,
+/// both from the kernel's ephemeral range: so the port is taken outside that range
+/// (Linux: `ip_local_port_range`), where only an explicit bind can take it. A port the
+/// kernel picks is the fallback; [`start`] tries another port should it be taken anyway.
+fn pick_port() -> u16 {
+    let free = |port: u16| TcpListener::bind(("127.0.0.1", port)).is_ok();
+    if let Some((low, high)) = ephemeral_range() {
+        // Above 10000, clear of most well-known services; random, so that test binaries
+        // starting emulators at the same time do not all try the same ports.
+        let outside: Vec<u16> = (10_000..=u16::MAX)
+            .filter(|p| !(low..=high).contains(p))
+            .collect();
+        for _ in 0..if outside.is_empty() { 0 } else { 100 } {
+            let port = outside[(random() % outside.len() as u64) as usize];
+            if free(port) {
+                return port;
+            }
+        }
+    }
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port on 127.0.0.1")
+}
+
+/// The kernel's ephemeral port range, where it can be read.
+fn ephemeral_range() -> Option<(u16, u16)> {
+    let text = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok()?;
+    let mut bounds = text.split_whitespace().map(|n| n.parse::<u16>().ok());
+    Some((bounds.next()??, bounds.next()??))
+}
+
+/// A random number (std's hasher keys are random per process and differ per call).
+fn random() -> u64 {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
 }
 
 /// Whether the emulator at `host` answers `GET /` with `Ok`.
@@ -80,18 +114,45 @@ fn ready(host: &str) -> bool {
 /// Starts the emulator jar and waits until it answers; its host (`127.0.0.1:PORT`).
 /// (The command-line tool's tests start theirs here too, without setting
 /// `FIRESTORE_EMULATOR_HOST` in their process: the tool's URLs name it.)
+///
+/// The port is free when picked, but something else may bind it before the JVM does
+/// (which then exits at once, `BindException: Address already in use`): the JVM is
+/// then started again on another port, rather than waited on until the deadline.
 pub fn start(jar: &Path) -> Result<String, String> {
-    let port = free_port();
+    const ATTEMPTS: usize = 5;
+    let mut failures = Vec::new();
+    for _ in 0..ATTEMPTS {
+        match launch(jar, pick_port())? {
+            Ok(host) => return Ok(host),
+            Err(why) => failures.push(why),
+        }
+    }
+    Err(format!(
+        "the Firestore emulator did not start in {ATTEMPTS} attempts:\n{}",
+        failures.join("\n")
+    ))
+}
+
+/// One attempt of [`start`] on `port`: `Ok(Ok(host))` once the emulator answers,
+/// `Ok(Err(why))` where the JVM gave up early (most likely: the port was taken) and
+/// another port may do, `Err` where waiting longer or again is pointless.
+fn launch(jar: &Path, port: u16) -> Result<Result<String, String>, String> {
     let host = format!("127.0.0.1:{port}");
-    let log = std::env::temp_dir().join(format!("kvs-firestore-emulator-{port}.log"));
+    let log = std::env::temp_dir().join(format!(
+        "kvs-firestore-emulator-{}-{port}.log",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&log);
     // The watchdog starts the JVM, then waits while both the test process and the JVM
-    // live, and kills the JVM by its PID once the test process is gone.
+    // live, and kills the JVM by its PID once the test process is gone, or once told to
+    // (SIGTERM). It ends as soon as the JVM does, which is how a failed start is seen.
     let script = r#"java -Xmx512m -cp "$1" com.google.cloud.datastore.emulator.firestore.CloudFirestore start --host=127.0.0.1 --port="$2" >"$4" 2>&1 &
 jvm=$!
+trap 'kill "$jvm" 2>/dev/null; wait "$jvm" 2>/dev/null; exit 1' TERM
 while kill -0 "$3" 2>/dev/null && kill -0 "$jvm" 2>/dev/null; do sleep 0.5; done
 kill "$jvm" 2>/dev/null
 wait "$jvm" 2>/dev/null"#;
-    Command::new("sh")
+    let mut watchdog = Command::new("sh")
         .arg("-c")
         .arg(script)
         .arg("sh")
@@ -104,17 +165,41 @@ wait "$jvm" 2>/dev/null"#;
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| format!("could not start the Firestore emulator: {e}"))?;
+    // Stops a JVM that runs but is of no use, through its watchdog (our child, so its
+    // PID cannot have been reused, unlike the JVM's once the watchdog has reaped it).
+    let stop = |watchdog: &mut std::process::Child| {
+        let _ = Command::new("kill")
+            .arg(watchdog.id().to_string())
+            .stderr(Stdio::null())
+            .status();
+        let _ = watchdog.wait();
+    };
+    let tail = || std::fs::read_to_string(&log).unwrap_or_default();
     let deadline = Instant::now() + Duration::from_secs(90);
     while Instant::now() < deadline {
         if ready(&host) {
-            return Ok(host);
+            return Ok(Ok(host));
+        }
+        let exited = matches!(watchdog.try_wait(), Ok(Some(_)));
+        // Should a version of the emulator report the taken port and keep running.
+        let in_use = !exited && tail().contains("Address already in use");
+        if exited || in_use {
+            if in_use {
+                stop(&mut watchdog);
+            }
+            return Ok(Err(format!(
+                "on {host}, the emulator gave up at once (the port taken?); its log ({}):\n{}",
+                log.display(),
+                tail()
+            )));
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    let tail = std::fs::read_to_string(&log).unwrap_or_default();
+    stop(&mut watchdog);
     Err(format!(
-        "the Firestore emulator did not answer on {host} within 90 s; its log ({}):\n{tail}",
-        log.display()
+        "the Firestore emulator did not answer on {host} within 90 s; its log ({}):\n{}",
+        log.display(),
+        tail()
     ))
 }
 
