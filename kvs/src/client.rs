@@ -683,7 +683,18 @@ impl GetRequest {
                     .in_span(span)
                     .await?
             }
-            None => backend.get(&schema, key).in_span(span).await?,
+            None => {
+                tokio::task::coop::consume_budget().await;
+                let now = if span.is_disabled() {
+                    backend.get_now(&schema, key)
+                } else {
+                    span.in_scope(|| backend.get_now(&schema, key))
+                };
+                match now {
+                    Some(found) => found?,
+                    None => backend.get(&schema, key).in_span(span).await?,
+                }
+            }
         };
         unless_expired(&schema, found)
     }

@@ -80,6 +80,20 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     /// Reads one item, strongly consistent.
     async fn get(&self, schema: &StoreSchema, key: &Key) -> Result<Option<RawItem>>;
 
+    /// Reads one item at once, for a backend that answers without waiting (an
+    /// in-memory store, a local file's read snapshot): the same answer as
+    /// [`get`](Self::get), without the boxed future every call of an `async` trait
+    /// method makes. `None`, the default, says the backend must wait, and the library
+    /// calls `get`.
+    ///
+    /// The library spends a unit of tokio's cooperative scheduling budget before it
+    /// calls this (as tokio's own sockets do per read), so that a task reading in a loop
+    /// still gives its worker thread back.
+    fn get_now(&self, schema: &StoreSchema, key: &Key) -> Option<Result<Option<RawItem>>> {
+        let _ = (schema, key);
+        None
+    }
+
     /// Reads one item, strongly consistent, needing only the top-level `attributes`
     /// (which hold the key attributes): a backend with native projections reads and
     /// sends only those; by default the whole item ([`get`](Self::get)). The library

@@ -250,9 +250,19 @@ impl LocalBackend {
         Ok(out)
     }
 
+    /// A get from the read snapshot, the caller having taken its turn.
+    fn get_at_once(&self, schema: &StoreSchema, key: &Key) -> Result<Option<RawItem>> {
+        let name = items_table(&schema.name);
+        let read = self.snapshots.tables(&self.db, &[name])?;
+        match read.table(name) {
+            Some(items) => read_item(items, key),
+            None => Err(self.not_defined(&schema.name)),
+        }
+    }
+
     /// Tables of the shared read snapshot, all from the same one; `None` for a table
-    /// never written to, which reads as empty. Every read begins here, after taking its
-    /// turn on the runtime.
+    /// never written to, which reads as empty. Every read but a get begins here, after
+    /// taking its turn on the runtime.
     async fn read_tables(&self, names: &[&str]) -> Result<Read> {
         take_turn(READ_UNITS).await;
         self.snapshots.tables(&self.db, names)
@@ -572,12 +582,12 @@ impl Backend for LocalBackend {
     }
 
     async fn get(&self, schema: &StoreSchema, key: &Key) -> Result<Option<RawItem>> {
-        let name = items_table(&schema.name);
-        let read = self.read_tables(&[name]).await?;
-        match read.table(name) {
-            Some(items) => read_item(items, key),
-            None => Err(self.not_defined(&schema.name)),
-        }
+        take_turn(READ_UNITS).await;
+        self.get_at_once(schema, key)
+    }
+
+    fn get_now(&self, schema: &StoreSchema, key: &Key) -> Option<Result<Option<RawItem>>> {
+        Some(self.get_at_once(schema, key))
     }
 
     async fn get_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<Vec<Option<RawItem>>> {
