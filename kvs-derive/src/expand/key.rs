@@ -42,7 +42,7 @@ pub fn key_type(model: &Model<'_>) -> TokenStream {
     let (fields, to_key, conversions) = match sk {
         None => (
             quote! { #[doc = #pk_doc] pub #pk_ident: #pk_ty, },
-            quote! { ::kvs::Key::new(::kvs::__private::key_value(&key.#pk_ident)) },
+            quote! { ::kvs::Key::new(::kvs::__private::into_key_value(key.#pk_ident)) },
             quote! {
                 #[diagnostic::do_not_recommend]
                 impl<V0: ::kvs::typed::IntoFieldValue<#pk_ty>> ::kvs::typed::KeyFrom<V0> for #key_ident {
@@ -66,8 +66,8 @@ pub fn key_type(model: &Model<'_>) -> TokenStream {
                 },
                 quote! {
                     ::kvs::Key::with_sort(
-                        ::kvs::__private::key_value(&key.#pk_ident),
-                        ::kvs::__private::key_value(&key.#sk_ident),
+                        ::kvs::__private::into_key_value(key.#pk_ident),
+                        ::kvs::__private::into_key_value(key.#sk_ident),
                     )
                 },
                 quote! {
