@@ -45,6 +45,9 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 struct Load {
     readers: usize,
     writers: usize,
+    /// Readers do only gets (answered at once, through `Backend::get_now`), rather than
+    /// each kind of read in turn.
+    only_gets: bool,
 }
 
 /// What a case saw.
@@ -155,6 +158,9 @@ fn run(stores: Vec<(&'static str, Kvs)>, load: Load) -> Report {
                         let mut i = t as u64 * 7;
                         while !stop.load(Ordering::Relaxed) {
                             match role {
+                                "reader" if load.only_gets => {
+                                    kvs.get("events", key(i)).await.unwrap().unwrap();
+                                }
                                 "reader" => read(&kvs, i).await,
                                 _ => write(&kvs, t, i).await,
                             }
@@ -210,6 +216,19 @@ fn memory_reads_leave_the_probe_on_time() {
     let load = Load {
         readers: WORKERS + 1,
         writers: 0,
+        only_gets: false,
+    };
+    check(run(vec![("memory", Kvs::memory())], load));
+}
+
+/// Gets alone: each is answered at once, so only the library's taking the get's turn
+/// lets the probe run.
+#[test]
+fn gets_alone_leave_the_probe_on_time() {
+    let load = Load {
+        readers: WORKERS + 1,
+        writers: 0,
+        only_gets: true,
     };
     check(run(vec![("memory", Kvs::memory())], load));
 }
@@ -221,6 +240,7 @@ fn file_reads_leave_the_probe_on_time() {
     let load = Load {
         readers: WORKERS + 1,
         writers: 0,
+        only_gets: false,
     };
     check(run(vec![("file", file_store(&dir))], load));
 }
@@ -232,6 +252,7 @@ fn memory_writes_leave_the_probe_on_time() {
     let load = Load {
         readers: 0,
         writers: WORKERS + 1,
+        only_gets: false,
     };
     check(run(vec![("memory", Kvs::memory())], load));
 }
@@ -244,6 +265,7 @@ fn reads_and_writes_of_both_stores_leave_the_probe_on_time() {
     let load = Load {
         readers: 1,
         writers: 1,
+        only_gets: false,
     };
     check(run(
         vec![("memory", Kvs::memory()), ("file", file_store(&dir))],

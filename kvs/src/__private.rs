@@ -1,6 +1,6 @@
 //! What generated code uses. Not public API: no stability promise.
 
-pub use crate::typed::{into_key_value, key_value};
+pub use crate::typed::into_key_value;
 
 /// Checks, in code `#[derive(Projection)]` generates, that a projection field has the
 /// type of the model's field (the type of its typed path).

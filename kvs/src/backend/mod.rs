@@ -81,14 +81,15 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     async fn get(&self, schema: &StoreSchema, key: &Key) -> Result<Option<RawItem>>;
 
     /// Reads one item at once, for a backend that answers without waiting (an
-    /// in-memory store, a local file's read snapshot): the same answer as
-    /// [`get`](Self::get), without the boxed future every call of an `async` trait
-    /// method makes. `None`, the default, says the backend must wait, and the library
-    /// calls `get`.
+    /// in-memory store, a local file's read snapshot): exactly the answer
+    /// [`get`](Self::get) would give, without the boxed future every call of an `async`
+    /// trait method makes. `None`, the default, says the backend must wait, and the
+    /// library calls `get`.
     ///
-    /// The library spends a unit of tokio's cooperative scheduling budget before it
-    /// calls this (as tokio's own sockets do per read), so that a task reading in a loop
-    /// still gives its worker thread back.
+    /// The library spends a unit of tokio's cooperative scheduling budget on each answer
+    /// (as tokio's own sockets do per read), so that a task reading in a loop still gives
+    /// its worker thread back. A backend wrapping another that adds to `get` (faults,
+    /// counting) must add the same here, or leave this the default.
     fn get_now(&self, schema: &StoreSchema, key: &Key) -> Option<Result<Option<RawItem>>> {
         let _ = (schema, key);
         None

@@ -422,7 +422,8 @@ mod tests {
             "c: refused after writing"
         );
         assert_eq!(d.unwrap().unwrap_err().message(), "d: refused");
-        assert!(e.is_err(), "the writer gets the job's panic back");
+        let panic = e.expect_err("the writer gets the job's panic back");
+        assert_eq!(panic.downcast_ref::<&str>(), Some(&"e: a bug"));
         f.unwrap().unwrap();
         // B ran once, then again after each of the two writes that spoiled the group.
         assert_eq!(runs.load(Ordering::SeqCst), 3);

@@ -15,8 +15,9 @@
 //! redb is synchronous, so nothing in an operation would ever return `Pending` on its
 //! own: a task reading cached items (or writing in memory) in a loop would keep its
 //! worker thread forever, starving every other task and timer of the runtime. So every
-//! operation first takes its turn (`take_turn`: it spends tokio's scheduling budget, and
-//! every so many operations the task yields to the others), and in-memory writers wait
+//! operation takes its turn (`take_turn`: it spends tokio's scheduling budget, and
+//! every so many operations the task yields to the others; for a get answered by
+//! `get_now`, the library does), and in-memory writers wait
 //! for one another on an async lock, never in redb's blocking one (see
 //! `LocalBackend::write`). Reads and in-memory writes (microseconds) then run on the
 //! calling task. A file store's writes wait for the disk, so they are made by the file's

@@ -44,7 +44,7 @@ mod traits;
 pub use field::{Cond, Element, Entry, Field, IntoCond, KeyRole, Plain, TypedPath, Writable};
 pub use model::{
     ExpiryField, IntoKey, KeyFrom, Model, NoSortKey, VersionAttr, VersionField, VersionedModel,
-    into_key_value, key_value,
+    into_key_value,
 };
 pub use projection::Projection;
 pub use query::{KeyQuery, SortKeyType};

@@ -160,9 +160,8 @@ where
     }
 }
 
-/// Converts a key field's typed value for the dynamic layer (used by generated code).
-#[doc(hidden)]
-pub fn key_value<T: Serialize>(value: &T) -> crate::Value {
+/// A key field's typed value for the dynamic layer, by its serde form.
+fn key_value<T: Serialize>(value: &T) -> crate::Value {
     // Key field types (strings, numbers up to i64, f64, bytes, unit enums) always
     // serialize; anything else would be refused by the key check as a wrong type.
     crate::to_value(value).unwrap_or(crate::Value::Null)
@@ -174,7 +173,7 @@ pub fn key_value<T: Serialize>(value: &T) -> crate::Value {
 #[doc(hidden)]
 pub fn into_key_value<T: Serialize + 'static>(value: T) -> crate::Value {
     let mut value = Some(value);
-    // Decided at compile time: `T`'s type id is a constant.
+    // Once optimized, a comparison of two constants (`T`'s type id and `String`'s).
     if let Some(string) = (&mut value as &mut dyn std::any::Any).downcast_mut::<Option<String>>()
         && let Some(string) = string.take()
     {
