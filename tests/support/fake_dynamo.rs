@@ -113,7 +113,7 @@ impl FakeDynamo {
     where
         F: Fn(&str, Value, usize) -> Reply + Send + Sync + 'static,
     {
-        Self::start_on(free_port().await, handler)
+        Self::start_on(any_port().await, handler)
     }
 
     /// Starts a server on a free 127.0.0.1 port whose requests wait at a gate until
@@ -134,7 +134,7 @@ impl FakeDynamo {
             bound,
             open: watch::Sender::new(false),
         };
-        Self::serve(free_port().await, delay, Some(gate), handler)
+        Self::serve(any_port().await, delay, Some(gate), handler)
     }
 
     /// Starts a server on `listener` (say, one listening on a port that was reserved
@@ -205,8 +205,8 @@ impl FakeDynamo {
     }
 }
 
-/// A listener on a free 127.0.0.1 port.
-async fn free_port() -> TcpListener {
+/// A listener on a port of 127.0.0.1 the kernel picks.
+async fn any_port() -> TcpListener {
     TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a port to listen on")

@@ -61,15 +61,21 @@ pub fn jar() -> Result<PathBuf, String> {
 fn pick_port() -> u16 {
     let free = |port: u16| TcpListener::bind(("127.0.0.1", port)).is_ok();
     if let Some((low, high)) = ephemeral_range() {
-        // Above 10000, clear of most well-known services; random, so that test binaries
-        // starting emulators at the same time do not all try the same ports.
-        let outside: Vec<u16> = (10_000..=u16::MAX)
-            .filter(|p| !(low..=high).contains(p))
-            .collect();
-        for _ in 0..if outside.is_empty() { 0 } else { 100 } {
-            let port = outside[(random() % outside.len() as u64) as usize];
-            if free(port) {
-                return port;
+        // From 10000 up, clear of most well-known services, and outside the range;
+        // random, so that test binaries starting emulators at once try different ports.
+        const FIRST: u32 = 10_000;
+        let below = (low as u32).saturating_sub(FIRST);
+        let above_from = (high as u32 + 1).max(FIRST);
+        let count = below + (u16::MAX as u32 + 1).saturating_sub(above_from);
+        for _ in 0..if count == 0 { 0 } else { 100 } {
+            let i = (random() % count as u64) as u32;
+            let port = if i < below {
+                FIRST + i
+            } else {
+                above_from + (i - below)
+            };
+            if free(port as u16) {
+                return port as u16;
             }
         }
     }
@@ -165,28 +171,13 @@ wait "$jvm" 2>/dev/null"#;
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| format!("could not start the Firestore emulator: {e}"))?;
-    // Stops a JVM that runs but is of no use, through its watchdog (our child, so its
-    // PID cannot have been reused, unlike the JVM's once the watchdog has reaped it).
-    let stop = |watchdog: &mut std::process::Child| {
-        let _ = Command::new("kill")
-            .arg(watchdog.id().to_string())
-            .stderr(Stdio::null())
-            .status();
-        let _ = watchdog.wait();
-    };
     let tail = || std::fs::read_to_string(&log).unwrap_or_default();
     let deadline = Instant::now() + Duration::from_secs(90);
     while Instant::now() < deadline {
         if ready(&host) {
             return Ok(Ok(host));
         }
-        let exited = matches!(watchdog.try_wait(), Ok(Some(_)));
-        // Should a version of the emulator report the taken port and keep running.
-        let in_use = !exited && tail().contains("Address already in use");
-        if exited || in_use {
-            if in_use {
-                stop(&mut watchdog);
-            }
+        if matches!(watchdog.try_wait(), Ok(Some(_))) {
             return Ok(Err(format!(
                 "on {host}, the emulator gave up at once (the port taken?); its log ({}):\n{}",
                 log.display(),
@@ -195,7 +186,13 @@ wait "$jvm" 2>/dev/null"#;
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    stop(&mut watchdog);
+    // A JVM that runs but does not answer is stopped through its watchdog (our child, so
+    // its PID cannot have been reused, unlike the JVM's once the watchdog has reaped it).
+    let _ = Command::new("kill")
+        .arg(watchdog.id().to_string())
+        .stderr(Stdio::null())
+        .status();
+    let _ = watchdog.wait();
     Err(format!(
         "the Firestore emulator did not answer on {host} within 90 s; its log ({}):\n{}",
         log.display(),

@@ -251,19 +251,24 @@ impl LocalBackend {
         Ok(out)
     }
 
-    /// A get from the read snapshot, the caller having taken its turn.
-    fn get_at_once(&self, schema: &StoreSchema, key: &Key) -> Result<Option<RawItem>> {
+    /// Runs `read` on the store's items in the shared read snapshot, the caller having
+    /// taken its turn (a get, or a batch of them).
+    fn read_items<R>(
+        &self,
+        schema: &StoreSchema,
+        read: impl FnOnce(&ReadTable) -> Result<R>,
+    ) -> Result<R> {
         let name = items_table(&schema.name);
-        let read = self.snapshots.tables(&self.db, &[name])?;
-        match read.table(name) {
-            Some(items) => read_item(items, key),
+        let snapshot = self.snapshots.tables(&self.db, &[name])?;
+        match snapshot.table(name) {
+            Some(items) => read(items),
             None => Err(self.not_defined(&schema.name)),
         }
     }
 
     /// Tables of the shared read snapshot, all from the same one; `None` for a table
-    /// never written to, which reads as empty. Every read but a get begins here, after
-    /// taking its turn on the runtime.
+    /// never written to, which reads as empty. Every read but a get (`read_items`) begins
+    /// here, after taking its turn on the runtime.
     async fn read_tables(&self, names: &[&str]) -> Result<Read> {
         take_turn(READ_UNITS).await;
         self.snapshots.tables(&self.db, names)
@@ -584,20 +589,18 @@ impl Backend for LocalBackend {
 
     async fn get(&self, schema: &StoreSchema, key: &Key) -> Result<Option<RawItem>> {
         take_turn(READ_UNITS).await;
-        self.get_at_once(schema, key)
+        self.read_items(schema, |items| read_item(items, key))
     }
 
     fn get_now(&self, schema: &StoreSchema, key: &Key) -> Option<Result<Option<RawItem>>> {
-        Some(self.get_at_once(schema, key))
+        Some(self.read_items(schema, |items| read_item(items, key)))
     }
 
     async fn get_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<Vec<Option<RawItem>>> {
-        let name = items_table(&schema.name);
-        let read = self.read_tables(&[name]).await?;
-        match read.table(name) {
-            Some(items) => keys.iter().map(|k| read_item(items, k)).collect(),
-            None => Err(self.not_defined(&schema.name)),
-        }
+        take_turn(READ_UNITS).await;
+        self.read_items(schema, |items| {
+            keys.iter().map(|k| read_item(items, k)).collect()
+        })
     }
 
     async fn write(&self, plan: &WritePlan<'_>) -> Result<Written> {
