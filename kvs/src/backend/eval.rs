@@ -222,7 +222,11 @@ pub fn apply(item: &Item, ops: &[UpdateOp]) -> Result<Item> {
 /// Removes empty sets from a map and every map nested in it (an empty set is a missing
 /// attribute).
 pub(crate) fn drop_empty_sets(map: &mut BTreeMap<String, Value>) {
-    map.retain(|_, v| !v.is_empty_set());
+    // Every put comes through here, and an item rarely holds an empty set: looked for
+    // first, as `retain` takes every entry out of the tree and puts it back.
+    if map.values().any(Value::is_empty_set) {
+        map.retain(|_, v| !v.is_empty_set());
+    }
     for v in map.values_mut() {
         drop_empty_sets_in(v);
     }

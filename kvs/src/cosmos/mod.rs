@@ -117,7 +117,7 @@ struct Inner {
     conflicts: Backoff,
     /// What every call is given: the SDK's retries off.
     options: azure_data_cosmos::options::OperationOptions,
-    /// The container client of each store seen, by container id: making one reads the
+    /// The container client of each store seen, by store name: making one reads the
     /// container's metadata, which is done once.
     containers: Mutex<HashMap<String, ContainerClient>>,
 }
@@ -253,10 +253,12 @@ impl CosmosBackend {
     /// The container client of a store; `StoreNotFound` if the container (or the
     /// database) does not exist.
     async fn container_client(&self, schema: &StoreSchema) -> Result<ContainerClient> {
-        let name = self.container(&schema.name);
-        if let Some(c) = self.cached(&name) {
+        // Cached by store name (the prefix is the backend's own, so a store has one
+        // container), so that a call makes no container id to find its client.
+        if let Some(c) = self.cached(&schema.name) {
             return Ok(c);
         }
+        let name = self.container(&schema.name);
         let db = self.inner.client.database_client(&self.inner.database);
         let client = self
             .inner
@@ -279,12 +281,15 @@ impl CosmosBackend {
                 })
             })
             .await?;
-        self.lock().entry(name).or_insert_with(|| client.clone());
+        self.lock()
+            .entry(schema.name.clone())
+            .or_insert_with(|| client.clone());
         Ok(client)
     }
 
-    fn cached(&self, name: &str) -> Option<ContainerClient> {
-        self.lock().get(name).cloned()
+    /// The container client of the store named `store`, if one was made before.
+    fn cached(&self, store: &str) -> Option<ContainerClient> {
+        self.lock().get(store).cloned()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, ContainerClient>> {
