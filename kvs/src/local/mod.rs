@@ -170,6 +170,17 @@ impl LocalBackend {
     fn check_defined(&self, store: &str) -> Result<()> {
         let defined = self.defined.read().unwrap_or_else(|e| e.into_inner());
         if defined.contains_key(store) {
+            return Ok(());
+        }
+        drop(defined);
+        // The file has the last word: an `ensure_store` whose caller stopped waiting
+        // after its commit (a timeout, a dropped task) defined the store there without
+        // coming back to say so here.
+        let stores = self.stores()?;
+        let found = stores.iter().any(|s| s.name == store);
+        let mut defined = self.defined.write().unwrap_or_else(|e| e.into_inner());
+        defined.extend(stores.into_iter().map(|s| (s.name.clone(), s)));
+        if found {
             Ok(())
         } else {
             Err(self.not_defined(store))
@@ -952,6 +963,41 @@ mod tests {
             assert_eq!(*kvs.schema("s").unwrap(), schema, "way {i}");
             let page = kvs.query("s", "x").index("byG").await.unwrap();
             assert_eq!(page.items.len(), 1, "way {i}");
+        }
+    }
+
+    /// A store whose `ensure_store` committed but never came back (its caller stopped
+    /// waiting) is known to the next write: the handle asks the file before it says
+    /// `StoreNotFound`.
+    #[tokio::test]
+    async fn a_store_defined_by_an_abandoned_ensure_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let schema = StoreSchema::new("s", KeyAttr::string("id"));
+        let backends = [
+            LocalBackend::memory(),
+            LocalBackend::open(dir.path().join("s.redb")).unwrap(),
+        ];
+        for backend in backends {
+            // What such an `ensure_store` leaves: its commit, without the step after it.
+            let define = |w: &super::Writer<'_>| super::define_store(w, &schema);
+            let owned = schema.clone();
+            backend
+                .write(define, move || {
+                    move |w: &super::Writer<'_>| super::define_store(w, &owned)
+                })
+                .await
+                .unwrap();
+            let kvs = Kvs::new(backend.clone());
+            kvs.register_store(schema.clone()).unwrap();
+            kvs.upsert("s", item! { "id" => "a" }).await.unwrap();
+            assert!(kvs.get("s", "a").await.unwrap().is_some());
+            let known = crate::backend::Backend::known_stores(&backend);
+            assert!(known.iter().any(|s| s.name == "s"));
+            // A store the file does not have is still not found.
+            kvs.register_store(StoreSchema::new("t", KeyAttr::string("id")))
+                .unwrap();
+            let e = kvs.upsert("t", item! { "id" => "a" }).await.unwrap_err();
+            assert_eq!(e.kind(), &crate::ErrorKind::StoreNotFound, "{e}");
         }
     }
 
