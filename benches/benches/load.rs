@@ -15,8 +15,10 @@
 //! of random keys; writes are typed upserts of random keys (on the local file, each one
 //! durable: committed to disk before it is acknowledged); the mix is 90% reads and 10%
 //! writes; hot-key ADDs are `update(..).add(count, 1)` on one item by every task. The
-//! reference, `raw-read`, is redb gets in a kept read transaction with no kvs at all:
-//! how reads that share nothing scale on this machine.
+//! references: `raw-read`, redb gets in a kept read transaction with no kvs at all (what
+//! redb's own read path gives, shared pages and all), and `own-map`, lookups in a
+//! `BTreeMap` each task keeps to itself: how work that shares nothing at all scales on
+//! this machine.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -45,15 +47,19 @@ enum Workload {
     Write,
     Mix,
     HotAdd,
-    /// Raw redb gets on a kept read transaction, no kvs: what the machine gives a read
-    /// that shares nothing, the reference for the scaling of `Read`.
+    /// Raw redb gets on a kept read transaction, no kvs: what redb's read path gives,
+    /// the reference for the scaling of `Read`.
     RawRead,
+    /// Lookups in a map of the same keys and values that each task keeps to itself: what
+    /// the machine gives work that shares no memory at all.
+    OwnMap,
 }
 
 impl Workload {
-    const ALL: [Workload; 5] = [
+    const ALL: [Workload; 6] = [
         Workload::Read,
         Workload::RawRead,
+        Workload::OwnMap,
         Workload::Write,
         Workload::Mix,
         Workload::HotAdd,
@@ -66,6 +72,7 @@ impl Workload {
             Workload::Mix => "mix",
             Workload::HotAdd => "hot-add",
             Workload::RawRead => "raw-read",
+            Workload::OwnMap => "own-map",
         }
     }
 
@@ -77,6 +84,9 @@ impl Workload {
             Workload::HotAdd => "ADD 1 to one item's counter, every task",
             Workload::RawRead => {
                 "raw redb gets of random keys in a kept read transaction (no kvs), the reference"
+            }
+            Workload::OwnMap => {
+                "lookups of random keys in a BTreeMap each task keeps to itself: nothing shared"
             }
         }
     }
@@ -212,15 +222,29 @@ async fn task(
     let mut errors = BTreeMap::new();
     let mut added = 0;
     let count = Counter::fields().count();
+    // The task's own copy of the keys and values `raw-read` reads, made before it starts.
+    let own: Option<BTreeMap<Vec<u8>, Vec<u8>>> = (workload == Workload::OwnMap).then(|| {
+        (0..ITEMS)
+            .map(|i| (user(i).id.into_bytes(), vec![7u8; 200]))
+            .collect()
+    });
     while !stop.load(Ordering::Relaxed) {
         let i = rng.random_range(0..ITEMS);
         let write = match workload {
             Workload::Read => false,
             Workload::Write => true,
             Workload::Mix => rng.random_range(0..10) == 0,
-            Workload::HotAdd | Workload::RawRead => false,
+            Workload::HotAdd | Workload::RawRead | Workload::OwnMap => false,
         };
         let started = Instant::now();
+        if let Some(own) = &own {
+            let key = format!("user-{i:05}");
+            let found = own.get(key.as_bytes());
+            std::hint::black_box(found.expect("every key is there").len());
+            latencies.push(started.elapsed());
+            tokio::task::consume_budget().await;
+            continue;
+        }
         if let Some(raw) = &raw {
             let key = format!("user-{i:05}");
             let found = raw.table.get(key.as_bytes()).expect("a raw get");
@@ -230,7 +254,7 @@ async fn task(
             continue;
         }
         let result = match workload {
-            Workload::RawRead => unreachable!("read above"),
+            Workload::RawRead | Workload::OwnMap => unreachable!("read above"),
             Workload::HotAdd => counters
                 .update("hot")
                 .add(count.clone(), 1)
