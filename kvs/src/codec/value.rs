@@ -11,6 +11,12 @@ use crate::{Error, ErrorKind, Item, Number, Result, Value};
 pub(super) const FORMAT_VERSION: u8 = 1;
 pub(super) const MAX_DECODE_DEPTH: usize = 64;
 
+/// The most elements reserved ahead for a list or map: a count is checked only against
+/// the bytes left, and a value is many times the size of the byte that can encode it,
+/// so corrupt counts nested to the depth limit would otherwise reserve gigabytes. A
+/// longer container grows as it is read.
+const MOST_RESERVED: usize = 1024;
+
 pub(super) const NULL: u8 = 0;
 const FALSE: u8 = 1;
 const TRUE: u8 = 2;
@@ -439,7 +445,7 @@ impl<'a> Reader<'a> {
         let n = self.count()?;
         // Entries are written in key order, so building the map from a vector is a bulk
         // load (one pass over the sorted entries) rather than a search per entry.
-        let mut entries = Vec::with_capacity(n);
+        let mut entries = Vec::with_capacity(n.min(MOST_RESERVED));
         for _ in 0..n {
             let k = self.string()?;
             let v = self.value(depth + 1)?;
@@ -462,7 +468,7 @@ impl<'a> Reader<'a> {
             BYTES => Value::Bytes(self.slice()?.to_vec()),
             LIST => {
                 let n = self.count()?;
-                let mut l = Vec::with_capacity(n);
+                let mut l = Vec::with_capacity(n.min(MOST_RESERVED));
                 for _ in 0..n {
                     l.push(self.value(depth + 1)?);
                 }

@@ -96,14 +96,28 @@ impl Committer {
     /// Makes `work` in the next group commit and gives back its outcome once that commit
     /// is durable. `work` may run more than once (its group applied again after another
     /// write spoiled it), each time in a new transaction: only the last run counts.
+    #[cfg(test)]
     pub(super) async fn write<T, F>(&self, work: F) -> Result<T>
     where
         F: FnMut(&Writer<'_>) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
+        self.write_then(work, |_| {}).await
+    }
+
+    /// [`write`](Self::write), then `then` on the committer's thread once the write is
+    /// durable and done (not if it failed or was left out), before the writer is
+    /// answered: what must follow the commit happens even if the writer stopped waiting.
+    pub(super) async fn write_then<T, F, A>(&self, work: F, then: A) -> Result<T>
+    where
+        F: FnMut(&Writer<'_>) -> Result<T> + Send + 'static,
+        A: FnOnce(&T) + Send + 'static,
+        T: Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
         let job = Box::new(Pending {
             work,
+            then,
             outcome: None,
             reply,
         });
@@ -188,15 +202,18 @@ enum Applied {
     Spoiled,
 }
 
-struct Pending<F, T> {
+struct Pending<F, A, T> {
     work: F,
+    /// Run once the write is durable and done.
+    then: A,
     outcome: Option<Outcome<T>>,
     reply: oneshot::Sender<Outcome<T>>,
 }
 
-impl<F, T> Job for Pending<F, T>
+impl<F, A, T> Job for Pending<F, A, T>
 where
     F: FnMut(&Writer<'_>) -> Result<T> + Send,
+    A: FnOnce(&T) + Send,
     T: Send,
 {
     fn apply(&mut self, writer: &Writer<'_>) -> Applied {
@@ -218,7 +235,12 @@ where
     fn answer(self: Box<Self>, committed: &Result<()>, spoiled: bool) {
         let outcome = match (committed, self.outcome) {
             (_, Some(outcome)) if spoiled => outcome,
-            (Ok(()), Some(outcome)) => outcome,
+            (Ok(()), Some(outcome)) => {
+                if let Outcome::Done(Ok(done)) = &outcome {
+                    (self.then)(done);
+                }
+                outcome
+            }
             (Err(e), _) => Outcome::Done(Err(e.clone())),
             (Ok(()), None) => unreachable!("every job of a committed group was applied"),
         };

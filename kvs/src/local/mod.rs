@@ -68,11 +68,14 @@ pub struct LocalBackend {
     /// Write transactions committed, to make every `DURABLE_EVERY`th in-memory commit a
     /// full one.
     commits: Arc<AtomicU64>,
-    /// The stores defined in the database, by name, so that a write to a store never
-    /// defined is `StoreNotFound` without a lookup, and a handle knows them without a
-    /// read. Exact: redb lets one handle (and its clones, which share this map) open a
-    /// file, and only `ensure_store` defines a store.
-    defined: Arc<RwLock<HashMap<String, StoreSchema>>>,
+    /// The stores defined in the database, by name, as the file holds them: a write
+    /// keeps up the indexes and expiry of the schema here, whatever schema the handle
+    /// that sent it registered; a store or index not here is `StoreNotFound` without a
+    /// read; and a handle knows them without one. Exact: redb lets one handle (and its
+    /// clones, which share this map) open a file, only `ensure_store` defines a store,
+    /// and it changes this map once its commit is durable, on the committer's side, so
+    /// an `ensure_store` whose caller stopped waiting changes it too.
+    defined: Arc<RwLock<HashMap<String, Arc<StoreSchema>>>>,
 }
 
 /// In memory, most commits skip redb's commit protocol (there is nothing to sync), but
@@ -161,40 +164,52 @@ impl LocalBackend {
             commits: Arc::default(),
             defined: Arc::default(),
         };
-        let stores = backend.stores()?.into_iter().map(|s| (s.name.clone(), s));
+        let stores = backend.stores().map_err(|e| {
+            Error::new(*e.kind(), format!("{}: {}", path.display(), e.message())).with_source(e)
+        })?;
+        let stores = stores.into_iter().map(|s| (s.name.clone(), Arc::new(s)));
         backend.defined = Arc::new(RwLock::new(stores.collect()));
         Ok(backend)
     }
 
-    /// `StoreNotFound` unless `store` was defined (by `ensure_store`) in this database.
-    fn check_defined(&self, store: &str) -> Result<()> {
+    /// The schema `schema`'s store has in this database: `StoreNotFound` unless it was
+    /// defined (by `ensure_store`), `Validation` if its keys are not the ones `schema`
+    /// gives (the handle registered another store under the name).
+    fn stored(&self, schema: &StoreSchema) -> Result<Arc<StoreSchema>> {
         let defined = self.defined.read().unwrap_or_else(|e| e.into_inner());
-        if defined.contains_key(store) {
-            return Ok(());
+        let Some(stored) = defined.get(&schema.name) else {
+            return Err(self.not_defined(&schema.name));
+        };
+        if stored.partition_key != schema.partition_key || stored.sort_key != schema.sort_key {
+            return Err(Error::validation(format!(
+                "store {:?} is defined in {} with the key {:?}/{:?}, not the {:?}/{:?} this \
+                 handle registered for it",
+                schema.name,
+                self.place(),
+                stored.partition_key,
+                stored.sort_key,
+                schema.partition_key,
+                schema.sort_key
+            )));
         }
-        drop(defined);
-        // The file has the last word: an `ensure_store` whose caller stopped waiting
-        // after its commit (a timeout, a dropped task) defined the store there without
-        // coming back to say so here.
-        let stores = self.stores()?;
-        let found = stores.iter().any(|s| s.name == store);
-        let mut defined = self.defined.write().unwrap_or_else(|e| e.into_inner());
-        defined.extend(stores.into_iter().map(|s| (s.name.clone(), s)));
-        if found {
-            Ok(())
-        } else {
-            Err(self.not_defined(store))
+        Ok(Arc::clone(stored))
+    }
+
+    /// The file, or the in-memory store, for messages.
+    fn place(&self) -> String {
+        match &self.path {
+            Some(p) => format!("the local store {}", p.display()),
+            None => "the in-memory store".to_owned(),
         }
     }
 
     fn not_defined(&self, store: &str) -> Error {
-        let place = match &self.path {
-            Some(p) => format!("the local store {}", p.display()),
-            None => "the in-memory store".to_owned(),
-        };
         Error::new(
             ErrorKind::StoreNotFound,
-            format!("store {store:?} does not exist in {place}: create it with ensure_store"),
+            format!(
+                "store {store:?} does not exist in {}: create it with ensure_store",
+                self.place()
+            ),
         )
     }
 
@@ -240,9 +255,25 @@ impl LocalBackend {
         T: Send + 'static,
         W: FnMut(&Writer<'_>) -> Result<T> + Send + 'static,
     {
+        self.write_then(inline, grouped, |_| {}).await
+    }
+
+    /// [`write`](Self::write), then `then` once the write is durable and done, even if
+    /// this future is dropped meanwhile (see `Committer::write_then`).
+    async fn write_then<T, W, A>(
+        &self,
+        inline: impl FnOnce(&Writer<'_>) -> Result<T>,
+        grouped: impl FnOnce() -> W,
+        then: A,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        W: FnMut(&Writer<'_>) -> Result<T> + Send + 'static,
+        A: FnOnce(&T) + Send + 'static,
+    {
         take_turn(WRITE_UNITS).await;
         if let Some(committer) = &self.committer {
-            return committer.write(grouped()).await;
+            return committer.write_then(grouped(), then).await;
         }
         let _turn = self.writer.lock().await;
         let mut txn = self.db.begin_write().map_err(storage)?;
@@ -259,6 +290,8 @@ impl LocalBackend {
         // turn passes on only then.
         self.snapshots.invalidate();
         committed?;
+        // No await since the commit: this future cannot have been dropped in between.
+        then(&out);
         Ok(out)
     }
 
@@ -467,6 +500,18 @@ fn define_store(w: &Writer<'_>, schema: &StoreSchema) -> Result<()> {
     Ok(())
 }
 
+/// `plan` on the schema its store has in the database (`stored`, whose keys are the
+/// plan's): the indexes and expiry kept up are the file's, whatever the handle that sent
+/// the plan registered.
+fn on_stored<'a>(plan: &WritePlan<'a>, stored: &'a StoreSchema) -> WritePlan<'a> {
+    WritePlan {
+        schema: stored,
+        key: plan.key.clone(),
+        op: plan.op.clone(),
+        condition: plan.condition,
+    }
+}
+
 /// Makes one write (not in a transaction): gives back the old item and, for an update,
 /// the new one.
 fn single_write(w: &Writer<'_>, plan: &WritePlan<'_>) -> Result<Written> {
@@ -579,23 +624,25 @@ impl Backend for LocalBackend {
 
     fn known_stores(&self) -> Vec<StoreSchema> {
         let defined = self.defined.read().unwrap_or_else(|e| e.into_inner());
-        defined.values().cloned().collect()
+        defined.values().map(|s| StoreSchema::clone(s)).collect()
     }
 
     async fn ensure_store(&self, schema: &StoreSchema) -> Result<()> {
-        self.write(
+        let defined = Arc::clone(&self.defined);
+        let now = Arc::new(schema.clone());
+        self.write_then(
             |w| define_store(w, schema),
             || {
                 let schema = schema.clone();
                 move |w| define_store(w, &schema)
             },
+            // With the commit, not after this future's await, which may never come.
+            move |()| {
+                let mut defined = defined.write().unwrap_or_else(|e| e.into_inner());
+                defined.insert(now.name.clone(), now);
+            },
         )
-        .await?;
-        self.defined
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(schema.name.clone(), schema.clone());
-        Ok(())
+        .await
     }
 
     async fn get(&self, schema: &StoreSchema, key: &Key) -> Result<Option<RawItem>> {
@@ -615,8 +662,9 @@ impl Backend for LocalBackend {
     }
 
     async fn write(&self, plan: &WritePlan<'_>) -> Result<Written> {
+        let stored = self.stored(plan.schema)?;
+        let plan = &on_stored(plan, &stored);
         let schema = plan.schema;
-        self.check_defined(&schema.name)?;
         if let (
             PlannedOp::Put {
                 item,
@@ -650,6 +698,20 @@ impl Backend for LocalBackend {
 
     async fn query(&self, plan: &QueryPlan<'_>) -> Result<RawPage> {
         let schema = plan.schema;
+        if let Some(index) = plan.index
+            && !self.stored(schema)?.indexes.contains(index)
+        {
+            return Err(Error::new(
+                ErrorKind::StoreNotFound,
+                format!(
+                    "index {:?} of store {:?} is not defined in {} as this handle registered \
+                     it: ensure the store with it",
+                    index.name,
+                    schema.name,
+                    self.place()
+                ),
+            ));
+        }
         // Both tables from the same snapshot.
         let index_name = plan.index.map(|i| index_table(&schema.name, &i.name));
         let items_name = items_table(&schema.name);
@@ -735,9 +797,15 @@ impl Backend for LocalBackend {
     }
 
     async fn transact(&self, writes: &[WritePlan<'_>]) -> Result<()> {
-        for write in writes {
-            self.check_defined(&write.schema.name)?;
-        }
+        let stored = writes
+            .iter()
+            .map(|w| self.stored(w.schema))
+            .collect::<Result<Vec<_>>>()?;
+        let writes = &writes
+            .iter()
+            .zip(&stored)
+            .map(|(w, s)| on_stored(w, s))
+            .collect::<Vec<_>>();
         self.write(
             |w| transaction(w, writes),
             || {
@@ -749,7 +817,8 @@ impl Backend for LocalBackend {
     }
 
     async fn upsert_many(&self, schema: &StoreSchema, items: &[Item]) -> Result<()> {
-        self.check_defined(&schema.name)?;
+        let stored = self.stored(schema)?;
+        let schema = &*stored;
         self.write(
             |w| upserts(w, schema, items),
             || {
@@ -761,7 +830,8 @@ impl Backend for LocalBackend {
     }
 
     async fn delete_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<()> {
-        self.check_defined(&schema.name)?;
+        let stored = self.stored(schema)?;
+        let schema = &*stored;
         self.write(
             |w| deletes(w, schema, keys),
             || {
@@ -966,39 +1036,136 @@ mod tests {
         }
     }
 
-    /// A store whose `ensure_store` committed but never came back (its caller stopped
-    /// waiting) is known to the next write: the handle asks the file before it says
-    /// `StoreNotFound`.
-    #[tokio::test]
-    async fn a_store_defined_by_an_abandoned_ensure_is_found() {
+    /// An `ensure_store` whose caller stopped waiting once it was sent still changes
+    /// what the handle knows when it commits: the next writes keep up the index it
+    /// added, and the file reopened answers the index query whole.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_abandoned_ensure_store_still_counts() {
         let dir = tempfile::tempdir().unwrap();
-        let schema = StoreSchema::new("s", KeyAttr::string("id"));
+        let path = dir.path().join("s.redb");
+        let plain = StoreSchema::new("s", KeyAttr::string("id"));
+        let indexed = plain
+            .clone()
+            .index(IndexSchema::new("byG", KeyAttr::string("g")));
+        {
+            let backend = LocalBackend::open(&path).unwrap();
+            let kvs = Kvs::new(backend.clone());
+            kvs.ensure_store(plain).await.unwrap();
+            kvs.upsert("s", item! { "id" => "a", "g" => "x" })
+                .await
+                .unwrap();
+            // Polled once (the job is sent), then dropped.
+            let gave_up =
+                tokio::time::timeout(std::time::Duration::ZERO, kvs.ensure_store(indexed)).await;
+            assert!(gave_up.is_err(), "the ensure was to be abandoned");
+            let known = || crate::backend::Backend::known_stores(&backend);
+            for _ in 0..1000 {
+                if !known()[0].indexes.is_empty() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            assert_eq!(
+                known()[0].indexes.len(),
+                1,
+                "the handle never learnt the index"
+            );
+            // This handle still has the schema without the index: the engine keeps up
+            // the file's.
+            kvs.upsert("s", item! { "id" => "b", "g" => "x" })
+                .await
+                .unwrap();
+            kvs.delete("s", "a").await.unwrap();
+        }
+        let kvs = Kvs::open(&path).unwrap();
+        let page = kvs.query("s", "x").index("byG").await.unwrap();
+        let ids: Vec<_> = page.items.iter().map(|i| i["id"].clone()).collect();
+        assert_eq!(ids, ["b".into()]);
+    }
+
+    /// Writes keep up the indexes and expiry the store has in the database, whatever
+    /// the handle that sends them registered; an index the database does not have is
+    /// `StoreNotFound`; a handle that registered other keys is refused.
+    #[tokio::test]
+    async fn writes_follow_the_stored_schema() {
+        use crate::{ErrorKind, Options};
+        let dir = tempfile::tempdir().unwrap();
+        let plain = StoreSchema::new("s", KeyAttr::string("id"));
+        let indexed = plain
+            .clone()
+            .index(IndexSchema::new("byG", KeyAttr::string("g")));
         let backends = [
             LocalBackend::memory(),
             LocalBackend::open(dir.path().join("s.redb")).unwrap(),
         ];
         for backend in backends {
-            // What such an `ensure_store` leaves: its commit, without the step after it.
-            let define = |w: &super::Writer<'_>| super::define_store(w, &schema);
-            let owned = schema.clone();
-            backend
-                .write(define, move || {
-                    move |w: &super::Writer<'_>| super::define_store(w, &owned)
-                })
+            let a = Kvs::new(backend.clone());
+            a.ensure_store(plain.clone()).await.unwrap();
+            // A handle made before the index, and one that registers an index the
+            // database does not have yet.
+            let before = Kvs::new(backend.clone());
+            let wishful = Kvs::builder(backend.clone())
+                .options(Options::new().store(indexed.clone()))
+                .build()
+                .unwrap();
+            wishful
+                .upsert("s", item! { "id" => "w", "g" => "x" })
                 .await
                 .unwrap();
-            let kvs = Kvs::new(backend.clone());
-            kvs.register_store(schema.clone()).unwrap();
-            kvs.upsert("s", item! { "id" => "a" }).await.unwrap();
-            assert!(kvs.get("s", "a").await.unwrap().is_some());
-            let known = crate::backend::Backend::known_stores(&backend);
-            assert!(known.iter().any(|s| s.name == "s"));
-            // A store the file does not have is still not found.
-            kvs.register_store(StoreSchema::new("t", KeyAttr::string("id")))
+            let e = wishful.query("s", "x").index("byG").await.unwrap_err();
+            assert_eq!(e.kind(), &ErrorKind::StoreNotFound, "{e}");
+            assert!(e.to_string().contains("byG"), "{e}");
+            a.ensure_store(indexed.clone()).await.unwrap();
+            for (kvs, id) in [(&before, "b"), (&before, "c")] {
+                kvs.upsert("s", item! { "id" => id, "g" => "x" })
+                    .await
+                    .unwrap();
+            }
+            before
+                .transact([crate::TransactWrite::put(
+                    "s",
+                    item! { "id" => "t", "g" => "x" },
+                )])
+                .await
                 .unwrap();
-            let e = kvs.upsert("t", item! { "id" => "a" }).await.unwrap_err();
-            assert_eq!(e.kind(), &crate::ErrorKind::StoreNotFound, "{e}");
+            before
+                .upsert_many("s", [item! { "id" => "m", "g" => "x" }])
+                .await
+                .unwrap();
+            before.delete_many("s", ["c"]).await.unwrap();
+            let page = a.query("s", "x").index("byG").await.unwrap();
+            let ids: Vec<_> = page.items.iter().map(|i| i["id"].clone()).collect();
+            assert_eq!(ids, ["b".into(), "m".into(), "t".into(), "w".into()]);
+            // Another key under the same name: refused, nothing written.
+            let other = Kvs::new(backend.clone());
+            other
+                .register_store(StoreSchema::new("s", KeyAttr::number("n")))
+                .unwrap();
+            let e = other.upsert("s", item! { "n" => 1 }).await.unwrap_err();
+            assert_eq!(e.kind(), &ErrorKind::Validation, "{e}");
+            assert_eq!(a.scan("s").await.unwrap().items.len(), 4);
         }
+    }
+
+    /// A file whose schema table is corrupt fails to open with a `Backend` error that
+    /// names the file.
+    #[test]
+    fn a_corrupt_schema_fails_the_open_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        {
+            let db = redb::Database::create(&path).unwrap();
+            let t = db.begin_write().unwrap();
+            t.open_table(super::META)
+                .unwrap()
+                .insert("s", &[1u8, 8, 5][..])
+                .unwrap();
+            t.commit().unwrap();
+        }
+        let e = LocalBackend::open(&path).unwrap_err();
+        assert_eq!(e.kind(), &crate::ErrorKind::Backend, "{e}");
+        assert!(e.to_string().contains("s.redb"), "{e}");
+        assert!(e.to_string().contains("corrupt"), "{e}");
     }
 
     /// The key given to `open_with` and `memory_with` seals page tokens: a handle with

@@ -73,8 +73,17 @@ pub(crate) fn encode_schema(schema: &StoreSchema) -> Result<Vec<u8>> {
     Ok(codec::encode_item(&crate::to_item(schema)?))
 }
 
+/// Decodes a stored schema. As with items, bytes that do not decode are a corrupt file:
+/// a `Backend` error.
 pub(crate) fn decode_schema(bytes: &[u8]) -> Result<StoreSchema> {
-    crate::from_item(codec::decode_item(bytes)?)
+    codec::decode_item(bytes)
+        .and_then(crate::from_item)
+        .map_err(|e| {
+            Error::new(
+                crate::ErrorKind::Backend,
+                format!("local store: a store's schema is corrupt ({})", e.message()),
+            )
+        })
 }
 
 /// Reads and writes items inside one write transaction, keeping indexes in step, for
