@@ -275,10 +275,21 @@ impl fmt::Debug for Number {
     }
 }
 
+/// 2^53, from which on not every integer is a float.
+const TWO_TO_53: f64 = 9_007_199_254_740_992.0;
+/// 2^63, the first float beyond every i64.
+const TWO_TO_63: f64 = 9_223_372_036_854_775_808.0;
+
 impl fmt::Display for Number {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
             N::Int(i) => write!(f, "{i}"),
+            // A whole float from 2^53 on is written as the integer it is: its shortest
+            // text (`8.002449850622037e16`) is another integer, which reads back as
+            // that integer, not as this float.
+            N::Float(x) if x.fract() == 0.0 && (TWO_TO_53..TWO_TO_63).contains(&x.abs()) => {
+                write!(f, "{}", x as i64)
+            }
             // `{:?}` prints the shortest string that parses back to the same f64.
             N::Float(x) => write!(f, "{x:?}"),
             N::Dec(d) => write!(f, "{d}"),
@@ -803,6 +814,36 @@ mod tests {
         assert!(Number::from(-2) < Number::from(-1.5));
         assert!(Number::from(-1) < Number::from(-0.5));
         assert_eq!(Number::from(0), Number::from(-0.0));
+    }
+
+    /// A number's text reads back as an equal number, for every finite float: whole
+    /// floats from 2^53 on are written as the integer they are, since their shortest
+    /// text is another integer.
+    #[test]
+    fn text_reads_back_as_the_same_number() {
+        let floats = [
+            8.002449850622037e16,
+            1_152_921_504_606_847_232.0,
+            -1_152_921_504_606_847_232.0,
+            9_007_199_254_740_992.0,
+            9_223_372_036_854_774_784.0,
+            9_223_372_036_854_775_808.0,
+            -9_223_372_036_854_775_808.0,
+            1e20,
+            2.5,
+            0.1,
+            5e-324,
+        ];
+        for f in floats {
+            let n = Number::from(f);
+            let back: Number = n.to_string().parse().unwrap();
+            assert_eq!(back, n, "{f:?} as {n}");
+            assert_eq!(back.as_f64(), Some(f), "{f:?} as {n}");
+        }
+        assert_eq!(
+            Number::from(8.002449850622037e16).to_string(),
+            "80024498506220368"
+        );
     }
 
     #[test]

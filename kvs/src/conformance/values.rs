@@ -306,6 +306,10 @@ pub async fn value_floats_round_trip(kvs: Kvs) {
         ("neg", -123.456e-7),
         ("eps", f64::EPSILON),
         ("twoto63", 9_223_372_036_854_775_808.0),
+        // Whole floats between 2^53 and 2^63, whose shortest text is another integer
+        // (nanosecond timestamps held as f64 are such).
+        ("wholebig", 8.002449850622037e16),
+        ("nanos", 1_152_921_504_606_847_232.0),
     ];
     // Every backend keeps these (outside its range, the nearest float it stores).
     let mut kept = Item::new();

@@ -21,8 +21,13 @@ fn number_text(n: &Number, at: &dyn std::fmt::Display) -> Result<String> {
         None => Ok(n.to_string()),
         Some(0.0) => Ok("0".to_owned()),
         // A whole float is written as the integer it equals: DynamoDB compares set
-        // elements by their text, and it would not fold `2.0` into `2`.
-        Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(format!("{}", f as i64)),
+        // elements by their text, and it would not fold `2.0` into `2`; and from 2^53
+        // on a whole float's shortest text is another integer (`8.002449850622037e16`
+        // is 80024498506220370, the float 80024498506220368). Below 2^63, `as` is
+        // exact.
+        Some(f) if f.fract() == 0.0 && f.abs() < 9_223_372_036_854_775_808.0 => {
+            Ok(format!("{}", f as i64))
+        }
         Some(f) if f.is_finite() && (MIN_MAGNITUDE..MAX_MAGNITUDE).contains(&f.abs()) => {
             // `{:?}` is the shortest text that reads back as the same f64.
             Ok(format!("{f:?}"))
