@@ -268,3 +268,110 @@ async fn a_transaction_with_an_unknown_outcome_is_not_resent() {
         "applied once, whole ({r:?})"
     );
 }
+
+fn batches() -> Match {
+    posts().header("x-ms-cosmos-is-batch-request")
+}
+
+/// A conditional delete whose first response was lost, sent again by the SDK's pool on
+/// another connection: the item is gone, and kvs cannot tell whether by this delete.
+/// It says the outcome is unknown, never that the condition failed (which would mean
+/// nothing changed).
+#[tokio::test]
+async fn a_delete_whose_response_was_lost_is_not_called_refused() {
+    let (kvs, faults) = setup().await;
+    for conditional in [true, false] {
+        kvs.upsert("s", item! { "id" => "a", "n" => 1 })
+            .await
+            .unwrap();
+        faults.fail_next_matching(1, Fault::AfterApply, Match::docs().method(Method::Delete));
+        let r = if conditional {
+            kvs.delete("s", "a").when(kvs::attr("n").eq(1)).await
+        } else {
+            kvs.delete("s", "a").await
+        };
+        assert!(
+            kvs.get("s", "a").await.unwrap().is_none(),
+            "the delete landed"
+        );
+        match r {
+            Ok(old) => assert!(old.is_some(), "a delete that landed says there was nothing"),
+            Err(e) => assert_eq!(e.kind(), &ErrorKind::Unavailable, "{e}"),
+        }
+    }
+}
+
+/// A transaction of deletes whose response was lost, sent again by the SDK: applied,
+/// so it is never reported as canceled (nothing written).
+#[tokio::test]
+async fn a_delete_only_transaction_whose_response_was_lost_is_not_called_canceled() {
+    let (kvs, faults) = setup().await;
+    kvs.upsert_many(
+        "t",
+        [
+            item! { "g" => "g", "id" => "a", "n" => 10 },
+            item! { "g" => "g", "id" => "b" },
+        ],
+    )
+    .await
+    .unwrap();
+    faults.fail_next_matching(1, Fault::AfterApply, batches());
+    let r = kvs
+        .transact([
+            TransactWrite::delete("t", Key::with_sort("g", "a")).when(kvs::attr("n").eq(10)),
+            TransactWrite::delete("t", Key::with_sort("g", "b")),
+        ])
+        .await;
+    assert!(
+        kvs.get("t", Key::with_sort("g", "a"))
+            .await
+            .unwrap()
+            .is_none(),
+        "the batch landed"
+    );
+    if let Err(e) = r {
+        assert_eq!(e.kind(), &ErrorKind::Unavailable, "{e}");
+    }
+}
+
+/// A throttled transaction is retried by kvs (the SDK's retries are off), as every
+/// other throttled request is.
+#[tokio::test]
+async fn a_throttled_transaction_is_retried() {
+    let (kvs, faults) = setup().await;
+    kvs.upsert_many(
+        "t",
+        [
+            item! { "g" => "g", "id" => "a", "n" => 1 },
+            item! { "g" => "g", "id" => "b", "n" => 1 },
+        ],
+    )
+    .await
+    .unwrap();
+    faults.fail_next_matching(1, Fault::Throttle { retry_after_ms: 1 }, batches());
+    kvs.transact([
+        TransactWrite::update("t", Key::with_sort("g", "a"), Updates::new().add("n", 1)),
+        TransactWrite::update("t", Key::with_sort("g", "b"), Updates::new().add("n", 1)),
+    ])
+    .await
+    .unwrap();
+    let a = kvs
+        .get("t", Key::with_sort("g", "a"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a["n"], 2.into());
+}
+
+/// `get_many` retries a throttled read as the backend's policy says, not that many
+/// times over again by a batch runner of its own.
+#[tokio::test]
+async fn batch_retries_do_not_multiply() {
+    let (kvs, faults) = setup().await; // 4 attempts
+    kvs.upsert("s", item! { "id" => "a" }).await.unwrap();
+    let before = faults.seen_matching(&reads());
+    faults.fail_next_matching(1000, Fault::Throttle { retry_after_ms: 1 }, reads());
+    let e = kvs.get_many("s", [Key::new("a")]).await.unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Throttled, "{e}");
+    assert_eq!(faults.seen_matching(&reads()) - before, 4);
+}

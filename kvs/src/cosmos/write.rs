@@ -29,6 +29,28 @@ fn lost_race(status: u16) -> bool {
     matches!(status, 404 | 409 | 412)
 }
 
+/// Whether the SDK sent the request more than once (kvs turns its own retries off, so
+/// this is its connection pool sending a request whose connection failed once more, on
+/// another): the first may have been applied.
+fn sent_again(e: &CosmosError) -> bool {
+    e.diagnostics().is_some_and(|d| d.request_count() > 1)
+}
+
+/// A guarded write refused after the SDK sent it twice, where nothing shows it was this
+/// write's own first send that changed the item: it may have been (a delete leaves
+/// nothing to tell by; a put's token may have been overwritten since), or another
+/// writer's. Deciding again could apply it twice, so the caller is told.
+fn unknown_outcome(op: &str, what: &str) -> Error {
+    Error::new(
+        ErrorKind::Unavailable,
+        format!(
+            "Cosmos DB {op} on {what}: the outcome is unknown (the SDK sent it again after \
+             its first response was lost, and the item changed meanwhile, perhaps by this \
+             write); read the item to see"
+        ),
+    )
+}
+
 /// The smallest document with an item's id and partition key: what a transaction
 /// creates and deletes again to check that an item is still missing.
 fn placeholder(w: &VersionedWrite<'_>) -> Result<Map<String, Json>> {
@@ -121,10 +143,14 @@ impl CosmosBackend {
                     {
                         // Refused because of a change that may be this very write, sent
                         // again by the SDK after its response was lost: then it is done.
-                        Ok(match token {
+                        let mine = match token {
                             Some(token) => self.written_by(w, token).await?,
                             None => false,
-                        })
+                        };
+                        if !mine && sent_again(&e) {
+                            return Err(unknown_outcome(op, &what()));
+                        }
+                        Ok(mine)
                     }
                     Err(e) => Err(cosmos_error(op, &what(), e)),
                 }
@@ -238,52 +264,68 @@ impl CosmosBackend {
             )));
         }
         let what = format!("a transaction on {}", schema.name);
-        let response = container
-            .execute_transactional_batch(
-                batch,
-                Some(BatchOptions::default().with_operation_options(self.inner.options.clone())),
-            )
+        let options = BatchOptions::default().with_operation_options(self.inner.options.clone());
+        // Throttling (a 429 for the batch, or for an operation in it) changed nothing:
+        // tried again within the policy; every other failure is answered at once.
+        self.inner
+            .backoff
+            .run(false, || async {
+                let response = container
+                    .execute_transactional_batch(batch.clone(), Some(options.clone()))
+                    .await
+                    .map_err(|e| cosmos_error("transactional batch", &what, e))?;
+                if response.status().is_success()
+                    && u16::from(response.status().status_code()) != 207
+                {
+                    return Ok(true);
+                }
+                let resent = response.diagnostics().request_count() > 1;
+                let results = response
+                    .into_model()
+                    .map_err(|e| cosmos_error("transactional batch", &what, e))?;
+                // The operation that failed has its own status; the others say 424
+                // (failed dependency). Nothing was applied.
+                let failed = results
+                    .results()
+                    .iter()
+                    .map(|r| r.status_code())
+                    .find(|s| *s != 424 && !(200..300).contains(s));
+                match failed {
+                    // Refused because of changes that may be this very batch, sent again
+                    // by the SDK after its response was lost: then it is done.
+                    Some(s) if lost_race(s) => {
+                        let landed = self.batch_landed(&tokens).await?;
+                        if !landed && resent {
+                            return Err(unknown_outcome("transactional batch", &what));
+                        }
+                        Ok(landed)
+                    }
+                    Some(429) => Err(Error::new(
+                        ErrorKind::Throttled,
+                        format!("Cosmos DB transactional batch on {what}: throttled (HTTP 429)"),
+                    )
+                    .transient(true)),
+                    Some(s) => Err(Error::new(
+                        if s == 400 || s == 413 {
+                            ErrorKind::Validation
+                        } else {
+                            ErrorKind::Backend
+                        },
+                        format!(
+                            "Cosmos DB transactional batch on {what}: an operation failed with \
+                             HTTP {s}"
+                        ),
+                    )),
+                    None => Err(Error::new(
+                        ErrorKind::Backend,
+                        format!(
+                            "Cosmos DB transactional batch on {what} failed without a failing \
+                             operation"
+                        ),
+                    )),
+                }
+            })
             .await
-            .map_err(|e| cosmos_error("transactional batch", &what, e))?;
-        if response.status().is_success() && u16::from(response.status().status_code()) != 207 {
-            return Ok(true);
-        }
-        let results = response
-            .into_model()
-            .map_err(|e| cosmos_error("transactional batch", &what, e))?;
-        // The operation that failed has its own status; the others say 424 (failed
-        // dependency). Nothing was applied.
-        let failed = results
-            .results()
-            .iter()
-            .map(|r| r.status_code())
-            .find(|s| *s != 424 && !(200..300).contains(s));
-        match failed {
-            // Refused because of changes that may be this very batch, sent again by the
-            // SDK after its response was lost: then it is done.
-            Some(s) if lost_race(s) => self.batch_landed(&tokens).await,
-            Some(429) => Err(Error::new(
-                ErrorKind::Throttled,
-                format!("Cosmos DB transactional batch on {what}: throttled (HTTP 429)"),
-            )
-            .transient(true)),
-            Some(s) => Err(Error::new(
-                if s == 400 || s == 413 {
-                    ErrorKind::Validation
-                } else {
-                    ErrorKind::Backend
-                },
-                format!(
-                    "Cosmos DB transactional batch on {what}: an operation failed with HTTP {s}"
-                ),
-            )),
-            None => Err(Error::new(
-                ErrorKind::Backend,
-                format!(
-                    "Cosmos DB transactional batch on {what} failed without a failing operation"
-                ),
-            )),
-        }
     }
 
     /// Whether every put of a batch is in its item, by its write token (and there is at

@@ -40,6 +40,22 @@ impl Default for BatchRunner {
     }
 }
 
+impl BatchRunner {
+    /// Single operations of the backend, [`DEFAULT_CONCURRENCY`] at once, each tried
+    /// once here: a single operation already retries as the backend's policy says, and
+    /// trying it again here would multiply its attempts (8 rounds of a read that
+    /// retries 4 times is 32 reads of one throttled key).
+    pub fn singles() -> Self {
+        BatchRunner {
+            backoff: Backoff {
+                attempts: 1,
+                ..Backoff::default()
+            },
+            ..BatchRunner::default()
+        }
+    }
+}
+
 /// The inputs one request is to do: at first those the caller asked (borrowed, so that
 /// the usual single attempt copies nothing), then, in the backend's own form, what an
 /// earlier round left unprocessed.
@@ -202,7 +218,7 @@ pub async fn get_each_projected<B: Backend + ?Sized>(
     keys: &[Key],
     attributes: Option<&[&str]>,
 ) -> Result<Vec<Option<RawItem>>> {
-    let found = BatchRunner::default()
+    let found = BatchRunner::singles()
         .run(
             keys,
             "read",
@@ -232,7 +248,7 @@ pub async fn upsert_each<B: Backend + ?Sized>(
     schema: &StoreSchema,
     items: &[Item],
 ) -> Result<()> {
-    BatchRunner::default()
+    BatchRunner::singles()
         .run(
             items,
             "written",
@@ -261,7 +277,7 @@ pub async fn delete_each<B: Backend + ?Sized>(
     schema: &StoreSchema,
     keys: &[Key],
 ) -> Result<()> {
-    BatchRunner::default()
+    BatchRunner::singles()
         .run(
             keys,
             "deleted",
