@@ -592,7 +592,7 @@ fn check_index_key_op(attr: &KeyAttr, op: &crate::UpdateOp) -> Result<()> {
 }
 
 /// Refuses two entries with the same key, naming the key and both positions.
-fn check_distinct<'a>(keys: impl IntoIterator<Item = &'a Key>) -> Result<()> {
+pub(crate) fn check_distinct<'a>(keys: impl IntoIterator<Item = &'a Key>) -> Result<()> {
     let mut seen: HashMap<Vec<u8>, usize> = HashMap::new();
     for (i, key) in keys.into_iter().enumerate() {
         if let Some(first) = seen.insert(codec::table_key(key), i) {
@@ -810,13 +810,23 @@ impl GetManyRequest {
     }
 }
 
-impl Request for PutRequest {
-    type Output = ();
-    async fn execute(mut self, kvs: &Kvs) -> Result<()> {
+impl PutRequest {
+    /// Checks the request as running it would, before anything is sent: the item
+    /// (empty sets left out) against the store's schema and the backend's declaration,
+    /// and the condition. Its key.
+    pub(crate) fn check(&mut self, kvs: &Kvs) -> Result<(Arc<StoreSchema>, Key)> {
         let schema = kvs.schema(&self.store)?;
         eval::drop_empty_sets(&mut self.item);
         let key = check_item(&schema, &kvs.capabilities(), &self.item)?;
         check_condition(self.condition.as_ref())?;
+        Ok((schema, key))
+    }
+}
+
+impl Request for PutRequest {
+    type Output = ();
+    async fn execute(mut self, kvs: &Kvs) -> Result<()> {
+        let (schema, key) = self.check(kvs)?;
         let op = PlannedOp::Put {
             item: &self.item,
             mode: self.mode,

@@ -333,16 +333,24 @@ impl<M: Model> Store<M> {
 
     /// Versioned upserts, at most 16 at a time.
     async fn upsert_each(&self, items: Vec<&M>) -> Result<()> {
-        // Each put is built (the model serialized) before anything is sent, so that an
-        // item that cannot be written fails the call with nothing written.
+        // Each put is built and checked (the model serialized, the item held to the
+        // schema and the backend's limits) before anything is sent, so that an item
+        // that cannot be written fails the call with nothing written, as `upsert_many`
+        // of a model without a version does; and, as there, a key given twice is
+        // refused.
         let puts = items
             .iter()
-            .map(|m| {
-                let put = TypedPut::new(self.clone(), m, PutMode::Upsert);
-                let key: Key = m.key().into();
-                put.request().map(|r| (key, r))
+            .enumerate()
+            .map(|(i, m)| {
+                let at = |e: Error| e.context(format_args!("item {i}"));
+                let mut put = TypedPut::new(self.clone(), m, PutMode::Upsert)
+                    .request()
+                    .map_err(at)?;
+                let (_, key) = put.check(&self.kvs).map_err(at)?;
+                Ok((key, put))
             })
             .collect::<Result<Vec<_>>>()?;
+        crate::client::check_distinct(puts.iter().map(|(key, _)| key))?;
         let total = puts.len();
         let kvs = &self.kvs;
         let failed: Vec<(Key, Error)> = futures::stream::iter(puts)

@@ -98,7 +98,8 @@ pub use store_updates_and_conditions::{
 };
 pub use store_versions::{
     typed_rt_version_checked_on_every_write, typed_rt_version_in_transactions,
-    typed_rt_version_no_lost_update, typed_rt_version_upsert_many_names_stale_keys,
+    typed_rt_version_no_lost_update, typed_rt_version_upsert_many_checks_before_writing,
+    typed_rt_version_upsert_many_names_stale_keys,
 };
 
 // Models that cases in more than one file use.
@@ -239,6 +240,10 @@ macro_rules! __conformance_cases_typed {
         $cb!($make, typed::typed_rt_type_of_and_exists);
         $cb!($make, typed::typed_rt_version_checked_on_every_write);
         $cb!($make, typed::typed_rt_version_upsert_many_names_stale_keys);
+        $cb!(
+            $make,
+            typed::typed_rt_version_upsert_many_checks_before_writing
+        );
         $cb!($make, typed::typed_rt_version_in_transactions);
         $cb!($make, typed::typed_rt_version_no_lost_update);
     };

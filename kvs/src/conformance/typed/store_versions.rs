@@ -137,6 +137,35 @@ pub async fn typed_rt_version_upsert_many_names_stale_keys(kvs: Kvs) {
     assert_eq!(read(&store, 3).await.version, 2);
 }
 
+/// `upsert_many` of a versioned model checks every item before it writes any, as it
+/// does for a model without a version: an item over the size limit, or a key given
+/// twice, is `Validation` and nothing is written.
+pub async fn typed_rt_version_upsert_many_checks_before_writing(kvs: Kvs) {
+    let store = fresh_typed_store::<RtOptimistic>(&kvs).await;
+    let limit = kvs.capabilities().max_item_size;
+    let oversize = RtOptimistic {
+        text: "x".repeat(limit + 1),
+        ..doc(2, "", 0)
+    };
+    let err = expect_kind(
+        store.upsert_many(&[doc(1, "a", 0), oversize]).await,
+        ErrorKind::Validation,
+    );
+    assert!(err.to_string().contains("item 1"), "{err}");
+    let err = expect_kind(
+        store.upsert_many(&[doc(3, "a", 0), doc(3, "b", 0)]).await,
+        ErrorKind::Validation,
+    );
+    assert!(err.to_string().contains("twice"), "{err}");
+    for n in 1..=3 {
+        assert_eq!(
+            store.get(("g", n)).await.unwrap(),
+            None,
+            "item {n} was written"
+        );
+    }
+}
+
 /// Inside a transaction, a stale version cancels it with `ConditionFailed` at its
 /// position and nothing is written; with the versions read, every write goes through
 /// and each version goes up by one.
