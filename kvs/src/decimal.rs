@@ -774,10 +774,12 @@ pub(crate) fn exact_number(text: &str) -> Option<Number> {
     }
     // A text of at most 15 significant digits names the float it parses to exactly in
     // the sense used here (the float prints as the same decimal): decimals of 15 digits
-    // lie further apart than floats, so no other decimal as short rounds to that float.
+    // lie further apart than normal floats, so no other decimal as short rounds to that
+    // float. Subnormal floats hold fewer digits (`1.23456789e-320` parses to the float
+    // that prints as `1.2347e-320`): they take the exact road.
     if significant_digits(text).is_some_and(|n| n <= 15)
         && let Ok(f) = text.parse::<f64>()
-        && f.is_finite()
+        && f.is_normal()
         && f.fract() != 0.0
     {
         return Some(Number::from(f));
@@ -1041,6 +1043,14 @@ pub(crate) mod tests {
         assert_eq!(exact_number(""), None);
         assert_eq!(exact_number("abc"), None);
         assert_eq!(exact_number("."), None);
+        // Subnormal: the float nearest prints as another decimal, so the text is held
+        // as the decimal it is (or refused), never rounded to that float.
+        let subnormal = exact_number("1.23456789e-320");
+        assert_ne!(subnormal.and_then(|n| n.float()), Some(1.23456789e-320));
+        // A subnormal float's own shortest text still reads back as it.
+        for f in [5e-324, 1.2347e-320, -2.225073858507201e-308] {
+            assert_eq!(exact_number(&format!("{f:?}")).unwrap().float(), Some(f));
+        }
     }
 
     #[test]
