@@ -146,6 +146,35 @@ impl ContainerAttrs {
     }
 }
 
+/// Whether serde attributes among `attrs` write an enum, or a variant, as something other
+/// than its variant's name: `untagged`, `tag`, `content`, a conversion (`from`,
+/// `try_from`, `into`), `remote`, `transparent`, or a variant's `skip_serializing`,
+/// `serialize_with` or `with`.
+pub fn serde_changes_representation(attrs: &[Attribute]) -> bool {
+    const CHANGING: [&str; 11] = [
+        "untagged",
+        "tag",
+        "content",
+        "from",
+        "try_from",
+        "into",
+        "remote",
+        "transparent",
+        "skip_serializing",
+        "serialize_with",
+        "with",
+    ];
+    let mut found = false;
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        // An attribute that does not parse is serde's own error to report.
+        let _ = attr.parse_nested_meta(|meta| {
+            found |= CHANGING.iter().any(|c| meta.path.is_ident(c));
+            skip_value(&meta)
+        });
+    }
+    found
+}
+
 impl SerdeContainer {
     pub fn parse(attrs: &[Attribute], errors: &mut Errors) -> Self {
         let mut out = SerdeContainer::default();

@@ -48,7 +48,14 @@ pub fn derive_nested(input: TokenStream) -> TokenStream {
             if !input.generics.params.is_empty() {
                 errors.at(input.ident.span(), "a nested enum cannot be generic");
             }
-            let unit_only = e.variants.iter().all(|v| v.fields.is_empty());
+            // A key is stored as the variant's name: only a unit-only enum that serde
+            // writes so (no representation of its own, no variant written otherwise).
+            let unit_only = e.variants.iter().all(|v| v.fields.is_empty())
+                && !attr::serde_changes_representation(&input.attrs)
+                && !e
+                    .variants
+                    .iter()
+                    .any(|v| attr::serde_changes_representation(&v.attrs));
             Some(expand::nested_enum(&input, unit_only))
         }
         _ => ast::struct_fields(&input, "nested struct", &mut errors).map(|fields| {

@@ -84,7 +84,8 @@ impl<T: FieldType> FieldType for Box<T> {
 }
 
 /// A type a key attribute (of the store or of an index) can have: a string, a number,
-/// bytes, or a unit-only enum (stored as its variant name).
+/// bytes, or a unit-only enum (stored as its variant name; not one whose serde
+/// attributes write it otherwise, as `untagged` or `tag` do).
 ///
 /// An index key field may also be an `Option` of one: the index is then sparse, and an
 /// item whose field is `None` (a missing attribute) is not in it. The derive recognises
@@ -93,7 +94,7 @@ impl<T: FieldType> FieldType for Box<T> {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a key attribute",
     label = "key attributes are strings, numbers or bytes",
-    note = "use String, an integer up to i64, f64, kvs::Bytes, or a unit-only enum with `#[derive(kvs::Nested)]` (an index key may also be an `Option` of one, spelled `Option<..>`)"
+    note = "use String, an integer up to i64, f64, kvs::Bytes, or a unit-only enum with `#[derive(kvs::Nested)]` that serde writes as its variant names (an index key may also be an `Option` of one, spelled `Option<..>`)"
 )]
 pub trait KeyField: FieldType {
     /// The key type the schema declares for it.
