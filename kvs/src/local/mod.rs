@@ -1054,10 +1054,29 @@ mod tests {
             kvs.upsert("s", item! { "id" => "a", "g" => "x" })
                 .await
                 .unwrap();
-            // Polled once (the job is sent), then dropped.
-            let gave_up =
-                tokio::time::timeout(std::time::Duration::ZERO, kvs.ensure_store(indexed)).await;
-            assert!(gave_up.is_err(), "the ensure was to be abandoned");
+            // The committer held by a write that waits for a signal, so that the ensure,
+            // polled once (its job sent), is certainly still waiting when dropped.
+            let committer = backend.committer.clone().expect("a file has a committer");
+            let (release, held) = std::sync::mpsc::channel::<()>();
+            let (started, holding) = std::sync::mpsc::channel::<()>();
+            let holder = tokio::spawn(async move {
+                committer
+                    .write(move |_| {
+                        let _ = started.send(());
+                        let _ = held.recv();
+                        Ok(())
+                    })
+                    .await
+            });
+            tokio::task::spawn_blocking(move || holding.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            let mut ensure = Box::pin(kvs.ensure_store(indexed));
+            assert!(futures::poll!(&mut ensure).is_pending());
+            drop(ensure);
+            release.send(()).unwrap();
+            holder.await.unwrap().unwrap();
             let known = || crate::backend::Backend::known_stores(&backend);
             for _ in 0..1000 {
                 if !known()[0].indexes.is_empty() {
