@@ -62,8 +62,11 @@ pub async fn export(
 }
 
 fn damaged(line: usize, why: impl std::fmt::Display) -> CliError {
-    CliError::validation(format!("line {line} of the export stream: {why}"))
-        .hint("the stream is damaged or not a kvs export: export it again (nothing after this line was written)")
+    CliError::validation(format!("line {line} of the export stream: {why}")).hint(
+        "the stream is damaged or not a kvs export: export it again, and import it again \
+             (the items of the batch this line was in were not written either; importing \
+             twice is safe)",
+    )
 }
 
 /// What an import wrote.
