@@ -39,6 +39,11 @@ pub fn status_error(op: &str, what: &str, status: Status) -> Error {
             "the query needs a composite index that does not exist yet; create the \
              indexes of `kvs::firestore::index_file` (Firestore says: ",
         ),
+        Code::FailedPrecondition if detail.contains("Datastore Mode") => text(
+            ErrorKind::Unsupported,
+            "the database is in Datastore mode, which the Firestore API kvs uses does not \
+             serve; use a database in Firestore Native mode (Firestore says: ",
+        ),
         Code::FailedPrecondition => text(ErrorKind::Conflict, "the document changed: "),
         Code::ResourceExhausted => text(ErrorKind::Throttled, "").transient(true),
         Code::Unavailable => {
@@ -64,13 +69,32 @@ pub fn status_error(op: &str, what: &str, status: Status) -> Error {
     mapped.with_source(status)
 }
 
+/// Whether a NOT_FOUND is about the database itself (it does not exist, or is not one
+/// this API serves), not a document: Firestore says so only in its message.
+pub fn missing_database(status: &Status) -> bool {
+    let m = status.message();
+    // "The database (default) does not exist for project p ..."; a document's own
+    // NOT_FOUND names it by a path that holds `databases/`, never these words.
+    status.code() == Code::NotFound && m.contains("The database") && m.contains("does not exist")
+}
+
+/// Whether a FAILED_PRECONDITION is about the database, not the document: a query that
+/// needs an index, or a database in Datastore mode, which the Firestore API does not
+/// serve. Neither changes by trying again.
+fn misconfigured(status: &Status) -> bool {
+    let m = status.message();
+    status.code() == Code::FailedPrecondition
+        && (m.contains("requires an index") || m.contains("Datastore Mode"))
+}
+
 /// Whether a commit's failure means its precondition did not hold (another writer came
 /// first, or the document appeared or went): the write was not done, and the kit reads
 /// and tries again.
 pub fn lost_race(status: &Status) -> bool {
     match status.code() {
-        Code::FailedPrecondition => !status.message().contains("requires an index"),
-        Code::NotFound | Code::AlreadyExists | Code::Aborted => true,
+        Code::FailedPrecondition => !misconfigured(status),
+        Code::NotFound => !missing_database(status),
+        Code::AlreadyExists | Code::Aborted => true,
         _ => false,
     }
 }
@@ -133,6 +157,25 @@ mod tests {
             "The query requires an index"
         )));
         assert!(lost_race(&Status::new(Code::AlreadyExists, "exists")));
+        // The database, not the document: nothing a retry changes.
+        let no_db = Status::new(
+            Code::NotFound,
+            "The database (default) does not exist for project p Please visit ...",
+        );
+        assert!(missing_database(&no_db) && !lost_race(&no_db));
+        assert!(lost_race(&Status::new(
+            Code::NotFound,
+            "no entity to update"
+        )));
+        let datastore = Status::new(
+            Code::FailedPrecondition,
+            "The Cloud Firestore API is not available for Firestore in Datastore Mode database projects/p/databases/(default).",
+        );
+        assert!(!lost_race(&datastore));
+        assert_eq!(
+            *status_error("Commit", "x", datastore).kind(),
+            ErrorKind::Unsupported
+        );
         assert!(!lost_race(&Status::new(Code::InvalidArgument, "bad")));
     }
 }

@@ -17,7 +17,7 @@ use firestore::gcloud_sdk::google::firestore::v1::{
 };
 use firestore::gcloud_sdk::tonic::{Code, Status};
 
-use super::error::status_error;
+use super::error::{missing_database, status_error};
 use super::id::field_path;
 use super::index::IndexDefinition;
 use super::value::{decode_fields, encode_value, field_name};
@@ -299,7 +299,8 @@ impl Engine {
                 };
                 match self.client().get_document(request).await {
                     Ok(doc) => Ok(Some(doc.into_inner())),
-                    Err(s) if s.code() == Code::NotFound => Ok(None),
+                    // A missing document; but a missing database is the store's.
+                    Err(s) if s.code() == Code::NotFound && !missing_database(&s) => Ok(None),
                     Err(s) => Err(status_error("GetDocument", &name, s)),
                 }
             })
