@@ -4,6 +4,9 @@
 //!
 //! Run: `cargo bench -p kvs-benches --bench load` (add `-- --quick` for short runs,
 //! `-- --seconds S` for the length of each run, `-- --tasks 1,2,8` for the task counts,
+//! `-- --rounds R` to run every task count R times in alternating order and print the
+//! median speed-ups, `-- --workers-per-task` to give each run a runtime of as many
+//! workers as tasks (up to the cores),
 //! `-- --stores local` or `memory` for one store, `-- --workloads read,write` for some
 //! workloads). It prints, per store and workload, a markdown table: operations per
 //! second, the speed-up over one task, latency percentiles (p50, p99, the slowest),
@@ -26,7 +29,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use kvs::prelude::*;
-use kvs_benches::user::{User, user};
+use kvs_benches::user::{User, user, user_id};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde::{Deserialize, Serialize};
 
@@ -119,6 +122,13 @@ impl Run {
 
 struct Args {
     seconds: f64,
+    /// How many times every task count is run, alternating the order, for the median
+    /// speed-ups (on a shared machine one run's ratio moves a lot).
+    rounds: usize,
+    /// Each run on a runtime of as many workers as it has tasks (up to the cores), not
+    /// on one runtime of a worker per core: one task then has one core, where on a
+    /// runtime with idle workers its every yield can move it to another core.
+    workers_per_task: bool,
     tasks: Vec<usize>,
     stores: Vec<String>,
     workloads: Vec<Workload>,
@@ -139,6 +149,11 @@ impl Args {
             seconds: value("--seconds")
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(if quick { 0.5 } else { 2.0 }),
+            workers_per_task: argv.iter().any(|a| a == "--workers-per-task"),
+            rounds: value("--rounds")
+                .and_then(|s| s.parse().ok())
+                .filter(|&r| r > 0)
+                .unwrap_or(1),
             tasks: list("--tasks")
                 .map(|l| l.iter().filter_map(|t| t.parse().ok()).collect())
                 .unwrap_or_else(|| vec![1, 2, 4, 8, 16, 64]),
@@ -238,7 +253,7 @@ async fn task(
         };
         let started = Instant::now();
         if let Some(own) = &own {
-            let key = format!("user-{i:05}");
+            let key = user_id(i);
             let found = own.get(key.as_bytes());
             std::hint::black_box(found.expect("every key is there").len());
             latencies.push(started.elapsed());
@@ -246,7 +261,7 @@ async fn task(
             continue;
         }
         if let Some(raw) = &raw {
-            let key = format!("user-{i:05}");
+            let key = user_id(i);
             let found = raw.table.get(key.as_bytes()).expect("a raw get");
             std::hint::black_box(found.expect("every key is there").value().len());
             latencies.push(started.elapsed());
@@ -261,7 +276,7 @@ async fn task(
                 .await
                 .map(|_| added += 1),
             _ if write => users.upsert(&user(i)).await,
-            _ => users.get(user(i).id).await.map(|found| {
+            _ => users.get(user_id(i)).await.map(|found| {
                 std::hint::black_box(found.expect("every user is there"));
             }),
         };
@@ -371,6 +386,34 @@ fn print(store: &str, workload: Workload, runs: &[Run]) {
     }
 }
 
+/// The median over rounds of each task count's rate, and of its speed-up over one task
+/// in the same round.
+fn print_scaling(tasks: &[usize], rounds: &[Vec<Run>]) {
+    fn median(mut v: Vec<f64>) -> f64 {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    }
+    println!(
+        "\nMedians of {} rounds (task counts run in alternating order):\n",
+        rounds.len()
+    );
+    println!(
+        "| tasks | ops/s | vs 1 task (median of the rounds' ratios) | lowest, highest ratio |"
+    );
+    println!("|---|---|---|---|");
+    for (i, t) in tasks.iter().enumerate() {
+        let ratios: Vec<f64> = rounds.iter().map(|r| r[i].rate() / r[0].rate()).collect();
+        let (lo, hi) = ratios
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+        println!(
+            "| {t} | {:.0} | {:.2}x | {lo:.2}x, {hi:.2}x |",
+            median(rounds.iter().map(|r| r[i].rate()).collect()),
+            median(ratios),
+        );
+    }
+}
+
 fn main() {
     let args = Args::parse();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -388,18 +431,45 @@ fn main() {
     for store in &args.stores {
         let kvs = runtime.block_on(open(store, dir.path()));
         for &workload in &args.workloads {
-            let mut runs = Vec::new();
-            for &tasks in &args.tasks {
-                let r = runtime.block_on(run(&kvs, workload, tasks, args.seconds));
-                exact &= r.exact.is_none_or(|(c, a)| c == a as i64);
-                eprintln!(
-                    "{store} {} x{tasks}: {:.0} ops/s",
-                    workload.name(),
-                    r.rate()
+            let mut rounds: Vec<Vec<Run>> = Vec::new();
+            for round in 0..args.rounds {
+                // Ascending, then descending: a drift of the machine over a round (its
+                // clock, other work) does not favour one task count.
+                let mut order: Vec<usize> = (0..args.tasks.len()).collect();
+                if round % 2 == 1 {
+                    order.reverse();
+                }
+                let mut runs: Vec<Option<Run>> = args.tasks.iter().map(|_| None).collect();
+                for i in order {
+                    let tasks = args.tasks[i];
+                    let r = if args.workers_per_task {
+                        tokio::runtime::Builder::new_multi_thread()
+                            .worker_threads(tasks.min(cores))
+                            .enable_all()
+                            .build()
+                            .expect("a runtime")
+                            .block_on(run(&kvs, workload, tasks, args.seconds))
+                    } else {
+                        runtime.block_on(run(&kvs, workload, tasks, args.seconds))
+                    };
+                    exact &= r.exact.is_none_or(|(c, a)| c == a as i64);
+                    eprintln!(
+                        "{store} {} x{tasks}: {:.0} ops/s",
+                        workload.name(),
+                        r.rate()
+                    );
+                    runs[i] = Some(r);
+                }
+                rounds.push(
+                    runs.into_iter()
+                        .map(|r| r.expect("every task count ran"))
+                        .collect(),
                 );
-                runs.push(r);
             }
-            print(store, workload, &runs);
+            print(store, workload, rounds.last().expect("a round"));
+            if rounds.len() > 1 {
+                print_scaling(&args.tasks, &rounds);
+            }
         }
     }
     eprintln!("\ntook {:.0?}", started.elapsed());

@@ -25,10 +25,15 @@ pub struct Address {
     pub zip: String,
 }
 
-/// The `i`th user, keyed `user-NNNNN`.
+/// The key of the `i`th user: `user-NNNNN`.
+pub fn user_id(i: usize) -> String {
+    format!("user-{i:05}")
+}
+
+/// The `i`th user, keyed [`user_id`].
 pub fn user(i: usize) -> User {
     User {
-        id: format!("user-{i:05}"),
+        id: user_id(i),
         name: format!("User {i}"),
         email: format!("user{i}@example.com"),
         age: (i % 90) as u32,
