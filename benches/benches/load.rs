@@ -229,6 +229,7 @@ async fn task(
     seed: u64,
     stop: Arc<AtomicBool>,
     raw: Option<Arc<RawTable>>,
+    own: Option<BTreeMap<Vec<u8>, Vec<u8>>>,
 ) -> (Vec<Duration>, BTreeMap<String, usize>, usize) {
     let users = kvs.store::<User>();
     let counters = kvs.store::<Counter>();
@@ -237,12 +238,6 @@ async fn task(
     let mut errors = BTreeMap::new();
     let mut added = 0;
     let count = Counter::fields().count();
-    // The task's own copy of the keys and values `raw-read` reads, made before it starts.
-    let own: Option<BTreeMap<Vec<u8>, Vec<u8>>> = (workload == Workload::OwnMap).then(|| {
-        (0..ITEMS)
-            .map(|i| (user(i).id.into_bytes(), vec![7u8; 200]))
-            .collect()
-    });
     while !stop.load(Ordering::Relaxed) {
         let i = rng.random_range(0..ITEMS);
         let write = match workload {
@@ -293,6 +288,17 @@ async fn run(kvs: &Kvs, workload: Workload, tasks: usize, seconds: f64) -> Run {
     let counters = kvs.store::<Counter>();
     let before = counters.get("hot").await.unwrap().map_or(0, |c| c.count);
     let stop = Arc::new(AtomicBool::new(false));
+    // Each task's own copy of the keys and values `raw-read` reads, made before the clock
+    // starts.
+    let mut own: Vec<_> = (0..tasks)
+        .map(|_| {
+            (workload == Workload::OwnMap).then(|| {
+                (0..ITEMS)
+                    .map(|i| (user_id(i).into_bytes(), vec![7u8; 200]))
+                    .collect::<BTreeMap<_, _>>()
+            })
+        })
+        .collect();
     let started = Instant::now();
     let handles: Vec<_> = (0..tasks)
         .map(|t| {
@@ -302,6 +308,7 @@ async fn run(kvs: &Kvs, workload: Workload, tasks: usize, seconds: f64) -> Run {
                 t as u64 + 1,
                 stop.clone(),
                 raw.clone(),
+                own[t].take(),
             ))
         })
         .collect();

@@ -148,11 +148,13 @@ impl ContainerAttrs {
 
 /// Whether serde attributes among `attrs` write an enum, or a variant, as something other
 /// than its variant's name: `untagged`, `tag`, `content`, a conversion (`from`,
-/// `try_from`, `into`), `remote`, `transparent`, or a variant's `skip_serializing`,
-/// `serialize_with` or `with`.
+/// `try_from`, `into`), `remote`, `transparent`, or a variant's `skip`,
+/// `skip_serializing`, `serialize_with` or `with` (a variant serde cannot write is no
+/// key either).
 pub fn serde_changes_representation(attrs: &[Attribute]) -> bool {
-    const CHANGING: [&str; 11] = [
+    const CHANGING: [&str; 12] = [
         "untagged",
+        "skip",
         "tag",
         "content",
         "from",

@@ -139,7 +139,10 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     }
 
     /// Reads many items: one answer per key, in the order given. The keys are distinct.
-    /// By default, single reads run by the kit's [batch runner](emulate::BatchRunner).
+    /// By default, single reads run concurrently by the kit's
+    /// [batch runner](emulate::BatchRunner::singles), each tried once there: a backend's
+    /// single operations make its own retries (throttling, a connection refused), and the
+    /// runner does not multiply them.
     async fn get_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<Vec<Option<RawItem>>> {
         emulate::batch::get_each(self, schema, keys).await
     }
@@ -158,13 +161,15 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     }
 
     /// Writes many (valid, distinct-keyed) items, not atomically. A partial failure names
-    /// the keys not written. By default, single upserts run by the batch runner.
+    /// the keys not written. By default, single upserts run by the batch runner, each
+    /// tried once there (see [`get_many`](Self::get_many)).
     async fn upsert_many(&self, schema: &StoreSchema, items: &[Item]) -> Result<()> {
         emulate::batch::upsert_each(self, schema, items).await
     }
 
     /// Deletes many (distinct) keys, not atomically. A partial failure names the keys not
-    /// deleted. By default, single deletes run by the batch runner.
+    /// deleted. By default, single deletes run by the batch runner, each tried once there
+    /// (see [`get_many`](Self::get_many)).
     async fn delete_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<()> {
         emulate::batch::delete_each(self, schema, keys).await
     }

@@ -29,9 +29,11 @@ fn lost_race(status: u16) -> bool {
     matches!(status, 404 | 409 | 412)
 }
 
-/// Whether the SDK sent the request more than once (kvs turns its own retries off, so
-/// this is its connection pool sending a request whose connection failed once more, on
-/// another): the first may have been applied.
+/// Whether the SDK recorded more than one request for the call (kvs turns its throttling
+/// and failover retries off; what is left is its connection pool sending a request whose
+/// connection failed once more on another, or a retry of the driver's own, such as a
+/// session read): the first may have been applied. Taken as such whenever it says so,
+/// which can only turn a refusal into `Unavailable`, never the reverse.
 fn sent_again(e: &CosmosError) -> bool {
     e.diagnostics().is_some_and(|d| d.request_count() > 1)
 }

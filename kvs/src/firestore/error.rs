@@ -5,12 +5,14 @@
 //! | `ABORTED` (contention) | `Conflict`; the kit tries the write again |
 //! | `FAILED_PRECONDITION` on a commit (the `update_time` or `exists` guard) | the write is lost to another writer: tried again by the kit, `Conflict` past the budget |
 //! | `FAILED_PRECONDITION ... requires an index` on a query | `StoreNotFound`, naming the index to create (see [`index_file`](super::index_file)) |
+//! | `FAILED_PRECONDITION ... Datastore Mode` | `Unsupported`: the database is in Datastore mode, which the Firestore API does not serve; never retried |
 //! | `RESOURCE_EXHAUSTED` | `Throttled`, retried with backoff (nothing was done) |
 //! | `UNAVAILABLE` | `Unavailable`: retried if nothing reached the service (a refused connection); otherwise the outcome is unknown, and a write is not sent again |
 //! | `DEADLINE_EXCEEDED`, `INTERNAL`, `UNKNOWN`, `CANCELLED` | `Unavailable`, outcome unknown |
 //! | `UNAUTHENTICATED` | `Unauthenticated` (never `Unavailable`) |
 //! | `PERMISSION_DENIED` | `PermissionDenied` |
-//! | `NOT_FOUND` | `StoreNotFound` (the database does not exist) |
+//! | `NOT_FOUND` of a document (a get, or a commit's `exists` guard) | a missing item, or a write lost to another writer (tried again by the kit) |
+//! | `NOT_FOUND`, "The database ... does not exist" | `StoreNotFound`; never a missing item nor a lost race |
 //! | `ALREADY_EXISTS` | `AlreadyExists` |
 //! | `INVALID_ARGUMENT`, `OUT_OF_RANGE` | `Validation` (Firestore refused a value or a request) |
 

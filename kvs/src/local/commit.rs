@@ -34,7 +34,7 @@ use redb::Database;
 use tokio::sync::oneshot;
 
 use super::snapshot::Snapshots;
-use super::tables::{Writer, storage};
+use super::tables::{Defining, Writer, storage};
 use crate::backend::{PlannedOp, WritePlan};
 use crate::{Condition, Error, ErrorKind, Item, Key, PutMode, Result, StoreSchema, UpdateOp};
 
@@ -258,11 +258,12 @@ fn commit_group(db: &Database, snapshots: &Snapshots, mut group: Vec<Box<dyn Job
             Err(e) => break Err(storage(e).context("nothing of this write was made")),
         };
         let mut wrote = false;
+        let defining = Defining::default();
         for (job, spoiled) in group.iter_mut().zip(spoiled.iter_mut()) {
             if *spoiled {
                 continue;
             }
-            let writer = Writer::new(&txn);
+            let writer = Writer::new(&txn, &defining);
             match job.apply(&writer) {
                 Applied::Nothing => {}
                 Applied::Wrote => wrote = true,

@@ -68,14 +68,86 @@ pub struct LocalBackend {
     /// Write transactions committed, to make every `DURABLE_EVERY`th in-memory commit a
     /// full one.
     commits: Arc<AtomicU64>,
-    /// The stores defined in the database, by name, as the file holds them: a write
-    /// keeps up the indexes and expiry of the schema here, whatever schema the handle
-    /// that sent it registered; a store or index not here is `StoreNotFound` without a
-    /// read; and a handle knows them without one. Exact: redb lets one handle (and its
-    /// clones, which share this map) open a file, only `ensure_store` defines a store,
-    /// and it changes this map once its commit is durable, on the committer's side, so
-    /// an `ensure_store` whose caller stopped waiting changes it too.
+    /// The stores defined in the database (see [`Catalog`]).
+    catalog: Catalog,
+}
+
+/// The stores defined in a database, as committed, and how messages name the database.
+///
+/// A write resolves its store's schema here, inside its write transaction: the indexes
+/// and expiry it keeps up are those the database holds (with what an `ensure_store`
+/// earlier in the same transaction defined), whatever schema the handle that sent it
+/// registered, and a store or index not here is `StoreNotFound` without a read. Exact:
+/// redb lets one handle (and its clones, which share this catalog) open a file, only
+/// `ensure_store` defines a store, and it changes the catalog once its commit is
+/// durable, on the committer's side before the next transaction begins (so an
+/// `ensure_store` whose caller stopped waiting changes it too).
+#[derive(Clone)]
+struct Catalog {
     defined: Arc<RwLock<HashMap<String, Arc<StoreSchema>>>>,
+    /// The file, or the in-memory store, for messages.
+    place: Arc<str>,
+}
+
+impl Catalog {
+    fn new(place: String) -> Self {
+        Catalog {
+            defined: Arc::default(),
+            place: place.into(),
+        }
+    }
+
+    /// Records a schema whose definition is committed.
+    fn committed(&self, schema: Arc<StoreSchema>) {
+        let mut defined = self.defined.write().unwrap_or_else(|e| e.into_inner());
+        defined.insert(schema.name.clone(), schema);
+    }
+
+    /// Every committed schema.
+    fn all(&self) -> Vec<StoreSchema> {
+        let defined = self.defined.read().unwrap_or_else(|e| e.into_inner());
+        defined.values().map(|s| StoreSchema::clone(s)).collect()
+    }
+
+    /// The schema `schema`'s store has in the database, as the write `w` sees it (what
+    /// its transaction defined, else what is committed), or as committed: `StoreNotFound`
+    /// unless it was defined, `Validation` if its keys are not the ones `schema` gives
+    /// (the handle registered another store under the name).
+    fn stored(&self, w: Option<&Writer<'_>>, schema: &StoreSchema) -> Result<Arc<StoreSchema>> {
+        let stored = match w.and_then(|w| w.defined_here(&schema.name)) {
+            Some(s) => s,
+            None => {
+                let defined = self.defined.read().unwrap_or_else(|e| e.into_inner());
+                match defined.get(&schema.name) {
+                    Some(s) => Arc::clone(s),
+                    None => return Err(self.not_defined(&schema.name)),
+                }
+            }
+        };
+        if stored.partition_key != schema.partition_key || stored.sort_key != schema.sort_key {
+            return Err(Error::validation(format!(
+                "store {:?} is defined in {} with the key {:?}/{:?}, not the {:?}/{:?} this \
+                 handle registered for it",
+                schema.name,
+                self.place,
+                stored.partition_key,
+                stored.sort_key,
+                schema.partition_key,
+                schema.sort_key
+            )));
+        }
+        Ok(stored)
+    }
+
+    fn not_defined(&self, store: &str) -> Error {
+        Error::new(
+            ErrorKind::StoreNotFound,
+            format!(
+                "store {store:?} does not exist in {}: create it with ensure_store",
+                self.place
+            ),
+        )
+    }
 }
 
 /// In memory, most commits skip redb's commit protocol (there is nothing to sync), but
@@ -105,7 +177,7 @@ impl LocalBackend {
             db: Arc::new(db),
             path: None,
             commits: Arc::default(),
-            defined: Arc::default(),
+            catalog: Catalog::new("the in-memory store".to_owned()),
         }
     }
 
@@ -155,62 +227,26 @@ impl LocalBackend {
         let db = Arc::new(db);
         let snapshots = Arc::<Snapshots>::default();
         let committer = Committer::start(Arc::clone(&db), Arc::clone(&snapshots))?;
-        let mut backend = LocalBackend {
+        let backend = LocalBackend {
             snapshots,
             writer: Arc::default(),
             committer: Some(Arc::new(committer)),
             db,
             path: Some(path.to_owned()),
             commits: Arc::default(),
-            defined: Arc::default(),
+            catalog: Catalog::new(format!("the local store {}", path.display())),
         };
         let stores = backend.stores().map_err(|e| {
             Error::new(*e.kind(), format!("{}: {}", path.display(), e.message())).with_source(e)
         })?;
-        let stores = stores.into_iter().map(|s| (s.name.clone(), Arc::new(s)));
-        backend.defined = Arc::new(RwLock::new(stores.collect()));
+        for schema in stores {
+            backend.catalog.committed(Arc::new(schema));
+        }
         Ok(backend)
     }
 
-    /// The schema `schema`'s store has in this database: `StoreNotFound` unless it was
-    /// defined (by `ensure_store`), `Validation` if its keys are not the ones `schema`
-    /// gives (the handle registered another store under the name).
-    fn stored(&self, schema: &StoreSchema) -> Result<Arc<StoreSchema>> {
-        let defined = self.defined.read().unwrap_or_else(|e| e.into_inner());
-        let Some(stored) = defined.get(&schema.name) else {
-            return Err(self.not_defined(&schema.name));
-        };
-        if stored.partition_key != schema.partition_key || stored.sort_key != schema.sort_key {
-            return Err(Error::validation(format!(
-                "store {:?} is defined in {} with the key {:?}/{:?}, not the {:?}/{:?} this \
-                 handle registered for it",
-                schema.name,
-                self.place(),
-                stored.partition_key,
-                stored.sort_key,
-                schema.partition_key,
-                schema.sort_key
-            )));
-        }
-        Ok(Arc::clone(stored))
-    }
-
-    /// The file, or the in-memory store, for messages.
-    fn place(&self) -> String {
-        match &self.path {
-            Some(p) => format!("the local store {}", p.display()),
-            None => "the in-memory store".to_owned(),
-        }
-    }
-
     fn not_defined(&self, store: &str) -> Error {
-        Error::new(
-            ErrorKind::StoreNotFound,
-            format!(
-                "store {store:?} does not exist in {}: create it with ensure_store",
-                self.place()
-            ),
-        )
+        self.catalog.not_defined(store)
     }
 
     /// The stores defined in the database.
@@ -284,7 +320,8 @@ impl LocalBackend {
                 .map_err(|e| Error::new(ErrorKind::Backend, format!("local store: {e}")))?;
         }
         // Dropping the transaction on an error aborts it: nothing is written.
-        let out = inline(&Writer::new(&txn))?;
+        let defining = tables::Defining::default();
+        let out = inline(&Writer::new(&txn, &defining))?;
         let committed = txn.commit().map_err(storage);
         // After the commit (or its failure), before the write is acknowledged; and the
         // turn passes on only then.
@@ -497,7 +534,47 @@ fn define_store(w: &Writer<'_>, schema: &StoreSchema) -> Result<()> {
             tables::encode_schema(schema)?.as_slice(),
         )
         .map_err(storage)?;
+    w.define(schema);
     Ok(())
+}
+
+/// One write, on the schema its store has in the database as the write's transaction
+/// sees it: an upsert of a store with neither indexes nor expiry without reading the
+/// item it replaces, any other through [`single_write`].
+fn write_on_stored(w: &Writer<'_>, catalog: &Catalog, plan: &WritePlan<'_>) -> Result<Written> {
+    let stored = catalog.stored(Some(w), plan.schema)?;
+    let plan = on_stored(plan, &stored);
+    match (&plan.op, plan.condition) {
+        (
+            PlannedOp::Put {
+                item,
+                mode: PutMode::Upsert,
+            },
+            None,
+        ) if stored.indexes.is_empty() && stored.ttl.is_none() => {
+            blind_upsert(w, &stored, &plan.key, item)
+        }
+        _ => single_write(w, &plan),
+    }
+}
+
+/// A transaction, each write on the schema its store has in the database as the
+/// transaction sees it.
+fn transaction_on_stored(
+    w: &Writer<'_>,
+    catalog: &Catalog,
+    writes: &[WritePlan<'_>],
+) -> Result<()> {
+    let stored = writes
+        .iter()
+        .map(|p| catalog.stored(Some(w), p.schema))
+        .collect::<Result<Vec<_>>>()?;
+    let plans: Vec<_> = writes
+        .iter()
+        .zip(&stored)
+        .map(|(p, s)| on_stored(p, s))
+        .collect();
+    transaction(w, &plans)
 }
 
 /// `plan` on the schema its store has in the database (`stored`, whose keys are the
@@ -623,12 +700,11 @@ impl Backend for LocalBackend {
     }
 
     fn known_stores(&self) -> Vec<StoreSchema> {
-        let defined = self.defined.read().unwrap_or_else(|e| e.into_inner());
-        defined.values().map(|s| StoreSchema::clone(s)).collect()
+        self.catalog.all()
     }
 
     async fn ensure_store(&self, schema: &StoreSchema) -> Result<()> {
-        let defined = Arc::clone(&self.defined);
+        let catalog = self.catalog.clone();
         let now = Arc::new(schema.clone());
         self.write_then(
             |w| define_store(w, schema),
@@ -637,10 +713,7 @@ impl Backend for LocalBackend {
                 move |w| define_store(w, &schema)
             },
             // With the commit, not after this future's await, which may never come.
-            move |()| {
-                let mut defined = defined.write().unwrap_or_else(|e| e.into_inner());
-                defined.insert(now.name.clone(), now);
-            },
+            move |()| catalog.committed(now),
         )
         .await
     }
@@ -662,35 +735,12 @@ impl Backend for LocalBackend {
     }
 
     async fn write(&self, plan: &WritePlan<'_>) -> Result<Written> {
-        let stored = self.stored(plan.schema)?;
-        let plan = &on_stored(plan, &stored);
-        let schema = plan.schema;
-        if let (
-            PlannedOp::Put {
-                item,
-                mode: PutMode::Upsert,
-            },
-            None,
-        ) = (&plan.op, plan.condition)
-            && schema.indexes.is_empty()
-            && schema.ttl.is_none()
-        {
-            return self
-                .write(
-                    |w| blind_upsert(w, schema, &plan.key, item),
-                    || {
-                        let (schema, key, item) =
-                            (schema.clone(), plan.key.clone(), (*item).clone());
-                        move |w| blind_upsert(w, &schema, &key, &item)
-                    },
-                )
-                .await;
-        }
+        let catalog = &self.catalog;
         self.write(
-            |w| single_write(w, plan),
+            |w| write_on_stored(w, catalog, plan),
             || {
-                let plan = OwnedPlan::new(plan);
-                move |w| single_write(w, &plan.plan())
+                let (plan, catalog) = (OwnedPlan::new(plan), catalog.clone());
+                move |w| write_on_stored(w, &catalog, &plan.plan())
             },
         )
         .await
@@ -699,16 +749,14 @@ impl Backend for LocalBackend {
     async fn query(&self, plan: &QueryPlan<'_>) -> Result<RawPage> {
         let schema = plan.schema;
         if let Some(index) = plan.index
-            && !self.stored(schema)?.indexes.contains(index)
+            && !self.catalog.stored(None, schema)?.indexes.contains(index)
         {
             return Err(Error::new(
                 ErrorKind::StoreNotFound,
                 format!(
                     "index {:?} of store {:?} is not defined in {} as this handle registered \
                      it: ensure the store with it",
-                    index.name,
-                    schema.name,
-                    self.place()
+                    index.name, schema.name, self.catalog.place
                 ),
             ));
         }
@@ -797,46 +845,39 @@ impl Backend for LocalBackend {
     }
 
     async fn transact(&self, writes: &[WritePlan<'_>]) -> Result<()> {
-        let stored = writes
-            .iter()
-            .map(|w| self.stored(w.schema))
-            .collect::<Result<Vec<_>>>()?;
-        let writes = &writes
-            .iter()
-            .zip(&stored)
-            .map(|(w, s)| on_stored(w, s))
-            .collect::<Vec<_>>();
+        let catalog = &self.catalog;
         self.write(
-            |w| transaction(w, writes),
+            |w| transaction_on_stored(w, catalog, writes),
             || {
-                let writes = OwnedPlan::all(writes);
-                move |w| transaction(w, &writes.iter().map(OwnedPlan::plan).collect::<Vec<_>>())
+                let (writes, catalog) = (OwnedPlan::all(writes), catalog.clone());
+                move |w| {
+                    let plans: Vec<_> = writes.iter().map(OwnedPlan::plan).collect();
+                    transaction_on_stored(w, &catalog, &plans)
+                }
             },
         )
         .await
     }
 
     async fn upsert_many(&self, schema: &StoreSchema, items: &[Item]) -> Result<()> {
-        let stored = self.stored(schema)?;
-        let schema = &*stored;
+        let catalog = &self.catalog;
         self.write(
-            |w| upserts(w, schema, items),
+            |w| upserts(w, &*catalog.stored(Some(w), schema)?, items),
             || {
-                let (schema, items) = (schema.clone(), items.to_vec());
-                move |w| upserts(w, &schema, &items)
+                let (schema, items, catalog) = (schema.clone(), items.to_vec(), catalog.clone());
+                move |w| upserts(w, &*catalog.stored(Some(w), &schema)?, &items)
             },
         )
         .await
     }
 
     async fn delete_many(&self, schema: &StoreSchema, keys: &[Key]) -> Result<()> {
-        let stored = self.stored(schema)?;
-        let schema = &*stored;
+        let catalog = &self.catalog;
         self.write(
-            |w| deletes(w, schema, keys),
+            |w| deletes(w, &*catalog.stored(Some(w), schema)?, keys),
             || {
-                let (schema, keys) = (schema.clone(), keys.to_vec());
-                move |w| deletes(w, &schema, &keys)
+                let (schema, keys, catalog) = (schema.clone(), keys.to_vec(), catalog.clone());
+                move |w| deletes(w, &*catalog.stored(Some(w), &schema)?, &keys)
             },
         )
         .await
@@ -1100,6 +1141,56 @@ mod tests {
         let page = kvs.query("s", "x").index("byG").await.unwrap();
         let ids: Vec<_> = page.items.iter().map(|i| i["id"].clone()).collect();
         assert_eq!(ids, ["b".into()]);
+    }
+
+    /// A write queued behind an `ensure_store` that adds an index keeps the index up,
+    /// though its handle sent it with the schema from before: it resolves the schema in
+    /// its transaction, after the ensure (a review found the index left without it).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_queued_behind_an_ensure_keeps_up_its_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = StoreSchema::new("s", KeyAttr::string("id"));
+        let indexed = plain
+            .clone()
+            .index(IndexSchema::new("byG", KeyAttr::string("g")));
+        let backend = LocalBackend::open(dir.path().join("s.redb")).unwrap();
+        let kvs = Kvs::new(backend.clone());
+        kvs.ensure_store(plain).await.unwrap();
+        let committer = backend.committer.clone().expect("a file has a committer");
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let (started, holding) = std::sync::mpsc::channel::<()>();
+        let holder = tokio::spawn(async move {
+            committer
+                .write(move |_| {
+                    let _ = started.send(());
+                    let _ = held.recv();
+                    Ok(())
+                })
+                .await
+        });
+        tokio::task::spawn_blocking(move || holding.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        use std::future::IntoFuture;
+        // Both queued behind the held write, the ensure first.
+        let mut ensure = Box::pin(kvs.ensure_store(indexed));
+        assert!(futures::poll!(&mut ensure).is_pending());
+        let mut upsert = Box::pin(
+            kvs.upsert("s", item! { "id" => "a", "g" => "x" })
+                .into_future(),
+        );
+        assert!(futures::poll!(&mut upsert).is_pending());
+        release.send(()).unwrap();
+        holder.await.unwrap().unwrap();
+        ensure.await.unwrap();
+        upsert.await.unwrap();
+        let page = kvs.query("s", "x").index("byG").await.unwrap();
+        assert_eq!(
+            page.items.len(),
+            1,
+            "the write left the new index without it"
+        );
     }
 
     /// Writes keep up the indexes and expiry the store has in the database, whatever

@@ -4,7 +4,9 @@
 //! is a table from encoded index key (index partition, index sort, primary key) to the
 //! primary key. Index entries are written in the same write transaction as their item.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
@@ -92,17 +94,37 @@ pub(crate) fn decode_schema(bytes: &[u8]) -> Result<StoreSchema> {
 pub(crate) struct Writer<'t> {
     txn: &'t WriteTransaction,
     wrote: Cell<bool>,
+    defining: &'t Defining,
 }
+
+/// The schemas an uncommitted write transaction has defined (by `ensure_store`), shared
+/// by the writes of the transaction (a group commit's): a write after an `ensure_store`
+/// in the same transaction keeps up the schema it made. Gone with the transaction; the
+/// committed schemas are the backend's once the commit is durable.
+pub(crate) type Defining = RefCell<HashMap<String, Arc<StoreSchema>>>;
 
 /// A table of a write transaction, opened to change it.
 pub(crate) type WriteTable<'t> = redb::Table<'t, &'static [u8], &'static [u8]>;
 
 impl<'t> Writer<'t> {
-    pub(crate) fn new(txn: &'t WriteTransaction) -> Self {
+    pub(crate) fn new(txn: &'t WriteTransaction, defining: &'t Defining) -> Self {
         Writer {
             txn,
             wrote: Cell::new(false),
+            defining,
         }
+    }
+
+    /// Notes that this transaction defines `schema`.
+    pub(crate) fn define(&self, schema: &StoreSchema) {
+        self.defining
+            .borrow_mut()
+            .insert(schema.name.clone(), Arc::new(schema.clone()));
+    }
+
+    /// The schema this transaction defined for `store`, if it did.
+    pub(crate) fn defined_here(&self, store: &str) -> Option<Arc<StoreSchema>> {
+        self.defining.borrow().get(store).cloned()
     }
 
     /// Whether this write has changed anything in the transaction (or may have: opening

@@ -30,7 +30,8 @@ pub struct BatchRunner {
 pub const DEFAULT_CONCURRENCY: usize = 16;
 
 impl Default for BatchRunner {
-    /// One input per request (single operations), [`DEFAULT_CONCURRENCY`] at once.
+    /// One input per request, [`DEFAULT_CONCURRENCY`] at once, retried with the default
+    /// [`Backoff`] (for single operations, [`singles`](Self::singles)).
     fn default() -> Self {
         BatchRunner {
             chunk: 1,
@@ -200,7 +201,7 @@ pub fn in_order<A>(keys: &[Key], found: Vec<(Key, A)>) -> Vec<Option<A>> {
     keys.iter().map(|k| by_key.remove(k)).collect()
 }
 
-/// `get_many` over single reads, run by the default [`BatchRunner`].
+/// `get_many` over single reads, run by [`BatchRunner::singles`].
 pub async fn get_each<B: Backend + ?Sized>(
     backend: &B,
     schema: &StoreSchema,
@@ -210,8 +211,7 @@ pub async fn get_each<B: Backend + ?Sized>(
 }
 
 /// `get_many` (of only `attributes`, with `Some`) over single reads
-/// ([`Backend::get_projected`] or [`Backend::get`]), run by the default
-/// [`BatchRunner`].
+/// ([`Backend::get_projected`] or [`Backend::get`]), run by [`BatchRunner::singles`].
 pub async fn get_each_projected<B: Backend + ?Sized>(
     backend: &B,
     schema: &StoreSchema,
@@ -242,7 +242,7 @@ pub async fn get_each_projected<B: Backend + ?Sized>(
         .collect())
 }
 
-/// `upsert_many` over single upserts, run by the default [`BatchRunner`].
+/// `upsert_many` over single upserts, run by [`BatchRunner::singles`].
 pub async fn upsert_each<B: Backend + ?Sized>(
     backend: &B,
     schema: &StoreSchema,
@@ -271,7 +271,7 @@ pub async fn upsert_each<B: Backend + ?Sized>(
     Ok(())
 }
 
-/// `delete_many` over single deletes, run by the default [`BatchRunner`].
+/// `delete_many` over single deletes, run by [`BatchRunner::singles`].
 pub async fn delete_each<B: Backend + ?Sized>(
     backend: &B,
     schema: &StoreSchema,
