@@ -195,6 +195,21 @@ enum Get {
     HandReused,
 }
 
+impl Shape {
+    /// What the hand-written read does with the bytes: postcard into the struct, which
+    /// is then dropped.
+    fn decode_by_hand(self, bytes: &[u8]) {
+        match self {
+            Shape::User => drop(std::hint::black_box(
+                postcard::from_bytes::<HandUser>(bytes).unwrap(),
+            )),
+            Shape::Small => drop(std::hint::black_box(
+                postcard::from_bytes::<Small>(bytes).unwrap(),
+            )),
+        }
+    }
+}
+
 impl Get {
     const ALL: [Get; 9] = [
         Get::Raw,
@@ -365,14 +380,7 @@ impl Files {
                     let txn = self.raw.begin_read().unwrap();
                     let t = txn.open_table(shape.hand_table()).unwrap();
                     let got = t.get(k.as_slice()).unwrap().unwrap();
-                    match shape {
-                        Shape::User => drop(std::hint::black_box(
-                            postcard::from_bytes::<HandUser>(got.value()).unwrap(),
-                        )),
-                        Shape::Small => drop(std::hint::black_box(
-                            postcard::from_bytes::<Small>(got.value()).unwrap(),
-                        )),
-                    }
+                    shape.decode_by_hand(got.value());
                 }
             }
             Get::HandReused => {
@@ -381,14 +389,7 @@ impl Files {
                 for _ in 0..n {
                     let (_, k) = &keys[next()];
                     let got = t.get(k.as_slice()).unwrap().unwrap();
-                    match shape {
-                        Shape::User => drop(std::hint::black_box(
-                            postcard::from_bytes::<HandUser>(got.value()).unwrap(),
-                        )),
-                        Shape::Small => drop(std::hint::black_box(
-                            postcard::from_bytes::<Small>(got.value()).unwrap(),
-                        )),
-                    }
+                    shape.decode_by_hand(got.value());
                 }
             }
             Get::ItemClone => {

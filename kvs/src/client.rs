@@ -821,22 +821,32 @@ impl PutRequest {
         check_condition(self.condition.as_ref())?;
         Ok((schema, key))
     }
-}
 
-impl Request for PutRequest {
-    type Output = ();
-    async fn execute(mut self, kvs: &Kvs) -> Result<()> {
-        let (schema, key) = self.check(kvs)?;
+    /// Sends the request [`check`](Self::check) passed, with what it gave.
+    pub(crate) async fn write_checked(
+        &self,
+        kvs: &Kvs,
+        schema: &StoreSchema,
+        key: Key,
+    ) -> Result<()> {
         let op = PlannedOp::Put {
             item: &self.item,
             mode: self.mode,
         };
         kvs.inner
             .backend
-            .write(&WritePlan::new(&schema, key, op, self.condition.as_ref()))
+            .write(&WritePlan::new(schema, key, op, self.condition.as_ref()))
             .in_span(kvs.span("put", &self.store))
             .await?;
         Ok(())
+    }
+}
+
+impl Request for PutRequest {
+    type Output = ();
+    async fn execute(mut self, kvs: &Kvs) -> Result<()> {
+        let (schema, key) = self.check(kvs)?;
+        self.write_checked(kvs, &schema, key).await
     }
 }
 

@@ -1077,6 +1077,40 @@ mod tests {
         }
     }
 
+    /// A file's committer kept busy by a write that waits for `release`: the writes sent
+    /// meanwhile queue behind it, certainly not yet made.
+    struct HeldCommitter {
+        release: std::sync::mpsc::Sender<()>,
+        holder: tokio::task::JoinHandle<crate::Result<()>>,
+    }
+
+    impl HeldCommitter {
+        async fn hold(backend: &LocalBackend) -> Self {
+            let committer = backend.committer.clone().expect("a file has a committer");
+            let (release, held) = std::sync::mpsc::channel::<()>();
+            let (started, holding) = std::sync::mpsc::channel::<()>();
+            let holder = tokio::spawn(async move {
+                committer
+                    .write(move |_| {
+                        let _ = started.send(());
+                        let _ = held.recv();
+                        Ok(())
+                    })
+                    .await
+            });
+            tokio::task::spawn_blocking(move || holding.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            HeldCommitter { release, holder }
+        }
+
+        async fn release(self) {
+            self.release.send(()).unwrap();
+            self.holder.await.unwrap().unwrap();
+        }
+    }
+
     /// An `ensure_store` whose caller stopped waiting once it was sent still changes
     /// what the handle knows when it commits: the next writes keep up the index it
     /// added, and the file reopened answers the index query whole.
@@ -1095,29 +1129,13 @@ mod tests {
             kvs.upsert("s", item! { "id" => "a", "g" => "x" })
                 .await
                 .unwrap();
-            // The committer held by a write that waits for a signal, so that the ensure,
-            // polled once (its job sent), is certainly still waiting when dropped.
-            let committer = backend.committer.clone().expect("a file has a committer");
-            let (release, held) = std::sync::mpsc::channel::<()>();
-            let (started, holding) = std::sync::mpsc::channel::<()>();
-            let holder = tokio::spawn(async move {
-                committer
-                    .write(move |_| {
-                        let _ = started.send(());
-                        let _ = held.recv();
-                        Ok(())
-                    })
-                    .await
-            });
-            tokio::task::spawn_blocking(move || holding.recv())
-                .await
-                .unwrap()
-                .unwrap();
+            // The committer held, so that the ensure, polled once (its job sent), is
+            // certainly still waiting when dropped.
+            let held = HeldCommitter::hold(&backend).await;
             let mut ensure = Box::pin(kvs.ensure_store(indexed));
             assert!(futures::poll!(&mut ensure).is_pending());
             drop(ensure);
-            release.send(()).unwrap();
-            holder.await.unwrap().unwrap();
+            held.release().await;
             let known = || crate::backend::Backend::known_stores(&backend);
             for _ in 0..1000 {
                 if !known()[0].indexes.is_empty() {
@@ -1156,22 +1174,7 @@ mod tests {
         let backend = LocalBackend::open(dir.path().join("s.redb")).unwrap();
         let kvs = Kvs::new(backend.clone());
         kvs.ensure_store(plain).await.unwrap();
-        let committer = backend.committer.clone().expect("a file has a committer");
-        let (release, held) = std::sync::mpsc::channel::<()>();
-        let (started, holding) = std::sync::mpsc::channel::<()>();
-        let holder = tokio::spawn(async move {
-            committer
-                .write(move |_| {
-                    let _ = started.send(());
-                    let _ = held.recv();
-                    Ok(())
-                })
-                .await
-        });
-        tokio::task::spawn_blocking(move || holding.recv())
-            .await
-            .unwrap()
-            .unwrap();
+        let held = HeldCommitter::hold(&backend).await;
         use std::future::IntoFuture;
         // Both queued behind the held write, the ensure first.
         let mut ensure = Box::pin(kvs.ensure_store(indexed));
@@ -1181,8 +1184,7 @@ mod tests {
                 .into_future(),
         );
         assert!(futures::poll!(&mut upsert).is_pending());
-        release.send(()).unwrap();
-        holder.await.unwrap().unwrap();
+        held.release().await;
         ensure.await.unwrap();
         upsert.await.unwrap();
         let page = kvs.query("s", "x").index("byG").await.unwrap();

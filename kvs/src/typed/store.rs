@@ -333,7 +333,7 @@ impl<M: Model> Store<M> {
 
     /// Versioned upserts, at most 16 at a time.
     async fn upsert_each(&self, items: Vec<&M>) -> Result<()> {
-        // Each put is built and checked (the model serialized, the item held to the
+        // Each put is built and checked once (the model serialized, the item held to the
         // schema and the backend's limits) before anything is sent, so that an item
         // that cannot be written fails the call with nothing written, as `upsert_many`
         // of a model without a version does; and, as there, a key given twice is
@@ -346,16 +346,18 @@ impl<M: Model> Store<M> {
                 let mut put = TypedPut::new(self.clone(), m, PutMode::Upsert)
                     .request()
                     .map_err(at)?;
-                let (_, key) = put.check(&self.kvs).map_err(at)?;
-                Ok((key, put))
+                let (schema, key) = put.check(&self.kvs).map_err(at)?;
+                Ok((key, schema, put))
             })
             .collect::<Result<Vec<_>>>()?;
-        crate::client::check_distinct(puts.iter().map(|(key, _)| key))?;
+        crate::client::check_distinct(puts.iter().map(|(key, ..)| key))?;
         let total = puts.len();
         let kvs = &self.kvs;
         let failed: Vec<(Key, Error)> = futures::stream::iter(puts)
-            .map(|(key, request)| async move {
-                crate::Request::execute(request, kvs)
+            .map(|(key, schema, request)| async move {
+                // Checked above: sent as it is, not checked again.
+                request
+                    .write_checked(kvs, &schema, key.clone())
                     .await
                     .err()
                     .map(|e| (key, e))
