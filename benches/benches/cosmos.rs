@@ -66,6 +66,7 @@ use azure_data_cosmos_driver::test::{
 use futures::{StreamExt as _, TryStreamExt as _};
 use kvs::cosmos::CosmosBackend;
 use kvs::prelude::*;
+use kvs_benches::cpu::{process_cpu_ns, thread_cpu_ns};
 use kvs_benches::order::{Order, PER_USER, Status, USERS, order, user_id};
 use kvs_benches::{median, micros};
 use serde::{Deserialize, Serialize};
@@ -86,21 +87,6 @@ static EMULATOR_NS: AtomicU64 = AtomicU64::new(0);
 static REQUESTS: AtomicU64 = AtomicU64::new(0);
 /// Whether to read the thread clock around each poll (not under callgrind).
 static TIMING: AtomicBool = AtomicBool::new(true);
-
-fn clock_ns(clock: libc::clockid_t) -> u64 {
-    let mut t = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `t` is a valid timespec to write to; the clocks are Linux's CPU clocks.
-    unsafe { libc::clock_gettime(clock, &mut t) };
-    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
-}
-
-/// This process's CPU time (user + system, all threads), in nanoseconds.
-fn process_cpu_ns() -> u64 {
-    clock_ns(libc::CLOCK_PROCESS_CPUTIME_ID)
-}
 
 type Answer = Result<HttpResponse, TransportError>;
 type Emulating<'a> = Pin<Box<dyn Future<Output = Answer> + Send + 'a>>;
@@ -155,9 +141,9 @@ impl Future for Timed<'_> {
             callgrind_toggle_collect();
             return answer;
         }
-        let start = clock_ns(libc::CLOCK_THREAD_CPUTIME_ID);
+        let start = thread_cpu_ns();
         let answer = emulator_poll(&mut self.0, cx);
-        let spent = clock_ns(libc::CLOCK_THREAD_CPUTIME_ID).saturating_sub(start);
+        let spent = thread_cpu_ns().saturating_sub(start);
         EMULATOR_NS.fetch_add(spent, Ordering::Relaxed);
         answer
     }

@@ -29,6 +29,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use kvs::prelude::*;
+use kvs_benches::cpu::{process_cpu_ns, run_queue_waits, waited_between};
 use kvs_benches::user::{User, user, user_id};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde::{Deserialize, Serialize};
@@ -104,11 +105,26 @@ struct Run {
     errors: BTreeMap<String, usize>,
     /// For hot-key ADDs: the counter's final value against the ADDs acknowledged.
     exact: Option<(i64, usize)>,
+    /// This process's CPU time over the run.
+    cpu: Duration,
+    /// The time its threads waited, runnable, for a core that other work held.
+    waited: Duration,
 }
 
 impl Run {
     fn rate(&self) -> f64 {
         self.ops as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// Operations per second of CPU this process spent: what the run did with the cores
+    /// it got, whatever else the machine ran.
+    fn rate_per_cpu(&self) -> f64 {
+        self.ops as f64 / self.cpu.as_secs_f64().max(1e-9)
+    }
+
+    /// The cores the run kept busy, on average.
+    fn cores_used(&self) -> f64 {
+        self.cpu.as_secs_f64() / self.elapsed.as_secs_f64()
     }
 
     fn percentile(&self, p: f64) -> Duration {
@@ -299,6 +315,7 @@ async fn run(kvs: &Kvs, workload: Workload, tasks: usize, seconds: f64) -> Run {
             })
         })
         .collect();
+    let (cpu, waits) = (process_cpu_ns(), run_queue_waits());
     let started = Instant::now();
     let handles: Vec<_> = (0..tasks)
         .map(|t| {
@@ -326,6 +343,8 @@ async fn run(kvs: &Kvs, workload: Workload, tasks: usize, seconds: f64) -> Run {
         added += a;
     }
     let elapsed = started.elapsed();
+    let cpu = Duration::from_nanos(process_cpu_ns() - cpu);
+    let waited = waited_between(&waits, &run_queue_waits());
     latencies.sort_unstable();
     let exact = if workload == Workload::HotAdd {
         let after = counters.get("hot").await.unwrap().map_or(0, |c| c.count);
@@ -340,6 +359,8 @@ async fn run(kvs: &Kvs, workload: Workload, tasks: usize, seconds: f64) -> Run {
         latencies,
         errors,
         exact,
+        cpu,
+        waited,
     }
 }
 
@@ -359,9 +380,9 @@ fn print(store: &str, workload: Workload, runs: &[Run]) {
         workload.describe()
     );
     println!(
-        "| tasks | ops/s | vs 1 task | p50 | p99 | slowest | slowest / p50 | errors | exact |"
+        "| tasks | ops/s | vs 1 task | p50 | p99 | slowest | slowest / p50 | errors | exact | cores busy |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     let one = runs.first().map_or(1.0, Run::rate);
     for r in runs {
         let errors = if r.errors.is_empty() {
@@ -381,7 +402,7 @@ fn print(store: &str, workload: Workload, runs: &[Run]) {
         let p50 = r.percentile(0.5);
         let slowest = r.latencies.last().copied().unwrap_or_default();
         println!(
-            "| {} | {:.0} | {:.2}x | {} | {} | {} | {:.0}x | {errors} | {exact} |",
+            "| {} | {:.0} | {:.2}x | {} | {} | {} | {:.0}x | {errors} | {exact} | {:.2} |",
             r.tasks,
             r.rate(),
             r.rate() / one,
@@ -389,34 +410,57 @@ fn print(store: &str, workload: Workload, runs: &[Run]) {
             ms(r.percentile(0.99)),
             ms(slowest),
             slowest.as_secs_f64() / p50.as_secs_f64().max(1e-9),
+            r.cores_used(),
         );
     }
 }
 
 /// The median over rounds of each task count's rate, and of its speed-up over one task
-/// in the same round.
+/// in the same round; beside them, the same per second of CPU the process spent, and
+/// the cores it kept busy and waited for.
+///
+/// On a shared machine the wall-clock speed-up is capped by the cores other work leaves
+/// free. Operations per CPU-second are not: if `n` tasks keep them (a ratio of 1.00x),
+/// the readers do not slow each other down, and with a core each they go `n` times as
+/// fast; a lock they wait on shows as cores left idle with no other work waiting.
 fn print_scaling(tasks: &[usize], rounds: &[Vec<Run>]) {
     fn median(mut v: Vec<f64>) -> f64 {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
+    }
+    fn range(v: &[f64]) -> (f64, f64) {
+        v.iter()
+            .fold((f64::MAX, f64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)))
     }
     println!(
         "\nMedians of {} rounds (task counts run in alternating order):\n",
         rounds.len()
     );
     println!(
-        "| tasks | ops/s | vs 1 task (median of the rounds' ratios) | lowest, highest ratio |"
+        "| tasks | ops/s | vs 1 task (median of the rounds' ratios) | lowest, highest ratio | ops per CPU-second, vs 1 task | lowest, highest | tasks x that | cores busy | waited for a core, of the run's time |"
     );
-    println!("|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for (i, t) in tasks.iter().enumerate() {
         let ratios: Vec<f64> = rounds.iter().map(|r| r[i].rate() / r[0].rate()).collect();
-        let (lo, hi) = ratios
+        let (lo, hi) = range(&ratios);
+        let per_cpu: Vec<f64> = rounds
             .iter()
-            .fold((f64::MAX, f64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+            .map(|r| r[i].rate_per_cpu() / r[0].rate_per_cpu())
+            .collect();
+        let (cpu_lo, cpu_hi) = range(&per_cpu);
+        let per_cpu = median(per_cpu);
         println!(
-            "| {t} | {:.0} | {:.2}x | {lo:.2}x, {hi:.2}x |",
+            "| {t} | {:.0} | {:.2}x | {lo:.2}x, {hi:.2}x | {per_cpu:.2}x | {cpu_lo:.2}x, {cpu_hi:.2}x | {:.2}x | {:.2} | {:.0}% |",
             median(rounds.iter().map(|r| r[i].rate()).collect()),
             median(ratios),
+            *t as f64 * per_cpu,
+            median(rounds.iter().map(|r| r[i].cores_used()).collect()),
+            median(
+                rounds
+                    .iter()
+                    .map(|r| 100.0 * r[i].waited.as_secs_f64() / r[i].elapsed.as_secs_f64())
+                    .collect()
+            ),
         );
     }
 }

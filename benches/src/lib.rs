@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+pub mod cpu;
 pub mod order;
 pub mod user;
 

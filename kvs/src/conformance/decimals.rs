@@ -311,6 +311,106 @@ pub async fn decimal_filters_compare_numerically(kvs: Kvs) {
     expect_kind(e, ErrorKind::ConditionFailed);
 }
 
+/// A decimal operand compares exactly with the numbers every backend holds (integers
+/// and floats), in filters, sort conditions and write conditions, whether or not the
+/// backend can store decimals: a decimal a hair above or below 1 is not 1.
+pub async fn decimal_operands_compare_exactly(kvs: Kvs) {
+    const ABOVE: &str = "1.0000000000000000000000000000000000001";
+    const BELOW: &str = "0.99999999999999999999999999999999999999";
+    let store = things(&kvs).await;
+    let held = [
+        ("one", Number::from(1)),
+        ("onefive", Number::from(1.5)),
+        ("two", Number::from(2)),
+        ("tenth", Number::from(0.1)),
+    ];
+    for (id, number) in held {
+        kvs.upsert(&store, item! { "id" => id, "n" => number })
+            .await
+            .unwrap();
+    }
+    let ids = |condition: crate::Condition| {
+        let kvs = kvs.clone();
+        let store = store.clone();
+        async move {
+            let items: Vec<Item> = kvs
+                .scan(&store)
+                .filter(condition.clone())
+                .stream()
+                .try_collect()
+                .await
+                .unwrap_or_else(|e| panic!("scan with {condition:?}: {e}"));
+            let mut ids: Vec<String> = items
+                .iter()
+                .map(|it| it["id"].as_str().unwrap().to_owned())
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    assert_eq!(ids(attr("n").gt(d(BELOW))).await, ["one", "onefive", "two"]);
+    assert_eq!(ids(attr("n").ge(d(ABOVE))).await, ["onefive", "two"]);
+    assert_eq!(ids(attr("n").lt(d(ABOVE))).await, ["one", "tenth"]);
+    assert_eq!(ids(attr("n").le(d(BELOW))).await, ["tenth"]);
+    assert!(ids(attr("n").eq(d(ABOVE))).await.is_empty());
+    assert_eq!(ids(attr("n").ne(d(ABOVE))).await.len(), 4);
+    assert_eq!(ids(attr("n").eq(d("1"))).await, ["one"]);
+    assert_eq!(ids(attr("n").eq(d("0.1"))).await, ["tenth"]);
+    assert_eq!(ids(attr("n").between(d(BELOW), d(ABOVE))).await, ["one"]);
+    assert_eq!(ids(attr("n").is_in([d(ABOVE), d("2")])).await, ["two"]);
+
+    // Sort conditions on a number sort key.
+    let sorted = fresh_store(
+        &kvs,
+        StoreSchema::new("decsort", KeyAttr::string("pk")).sort_key(KeyAttr::number("n")),
+    )
+    .await;
+    let rows: Vec<Item> = (0..5).map(|n| item! { "pk" => "p", "n" => n }).collect();
+    kvs.upsert_many(&sorted, rows).await.unwrap();
+    let sort_ns = |sort: SortCondition| {
+        let kvs = kvs.clone();
+        let sorted = sorted.clone();
+        async move {
+            let page = kvs
+                .query(&sorted, "p")
+                .sort(sort.clone())
+                .await
+                .unwrap_or_else(|e| panic!("query with {sort:?}: {e}"));
+            page.items
+                .iter()
+                .map(|it| it["n"].as_i64().unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    let just_above_2 = || Value::from(d("2.0000000000000000000000000000000000001"));
+    let just_below_3 = || Value::from(d("2.9999999999999999999999999999999999999"));
+    assert_eq!(sort_ns(SortCondition::Gt(just_above_2())).await, [3, 4]);
+    assert_eq!(sort_ns(SortCondition::Ge(just_above_2())).await, [3, 4]);
+    assert_eq!(sort_ns(SortCondition::Le(just_below_3())).await, [0, 1, 2]);
+    assert_eq!(sort_ns(SortCondition::Lt(just_below_3())).await, [0, 1, 2]);
+    assert!(sort_ns(SortCondition::Eq(just_above_2())).await.is_empty());
+    assert_eq!(
+        sort_ns(SortCondition::Between(just_above_2(), just_below_3())).await,
+        Vec::<i64>::new()
+    );
+
+    // A write condition: refused, and nothing changed.
+    let e = kvs
+        .update(&store, "one")
+        .set("x", "changed")
+        .when(attr("n").le(d(BELOW)))
+        .await;
+    expect_kind(e, ErrorKind::ConditionFailed);
+    let back = kvs.get(&store, "one").await.unwrap().expect("the item");
+    assert!(!back.contains_key("x"), "{back:?}");
+    let ok = kvs
+        .update(&store, "one")
+        .set("x", "changed")
+        .when(attr("n").gt(d(BELOW)).and(attr("n").lt(d(ABOVE))))
+        .await;
+    assert!(ok.is_ok(), "{ok:?}");
+}
+
 /// `1`, `1.0` and the decimal 1 are one number: equal, one element of a number set, and
 /// a decimal that an integer or float holds is stored as that integer or float.
 pub async fn decimal_equal_to_integers_and_floats(kvs: Kvs) {
@@ -529,6 +629,7 @@ macro_rules! __conformance_cases_decimals {
         $cb!($make, decimals::decimal_sort_key_order);
         $cb!($make, decimals::decimal_partition_keys_are_exact);
         $cb!($make, decimals::decimal_filters_compare_numerically);
+        $cb!($make, decimals::decimal_operands_compare_exactly);
         $cb!($make, decimals::decimal_equal_to_integers_and_floats);
         $cb!($make, decimals::decimal_add_is_exact);
         $cb!($make, decimals::decimal_reads_decode_only_what_is_read);

@@ -170,6 +170,32 @@ pub async fn fresh_store(kvs: &Kvs, schema: StoreSchema) -> String {
     name
 }
 
+/// Waits, where the backend's index reads are eventually consistent
+/// ([`Capabilities::consistent_index_reads`](crate::backend::Capabilities)), until a
+/// query of `index` for `partition` in `store` returns `expected` items, for at most ten
+/// seconds: a case then checks what the index holds and in what order, not how soon it
+/// catches up after a write. Returns at once where index reads are consistent.
+pub async fn settle_index(
+    kvs: &Kvs,
+    store: &str,
+    index: &str,
+    partition: impl Into<crate::Value>,
+    expected: usize,
+) {
+    if kvs.capabilities().consistent_index_reads {
+        return;
+    }
+    let partition = partition.into();
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(10) {
+        let found = kvs.query(store, partition.clone()).index(index).await;
+        if found.is_ok_and(|page| page.items.len() == expected && page.next_page_token.is_none()) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 /// Asserts that `result` failed with an error of `kind` (transaction reasons ignored),
 /// and returns the error.
 #[track_caller]

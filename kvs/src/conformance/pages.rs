@@ -280,6 +280,59 @@ pub async fn page_index_walk_with_ties_descending(kvs: Kvs) {
     }
 }
 
+/// An index query's pages hold exactly `limit` items that pass the filter until the
+/// last page, and its tokens walk every match once, in the index's order, both ways:
+/// whether the filter matches most items or few, with long runs of items read and not
+/// returned between matches, and with items of another partition of the index around.
+pub async fn page_index_exact_sizes_under_filter(kvs: Kvs) {
+    let store = fresh_store(
+        &kvs,
+        StoreSchema::new("ixpages", KeyAttr::string("id")).index(
+            IndexSchema::new("byGroup", KeyAttr::string("group")).sort_key(KeyAttr::number("rank")),
+        ),
+    )
+    .await;
+    let items = (0..40)
+        .map(|i| item! { "id" => format!("g-{i:02}"), "group" => "g", "rank" => i, "m" => i % 7 })
+        .chain(
+            (0..10)
+                .map(|i| item! { "id" => format!("o-{i}"), "group" => "o", "rank" => i, "m" => 0 }),
+        )
+        .collect::<Vec<_>>();
+    kvs.upsert_many(&store, items)
+        .await
+        .expect("write the items");
+    super::settle_index(&kvs, &store, "byGroup", "g", 40).await;
+    let sparse: Vec<i64> = (0..40).filter(|i| i % 7 == 0).collect();
+    let dense: Vec<i64> = (0..40).filter(|i| i % 7 != 0).collect();
+    for (filter, matches) in [(attr("m").eq(0), sparse), (attr("m").ne(0), dense)] {
+        for limit in [1, 2, 5] {
+            for descending in [false, true] {
+                let pages = walk(|t| {
+                    let q = kvs
+                        .query(&store, "g")
+                        .index("byGroup")
+                        .filter(filter.clone())
+                        .limit(limit)
+                        .page_token(t);
+                    if descending { q.descending() } else { q }
+                })
+                .await;
+                assert_full_pages(&pages, limit);
+                let mut want = matches.clone();
+                if descending {
+                    want.reverse();
+                }
+                assert_eq!(
+                    ranks(&items_of(pages)),
+                    want,
+                    "{filter:?}, limit {limit}, descending {descending}"
+                );
+            }
+        }
+    }
+}
+
 /// Sort conditions `= < <= > >= between` on a number sort key compare numerically.
 pub async fn page_sort_conditions_number(kvs: Kvs) {
     let store = numbered(&kvs).await;
@@ -918,6 +971,7 @@ macro_rules! __conformance_cases_pages {
         $cb!($make, pages::page_query_walk_descending);
         $cb!($make, pages::page_index_walk_with_ties);
         $cb!($make, pages::page_index_walk_with_ties_descending);
+        $cb!($make, pages::page_index_exact_sizes_under_filter);
         $cb!($make, pages::page_sort_conditions_number);
         $cb!($make, pages::page_sort_conditions_string);
         $cb!($make, pages::page_sort_between_reversed_rejected);

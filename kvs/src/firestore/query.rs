@@ -25,8 +25,8 @@ use super::{Engine, version_of};
 use crate::backend::emulate::batch::{BatchRunner, Pending, Round, in_order};
 use crate::backend::{QueryPlan, RawItem, RawPage, ScanPlan, Versioned};
 use crate::{
-    Condition, Error, ErrorKind, Key, KeyAttr, Path, Result, SortCondition, StoreSchema, Value,
-    eval,
+    Condition, Decimal, Error, ErrorKind, Key, KeyAttr, Number, Path, Result, SortCondition,
+    StoreSchema, Value, eval,
 };
 
 /// The most documents in one `BatchGetDocuments` request.
@@ -134,19 +134,54 @@ fn bytes_successor(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
+/// The doubles just below and just above a decimal that no int64 or double holds.
+fn doubles_around(d: Decimal) -> (f64, f64) {
+    let f = d.to_f64_lossy();
+    if Number::from(f) < Number::from(d) {
+        (f, f.next_up())
+    } else {
+        (f.next_down(), f)
+    }
+}
+
 /// The sort condition as range filters on `path` (a superset of the condition's items;
 /// the caller checks each item against the condition itself).
-fn sort_filters(path: &str, sort: &SortCondition) -> Result<Vec<Filter>> {
+fn sort_filters(name: &str, path: &str, sort: &SortCondition) -> Result<Vec<Filter>> {
     use field_filter::Operator as Op;
-    let f = |op, v: &Value| Ok::<_, Error>(compare(path, op, encode_value(v)?));
+    let f = |op, v: &Value| Ok::<_, Error>(compare(path, op, encode_value(name, v)?));
+    // A decimal that no int64 or double holds cannot be sent, and no stored number
+    // equals it: a bound on one is widened to the double beyond it, which keeps every
+    // number the condition can match (Firestore compares numbers by value), and the
+    // caller's check of each item drops the rest.
+    let around = |v: &Value| match v {
+        Value::Number(n) => n.decimal_value().map(doubles_around),
+        _ => None,
+    };
+    let from = |op, v: &Value| match around(v) {
+        Some((below, _)) => f(Op::GreaterThanOrEqual, &Value::from(below)),
+        None => f(op, v),
+    };
+    let to = |op, v: &Value| match around(v) {
+        Some((_, above)) => f(Op::LessThanOrEqual, &Value::from(above)),
+        None => f(op, v),
+    };
     Ok(match sort {
+        SortCondition::Eq(v) if around(v).is_some() => {
+            vec![
+                from(Op::GreaterThanOrEqual, v)?,
+                to(Op::LessThanOrEqual, v)?,
+            ]
+        }
         SortCondition::Eq(v) => vec![f(Op::Equal, v)?],
-        SortCondition::Lt(v) => vec![f(Op::LessThan, v)?],
-        SortCondition::Le(v) => vec![f(Op::LessThanOrEqual, v)?],
-        SortCondition::Gt(v) => vec![f(Op::GreaterThan, v)?],
-        SortCondition::Ge(v) => vec![f(Op::GreaterThanOrEqual, v)?],
+        SortCondition::Lt(v) => vec![to(Op::LessThan, v)?],
+        SortCondition::Le(v) => vec![to(Op::LessThanOrEqual, v)?],
+        SortCondition::Gt(v) => vec![from(Op::GreaterThan, v)?],
+        SortCondition::Ge(v) => vec![from(Op::GreaterThanOrEqual, v)?],
         SortCondition::Between(a, b) => {
-            vec![f(Op::GreaterThanOrEqual, a)?, f(Op::LessThanOrEqual, b)?]
+            vec![
+                from(Op::GreaterThanOrEqual, a)?,
+                to(Op::LessThanOrEqual, b)?,
+            ]
         }
         SortCondition::BeginsWith(p) => {
             let upper = match p {
@@ -472,14 +507,14 @@ impl Engine {
                         Error::invalid_page_token("the page token lacks the sort key")
                     })?;
                     check_queryable("the sort value of the page token", &sk.name, v)?;
-                    values.push(encode_value(v)?);
+                    values.push(encode_value(&sk.name, v)?);
                 }
                 for attr in &tie_breakers {
                     let v = after.get(&attr.name).ok_or_else(|| {
                         Error::invalid_page_token("the page token lacks a key attribute")
                     })?;
                     check_queryable("a key value of the page token", &attr.name, v)?;
-                    values.push(encode_value(v)?);
+                    values.push(encode_value(&attr.name, v)?);
                 }
                 values.push(reference(
                     self.document_name(schema, &schema.key_of(after)?),
@@ -594,7 +629,7 @@ impl Engine {
         let mut filters = vec![compare(
             &pk_field,
             field_filter::Operator::Equal,
-            encode_value(plan.partition)?,
+            encode_value(&pk.name, plan.partition)?,
         )];
         let mut order_by = Vec::new();
         let mut cursor_fields = Vec::new();
@@ -603,7 +638,7 @@ impl Engine {
             let stored = field_name(&sk.name);
             let sk_field = field_path(&stored);
             if let Some(sort) = plan.sort {
-                filters.extend(sort_filters(&sk_field, sort)?);
+                filters.extend(sort_filters(&sk.name, &sk_field, sort)?);
                 key_condition = key_condition.and(sort.to_condition(Path::attr(&sk.name)));
             }
             order_by.push(order(&sk_field, plan.descending));
@@ -679,6 +714,27 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn doubles_around_a_decimal_are_the_nearest_on_each_side() {
+        for text in [
+            "1.0000000000000000000000000000000000001",
+            "0.99999999999999999999999999999999999999",
+            "-1.0000000000000000000000000000000000001",
+            "0.1000000000000000000000000000000000001",
+            "1.0000000000000000000000000000000000001e-130",
+            "-1.0000000000000000000000000000000000001e-130",
+            "9.9999999999999999999999999999999999999e125",
+            "12345678901234567890123456789012345678",
+        ] {
+            let d: Decimal = text.parse().unwrap();
+            let (below, above) = doubles_around(d);
+            let n = Number::from(d);
+            assert!(n.is_decimal(), "{text} is a float's shortest text");
+            assert!(Number::from(below) < n && n < Number::from(above), "{text}");
+            assert_eq!(below.next_up(), above, "{text}: nothing between them");
+        }
+    }
 
     #[test]
     fn successors_bound_every_string_with_the_prefix() {

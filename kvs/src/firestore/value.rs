@@ -272,10 +272,11 @@ pub fn encode_document(schema: &crate::StoreSchema, item: &Item) -> Result<Field
     Ok(fields)
 }
 
-/// One value as Firestore holds it (a key value, a cursor value).
-pub fn encode_value(value: &Value) -> Result<FsValue> {
+/// One value of the attribute `name` as Firestore holds it (a key value, a cursor value,
+/// a bound of a range): a value it cannot hold is `Validation` naming the attribute.
+pub fn encode_value<'a>(name: &'a str, value: &'a Value) -> Result<FsValue> {
     let mut enc = Encoder {
-        at: Vec::new(),
+        at: vec![Step::Name(Cow::Borrowed(name))],
         sets: Vec::new(),
     };
     Ok(enc
