@@ -89,18 +89,18 @@ impl Decimal {
         }
         while coefficient.is_multiple_of(10) {
             coefficient /= 10;
-            exponent += 1;
+            // An exponent this far out is out of range whatever its digits.
+            exponent = exponent.checked_add(1)?;
         }
         let digits = coefficient.ilog10() + 1;
-        let leading = exponent + digits as i32 - 1;
-        (digits <= MAX_DIGITS && (MIN_EXPONENT..=MAX_EXPONENT).contains(&leading)).then_some(
-            Decimal {
-                lo: coefficient as u64,
-                hi: (coefficient >> 64) as u64,
-                exponent: exponent as i16,
-                negative,
-            },
-        )
+        let leading = i64::from(exponent) + i64::from(digits) - 1;
+        let range = i64::from(MIN_EXPONENT)..=i64::from(MAX_EXPONENT);
+        (digits <= MAX_DIGITS && range.contains(&leading)).then_some(Decimal {
+            lo: coefficient as u64,
+            hi: (coefficient >> 64) as u64,
+            exponent: exponent as i16,
+            negative,
+        })
     }
 
     /// The significant digits as an integer, with the sign: the value is
@@ -647,7 +647,9 @@ impl Digits {
         self.digits.drain(..lead);
         while self.digits.last() == Some(&0) {
             self.digits.pop();
-            self.exp += 1;
+            // Text can say any exponent (`10e2147483647`): one this far out is beyond
+            // every range the digits are checked against, so it stays there.
+            self.exp = self.exp.saturating_add(1);
         }
         if self.digits.is_empty() {
             return Digits::zero();
@@ -853,6 +855,31 @@ pub(crate) mod tests {
 
     fn dec(s: &str) -> Decimal {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn exponents_past_any_range_are_validation_not_overflow() {
+        for text in [
+            "1e2147483647",
+            "10e2147483647",
+            "15e2147483647",
+            "1e-2147483648",
+            "0.1e-2147483648",
+            "100e2147483646",
+        ] {
+            let e = text.parse::<Number>().unwrap_err();
+            assert_eq!(e.kind(), &crate::ErrorKind::Validation, "{text}: {e}");
+            let e = text.parse::<Decimal>().unwrap_err();
+            assert_eq!(e.kind(), &crate::ErrorKind::Validation, "{text}: {e}");
+        }
+        for (c, e) in [
+            (10, i32::MAX),
+            (15, i32::MAX),
+            (1, i32::MIN),
+            (-100, i32::MAX - 1),
+        ] {
+            assert!(Decimal::new(c, e).is_err(), "{c}e{e}");
+        }
     }
 
     /// Any decimal a `Decimal` holds: 1 to 38 digits, any exponent in range.

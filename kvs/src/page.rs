@@ -603,13 +603,16 @@ mod tests {
         let valid = codec::encode_item(&item! { "pk" => "p" });
         let mut trailing = valid.clone();
         trailing.push(0);
-        let payloads: [&[u8]; 5] = [
+        let payloads: [&[u8]; 6] = [
             &[],
             &valid[..valid.len() - 1],
             &trailing,
             &[0xFF; 8],
             // A string whose length runs past the end.
             &[1, 8, 1, 5, 0xFF, 0xFF, 0xFF, 0x7F],
+            // `{"sk": 10e2147483647}`: a decimal whose exponent is i32::MAX (it used to
+            // overflow when normalized).
+            &[1, 8, 1, 2, b's', b'k', 12, 0xFE, 0xFF, 0xFF, 0xFF, 0x0F, 20],
         ];
         for codec in codecs() {
             for payload in payloads {

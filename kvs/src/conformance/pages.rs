@@ -333,6 +333,46 @@ pub async fn page_index_exact_sizes_under_filter(kvs: Kvs) {
     }
 }
 
+/// A limit larger than any store (`usize::MAX`) is a page of every matching item, with
+/// no token: a query, a filtered query, an index query and a scan.
+pub async fn page_huge_limit_reads_everything(kvs: Kvs) {
+    let store = numbered_with(&kvs, "p", 30).await;
+    fill(&kvs, &store, "other", 5).await;
+    let whole = kvs.query(&store, "p").limit(usize::MAX).await.unwrap();
+    assert!(whole.next_page_token.is_none());
+    assert_eq!(ns(&whole.items), range(0..30));
+    let filtered = kvs
+        .query(&store, "p")
+        .filter(attr("m").eq(1))
+        .limit(usize::MAX)
+        .descending()
+        .await
+        .unwrap();
+    assert!(filtered.next_page_token.is_none());
+    assert_eq!(ns(&filtered.items), range((1..30).rev().filter(|n| n % 3 == 1)));
+    let scanned = kvs.scan(&store).limit(usize::MAX).await.unwrap();
+    assert!(scanned.next_page_token.is_none());
+    assert_eq!(scanned.items.len(), 35);
+    let scanned = kvs
+        .scan(&store)
+        .filter(attr("m").eq(0))
+        .limit(usize::MAX)
+        .await
+        .unwrap();
+    assert!(scanned.next_page_token.is_none());
+    assert_eq!(scanned.items.len(), 10 + 2);
+    let ranked = ranked(&kvs).await;
+    super::settle_index(&kvs, &ranked, "byGroup", "g", 30).await;
+    let index = kvs
+        .query(&ranked, "g")
+        .index("byGroup")
+        .limit(usize::MAX)
+        .await
+        .unwrap();
+    assert!(index.next_page_token.is_none());
+    assert_eq!(index.items.len(), 30);
+}
+
 /// Sort conditions `= < <= > >= between` on a number sort key compare numerically.
 pub async fn page_sort_conditions_number(kvs: Kvs) {
     let store = numbered(&kvs).await;
@@ -972,6 +1012,7 @@ macro_rules! __conformance_cases_pages {
         $cb!($make, pages::page_index_walk_with_ties);
         $cb!($make, pages::page_index_walk_with_ties_descending);
         $cb!($make, pages::page_index_exact_sizes_under_filter);
+        $cb!($make, pages::page_huge_limit_reads_everything);
         $cb!($make, pages::page_sort_conditions_number);
         $cb!($make, pages::page_sort_conditions_string);
         $cb!($make, pages::page_sort_between_reversed_rejected);

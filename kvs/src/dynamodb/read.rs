@@ -18,9 +18,9 @@ type Position = HashMap<String, AttributeValue>;
 /// filter may drop some (DynamoDB's `Limit` counts items read, not returned).
 fn read_limit(wanted: usize, filtered: bool) -> i32 {
     let n = if filtered {
-        (wanted * 4).clamp(25, 1000)
+        wanted.saturating_mul(4).clamp(25, 1000)
     } else {
-        (wanted + 1).min(1000)
+        wanted.saturating_add(1).min(1000)
     };
     n as i32
 }

@@ -460,7 +460,9 @@ impl Engine {
     ) -> Result<RawPage> {
         let mut items = Vec::new();
         loop {
-            let wanted = limit - items.len() + 1;
+            // One more than the page still wants, to learn whether more follow (a
+            // limit of `usize::MAX` is "all of them").
+            let wanted = (limit - items.len()).saturating_add(1);
             let docs = self.run_query(range, after.as_deref(), wanted).await?;
             let ended = docs.len() < wanted;
             for doc in docs {

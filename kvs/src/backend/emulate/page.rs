@@ -115,13 +115,18 @@ where
     }
 }
 
+/// The most items one range read asks for; a larger page takes several reads.
+const MOST_READ: usize = 1000;
+
 /// How many items to read for `wanted` more on the page: one more than wanted (to learn
-/// whether a match follows) without a filter, more with one, which may drop some.
+/// whether a match follows) without a filter, more with one, which may drop some; never
+/// more than [`MOST_READ`] (plus the one more, so that a page of the default size learns
+/// from its one read whether more follow), whatever the limit (`usize::MAX` is one).
 fn read_size(wanted: usize, filtered: bool) -> usize {
     if filtered {
-        (wanted * 2).clamp(16, 1000)
+        wanted.saturating_mul(2).clamp(16, MOST_READ)
     } else {
-        wanted + 1
+        wanted.saturating_add(1).min(MOST_READ + 1)
     }
 }
 
