@@ -522,6 +522,23 @@ fn check_key(schema: &StoreSchema, caps: &Capabilities, key: &Key) -> Result<()>
     caps.check_key(schema, key)
 }
 
+/// Checks a key a read looks up as [`check_key`] does: a number the backend cannot hold
+/// (a decimal on Cosmos DB or Firestore) would otherwise be rounded into the key of
+/// another item, which the read would return. A key without a number needs no look at
+/// the declaration, which keeps it off a get's hot path.
+fn check_read_key(kvs: &Kvs, schema: &StoreSchema, key: &Key) -> Result<()> {
+    schema.check_key(key)?;
+    if holds_number(key.partition()) || key.sort().is_some_and(holds_number) {
+        kvs.capabilities().check_key(schema, key)?;
+    }
+    Ok(())
+}
+
+/// Whether a key value is a number (the one kind of key value a backend may not hold).
+fn holds_number(v: &Value) -> bool {
+    matches!(v, Value::Number(_))
+}
+
 /// Checks a whole item against the schema and, where it is stricter than the portable
 /// limits the schema keeps, the backend's declaration; gives the item's key.
 fn check_item(schema: &StoreSchema, caps: &Capabilities, item: &Item) -> Result<Key> {
@@ -681,7 +698,7 @@ impl GetRequest {
         projection: Option<&[&str]>,
     ) -> Result<Option<RawItem>> {
         let schema = kvs.schema(store)?;
-        schema.check_key(key)?;
+        check_read_key(kvs, &schema, key)?;
         let backend = &kvs.inner.backend;
         let span = kvs.span("get", store);
         let found = match attributes_read(&schema, None, projection, None) {
@@ -752,9 +769,7 @@ impl GetManyRequest {
         let mut distinct = Vec::new();
         let mut positions = Vec::with_capacity(self.keys.len());
         for (i, key) in self.keys.into_iter().enumerate() {
-            schema
-                .check_key(&key)
-                .map_err(|e| e.context(format_args!("key {i}")))?;
+            check_read_key(kvs, &schema, &key).map_err(|e| e.context(format_args!("key {i}")))?;
             let slot = *slots.entry(codec::table_key(&key)).or_insert_with(|| {
                 distinct.push(key);
                 distinct.len() - 1
@@ -955,7 +970,11 @@ impl Request for QueryRequest {
 impl QueryRequest {
     /// The checks of a query's partition, sort condition, filter and consistency
     /// against the store's schema, shared by reading and counting; the index read.
-    fn check<'s>(&self, schema: &'s StoreSchema) -> Result<Option<&'s crate::IndexSchema>> {
+    fn check<'s>(
+        &self,
+        kvs: &Kvs,
+        schema: &'s StoreSchema,
+    ) -> Result<Option<&'s crate::IndexSchema>> {
         let index = self
             .index
             .as_deref()
@@ -976,6 +995,13 @@ impl QueryRequest {
         partition_key
             .check(&self.partition)
             .map_err(|e| e.context(format_args!("query on {what}")))?;
+        // As a get's key: a partition value the backend cannot hold would be rounded to
+        // another partition's.
+        if holds_number(&self.partition) {
+            kvs.capabilities()
+                .check_operand(&crate::Path::attr(&partition_key.name), &self.partition)
+                .map_err(|e| e.context(format_args!("query on {what}")))?;
+        }
         if let Some(sort) = &self.sort {
             check_sort(sort_key, sort, &what)?;
         }
@@ -1001,7 +1027,7 @@ impl QueryRequest {
         projection: Option<&[&str]>,
     ) -> Result<Page<RawItem>> {
         let schema = kvs.schema(&self.store)?;
-        let index = self.check(&schema)?;
+        let index = self.check(kvs, &schema)?;
         let limit = page_limit(self.limit)?;
         let binding = self.binding();
         let after = match &self.page_token {
@@ -1100,7 +1126,7 @@ impl Request for CountRequest {
         }
         match &self {
             CountRequest::Query(q) => {
-                let index = q.check(&schema)?;
+                let index = q.check(kvs, &schema)?;
                 let live = unexpired(&schema, q.filter.as_ref());
                 let plan = QueryPlan {
                     schema: &schema,

@@ -246,6 +246,70 @@ pub async fn decimal_partition_keys_are_exact(kvs: Kvs) {
     }
 }
 
+/// A key holding a decimal the backend cannot hold is `Validation` naming the key
+/// attribute on every path, reads too, and nothing changes: rounded, it would be the key
+/// of another item (`0.10000000000000001` is the float `0.1`). Where decimals are held,
+/// it is a key of its own, and finds nothing.
+pub async fn decimal_keys_not_held_refused_on_every_path(kvs: Kvs) {
+    let store = fresh_store(
+        &kvs,
+        StoreSchema::new("decimal_keys", KeyAttr::number("p")).sort_key(KeyAttr::number("s")),
+    )
+    .await;
+    let close = n("0.10000000000000001");
+    assert!(close.is_decimal());
+    let stored = item! { "p" => 0.1, "s" => 0.1, "v" => "float" };
+    kvs.upsert(&store, stored.clone()).await.unwrap();
+    let keys = [
+        Key::with_sort(close, 0.1),
+        Key::with_sort(0.1, close),
+        Key::with_sort(close, close),
+    ];
+    for key in keys {
+        let holds = kvs.capabilities().exact_decimals;
+        let refused = |r: Result<(), crate::Error>, what: &str| match r {
+            Ok(()) => assert!(holds, "{what} {key:?}: accepted"),
+            Err(e) => {
+                assert!(!holds, "{what} {key:?}: {e}");
+                assert_eq!(e.kind(), &ErrorKind::Validation, "{what} {key:?}: {e}");
+                let named = ["\"p\"", "\"s\"", " p", " s"];
+                assert!(
+                    named.iter().any(|n| e.to_string().contains(n)),
+                    "{what} {key:?}: {e} names no key attribute"
+                );
+            }
+        };
+        let got = kvs.get(&store, key.clone()).await;
+        refused(
+            got.as_ref()
+                .map(|found| assert_eq!(found, &None))
+                .map_err(Clone::clone),
+            "get",
+        );
+        let many = kvs.get_many(&store, [key.clone()]).await;
+        refused(many.map(|found| assert_eq!(found, vec![None])), "get_many");
+        refused(kvs.delete(&store, key.clone()).await.map(drop), "delete");
+        // Where the key is held, no item has it: an update is `NotFound`.
+        let updated = kvs.update(&store, key.clone()).set("v", "changed").await;
+        match updated {
+            Err(e) if holds => assert_eq!(e.kind(), &ErrorKind::NotFound, "update {key:?}: {e}"),
+            other => refused(other.map(drop), "update"),
+        }
+        let deleted = kvs.delete_many(&store, [key.clone()]).await;
+        refused(deleted.map(drop), "delete_many");
+        if key.partition() == &Value::from(close) {
+            let page = kvs.query(&store, close).await;
+            refused(page.map(|p| assert!(p.items.is_empty())), "query");
+            let count = kvs.query(&store, close).count().await;
+            refused(count.map(|c| assert_eq!(c, 0)), "count");
+        }
+    }
+    assert_eq!(
+        kvs.get(&store, Key::with_sort(0.1, 0.1)).await.unwrap(),
+        Some(stored)
+    );
+}
+
 /// Filters compare decimals with integers and floats by value: `1 == 1.0 == decimal 1`,
 /// and a decimal just above 1 is above it.
 pub async fn decimal_filters_compare_numerically(kvs: Kvs) {
@@ -628,6 +692,7 @@ macro_rules! __conformance_cases_decimals {
         $cb!($make, decimals::decimal_round_trip_exact);
         $cb!($make, decimals::decimal_sort_key_order);
         $cb!($make, decimals::decimal_partition_keys_are_exact);
+        $cb!($make, decimals::decimal_keys_not_held_refused_on_every_path);
         $cb!($make, decimals::decimal_filters_compare_numerically);
         $cb!($make, decimals::decimal_operands_compare_exactly);
         $cb!($make, decimals::decimal_equal_to_integers_and_floats);

@@ -349,7 +349,10 @@ pub async fn page_huge_limit_reads_everything(kvs: Kvs) {
         .await
         .unwrap();
     assert!(filtered.next_page_token.is_none());
-    assert_eq!(ns(&filtered.items), range((1..30).rev().filter(|n| n % 3 == 1)));
+    assert_eq!(
+        ns(&filtered.items),
+        range((1..30).rev().filter(|n| n % 3 == 1))
+    );
     let scanned = kvs.scan(&store).limit(usize::MAX).await.unwrap();
     assert!(scanned.next_page_token.is_none());
     assert_eq!(scanned.items.len(), 35);
