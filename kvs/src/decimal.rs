@@ -4,10 +4,16 @@
 //! A float is taken as the decimal it prints as (its shortest round-trip form: `0.1` is
 //! 0.1), which is also what a JSON store or DynamoDB keeps. Every number built from a
 //! decimal goes through one rule, [`canonical`]: an integer in the i64 range is an
-//! integer, a decimal that is an f64's shortest text (or an f64's exact value) is that
-//! f64, and anything else is held as a decimal. So a [`Number`] holding a decimal never
-//! equals an integer or a float, which keeps equality, hashing and the key encoding
-//! simple, and a float written to a decimal store reads back as the same float.
+//! integer, a decimal that is an f64's shortest text is that f64, and anything else is
+//! held as a decimal, so that a decimal reads back as the decimal it is and a float
+//! written to a decimal store reads back as the same float.
+//!
+//! Numbers are ordered by value, a float by its exact binary value. A decimal that is a
+//! float's exact value without being its shortest text (`0.500000000931322574615478515625`
+//! is `0.5 + 2^-30`, whose shortest text is `0.5000000009313226`) is ordered just beyond
+//! that float, further from zero, as the key encoding places it. So a [`Number`] holding
+//! a decimal never equals an integer or a float, which keeps equality, hashing and the
+//! key encoding simple.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -30,8 +36,8 @@ pub const MAX_EXPONENT: i32 = 125;
 /// unbounded and heap-allocated, so neither says in its type what every backend can
 /// hold. With the feature `bigdecimal`, a `Decimal` converts exactly to a
 /// `bigdecimal::BigDecimal` (and back, where it fits), for arithmetic. `Decimal` is `Copy`, compares numerically, and converts exactly to and from
-/// [`Number`] (where a decimal that an `i64` or `f64` holds exactly becomes that
-/// integer or float) and from its text.
+/// [`Number`] (where a decimal that is an `i64`, or an `f64`'s shortest text, becomes
+/// that integer or float) and from its text.
 ///
 /// Read a number that another program wrote with more digits than an `i64` or `f64`
 /// holds into a `Decimal` field; write one and it is stored exactly (a DynamoDB `N`).
@@ -169,7 +175,7 @@ impl Decimal {
     }
 
     /// The `f64` whose exact value this is, if there is one.
-    fn exact_f64(&self) -> Option<f64> {
+    pub(crate) fn exact_f64(&self) -> Option<f64> {
         if self.is_zero() {
             return Some(0.0);
         }
@@ -424,10 +430,10 @@ pub(crate) fn canonical(d: Decimal) -> Number {
     {
         return Number::from(f);
     }
-    match d.exact_f64() {
-        Some(f) => Number::from(f),
-        None => Number::decimal(d),
-    }
+    // A decimal that is an f64's exact value but not its shortest text stays a decimal:
+    // as that f64 it would read back (and be written to a decimal store) as the
+    // shortest text, another decimal.
+    Number::decimal(d)
 }
 
 /// The binary form of a non-zero magnitude: `2^exponent * (1 + fraction / 2^128)`,
@@ -857,6 +863,49 @@ pub(crate) mod tests {
         s.parse().unwrap()
     }
 
+    /// A decimal that is a float's exact value, but not its shortest text, is kept as
+    /// the decimal it is (it used to become the float, and read back as the float's
+    /// shortest text, another decimal); it sorts just beyond the float, as its key does.
+    #[test]
+    fn a_float_s_exact_value_stays_the_decimal_it_is() {
+        for (text, float) in [
+            ("0.500000000931322574615478515625", 0.5 + 2f64.powi(-30)),
+            ("-0.500000000931322574615478515625", -(0.5 + 2f64.powi(-30))),
+            ("1180591620717411303424", 2f64.powi(70)),
+            ("0.0000152587890625000000000000000000001", 2f64.powi(-16)),
+        ] {
+            let d = dec(text);
+            let n = Number::from(d);
+            assert!(n.is_decimal(), "{text}");
+            assert_eq!(Decimal::try_from(n.clone()).unwrap(), d, "{text}");
+            assert_eq!(n.to_string(), d.to_string(), "{text}");
+            let f = Number::from(float);
+            assert_ne!(n, f, "{text}");
+            let beyond = if float < 0.0 {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            };
+            if d.binary() == Binary::of_f64(float.abs()) {
+                assert_eq!(n.cmp(&f), beyond, "{text}");
+            }
+            let key = |n: &Number| {
+                let mut out = Vec::new();
+                crate::codec::encode_key_value(&crate::Value::Number(n.clone()), &mut out);
+                out
+            };
+            assert_eq!(key(&n).cmp(&key(&f)), n.cmp(&f), "{text}: key order");
+            // An f64 field holds a float's exact value: it reads as that float; no other
+            // decimal.
+            let read = crate::from_value::<f64>(crate::Value::Number(n));
+            if d.exact_f64().is_some() {
+                assert_eq!(read.unwrap(), float, "{text}");
+            } else {
+                assert_eq!(read.unwrap_err().kind(), &crate::ErrorKind::Serialization);
+            }
+        }
+    }
+
     #[test]
     fn exponents_past_any_range_are_validation_not_overflow() {
         for text in [
@@ -966,9 +1015,9 @@ pub(crate) mod tests {
             let n = Number::from(d);
             if n.decimal_value().is_some() {
                 prop_assert_eq!(d.to_i64(), None);
-                prop_assert_eq!(d.exact_f64(), None);
                 let f = d.to_f64_lossy();
                 prop_assert_ne!(Decimal::of_f64(f), Some(d));
+                prop_assert_ne!(n.clone(), Number::from(f));
             }
             prop_assert_eq!(Decimal::try_from(n).unwrap(), d);
         }
@@ -1051,8 +1100,11 @@ pub(crate) mod tests {
         assert_eq!(exact_number("0.1").unwrap().float(), Some(0.1));
         assert_eq!(exact_number("1e125").unwrap().float(), Some(1e125));
         assert_eq!(exact_number("+7"), Some(Number::from(7)));
+        // 2^63 is a float's exact value, not its shortest text: the decimal it says.
+        let two63 = exact_number("9223372036854775808").unwrap();
+        assert_eq!(two63.decimal_value(), Some(dec("9223372036854775808")));
         assert_eq!(
-            exact_number("9223372036854775808").unwrap().float(),
+            exact_number("9.223372036854776e18").unwrap().float(),
             Some(9.223_372_036_854_776e18)
         );
         let long = "0.30000000000000000000000000001";

@@ -206,7 +206,12 @@ fn cmp_decimal_float(d: Decimal, f: f64) -> Ordering {
             }
         }
         Ordering::Equal => {
-            let magnitude = d.binary().cmp(&crate::decimal::Binary::of_f64(f));
+            // A decimal that is the float's exact value is still not the float (see
+            // `crate::decimal`): it lies just beyond it, further from zero.
+            let magnitude = d
+                .binary()
+                .cmp(&crate::decimal::Binary::of_f64(f))
+                .then(Ordering::Greater);
             if f < 0.0 {
                 magnitude.reverse()
             } else {

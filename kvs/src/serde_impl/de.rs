@@ -131,10 +131,13 @@ impl<'de> de::Deserializer<'de> for Value {
     }
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match &self {
-            Value::Number(n) => visitor
-                .visit_f64(n.as_f64().ok_or_else(|| {
-                    Error::serialization(format!("{n} cannot be an f64 exactly"))
-                })?),
+            Value::Number(n) => visitor.visit_f64(
+                n.as_f64()
+                    // A decimal that is an f64's exact value (`2^63` written as an
+                    // integer by another program) is that f64 to an f64 field.
+                    .or_else(|| n.decimal_value().and_then(|d| d.exact_f64()))
+                    .ok_or_else(|| Error::serialization(format!("{n} cannot be an f64 exactly")))?,
+            ),
             other => Err(invalid(other, "a number")),
         }
     }
