@@ -877,7 +877,7 @@ pub(crate) mod tests {
             let d = dec(text);
             let n = Number::from(d);
             assert!(n.is_decimal(), "{text}");
-            assert_eq!(Decimal::try_from(n.clone()).unwrap(), d, "{text}");
+            assert_eq!(Decimal::try_from(n).unwrap(), d, "{text}");
             assert_eq!(n.to_string(), d.to_string(), "{text}");
             let f = Number::from(float);
             assert_ne!(n, f, "{text}");
@@ -891,7 +891,7 @@ pub(crate) mod tests {
             }
             let key = |n: &Number| {
                 let mut out = Vec::new();
-                crate::codec::encode_key_value(&crate::Value::Number(n.clone()), &mut out);
+                crate::codec::encode_key_value(&crate::Value::Number(*n), &mut out);
                 out
             };
             assert_eq!(key(&n).cmp(&key(&f)), n.cmp(&f), "{text}: key order");
@@ -1017,7 +1017,7 @@ pub(crate) mod tests {
                 prop_assert_eq!(d.to_i64(), None);
                 let f = d.to_f64_lossy();
                 prop_assert_ne!(Decimal::of_f64(f), Some(d));
-                prop_assert_ne!(n.clone(), Number::from(f));
+                prop_assert_ne!(n, Number::from(f));
             }
             prop_assert_eq!(Decimal::try_from(n).unwrap(), d);
         }
