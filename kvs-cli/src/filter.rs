@@ -203,8 +203,11 @@ struct Parser {
     depth: usize,
 }
 
-/// The deepest nesting a filter may have (a value stored nests at most 32 deep).
-const MAX_DEPTH: usize = 64;
+/// The deepest nesting a filter may have: the library's limit for conditions (each
+/// `NOT` or parenthesis the parser enters is at least one level of the condition it
+/// builds, so a filter within it is within the library's), which is more than a stored
+/// value nests (at most 32).
+const MAX_DEPTH: usize = kvs::MAX_CONDITION_DEPTH;
 
 fn keyword(t: Option<&Tok>, kw: &str) -> bool {
     matches!(t, Some(Tok::Word(w)) if w.eq_ignore_ascii_case(kw))

@@ -213,7 +213,8 @@ pub use client::{Kvs, KvsBuilder, Options, Request, TransactRequest};
 pub use decimal::Decimal;
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use expr::{
-    CompareOp, Condition, IntoPath, Path, Segment, SortCondition, UpdateOp, Updates, attr,
+    CompareOp, Condition, IntoPath, MAX_CONDITION_DEPTH, Path, Segment, SortCondition, UpdateOp,
+    Updates, attr,
 };
 pub use key::Key;
 pub use page::{Page, PageToken};

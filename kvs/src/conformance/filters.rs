@@ -668,11 +668,60 @@ pub async fn filter_nan_rejected(kvs: Kvs) {
     assert!(!after.contains_key("touched"), "a rejected update wrote");
 }
 
+/// `not` wrapped around `inner` `depth` times.
+fn nested_not(inner: Condition, depth: usize) -> Condition {
+    (0..depth).fold(inner, |c, _| Condition::Not(Box::new(c)))
+}
+
+/// A condition may nest `and`, `or` and `not` 64 levels deep; deeper is `Validation`
+/// before anything is read or written (every backend walks conditions recursively,
+/// and one deep enough would exhaust the stack), as a filter and on a write.
+pub async fn filter_nesting_limited(kvs: Kvs) {
+    let store = fixture(&kvs).await;
+    // 64 levels of `not` around `n = 1`: an even count, so it is `n = 1`.
+    let deepest = nested_not(attr("n").eq(1), 64);
+    check(&kvs, &store, deepest.clone(), &["a"]).await;
+    for too_deep in [
+        nested_not(attr("n").eq(1), 65),
+        nested_not(attr("n").eq(1), 1_000),
+        (0..500).fold(attr("n").eq(1), |c, i| {
+            if i % 2 == 0 {
+                c.and(attr("n").exists()).or(attr("n").eq(0))
+            } else {
+                Condition::Not(Box::new(Condition::Not(Box::new(c))))
+            }
+        }),
+    ] {
+        let e = kvs.scan(&store).filter(too_deep.clone()).await;
+        let e = expect_kind(e, ErrorKind::Validation);
+        assert!(e.to_string().contains("64"), "{e}");
+        let e = kvs.query(&store, "a").filter(too_deep.clone()).await;
+        expect_kind(e, ErrorKind::Validation);
+        let e = kvs
+            .update(&store, "a")
+            .set("touched", true)
+            .when(too_deep.clone())
+            .await;
+        expect_kind(e, ErrorKind::Validation);
+        let e = kvs.delete(&store, "a").when(too_deep).await;
+        expect_kind(e, ErrorKind::Validation);
+    }
+    let a = kvs.get(&store, "a").await.unwrap().expect("still there");
+    assert!(!a.contains_key("touched"), "{a:?}");
+    // The deepest allowed works on a write too.
+    kvs.update(&store, "a")
+        .set("touched", true)
+        .when(deepest)
+        .await
+        .expect("a condition 64 levels deep");
+}
+
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_cases_filters {
     ($cb:path, $make:tt) => {
         $cb!($make, filters::filter_nan_rejected);
+        $cb!($make, filters::filter_nesting_limited);
         $cb!($make, filters::filter_eq);
         $cb!($make, filters::filter_eq_int_equals_float);
         $cb!($make, filters::filter_ne_true_where_missing);

@@ -114,6 +114,11 @@ pub enum Condition {
     Not(Box<Condition>),
 }
 
+/// The most levels of `and`, `or` and `not` a condition nests: far more than any
+/// condition written by hand or built by the typed API, few enough that walking one
+/// never exhausts a thread's stack.
+pub const MAX_CONDITION_DEPTH: usize = 64;
+
 impl Condition {
     /// Both this and `other` hold. Nested `and`s are flattened.
     pub fn and(self, other: Condition) -> Condition {
@@ -148,8 +153,20 @@ impl Condition {
     }
 
     /// Checks what can be checked without an item: paths are well formed, `between`
-    /// bounds are ordered, prefixes are strings or bytes.
+    /// bounds are ordered, prefixes are strings or bytes, and `and`, `or` and `not`
+    /// nest at most [`MAX_CONDITION_DEPTH`] levels.
     pub fn validate(&self) -> Result<()> {
+        self.validate_at(0)
+    }
+
+    fn validate_at(&self, depth: usize) -> Result<()> {
+        if depth > MAX_CONDITION_DEPTH {
+            // Every backend walks a condition recursively (to evaluate it, to write it
+            // in its query language): a deeper one would exhaust the stack.
+            return Err(Error::validation(format!(
+                "the condition nests `and`, `or` and `not` deeper than {MAX_CONDITION_DEPTH} levels"
+            )));
+        }
         match self {
             Condition::Compare { path, value: v, .. }
             | Condition::Contains { path, value: v }
@@ -176,9 +193,9 @@ impl Condition {
                 validate_prefix(prefix)
             }
             Condition::And(parts) | Condition::Or(parts) => {
-                parts.iter().try_for_each(Condition::validate)
+                parts.iter().try_for_each(|c| c.validate_at(depth + 1))
             }
-            Condition::Not(inner) => inner.validate(),
+            Condition::Not(inner) => inner.validate_at(depth + 1),
         }
     }
 

@@ -4,7 +4,7 @@ mod condition;
 mod path;
 mod update;
 
-pub use condition::{CompareOp, Condition, SortCondition, attr};
+pub use condition::{CompareOp, Condition, MAX_CONDITION_DEPTH, SortCondition, attr};
 pub(crate) use condition::{conjoin, validate_between, validate_prefix};
 pub use path::{Path, Segment};
 pub use update::{IntoPath, UpdateOp, Updates};
