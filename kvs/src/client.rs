@@ -929,7 +929,7 @@ impl Request for DeleteRequest {
 impl QueryRequest {
     fn binding(&self) -> QueryBinding {
         let mut partition = Vec::new();
-        codec::encode_value(&self.partition, &mut partition);
+        crate::page::bind_value(&self.partition, &mut partition);
         let mut sort = Vec::new();
         if let Some(s) = &self.sort {
             bind_sort(s, &mut sort);

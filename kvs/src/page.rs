@@ -182,29 +182,29 @@ pub(crate) fn bind_condition(c: &Condition, out: &mut Vec<u8>) {
             };
             tagged(out, 1, path);
             out.push(op);
-            encode_value(value, out);
+            bind_value(value, out);
         }
         Condition::Between { path, low, high } => {
             tagged(out, 2, path);
-            encode_value(low, out);
-            encode_value(high, out);
+            bind_value(low, out);
+            bind_value(high, out);
         }
         Condition::In { path, values } => {
             tagged(out, 3, path);
             out.extend_from_slice(&(values.len() as u64).to_be_bytes());
-            values.iter().for_each(|v| encode_value(v, out));
+            values.iter().for_each(|v| bind_value(v, out));
         }
         Condition::BeginsWith { path, prefix } => {
             tagged(out, 4, path);
-            encode_value(prefix, out);
+            bind_value(prefix, out);
         }
         Condition::Contains { path, value } => {
             tagged(out, 5, path);
-            encode_value(value, out);
+            bind_value(value, out);
         }
         Condition::NotContains { path, value } => {
             tagged(out, 6, path);
-            encode_value(value, out);
+            bind_value(value, out);
         }
         Condition::Exists(path) => tagged(out, 7, path),
         Condition::NotExists(path) => tagged(out, 8, path),
@@ -241,7 +241,49 @@ pub(crate) fn bind_sort(sort: &SortCondition, out: &mut Vec<u8>) {
         SortCondition::BeginsWith(v) => (7, &[v]),
     };
     out.push(tag);
-    values.iter().for_each(|v| encode_value(v, out));
+    values.iter().for_each(|v| bind_value(v, out));
+}
+
+/// Appends a value to a binding in the storage encoding, with each float that is an
+/// integer written as that integer: `1` and `1.0` are one number, so a query written
+/// with either binds alike (a value without such a float is written as it is, so the
+/// bytes of other bindings, and the tokens made with them, are unchanged).
+pub(crate) fn bind_value(value: &Value, out: &mut Vec<u8>) {
+    if holds_whole_float(value) {
+        encode_value(&whole_floats_as_integers(value), out);
+    } else {
+        encode_value(value, out);
+    }
+}
+
+/// A float that an `i64` holds.
+fn whole_float(n: &crate::Number) -> Option<i64> {
+    n.float().and(n.as_i64())
+}
+
+fn holds_whole_float(value: &Value) -> bool {
+    match value {
+        Value::Number(n) => whole_float(n).is_some(),
+        Value::NumberSet(s) => s.iter().any(|n| whole_float(n).is_some()),
+        Value::List(l) => l.iter().any(holds_whole_float),
+        Value::Map(m) => m.values().any(holds_whole_float),
+        _ => false,
+    }
+}
+
+fn whole_floats_as_integers(value: &Value) -> Value {
+    let number = |n: &crate::Number| whole_float(n).map_or(*n, crate::Number::from);
+    match value {
+        Value::Number(n) => Value::Number(number(n)),
+        Value::NumberSet(s) => Value::NumberSet(s.iter().map(number).collect()),
+        Value::List(l) => Value::List(l.iter().map(whole_floats_as_integers).collect()),
+        Value::Map(m) => Value::Map(
+            m.iter()
+                .map(|(k, v)| (k.clone(), whole_floats_as_integers(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 fn bind_path(path: &Path, out: &mut Vec<u8>) {

@@ -376,6 +376,46 @@ pub async fn page_huge_limit_reads_everything(kvs: Kvs) {
     assert_eq!(index.items.len(), 30);
 }
 
+/// `1` and `1.0` are one number: a page token of a query written with one goes on with
+/// the same query written with the other, in its partition, sort condition and filter.
+pub async fn page_token_binds_one_and_one_point_zero_alike(kvs: Kvs) {
+    let store = fresh_store(
+        &kvs,
+        StoreSchema::new("onepoint", KeyAttr::number("p")).sort_key(KeyAttr::number("n")),
+    )
+    .await;
+    let items: Vec<Item> = (0..9)
+        .map(|n| item! { "p" => 1, "n" => n, "m" => n % 3, "tags" => Value::number_set([2, 3]) })
+        .collect();
+    kvs.upsert_many(&store, items).await.unwrap();
+    let first = kvs
+        .query(&store, 1)
+        .sort(SortCondition::Ge(1.into()))
+        .filter(
+            attr("m")
+                .ne(2)
+                .and(attr("tags").eq(Value::number_set([2, 3]))),
+        )
+        .limit(2)
+        .await
+        .unwrap();
+    assert_eq!(ns(&first.items), values(&[1, 3]));
+    let token = first.next_page_token.expect("more pages");
+    let rest = walk(|t| {
+        kvs.query(&store, 1.0)
+            .sort(SortCondition::Ge(1.0.into()))
+            .filter(
+                attr("m")
+                    .ne(2.0)
+                    .and(attr("tags").eq(Value::number_set([2.0, 3.0]))),
+            )
+            .limit(2)
+            .page_token(t.or_else(|| Some(token.clone())))
+    })
+    .await;
+    assert_eq!(ns(&items_of(rest)), values(&[4, 6, 7]));
+}
+
 /// Sort conditions `= < <= > >= between` on a number sort key compare numerically.
 pub async fn page_sort_conditions_number(kvs: Kvs) {
     let store = numbered(&kvs).await;
@@ -1016,6 +1056,7 @@ macro_rules! __conformance_cases_pages {
         $cb!($make, pages::page_index_walk_with_ties_descending);
         $cb!($make, pages::page_index_exact_sizes_under_filter);
         $cb!($make, pages::page_huge_limit_reads_everything);
+        $cb!($make, pages::page_token_binds_one_and_one_point_zero_alike);
         $cb!($make, pages::page_sort_conditions_number);
         $cb!($make, pages::page_sort_conditions_string);
         $cb!($make, pages::page_sort_between_reversed_rejected);
