@@ -215,6 +215,82 @@ pub async fn caps_declared_integer_range_kept_on_every_path(kvs: Kvs) {
     }
 }
 
+/// The declared float range: where the backend declares one (DynamoDB's numbers run
+/// from 1e-130 to 1e126 in magnitude), a float outside it is `Validation` naming the
+/// attribute on every path, in a number set too, and nothing is written; where it
+/// declares none, the extremes of f64 are stored exactly by batches and transactions.
+pub async fn caps_declared_float_range_kept_on_every_path(kvs: Kvs) {
+    let caps = kvs.capabilities();
+    let store = pairs(&kvs).await;
+    let Some((min, max)) = caps.float_range else {
+        let extremes = item! {
+            "pk" => "p", "sk" => "extremes",
+            "max" => f64::MAX, "tiny" => f64::MIN_POSITIVE, "subnormal" => 5e-324,
+            "set" => Value::number_set([f64::MAX, -5e-324]),
+        };
+        kvs.upsert_many(&store, [extremes.clone()]).await.unwrap();
+        let got = kvs
+            .get(&store, crate::Key::with_sort("p", "extremes"))
+            .await;
+        assert_eq!(got.unwrap(), Some(extremes));
+        return;
+    };
+    for (name, bad) in [
+        ("huge", Value::from(max * 10.0)),
+        ("tiny", Value::from(min / 10.0)),
+        ("inset", Value::number_set([1.5, max * 10.0])),
+    ] {
+        let item = item! { "pk" => "p", "sk" => "bad", name => bad };
+        refused_everywhere(
+            &kvs,
+            &caps,
+            &store,
+            item,
+            (name, name),
+            ErrorKind::Validation,
+        )
+        .await;
+        kvs.delete(&store, crate::Key::with_sort("p", "good"))
+            .await
+            .unwrap();
+    }
+}
+
+/// Exact decimals where the backend declares it holds none: a decimal no int64 or
+/// double holds is `Validation` naming the attribute on every path (nested in a map
+/// too), and nothing is written.
+pub async fn caps_declared_decimals_kept_on_every_path(kvs: Kvs) {
+    let caps = kvs.capabilities();
+    if caps.exact_decimals {
+        return;
+    }
+    let store = pairs(&kvs).await;
+    let decimal: crate::Number = "0.10000000000000001".parse().unwrap();
+    assert!(decimal.is_decimal());
+    for (name, bad) in [
+        ("dec", Value::from(decimal)),
+        ("decs", Value::number_set([crate::Number::from(1), decimal])),
+        (
+            "deep",
+            Value::Map([("inner".to_owned(), Value::from(decimal))].into()),
+        ),
+    ] {
+        let item = item! { "pk" => "p", "sk" => "bad", name => bad };
+        refused_everywhere(
+            &kvs,
+            &caps,
+            &store,
+            item,
+            (name, name),
+            ErrorKind::Validation,
+        )
+        .await;
+        kvs.delete(&store, crate::Key::with_sort("p", "good"))
+            .await
+            .unwrap();
+    }
+}
+
 /// The declared transaction scope: with none, `transact` is `Unsupported` and writes
 /// nothing; with one partition key value, a transaction across two values is
 /// `Unsupported` and writes nothing, and one within a value is done; with any, a
@@ -272,6 +348,14 @@ macro_rules! __conformance_cases_capabilities {
         $cb!(
             $make,
             capabilities::caps_declared_integer_range_kept_on_every_path
+        );
+        $cb!(
+            $make,
+            capabilities::caps_declared_float_range_kept_on_every_path
+        );
+        $cb!(
+            $make,
+            capabilities::caps_declared_decimals_kept_on_every_path
         );
         $cb!($make, capabilities::caps_declared_transaction_scope_kept);
     };
