@@ -150,6 +150,55 @@ pub async fn catalog_typed_store_of_a_missing_table_is_store_not_found(kvs: Kvs)
     );
 }
 
+/// A dynamic store is known once registered: a handle that never ensured it registers
+/// its schema (no request made; the store exists, made by another handle) and then
+/// reads, writes, queries its index and runs a transaction on it. Registering a schema
+/// that is not well formed is `Validation`, and registers nothing.
+pub async fn catalog_registered_store_known_without_ensure(kvs: Kvs) {
+    let name = fresh_name("registered");
+    let schema = crate::StoreSchema::new(&name, crate::KeyAttr::string("id")).index(
+        crate::IndexSchema::new("byKind", crate::KeyAttr::string("kind"))
+            .sort_key(crate::KeyAttr::number("n")),
+    );
+    kvs.ensure_store(schema.clone()).await.expect("ensure");
+    kvs.upsert(&name, crate::item! { "id" => "a", "kind" => "k", "n" => 1 })
+        .await
+        .unwrap();
+
+    let other = kvs.without_stores();
+    expect_kind(other.get(&name, "a").await, ErrorKind::StoreNotFound);
+    let bad = crate::StoreSchema::new(&name, crate::KeyAttr::string(""));
+    expect_kind(other.register_store(bad), ErrorKind::Validation);
+    expect_kind(other.get(&name, "a").await, ErrorKind::StoreNotFound);
+    other.register_store(schema).expect("register");
+    assert!(other.store_names().contains(&name));
+    let a = other.get(&name, "a").await.unwrap().expect("the item");
+    assert_eq!(a["n"], crate::Value::from(1));
+    other
+        .upsert(&name, crate::item! { "id" => "b", "kind" => "k", "n" => 2 })
+        .await
+        .unwrap();
+    other
+        .transact([crate::TransactWrite::update(
+            &name,
+            "a",
+            crate::Updates::new().add("n", 10),
+        )])
+        .await
+        .unwrap();
+    super::settle_index(&other, &name, "byKind", "k", 2).await;
+    let page = other.query(&name, "k").index("byKind").await.unwrap();
+    let ids: Vec<&str> = page
+        .items
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["b", "a"], "ordered by n: 2, then 11");
+    // The first handle sees the other's writes.
+    let a = kvs.get(&name, "a").await.unwrap().expect("the item");
+    assert_eq!(a["n"], crate::Value::from(11));
+}
+
 /// A typed store does not replace a schema the handle already has under its name (one
 /// registered, ensured, or found in the file): the registered one stays.
 pub async fn catalog_typed_store_keeps_a_registered_schema(kvs: Kvs) {
@@ -172,6 +221,10 @@ pub async fn catalog_typed_store_keeps_a_registered_schema(kvs: Kvs) {
 macro_rules! __conformance_cases_catalog {
     ($cb:path, $make:tt) => {
         $cb!($make, catalog::catalog_typed_store_known_without_ensure);
+        $cb!(
+            $make,
+            catalog::catalog_registered_store_known_without_ensure
+        );
         $cb!(
             $make,
             catalog::catalog_typed_store_of_a_missing_table_is_store_not_found
