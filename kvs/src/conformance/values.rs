@@ -691,6 +691,86 @@ pub async fn value_odd_attribute_names_round_trip(kvs: Kvs) {
     }
 }
 
+/// Attribute names that are words of a query language, hold its punctuation, or are a
+/// backend's own (Cosmos DB's `_rid`, `_etag`, `_ts`, `ttl`; Firestore's `__x__`, `~`,
+/// backticks; kvs's own record names) are written, changed and tested like any other:
+/// SET, ADD, a condition on them, REMOVE, at the top and nested in a map.
+pub async fn value_odd_attribute_names_in_updates_and_conditions(kvs: Kvs) {
+    let names = [
+        "status",
+        "select",
+        "a.b",
+        "#hash",
+        ":colon",
+        "$dollar",
+        "with space",
+        "[0]",
+        "back\\slash",
+        "quo\"te",
+        "it's",
+        "日本語",
+        "-",
+        "null",
+        "id",
+        "_rid",
+        "_self",
+        "_etag",
+        "_ts",
+        "_attachments",
+        "ttl",
+        "__x__",
+        "__name__",
+        "~x",
+        "~sets",
+        "`tick`",
+        "_kvsKey",
+        "_kvsTypes",
+        "_kvsWrite",
+        "~~",
+    ];
+    // Keyed by `k`, so that `id` is an attribute like the others.
+    let store = fresh_store(&kvs, StoreSchema::new("oddnames", KeyAttr::string("k"))).await;
+    kvs.upsert(&store, item! { "k" => "x", "nested" => Item::new() })
+        .await
+        .unwrap();
+    for name in names {
+        for path in [Path::attr(name), Path::attr("nested").key(name)] {
+            let key = "x";
+            kvs.update(&store, key)
+                .set(path.clone(), 1)
+                .when(path.clone().not_exists())
+                .await
+                .unwrap_or_else(|e| panic!("SET {path}: {e}"));
+            kvs.update(&store, key)
+                .add(path.clone(), 2)
+                .when(path.clone().eq(1))
+                .await
+                .unwrap_or_else(|e| panic!("ADD {path}: {e}"));
+            let refused = kvs
+                .update(&store, key)
+                .set(path.clone(), 100)
+                .when(path.clone().ne(3))
+                .await;
+            expect_kind(refused, ErrorKind::ConditionFailed);
+            let page = kvs.scan(&store).filter(path.clone().eq(3)).await.unwrap();
+            assert_eq!(page.items.len(), 1, "a filter on {path}");
+            let got = kvs.get(&store, key).await.unwrap().expect("the item");
+            let held = match &path.segments()[..] {
+                [_] => got.get(name).cloned(),
+                _ => got["nested"].as_map().and_then(|m| m.get(name)).cloned(),
+            };
+            assert_eq!(held, Some(Value::from(3)), "{path} in {got:?}");
+            kvs.update(&store, key)
+                .remove(path.clone())
+                .when(path.clone().exists())
+                .await
+                .unwrap_or_else(|e| panic!("REMOVE {path}: {e}"));
+        }
+    }
+    let left = kvs.get(&store, "x").await.unwrap().expect("the item");
+    assert_eq!(left, item! { "k" => "x", "nested" => Item::new() });
+}
+
 /// An attribute named `a.b` is not the path `a` -> `b`, in filters and in updates.
 pub async fn value_dotted_name_is_not_a_path(kvs: Kvs) {
     let store = things(&kvs).await;
@@ -931,6 +1011,10 @@ macro_rules! __conformance_cases_values {
         $cb!($make, values::value_non_finite_rejected);
         $cb!($make, values::value_non_finite_nested_rejected);
         $cb!($make, values::value_odd_attribute_names_round_trip);
+        $cb!(
+            $make,
+            values::value_odd_attribute_names_in_updates_and_conditions
+        );
         $cb!($make, values::value_dotted_name_is_not_a_path);
         $cb!($make, values::value_item_over_size_limit_rejected);
         $cb!($make, values::value_item_at_size_limit_accepted);
