@@ -732,9 +732,9 @@ fn drop_empty_sets(item: &Item) -> Item {
         .collect()
 }
 
-/// What the library checks of a key before it sends a write: the schema's rules, then
-/// the backend's declaration (a number it cannot store exactly is `Validation`). Reads
-/// (get, get_many) check the schema's rules only.
+/// What the library checks of a key before it sends a request: the schema's rules, then
+/// the backend's declaration (a number it cannot store exactly is `Validation`, on reads
+/// too: rounded, it would be another item's key).
 fn check_key(schema: &StoreSchema, caps: &Capabilities, key: &Key) -> crate::Result<()> {
     schema.check_key(key)?;
     caps.check_key(schema, key)
@@ -935,12 +935,12 @@ impl Model {
                 Ok(Answer::Item(old))
             }
             Op::Get { key } => {
-                schema.check_key(key).map_err(kind)?;
+                check_key(&schema, &self.caps, key).map_err(kind)?;
                 Ok(Answer::Item(self.get(key).cloned()))
             }
             Op::GetMany { keys } => {
                 for key in keys {
-                    schema.check_key(key).map_err(kind)?;
+                    check_key(&schema, &self.caps, key).map_err(kind)?;
                 }
                 let found = keys.iter().map(|k| self.get(k).cloned()).collect();
                 Ok(Answer::Items(found))
