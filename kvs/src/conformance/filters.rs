@@ -280,6 +280,8 @@ pub async fn filter_constant_parts_combine(kvs: Kvs) {
         .when(n_is_10().and(never()))
         .await;
     expect_kind(err, ErrorKind::ConditionFailed);
+    let b = kvs.get(&store, "b").await.unwrap().expect("the item");
+    assert!(!b.contains_key("x"), "a refused write changed {b:?}");
     let new = kvs
         .update(&store, "b")
         .set("x", 1)
