@@ -57,7 +57,10 @@ async fn assert_empty(kvs: &Kvs, store: &str) {
 }
 
 /// The `id`s of the items an index query returns, in order.
-async fn owner_ids(kvs: &Kvs, store: &str, owner: &str) -> Vec<String> {
+/// The ids in the `byOwner` index under `owner`, once it holds `expected` of them where
+/// index reads are eventually consistent.
+async fn owner_ids(kvs: &Kvs, store: &str, owner: &str, expected: usize) -> Vec<String> {
+    super::settle_index(kvs, store, "byOwner", owner, expected).await;
     let page = kvs.query(store, owner).index("byOwner").await.unwrap();
     assert!(page.next_page_token.is_none());
     page.items
@@ -545,7 +548,7 @@ pub async fn key_index_attribute_non_key_type_rejected(kvs: Kvs) {
         assert_mentions(&err, "rank");
     }
     assert_empty(&kvs, &store).await;
-    assert!(owner_ids(&kvs, &store, "o-1").await.is_empty());
+    assert!(owner_ids(&kvs, &store, "o-1", 0).await.is_empty());
 }
 
 /// An index key attribute of the wrong key type or empty is `Validation`; nothing written.
@@ -584,7 +587,7 @@ pub async fn key_index_attribute_update_to_bad_type_rejected(kvs: Kvs) {
         ErrorKind::Validation,
     );
     assert_eq!(kvs.get(&store, "x").await.unwrap(), Some(it));
-    assert_eq!(owner_ids(&kvs, &store, "o-1").await, ["x"]);
+    assert_eq!(owner_ids(&kvs, &store, "o-1", 1).await, ["x"]);
 }
 
 /// Indexes are sparse: an item without an index key attribute is in the index once it has it.
@@ -601,10 +604,10 @@ pub async fn key_sparse_index(kvs: Kvs) {
     )
     .await
     .unwrap();
-    assert_eq!(owner_ids(&kvs, &store, "o-1").await, ["full"]);
+    assert_eq!(owner_ids(&kvs, &store, "o-1", 1).await, ["full"]);
 
     kvs.update(&store, "no-rank").set("rank", 1).await.unwrap();
-    assert_eq!(owner_ids(&kvs, &store, "o-1").await, ["no-rank", "full"]);
+    assert_eq!(owner_ids(&kvs, &store, "o-1", 2).await, ["no-rank", "full"]);
 
     kvs.update(&store, "no-owner")
         .set("owner", "o-1")
@@ -615,15 +618,15 @@ pub async fn key_sparse_index(kvs: Kvs) {
         .set("rank", 0)
         .await
         .unwrap();
-    let ids = owner_ids(&kvs, &store, "o-1").await;
+    let ids = owner_ids(&kvs, &store, "o-1", 2).await;
     assert_eq!(ids.len(), 2, "{ids:?}");
     assert!(ids.contains(&"no-rank".to_owned()) && ids.contains(&"no-owner".to_owned()));
-    assert_eq!(owner_ids(&kvs, &store, "o-2").await, ["full"]);
+    assert_eq!(owner_ids(&kvs, &store, "o-2", 1).await, ["full"]);
 
     kvs.update(&store, "no-rank").remove("rank").await.unwrap();
-    assert_eq!(owner_ids(&kvs, &store, "o-1").await, ["no-owner"]);
+    assert_eq!(owner_ids(&kvs, &store, "o-1", 1).await, ["no-owner"]);
     kvs.delete(&store, "no-owner").await.unwrap();
-    assert!(owner_ids(&kvs, &store, "o-1").await.is_empty());
+    assert!(owner_ids(&kvs, &store, "o-1", 0).await.is_empty());
     assert_eq!(all_items(&kvs, &store).await.len(), 3);
 }
 
@@ -643,7 +646,7 @@ pub async fn key_index_query_by_index_key(kvs: Kvs) {
         .await
         .unwrap();
     }
-    assert_eq!(owner_ids(&kvs, &store, "o-1").await, ["c", "d", "a"]);
+    assert_eq!(owner_ids(&kvs, &store, "o-1", 3).await, ["c", "d", "a"]);
     let page = kvs
         .query(&store, "o-1")
         .index("byOwner")

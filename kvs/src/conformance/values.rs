@@ -755,7 +755,7 @@ pub async fn value_odd_attribute_names_in_updates_and_conditions(kvs: Kvs) {
             let page = kvs.scan(&store).filter(path.clone().eq(3)).await.unwrap();
             assert_eq!(page.items.len(), 1, "a filter on {path}");
             let got = kvs.get(&store, key).await.unwrap().expect("the item");
-            let held = match &path.segments()[..] {
+            let held = match path.segments() {
                 [_] => got.get(name).cloned(),
                 _ => got["nested"].as_map().and_then(|m| m.get(name)).cloned(),
             };
