@@ -203,10 +203,10 @@ struct Parser {
     depth: usize,
 }
 
-/// The deepest nesting a filter may have: the library's limit for conditions (each
-/// `NOT` or parenthesis the parser enters is at least one level of the condition it
-/// builds, so a filter within it is within the library's), which is more than a stored
-/// value nests (at most 32).
+/// The deepest the parser goes into `NOT`s, parentheses, lists and maps, which bounds
+/// its recursion: the library's limit for conditions. (A parenthesis can build two
+/// levels of a condition, an `or` around an `and`: a filter within this depth may still
+/// nest deeper than the library takes, and is then refused by it with `Validation`.)
 const MAX_DEPTH: usize = kvs::MAX_CONDITION_DEPTH;
 
 fn keyword(t: Option<&Tok>, kw: &str) -> bool {

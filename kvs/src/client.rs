@@ -522,16 +522,34 @@ fn check_key(schema: &StoreSchema, caps: &Capabilities, key: &Key) -> Result<()>
     caps.check_key(schema, key)
 }
 
-/// Checks a key a read looks up as [`check_key`] does: a number the backend cannot hold
-/// (a decimal on Cosmos DB or Firestore) would otherwise be rounded into the key of
-/// another item, which the read would return. A key without a number needs no look at
-/// the declaration, which keeps it off a get's hot path.
+/// Checks a key a read looks up: the schema's rules, and a number no key the backend
+/// holds is equal to is `Validation` as on a write ([`check_key`]): rounded, it would be
+/// the key of another item, which the read would return (a decimal on Cosmos DB or
+/// Firestore, an integer beyond +-2^53 that no double is on Cosmos DB). An integer that
+/// is exactly a double the backend holds is looked up (an item keyed by that double has
+/// it, `1 == 1.0`). A key without a number needs no look at the declaration, which keeps
+/// it off a get's hot path.
 fn check_read_key(kvs: &Kvs, schema: &StoreSchema, key: &Key) -> Result<()> {
     schema.check_key(key)?;
     if holds_number(key.partition()) || key.sort().is_some_and(holds_number) {
-        kvs.capabilities().check_key(schema, key)?;
+        let caps = kvs.capabilities();
+        if !(read_key_value_held(&caps, key.partition())
+            && key.sort().is_none_or(|v| read_key_value_held(&caps, v)))
+        {
+            caps.check_key(schema, key)?;
+        }
     }
     Ok(())
+}
+
+/// Whether a key value a read looks up is one the backend holds, or equal to one.
+fn read_key_value_held(caps: &Capabilities, v: &Value) -> bool {
+    match v {
+        Value::Number(n) => {
+            caps.stores_number(n) || n.as_f64().is_some_and(|f| caps.stores_float(f))
+        }
+        _ => true,
+    }
 }
 
 /// Whether a key value is a number (the one kind of key value a backend may not hold).
@@ -998,9 +1016,11 @@ impl QueryRequest {
         // As a get's key: a partition value the backend cannot hold would be rounded to
         // another partition's.
         if holds_number(&self.partition) {
-            kvs.capabilities()
-                .check_operand(&crate::Path::attr(&partition_key.name), &self.partition)
-                .map_err(|e| e.context(format_args!("query on {what}")))?;
+            let caps = kvs.capabilities();
+            if !read_key_value_held(&caps, &self.partition) {
+                caps.check_operand(&crate::Path::attr(&partition_key.name), &self.partition)
+                    .map_err(|e| e.context(format_args!("query on {what}")))?;
+            }
         }
         if let Some(sort) = &self.sort {
             check_sort(sort_key, sort, &what)?;

@@ -17,17 +17,21 @@ use crate::Decimal;
 /// [`Capabilities::keeps_number_kind`](crate::backend::Capabilities::keeps_number_kind)),
 /// which reads into an `f64` field exactly.
 ///
-/// A decimal is held as such only where neither an `i64` nor an `f64` holds it: a
-/// [`Decimal`] that is an integer in the i64 range becomes that integer, and one that is
-/// an f64's shortest text (`0.1`) or exact value becomes that float, as when a decimal
-/// store's text is read. So a number read from DynamoDB with 38 digits is exact, reads
+/// A decimal is held as such only where neither an `i64` nor an `f64`'s shortest text
+/// says it: a [`Decimal`] that is an integer in the i64 range becomes that integer, and
+/// one that is an f64's shortest text (`0.1`) becomes that float, as when a decimal
+/// store's text is read. A decimal that is an f64's exact binary value but not its
+/// shortest text (`0.500000000931322574615478515625`, `2^63`) stays a decimal: as the
+/// float it would read back as the float's shortest text, another decimal. So a number read from DynamoDB with 38 digits is exact, reads
 /// into a `Decimal` field, and fails (with `Serialization`, naming the attribute) only a
 /// field that cannot hold it, such as an `i64`.
 ///
-/// Comparisons use the values held, a float being its exact binary value. A store that
-/// keeps numbers as decimal text (DynamoDB) keeps a float as the shorter decimal it
-/// prints as, so there a decimal of 17 or more digits lying between the two (such as
-/// `1e30 + 1` beside the float `1e30`) may order the other way beside that float.
+/// Comparisons use the values held, a float being its exact binary value, and a
+/// decimal equal to a float's exact value ordered just beyond that float (further from
+/// zero), as the key encoding places it. A store that keeps numbers as decimal text
+/// (DynamoDB) keeps a float as the shorter decimal it prints as, so there a decimal of
+/// 17 or more digits lying between the two, or at the float's exact value (such as
+/// `1e30 + 1` beside the float `1e30`), may order the other way beside that float.
 ///
 /// NaN and the infinities can be held, so that a value built from an `f64` never
 /// panics, but every write rejects them with [`ErrorKind::Validation`](crate::ErrorKind).
@@ -38,7 +42,7 @@ pub struct Number(N);
 enum N {
     Int(i64),
     Float(f64),
-    /// Never a value an `Int` or a `Float` holds (see [`crate::decimal::canonical`]).
+    /// Never equal to an `Int` or a `Float` (see [`crate::decimal::canonical`]).
     Dec(Decimal),
 }
 
@@ -52,7 +56,9 @@ impl Number {
         }
     }
 
-    /// The number as an `f64`, if that is exact (`2^53 + 1` gives `None`).
+    /// The number as an `f64`, if that is exact (`2^53 + 1` gives `None`); `None` for a
+    /// decimal, which is never equal to a float (an `f64` field reads one that is a
+    /// float's exact value as that float).
     pub fn as_f64(&self) -> Option<f64> {
         match self.0 {
             N::Int(i) => {
@@ -86,12 +92,14 @@ impl Number {
         }
     }
 
-    /// Whether the number is held as a decimal: neither an `i64` nor an `f64` holds it.
+    /// Whether the number is held as a decimal: neither an `i64` nor an `f64`'s shortest
+    /// text says it.
     pub fn is_decimal(&self) -> bool {
         matches!(self.0, N::Dec(_))
     }
 
-    /// A number holding a decimal that no `i64` or `f64` holds (the caller has checked).
+    /// A number holding a decimal that is no `i64` and no `f64`'s shortest text (the
+    /// caller has checked).
     pub(crate) fn decimal(d: Decimal) -> Number {
         Number(N::Dec(d))
     }

@@ -44,7 +44,9 @@ pub struct Capabilities {
     pub float_range: Option<(f64, f64)>,
     /// The integers it can store exactly, `(lowest, highest)`; `None` for every i64.
     pub integer_range: Option<(i64, i64)>,
-    /// Whether it holds decimals that are neither an i64 nor an f64 exactly.
+    /// Whether it holds exact decimals: numbers that are no i64 and no f64's shortest
+    /// text (a decimal that is an f64's exact binary value is one too, as it would read
+    /// back as the f64's shortest text).
     pub exact_decimals: bool,
     /// Whether a float that is a whole number (`2.0`) reads back as a float; where not,
     /// it reads back as the equal integer (`1 == 1.0`, so nothing is lost).
@@ -109,7 +111,7 @@ impl Capabilities {
             Some(i) if n.is_integer() => self
                 .integer_range
                 .is_none_or(|(low, high)| (low..=high).contains(&i)),
-            // Neither an i64 nor an f64: an exact decimal.
+            // Neither an i64 nor an f64's shortest text: an exact decimal.
             _ => self.exact_decimals,
         }
     }

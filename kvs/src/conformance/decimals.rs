@@ -319,6 +319,19 @@ pub async fn decimal_keys_not_held_refused_on_every_path(kvs: Kvs) {
         kvs.get(&store, Key::with_sort(0.1, 0.1)).await.unwrap(),
         Some(stored)
     );
+    // An integer that is exactly a float the backend holds is that float's key
+    // (`1 == 1.0`), even where the backend cannot store the integer as one (Cosmos DB
+    // keeps doubles: 2^60 is one, exactly).
+    let big = item! { "p" => 2f64.powi(60), "s" => 1.5, "v" => "big" };
+    kvs.upsert(&store, big).await.unwrap();
+    let by_integer = Key::with_sort(1_i64 << 60, 1.5);
+    let found = kvs.get(&store, by_integer.clone()).await.unwrap();
+    assert_eq!(found.map(|it| it["v"].clone()), Some(Value::from("big")));
+    let found = kvs.get_many(&store, [by_integer]).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert!(found[0].is_some(), "get_many by 2^60 as an integer");
+    let page = kvs.query(&store, 1_i64 << 60).await.unwrap();
+    assert_eq!(page.items.len(), 1, "query by 2^60 as an integer");
 }
 
 /// Filters compare decimals with integers and floats by value: `1 == 1.0 == decimal 1`,

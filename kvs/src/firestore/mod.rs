@@ -34,8 +34,9 @@
 //! small visible records in the few documents that need them.
 //!
 //! Refused with `Validation` before anything is sent, as [`Capabilities`] declares:
-//! numbers that are neither an int64 nor a double (`exact_decimals: false`; Firestore
-//! holds nothing else exactly, and rounding silently is what the contract forbids), and
+//! exact decimals, numbers that are neither an int64 nor a double's shortest text
+//! (`exact_decimals: false`; Firestore holds nothing else exactly, and rounding
+//! silently is what the contract forbids), and
 //! nesting deeper than 20 levels (Firestore's limit; a list wrapped in a list takes two).
 //!
 //! # Operations

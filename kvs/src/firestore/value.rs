@@ -17,8 +17,9 @@
 //!   `~list`) never meet a user's; every other name is stored as it is.
 //!
 //! Refused with `Validation` before anything is sent (the backend declares it, see
-//! [`FirestoreBackend`](super::FirestoreBackend)): numbers that are neither an int64 nor
-//! a double (Firestore holds nothing else exactly), and nesting deeper than Firestore's
+//! [`FirestoreBackend`](super::FirestoreBackend)): exact decimals, numbers that are
+//! neither an int64 nor a double's shortest text (Firestore holds nothing else exactly),
+//! and nesting deeper than Firestore's
 //! 20 levels. Empty names are refused by the library for every backend.
 //!
 //! Read from documents other programs wrote: a timestamp as its RFC 3339 string, a

@@ -122,6 +122,7 @@ impl<'de> de::Deserializer<'de> for Value {
             Value::Number(n) => {
                 let exact = n
                     .as_f64()
+                    .or_else(|| n.decimal_value().and_then(|d| d.exact_f64()))
                     .filter(|f| f64::from(*f as f32) == *f)
                     .ok_or_else(|| Error::serialization(format!("{n} cannot be an f32 exactly")))?;
                 visitor.visit_f32(exact as f32)
