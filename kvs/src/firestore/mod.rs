@@ -36,8 +36,8 @@
 //! Refused with `Validation` before anything is sent, as [`Capabilities`] declares:
 //! exact decimals, numbers that are neither an int64 nor a double's shortest text
 //! (`exact_decimals: false`; Firestore holds nothing else exactly, and rounding
-//! silently is what the contract forbids), and
-//! nesting deeper than 20 levels (Firestore's limit; a list wrapped in a list takes two).
+//! silently is what the contract forbids), and nesting deeper than 20 levels
+//! (Firestore's limit; a list wrapped in a list takes two).
 //!
 //! # Operations
 //!

@@ -19,8 +19,8 @@
 //! Refused with `Validation` before anything is sent (the backend declares it, see
 //! [`FirestoreBackend`](super::FirestoreBackend)): exact decimals, numbers that are
 //! neither an int64 nor a double's shortest text (Firestore holds nothing else exactly),
-//! and nesting deeper than Firestore's
-//! 20 levels. Empty names are refused by the library for every backend.
+//! and nesting deeper than Firestore's 20 levels. Empty names are refused by the library
+//! for every backend.
 //!
 //! Read from documents other programs wrote: a timestamp as its RFC 3339 string, a
 //! reference as its document name, a geo point as a map of `latitude` and `longitude`.

@@ -112,6 +112,7 @@ pub async fn typed_flattened_none_is_missing(kvs: Kvs) {
         },
     };
     round_trip(&kvs, &store, &named).await;
+    crate::conformance::settle_index(&kvs, &store, "byNick", "ada", 1).await;
     let page = kvs.query(&store, "ada").index("byNick").await.unwrap();
     assert_eq!(page.items.len(), 1);
 }

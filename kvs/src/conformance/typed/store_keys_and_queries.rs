@@ -112,6 +112,7 @@ pub async fn typed_rt_query_results(kvs: Kvs) {
     assert_eq!(streamed, of("u2"));
 
     // An index with an f64 sort key (negative and fractional amounts).
+    crate::conformance::settle_index(&kvs, store.name(), "byDay", "mon", 6).await;
     let page = store.query(RtEvent::by_day("mon")).await.unwrap();
     let mut mon: Vec<RtEvent> = events.iter().filter(|e| e.day == "mon").cloned().collect();
     mon.sort_by(|a, b| a.amount.total_cmp(&b.amount));

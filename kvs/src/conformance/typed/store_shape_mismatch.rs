@@ -73,6 +73,8 @@ pub async fn typed_rt_shape_mismatch_is_serialization(kvs: Kvs) {
         );
         assert_mentions(&err, name);
     }
+    // Every bad item and none other in the index, once it has them all.
+    crate::conformance::settle_index(&kvs, store.name(), "byKind", "bad", bad.len()).await;
     expect_kind(
         store.query(RtStrict::by_kind("bad")).await,
         ErrorKind::Serialization,
