@@ -112,6 +112,24 @@ async fn refused_everywhere(
     assert_eq!(all_items(kvs, store).await, vec![good]);
 }
 
+/// [`refused_everywhere`] for each `(name, value)`: an item holding the one attribute
+/// `name` is `Validation` naming it on every path; the good item it leaves is taken away
+/// before the next.
+async fn each_refused_everywhere<const N: usize>(
+    kvs: &Kvs,
+    caps: &Capabilities,
+    store: &str,
+    bad: [(&str, Value); N],
+) {
+    for (name, value) in bad {
+        let item = item! { "pk" => "p", "sk" => "bad", name => value };
+        refused_everywhere(kvs, caps, store, item, (name, name), ErrorKind::Validation).await;
+        kvs.delete(store, crate::Key::with_sort("p", "good"))
+            .await
+            .unwrap();
+    }
+}
+
 /// The declared nesting depth: an attribute holding one fewer levels than
 /// `max_depth` (the item is the first) is written on every path; one more is
 /// `Validation` naming it, on every path, and nothing is written.
@@ -235,25 +253,12 @@ pub async fn caps_declared_float_range_kept_on_every_path(kvs: Kvs) {
         assert_eq!(got.unwrap(), Some(extremes));
         return;
     };
-    for (name, bad) in [
+    let bad = [
         ("huge", Value::from(max * 10.0)),
         ("tiny", Value::from(min / 10.0)),
         ("inset", Value::number_set([1.5, max * 10.0])),
-    ] {
-        let item = item! { "pk" => "p", "sk" => "bad", name => bad };
-        refused_everywhere(
-            &kvs,
-            &caps,
-            &store,
-            item,
-            (name, name),
-            ErrorKind::Validation,
-        )
-        .await;
-        kvs.delete(&store, crate::Key::with_sort("p", "good"))
-            .await
-            .unwrap();
-    }
+    ];
+    each_refused_everywhere(&kvs, &caps, &store, bad).await;
 }
 
 /// Exact decimals where the backend declares it holds none: a decimal no int64 or
@@ -267,28 +272,15 @@ pub async fn caps_declared_decimals_kept_on_every_path(kvs: Kvs) {
     let store = pairs(&kvs).await;
     let decimal: crate::Number = "0.10000000000000001".parse().unwrap();
     assert!(decimal.is_decimal());
-    for (name, bad) in [
+    let bad = [
         ("dec", Value::from(decimal)),
         ("decs", Value::number_set([crate::Number::from(1), decimal])),
         (
             "deep",
             Value::Map([("inner".to_owned(), Value::from(decimal))].into()),
         ),
-    ] {
-        let item = item! { "pk" => "p", "sk" => "bad", name => bad };
-        refused_everywhere(
-            &kvs,
-            &caps,
-            &store,
-            item,
-            (name, name),
-            ErrorKind::Validation,
-        )
-        .await;
-        kvs.delete(&store, crate::Key::with_sort("p", "good"))
-            .await
-            .unwrap();
-    }
+    ];
+    each_refused_everywhere(&kvs, &caps, &store, bad).await;
 }
 
 /// The declared transaction scope: with none, `transact` is `Unsupported` and writes

@@ -355,25 +355,7 @@ pub async fn decimal_filters_compare_numerically(kvs: Kvs) {
             .await
             .unwrap();
     }
-    let ids = |condition: crate::Condition| {
-        let kvs = kvs.clone();
-        let store = store.clone();
-        async move {
-            let items: Vec<Item> = kvs
-                .scan(&store)
-                .filter(condition)
-                .stream()
-                .try_collect()
-                .await
-                .unwrap();
-            let mut ids: Vec<String> = items
-                .iter()
-                .map(|it| it["id"].as_str().unwrap().to_owned())
-                .collect();
-            ids.sort();
-            ids
-        }
-    };
+    let ids = |condition| super::filters::matching(&kvs, &store, condition);
     assert_eq!(ids(attr("n").eq(1.0)).await, ["int"]);
     assert_eq!(ids(attr("n").eq(Decimal::from(1))).await, ["int"]);
     assert_eq!(ids(attr("n").gt(1)).await, ["above", "big", "float"]);
@@ -422,25 +404,7 @@ pub async fn decimal_operands_compare_exactly(kvs: Kvs) {
             .await
             .unwrap();
     }
-    let ids = |condition: crate::Condition| {
-        let kvs = kvs.clone();
-        let store = store.clone();
-        async move {
-            let items: Vec<Item> = kvs
-                .scan(&store)
-                .filter(condition.clone())
-                .stream()
-                .try_collect()
-                .await
-                .unwrap_or_else(|e| panic!("scan with {condition:?}: {e}"));
-            let mut ids: Vec<String> = items
-                .iter()
-                .map(|it| it["id"].as_str().unwrap().to_owned())
-                .collect();
-            ids.sort();
-            ids
-        }
-    };
+    let ids = |condition| super::filters::matching(&kvs, &store, condition);
     assert_eq!(ids(attr("n").gt(d(BELOW))).await, ["one", "onefive", "two"]);
     assert_eq!(ids(attr("n").ge(d(ABOVE))).await, ["onefive", "two"]);
     assert_eq!(ids(attr("n").lt(d(ABOVE))).await, ["one", "tenth"]);

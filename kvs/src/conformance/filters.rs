@@ -70,7 +70,7 @@ async fn fixture(kvs: &Kvs) -> String {
 }
 
 /// The sorted ids of the items a scan with `filter` returns, over every page.
-async fn matching(kvs: &Kvs, store: &str, filter: Condition) -> Vec<String> {
+pub(super) async fn matching(kvs: &Kvs, store: &str, filter: Condition) -> Vec<String> {
     let items: Vec<Item> = kvs
         .scan(store)
         .filter(filter.clone())
