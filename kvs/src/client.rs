@@ -317,7 +317,18 @@ impl Kvs {
 
     /// The schema of a registered store, or `StoreNotFound` saying how to make it known.
     pub fn schema(&self, store: &str) -> Result<Arc<StoreSchema>> {
-        self.inner.stores.load().get(store).cloned().ok_or_else(|| {
+        self.registered(&self.inner.stores.load(), store).cloned()
+    }
+
+    /// The schema of `store` in `stores` (a load of the registered stores), borrowed:
+    /// a request that needs it only while it runs without waiting takes no reference
+    /// count (a write to memory every reading thread shares).
+    fn registered<'s>(
+        &self,
+        stores: &'s BTreeMap<String, Arc<StoreSchema>>,
+        store: &str,
+    ) -> Result<&'s Arc<StoreSchema>> {
+        stores.get(store).ok_or_else(|| {
             if store.is_empty() || store.contains('\0') {
                 return Error::validation(format!(
                     "{store:?} is not a store name: a store name is non-empty and holds no NUL"
@@ -715,10 +726,34 @@ impl GetRequest {
         key: &Key,
         projection: Option<&[&str]>,
     ) -> Result<Option<RawItem>> {
-        let schema = kvs.schema(store)?;
-        check_read_key(kvs, &schema, key)?;
         let backend = &kvs.inner.backend;
         let span = kvs.span("get", store);
+        // A backend that answers without waiting (memory, the local file) is asked with
+        // the schema borrowed from the registered stores; the others with a count taken
+        // on it, as their future holds it.
+        let answered = {
+            let stores = kvs.inner.stores.load();
+            let schema = kvs.registered(&stores, store)?;
+            check_read_key(kvs, schema, key)?;
+            let now = match projection {
+                Some(_) => None,
+                None if span.is_disabled() => backend.get_now(schema, key),
+                None => span.in_scope(|| backend.get_now(schema, key)),
+            };
+            match now {
+                Some(found) => Ok(found.and_then(|found| unless_expired(schema, found))),
+                None => Err(Arc::clone(schema)),
+            }
+        };
+        let schema = match answered {
+            Ok(found) => {
+                // The turn a socket read takes (a unit of tokio's budget), so that a task
+                // getting in a loop still gives its worker back.
+                tokio::task::coop::consume_budget().await;
+                return found;
+            }
+            Err(schema) => schema,
+        };
         let found = match attributes_read(&schema, None, projection, None) {
             Some(attributes) => {
                 backend
@@ -726,22 +761,7 @@ impl GetRequest {
                     .in_span(span)
                     .await?
             }
-            None => {
-                let now = if span.is_disabled() {
-                    backend.get_now(&schema, key)
-                } else {
-                    span.in_scope(|| backend.get_now(&schema, key))
-                };
-                match now {
-                    Some(found) => {
-                        // The turn a socket read takes (a unit of tokio's budget), so that
-                        // a task getting in a loop still gives its worker back.
-                        tokio::task::coop::consume_budget().await;
-                        found?
-                    }
-                    None => backend.get(&schema, key).in_span(span).await?,
-                }
-            }
+            None => backend.get(&schema, key).in_span(span).await?,
         };
         unless_expired(&schema, found)
     }

@@ -55,8 +55,8 @@ enum Container {
     Set(u8, usize),
 }
 
-// The helpers return the decoder's small `Corrupt`, made an `Error` by the serde
-// methods that call them: a `Result` with an `Error` is a hundred bytes to pass back.
+// The helpers return the decoder's small `Corrupt`, made an `Error` (which allocates)
+// only by the serde methods that call them.
 impl<'a> ValueDe<'a, '_> {
     /// Opens the list or set at the reader's position, or with `maps` the map; `None`
     /// (nothing read) for any other value.

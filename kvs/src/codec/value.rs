@@ -149,9 +149,8 @@ fn varint(mut v: u64, out: &mut Vec<u8>) {
     out.push(v as u8);
 }
 
-/// Why bytes do not decode. Small and `Copy`, so that the decoder's results stay small
-/// (with an [`Error`], every `Result` of the hot loop would be a hundred bytes, moved
-/// through memory); it becomes an [`Error`] at the edge.
+/// Why bytes do not decode. Small and `Copy`, made without allocating (an [`Error`]
+/// is a box and a message); it becomes an [`Error`] at the edge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Corrupt {
     Truncated,

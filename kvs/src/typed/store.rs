@@ -39,17 +39,23 @@ use crate::{Condition, Error, Key, Kvs, Page, PageToken, Path, Result, UpdateOp,
 /// # Ok(()) }
 /// ```
 pub struct Store<M> {
+    at: Arc<At>,
+    _model: PhantomData<fn() -> M>,
+}
+
+/// Where a typed store's requests go, shared by its clones and its gets' futures: one
+/// reference count taken per get rather than one for the handle and one for the name
+/// (each a write to memory every reading thread shares).
+struct At {
     kvs: Kvs,
     /// The store's name: the model's own, or another given to [`Kvs::store_named`].
     name: Arc<str>,
-    _model: PhantomData<fn() -> M>,
 }
 
 impl<M> Clone for Store<M> {
     fn clone(&self) -> Self {
         Store {
-            kvs: self.kvs.clone(),
-            name: self.name.clone(),
+            at: Arc::clone(&self.at),
             _model: PhantomData,
         }
     }
@@ -57,7 +63,7 @@ impl<M> Clone for Store<M> {
 
 impl<M: Model> std::fmt::Debug for Store<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Store<{}>({})", std::any::type_name::<M>(), self.name)
+        write!(f, "Store<{}>({})", std::any::type_name::<M>(), self.at.name)
     }
 }
 
@@ -82,8 +88,10 @@ impl Kvs {
             ..M::schema()
         });
         Store {
-            kvs: self.clone(),
-            name,
+            at: Arc::new(At {
+                kvs: self.clone(),
+                name,
+            }),
             _model: PhantomData,
         }
     }
@@ -140,18 +148,18 @@ fn version_of<M: Model>(model: &M) -> Option<Result<(&'static str, u64)>> {
 impl<M: Model> Store<M> {
     /// The `Kvs` handle underneath.
     pub fn kvs(&self) -> &Kvs {
-        &self.kvs
+        &self.at.kvs
     }
 
     /// The store's name.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.at.name
     }
 
     /// The store's schema: the model's, under this store's name.
     pub fn schema(&self) -> crate::StoreSchema {
         crate::StoreSchema {
-            name: self.name.to_string(),
+            name: self.at.name.to_string(),
             ..M::schema()
         }
     }
@@ -159,7 +167,7 @@ impl<M: Model> Store<M> {
     /// Creates the store (and its indexes) on the backend if missing, and registers it.
     /// Not needed to use a store that exists: the handle knows it from the model.
     pub async fn ensure(&self) -> Result<()> {
-        self.kvs.ensure_store(self.schema()).await
+        self.at.kvs.ensure_store(self.schema()).await
     }
 
     /// Reads one item; `None` if there is none.
@@ -190,10 +198,10 @@ impl<M: Model> Store<M> {
         key: Key,
         read: Reader<O>,
     ) -> BoxFuture<'static, Result<Option<O>>> {
-        let (kvs, store) = (self.kvs.clone(), self.name.clone());
+        let at = Arc::clone(&self.at);
         boxed(async move {
-            match GetRequest::run(&kvs, &store, &key, read.projection).await? {
-                Some(item) => (read.decode)(&store, item).map(Some),
+            match GetRequest::run(&at.kvs, &at.name, &key, read.projection).await? {
+                Some(item) => (read.decode)(&at.name, item).map(Some),
                 None => Ok(None),
             }
         })
@@ -206,16 +214,16 @@ impl<M: Model> Store<M> {
         read: Reader<O>,
     ) -> BoxFuture<'static, Result<Vec<Option<O>>>> {
         let request = GetManyRequest {
-            store: self.name.to_string(),
+            store: self.at.name.to_string(),
             keys,
         };
-        let (kvs, store) = (self.kvs.clone(), self.name.clone());
+        let at = Arc::clone(&self.at);
         boxed(async move {
             request
-                .execute_projected(&kvs, read.projection)
+                .execute_projected(&at.kvs, read.projection)
                 .await?
                 .into_iter()
-                .map(|found| found.map(|item| (read.decode)(&store, item)).transpose())
+                .map(|found| found.map(|item| (read.decode)(&at.name, item)).transpose())
                 .collect()
         })
     }
@@ -246,8 +254,8 @@ impl<M: Model> Store<M> {
             .into_iter()
             .collect();
         TypedUpdate {
-            kvs: self.kvs.clone(),
-            store: self.name.clone(),
+            kvs: self.at.kvs.clone(),
+            store: self.at.name.clone(),
             key: key.into_key(),
             ops: Ok(ops),
             condition: None,
@@ -258,8 +266,8 @@ impl<M: Model> Store<M> {
     /// Deletes an item and returns it (`None` if there was none).
     pub fn delete(&self, key: impl IntoKey<M>) -> TypedDelete<M> {
         TypedDelete {
-            kvs: self.kvs.clone(),
-            store: self.name.clone(),
+            kvs: self.at.kvs.clone(),
+            store: self.at.name.clone(),
             key: key.into_key(),
             condition: None,
             _model: PhantomData,
@@ -269,8 +277,8 @@ impl<M: Model> Store<M> {
     /// Queries one partition of the store or of an index: `Order::by_user("u-1")`.
     pub fn query<S>(&self, query: KeyQuery<M, S>) -> TypedQuery<M> {
         TypedQuery {
-            kvs: self.kvs.clone(),
-            store: self.name.clone(),
+            kvs: self.at.kvs.clone(),
+            store: self.at.name.clone(),
             query: query.erase(),
             filter: None,
             limit: None,
@@ -284,8 +292,8 @@ impl<M: Model> Store<M> {
     /// Scans the whole store.
     pub fn scan(&self) -> TypedScan<M> {
         TypedScan {
-            kvs: self.kvs.clone(),
-            store: self.name.clone(),
+            kvs: self.at.kvs.clone(),
+            store: self.at.name.clone(),
             filter: None,
             limit: None,
             page_token: None,
@@ -328,7 +336,7 @@ impl<M: Model> Store<M> {
             .into_iter()
             .map(to_model_item)
             .collect::<Result<Vec<_>>>()?;
-        self.kvs.upsert_many(&self.name, items).await
+        self.at.kvs.upsert_many(&self.at.name, items).await
     }
 
     /// Versioned upserts, at most 16 at a time.
@@ -346,13 +354,13 @@ impl<M: Model> Store<M> {
                 let mut put = TypedPut::new(self.clone(), m, PutMode::Upsert)
                     .request()
                     .map_err(at)?;
-                let (schema, key) = put.check(&self.kvs).map_err(at)?;
+                let (schema, key) = put.check(&self.at.kvs).map_err(at)?;
                 Ok((key, schema, put))
             })
             .collect::<Result<Vec<_>>>()?;
         crate::client::check_distinct(puts.iter().map(|(key, ..)| key))?;
         let total = puts.len();
-        let kvs = &self.kvs;
+        let kvs = &self.at.kvs;
         let failed: Vec<(Key, Error)> = futures::stream::iter(puts)
             .map(|(key, schema, request)| async move {
                 // Checked above: sent as it is, not checked again.
@@ -384,7 +392,7 @@ impl<M: Model> Store<M> {
         keys: impl IntoIterator<Item = K>,
     ) -> BoxFuture<'static, Result<()>> {
         let keys: Vec<Key> = keys.into_iter().map(IntoKey::into_key).collect();
-        let (kvs, store) = (self.kvs.clone(), self.name.clone());
+        let (kvs, store) = (self.at.kvs.clone(), self.at.name.clone());
         boxed(async move { kvs.delete_many(&store, keys).await })
     }
 
@@ -392,8 +400,10 @@ impl<M: Model> Store<M> {
     pub fn check(&self, key: impl IntoKey<M>, condition: impl IntoCond<M>) -> TransactWrite {
         let key = key.into_key();
         match condition.into_cond().into_condition() {
-            Ok(c) => TransactWrite::check(&*self.name, key, c),
-            Err(e) => TransactWrite::check(&*self.name, key, Condition::And(Vec::new())).failed(e),
+            Ok(c) => TransactWrite::check(&*self.at.name, key, c),
+            Err(e) => {
+                TransactWrite::check(&*self.at.name, key, Condition::And(Vec::new())).failed(e)
+            }
         }
     }
 }
@@ -429,8 +439,8 @@ impl<M: Model> TypedPut<M> {
             }
         }
         TypedPut {
-            kvs: store.kvs,
-            store: store.name,
+            kvs: store.at.kvs.clone(),
+            store: store.at.name.clone(),
             item,
             mode,
             condition,
