@@ -520,9 +520,7 @@ fn check_update(
         {
             check_index_key_op(attr, op).map_err(at)?;
         }
-        for v in op.operands() {
-            caps.check_operand(path, v).map_err(at)?;
-        }
+        caps.check_op(op).map_err(at)?;
     }
     eval::normalize_ops(ops)
 }

@@ -7,7 +7,7 @@
 //! declaration; a backend declares only where it is stricter.
 
 use crate::limits::{MAX_DEPTH, MAX_ITEM_SIZE, MAX_TRANSACTION_WRITES, item_size};
-use crate::{Error, Item, Key, Number, Path, Result, Segment, StoreSchema, Value};
+use crate::{Error, Item, Key, Number, Path, Result, Segment, StoreSchema, UpdateOp, Value};
 
 /// Which writes one transaction may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,15 +178,31 @@ impl Capabilities {
     /// [`check_item`](Self::check_item) checks an attribute; it lands at the path's
     /// depth, so a value set at a nested path is held to the same nesting limit.
     pub fn check_operand(&self, path: &Path, value: &Value) -> Result<()> {
-        let mut at: Vec<Step<'_>> = path
-            .segments()
-            .iter()
-            .map(|s| match s {
-                Segment::Attr(name) => Step::Key(name),
-                Segment::Index(i) => Step::Index(*i),
-            })
-            .collect();
-        self.check_value(value, &mut at)
+        self.check_value(value, &mut steps(path))
+    }
+
+    /// Checks the values an update op writes, each where it lands: a SET's or ADD's
+    /// value at the op's path, an APPEND's or PREPEND's elements one level below it (in
+    /// the list), as [`check_operand`](Self::check_operand) does.
+    pub fn check_op(&self, op: &UpdateOp) -> Result<()> {
+        let path = op.path();
+        match op {
+            UpdateOp::Append { values, .. } | UpdateOp::Prepend { values, .. } => {
+                // The elements as the list they make at the path (an error names an
+                // element by its place among those added).
+                let mut at = steps(path);
+                for (i, v) in values.iter().enumerate() {
+                    at.push(Step::Index(i));
+                    self.check_value(v, &mut at)?;
+                    at.pop();
+                }
+                Ok(())
+            }
+            _ => op
+                .operands()
+                .iter()
+                .try_for_each(|v| self.check_operand(path, v)),
+        }
     }
 
     fn check_number(&self, n: &Number, at: &[Step<'_>]) -> Result<()> {
@@ -265,6 +281,17 @@ impl Capabilities {
 enum Step<'a> {
     Key(&'a str),
     Index(usize),
+}
+
+/// The steps down to `path`.
+fn steps(path: &Path) -> Vec<Step<'_>> {
+    path.segments()
+        .iter()
+        .map(|s| match s {
+            Segment::Attr(name) => Step::Key(name),
+            Segment::Index(i) => Step::Index(*i),
+        })
+        .collect()
 }
 
 fn path_of(steps: &[Step<'_>]) -> Path {

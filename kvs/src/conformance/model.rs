@@ -824,9 +824,7 @@ fn check_update(
         if in_list {
             return Err(crate::Error::validation("an empty set in a list"));
         }
-        for v in op.operands() {
-            caps.check_operand(path, v)?;
-        }
+        caps.check_op(op)?;
     }
     Ok(())
 }

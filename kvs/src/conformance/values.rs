@@ -888,6 +888,30 @@ pub async fn value_nesting_too_deep_rejected(kvs: Kvs) {
         .await
         .unwrap();
     assert_eq!(kvs.get(&store, "ok").await.unwrap(), Some(ok));
+    // An appended or prepended element lands one level below its list.
+    let list = item! { "id" => "list", "list" => vec![Value::from(1)] };
+    kvs.upsert(&store, list.clone()).await.unwrap();
+    let too_deep = || Value::List(vec![nested(max_depth - 1)]);
+    let err = expect_kind(
+        kvs.update(&store, "list").append("list", too_deep()).await,
+        ErrorKind::Validation,
+    );
+    assert_mentions(&err, "list");
+    expect_kind(
+        kvs.update(&store, "list").prepend("list", too_deep()).await,
+        ErrorKind::Validation,
+    );
+    assert_eq!(kvs.get(&store, "list").await.unwrap(), Some(list));
+    let deepest = nested(max_depth - 2);
+    let got = kvs
+        .update(&store, "list")
+        .append("list", Value::List(vec![deepest.clone()]))
+        .await
+        .unwrap();
+    assert_eq!(
+        got.get("list"),
+        Some(&Value::List(vec![Value::from(1), deepest]))
+    );
 }
 
 /// An empty attribute name (top-level or a map key) is `Validation`; nothing is written.
