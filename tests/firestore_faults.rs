@@ -1,6 +1,7 @@
 //! The Firestore backend against a fake gRPC server, for what Google's emulator never
 //! does: the admin API (creating composite indexes), a query refused for want of an
-//! index, a commit whose outcome is unknown, and a batch write refused in part. Each test
+//! index, a commit whose outcome is unknown, a batch write refused in part, throttling,
+//! contention (ABORTED) and refused credentials. Each test
 //! checks one point of the contract (SEMANTICS.md, Operations and Errors): the result or
 //! the error kind, the keys an error names, and what the server received.
 
@@ -443,4 +444,106 @@ async fn a_batch_write_sends_again_only_what_firestore_did_not_do() {
     let requests = fake.requests(&firestore("BatchWrite"));
     assert_eq!(requests.len(), 2);
     assert_eq!(ids_written(&requests[1]), ["i2", "i4"]);
+}
+
+// --- Throttling, contention and credentials --------------------------------------------
+
+/// A server where the document `a` is `{id: "a", n: 1}` and GetDocument answers
+/// `get(n)` first (by the index of the call), falling back to the document.
+fn reads_server(
+    get: impl Fn(usize) -> Option<Reply> + Send + Sync + 'static,
+) -> impl Fn(&str, &[u8], usize) -> Reply {
+    let documents = documents_server(|_| Reply::message(&CommitResponse::default()));
+    move |path, request, n| match (path == firestore("GetDocument")).then(|| get(n)) {
+        Some(Some(reply)) => reply,
+        _ => documents(path, request, n),
+    }
+}
+
+#[tokio::test]
+async fn a_throttled_read_is_retried_until_answered() {
+    let fake = FakeGrpc::start(reads_server(|n| {
+        (n < 2).then(|| Reply::status(Code::ResourceExhausted, "quota exceeded"))
+    }))
+    .await;
+    let kvs = kvs_on(&fake).await;
+    let got = kvs.get(STORE, "a").await.unwrap();
+    assert_eq!(got, Some(item! { "id" => "a", "n" => 1 }));
+    assert_eq!(fake.calls(&firestore("GetDocument")), 3);
+}
+
+#[tokio::test]
+async fn throttling_past_the_retry_budget_is_throttled() {
+    let fake = FakeGrpc::start(reads_server(|_| {
+        Some(Reply::status(Code::ResourceExhausted, "quota exceeded"))
+    }))
+    .await;
+    let kvs = kvs_on(&fake).await;
+    let err = kvs.get(STORE, "a").await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Throttled, "{err}");
+    assert_eq!(
+        fake.calls(&firestore("GetDocument")),
+        FAST.attempts as usize,
+        "every attempt of the budget, and no more"
+    );
+}
+
+#[tokio::test]
+async fn a_throttled_add_is_sent_again_as_it_changed_nothing() {
+    // Unlike a broken connection (`an_add_whose_commit_may_have_landed_is_not_sent_again`),
+    // RESOURCE_EXHAUSTED says the commit was refused: sending the ADD again cannot apply
+    // it twice.
+    let fake = FakeGrpc::start(documents_server(|n| match n {
+        0 => Reply::status(Code::ResourceExhausted, "quota exceeded"),
+        _ => Reply::message(&CommitResponse::default()),
+    }))
+    .await;
+    let kvs = kvs_on(&fake).await;
+    kvs.update(STORE, "a").add("n", 1).await.unwrap();
+    assert_eq!(fake.calls(&firestore("Commit")), 2);
+}
+
+#[tokio::test]
+async fn a_commit_aborted_by_contention_is_retried_then_conflict() {
+    // ABORTED: Firestore gave up the write for contention; nothing was written, so the
+    // read-check-write loop runs again, and past its budget the caller is told Conflict.
+    let fake = FakeGrpc::start(documents_server(|_| {
+        Reply::status(Code::Aborted, "too much contention on these documents")
+    }))
+    .await;
+    let kvs = kvs_on(&fake).await;
+    let err = kvs.update(STORE, "a").add("n", 1).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Conflict, "{err}");
+    assert!(err.is_retryable(false), "a Conflict changed nothing: {err}");
+    let commits = fake.calls(&firestore("Commit"));
+    assert!(
+        commits > 1,
+        "an aborted commit changed nothing and is tried again ({commits} sent)"
+    );
+    assert_eq!(
+        fake.calls(&firestore("GetDocument")),
+        commits,
+        "each try reads the item again before it decides"
+    );
+}
+
+#[tokio::test]
+async fn refused_credentials_are_unauthenticated_or_permission_denied_and_not_retried() {
+    for (code, kind) in [
+        (Code::Unauthenticated, ErrorKind::Unauthenticated),
+        (Code::PermissionDenied, ErrorKind::PermissionDenied),
+    ] {
+        let fake = FakeGrpc::start(reads_server(move |_| {
+            Some(Reply::status(
+                code,
+                "the request's credentials were refused",
+            ))
+        }))
+        .await;
+        let kvs = kvs_on(&fake).await;
+        let err = kvs.get(STORE, "a").await.unwrap_err();
+        assert_eq!(err.kind(), &kind, "{err}");
+        assert!(!err.is_retryable(true), "{err}");
+        assert_eq!(fake.calls(&firestore("GetDocument")), 1, "{code:?}");
+    }
 }
