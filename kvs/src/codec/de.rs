@@ -4,11 +4,13 @@
 //! key string and a tree node per attribute, a set built only to be read again), and
 //! reading them where they lie means no value is skipped over once to find its end and
 //! then read again. A string asked for as text goes to the visitor as text, as the
-//! `Value` deserializer does with one. Every other value is decoded into a [`Value`] and
-//! handed to the `Value` deserializer, and a container asked for as anything else is
-//! decoded whole into a `Value` first, so the rules (exact numbers, sets, bytes, enums,
-//! the error messages) live in one place: a typed read gives the same answer as reading
-//! the [`Item`](crate::Item) and converting it.
+//! `Value` deserializer does with one, and a number asked for as a number is converted
+//! by that deserializer's own rules (`serde_impl::numbers`) without a `Value` made.
+//! Every other value is decoded into a [`Value`] and handed to the `Value`
+//! deserializer, and a container asked for as anything else is decoded whole into a
+//! `Value` first, so the rules (exact numbers, sets, bytes, enums, the error messages)
+//! live in one place: a typed read gives the same answer as reading the
+//! [`Item`](crate::Item) and converting it (`a_typed_read_is_the_item_converted`).
 //!
 //! Errors in the bytes themselves are `Backend` errors, as everywhere stored bytes are
 //! read: kvs wrote them, so they are corrupt.
@@ -16,11 +18,11 @@
 use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use super::value::{
-    BYTES_SET, Corrupt, Decoded, FORMAT_VERSION, LIST, MAP, MAX_DECODE_DEPTH, NULL, NUMBER_SET,
-    Reader, STRING, STRING_SET, stored,
+    BYTES_SET, Corrupt, DECIMAL, Decoded, FLOAT, FORMAT_VERSION, INT, LIST, MAP, MAX_DECODE_DEPTH,
+    NULL, NUMBER_SET, Reader, STRING, STRING_SET, stored,
 };
-use crate::serde_impl::{KeyDeserializer, SET_TOKEN};
-use crate::{Error, Result, Value};
+use crate::serde_impl::{KeyDeserializer, SET_TOKEN, numbers};
+use crate::{Error, Number, Result, Value};
 
 /// Reads what [`encode_item`](super::encode_item) wrote into any `Deserialize` type.
 pub(crate) fn deserialize_stored<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
@@ -91,6 +93,16 @@ impl<'a> ValueDe<'a, '_> {
         self.r.str().map(Some)
     }
 
+    /// The number at the reader's position, if that is what is there (the tag read).
+    fn number(&mut self) -> Decoded<Option<Number>> {
+        let tag = self.r.peek()?;
+        if !matches!(tag, INT | FLOAT | DECIMAL) {
+            return Ok(None);
+        }
+        self.r.byte()?;
+        self.r.number(tag).map(Some)
+    }
+
     /// Walks an opened container with the visitor, then moves past what it left unread.
     fn visit<'de, V: Visitor<'de>>(self, container: Container, visitor: V) -> Result<V::Value> {
         let depth = self.depth + 1;
@@ -128,6 +140,20 @@ impl<'a> ValueDe<'a, '_> {
             }
         }
     }
+}
+
+/// Number methods: a number read and converted by the `Value` deserializer's rules
+/// ([`numbers`]) with no `Value` made; anything else decoded whole and handed to the
+/// `Value` deserializer, which says what was expected.
+macro_rules! through_number {
+    ($($method:ident => $rule:ident),*) => {$(
+        fn $method<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {
+            match self.number().map_err(stored)? {
+                Some(n) => numbers::$rule(&n, visitor),
+                None => de::Deserializer::$method(self.value()?, visitor),
+            }
+        }
+    )*};
 }
 
 /// Methods whose every case the `Value` deserializer decides.
@@ -217,11 +243,16 @@ impl<'de> de::Deserializer<'de> for ValueDe<'_, '_> {
         self.deserialize_str(visitor)
     }
 
+    through_number! {
+        deserialize_i8 => i8, deserialize_i16 => i16, deserialize_i32 => i32,
+        deserialize_i64 => i64, deserialize_i128 => i128, deserialize_u8 => unsigned,
+        deserialize_u16 => unsigned, deserialize_u32 => unsigned, deserialize_u64 => unsigned,
+        deserialize_u128 => u128, deserialize_f32 => f32, deserialize_f64 => f64
+    }
+
     through_value! {
-        deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
-        deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
-        deserialize_u128 deserialize_f32 deserialize_f64 deserialize_char deserialize_bytes
-        deserialize_byte_buf deserialize_unit deserialize_identifier
+        deserialize_bool deserialize_char deserialize_bytes deserialize_byte_buf
+        deserialize_unit deserialize_identifier
     }
 
     // As in the `Value` deserializer, these read whatever is there.
@@ -360,6 +391,7 @@ impl<'de> SeqAccess<'de> for SetElements<'_, '_> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
     use serde::Deserialize;
 
     use super::super::value::{DECIMAL, INT};
@@ -398,5 +430,58 @@ mod tests {
         let e = deserialize_stored::<Wide>(&bytes).unwrap_err();
         assert_eq!(e.kind(), &ErrorKind::Backend, "{e}");
         assert!(e.to_string().contains("decimal"), "{e}");
+    }
+
+    /// An item of one attribute `v` holding `T`.
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct One<T> {
+        v: T,
+    }
+
+    /// Read from stored bytes and converted from the decoded item: the same value, or
+    /// errors of the same kind and message.
+    fn read_alike<T>(value: &Value) -> std::result::Result<(), TestCaseError>
+    where
+        T: DeserializeOwned + PartialEq + std::fmt::Debug,
+    {
+        let item = crate::item! { "v" => value.clone() };
+        let stored = deserialize_stored::<One<T>>(&super::super::encode_item(&item));
+        let converted = crate::from_item::<One<T>>(item);
+        match (stored, converted) {
+            (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+            (Err(a), Err(b)) => {
+                prop_assert_eq!(a.kind(), b.kind());
+                prop_assert_eq!(a.message(), b.message());
+            }
+            (a, b) => prop_assert!(false, "stored {a:?}, converted {b:?}"),
+        }
+        Ok(())
+    }
+
+    proptest! {
+        /// The module's promise: a typed read from stored bytes gives the same answer as
+        /// reading the item and converting it, for every kind of target.
+        #[test]
+        fn a_typed_read_is_the_item_converted(v in super::super::value::tests::any_value()) {
+            read_alike::<i8>(&v)?;
+            read_alike::<i32>(&v)?;
+            read_alike::<i64>(&v)?;
+            read_alike::<u8>(&v)?;
+            read_alike::<u32>(&v)?;
+            read_alike::<u64>(&v)?;
+            read_alike::<i128>(&v)?;
+            read_alike::<u128>(&v)?;
+            read_alike::<f32>(&v)?;
+            read_alike::<f64>(&v)?;
+            read_alike::<bool>(&v)?;
+            read_alike::<String>(&v)?;
+            read_alike::<Option<i64>>(&v)?;
+            read_alike::<Vec<Value>>(&v)?;
+            read_alike::<crate::Set<i64>>(&v)?;
+            read_alike::<std::collections::BTreeMap<String, Value>>(&v)?;
+            read_alike::<crate::Bytes>(&v)?;
+            read_alike::<crate::Decimal>(&v)?;
+            read_alike::<Value>(&v)?;
+        }
     }
 }

@@ -21,7 +21,7 @@ pub(super) const NULL: u8 = 0;
 const FALSE: u8 = 1;
 const TRUE: u8 = 2;
 pub(super) const INT: u8 = 3;
-const FLOAT: u8 = 4;
+pub(super) const FLOAT: u8 = 4;
 pub(super) const STRING: u8 = 5;
 const BYTES: u8 = 6;
 pub(super) const LIST: u8 = 7;
@@ -415,7 +415,7 @@ impl<'a> Reader<'a> {
     }
 
     #[inline]
-    fn number(&mut self, tag: u8) -> Decoded<Number> {
+    pub(super) fn number(&mut self, tag: u8) -> Decoded<Number> {
         match tag {
             INT => {
                 let z = self.varint()?;

@@ -38,26 +38,80 @@ fn invalid(value: &Value, expected: &str) -> Error {
     ))
 }
 
-impl Value {
-    /// The number as an exact i64, for integer targets.
-    fn exact_int(&self, target: &str) -> Result<i64> {
-        match self {
-            Value::Number(n) => n.as_i64().ok_or_else(|| {
-                Error::serialization(format!("{n} is not an integer that fits {target}"))
-            }),
-            other => Err(invalid(other, target)),
-        }
+/// The rules by which a number becomes a Rust number: exactly or not at all. Shared by
+/// the `Value` deserializer and the stored-item reader, which reads a number without a
+/// `Value` around it.
+pub(crate) mod numbers {
+    use serde::de::Visitor;
+
+    use crate::{Error, Number, Result};
+
+    fn exact_int(n: &Number, target: &str) -> Result<i64> {
+        n.as_i64().ok_or_else(|| {
+            Error::serialization(format!("{n} is not an integer that fits {target}"))
+        })
+    }
+
+    macro_rules! signed {
+        ($($method:ident: $t:ty),*) => {$(
+            pub(crate) fn $method<'de, V: Visitor<'de>>(n: &Number, visitor: V) -> Result<V::Value> {
+                let i = exact_int(n, stringify!($t))?;
+                let v = <$t>::try_from(i).map_err(|_| {
+                    Error::serialization(format!("{i} does not fit {}", stringify!($t)))
+                })?;
+                visitor.visit_i64(v as i64)
+            }
+        )*};
+    }
+
+    signed!(i8: i8, i16: i16, i32: i32, i64: i64);
+
+    /// Any unsigned target: the visitor checks the range of the narrower types.
+    pub(crate) fn unsigned<'de, V: Visitor<'de>>(n: &Number, visitor: V) -> Result<V::Value> {
+        let i = exact_int(n, "an unsigned integer")?;
+        let u = u64::try_from(i).map_err(|_| Error::serialization(format!("{i} is negative")))?;
+        visitor.visit_u64(u)
+    }
+
+    pub(crate) fn i128<'de, V: Visitor<'de>>(n: &Number, visitor: V) -> Result<V::Value> {
+        let i = exact_int(n, "i128")?;
+        visitor.visit_i128(i128::from(i))
+    }
+
+    pub(crate) fn u128<'de, V: Visitor<'de>>(n: &Number, visitor: V) -> Result<V::Value> {
+        let i = exact_int(n, "u128")?;
+        let u = u128::try_from(i).map_err(|_| Error::serialization(format!("{i} is negative")))?;
+        visitor.visit_u128(u)
+    }
+
+    pub(crate) fn f32<'de, V: Visitor<'de>>(n: &Number, visitor: V) -> Result<V::Value> {
+        let exact = n
+            .as_f64()
+            .or_else(|| n.decimal_value().and_then(|d| d.exact_f64()))
+            .filter(|f| f64::from(*f as f32) == *f)
+            .ok_or_else(|| Error::serialization(format!("{n} cannot be an f32 exactly")))?;
+        visitor.visit_f32(exact as f32)
+    }
+
+    pub(crate) fn f64<'de, V: Visitor<'de>>(n: &Number, visitor: V) -> Result<V::Value> {
+        visitor.visit_f64(
+            n.as_f64()
+                // A decimal that is an f64's exact value (`2^63` written as an integer by
+                // another program) is that f64 to an f64 field.
+                .or_else(|| n.decimal_value().and_then(|d| d.exact_f64()))
+                .ok_or_else(|| Error::serialization(format!("{n} cannot be an f64 exactly")))?,
+        )
     }
 }
 
-macro_rules! deserialize_int {
-    ($($method:ident: $t:ty),*) => {$(
+/// Number methods: a number by [`numbers`]' rules, anything else `expected`.
+macro_rules! deserialize_number {
+    ($($method:ident => $rule:ident, $expected:expr;)*) => {$(
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-            let i = self.exact_int(stringify!($t))?;
-            let v = <$t>::try_from(i).map_err(|_| {
-                Error::serialization(format!("{i} does not fit {}", stringify!($t)))
-            })?;
-            visitor.visit_i64(v as i64)
+            match self {
+                Value::Number(n) => numbers::$rule(&n, visitor),
+                other => Err(invalid(&other, $expected)),
+            }
         }
     )*};
 }
@@ -89,58 +143,19 @@ impl<'de> de::Deserializer<'de> for Value {
         }
     }
 
-    deserialize_int!(deserialize_i8: i8, deserialize_i16: i16, deserialize_i32: i32,
-                     deserialize_i64: i64);
-
-    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_u64(visitor)
-    }
-    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_u64(visitor)
-    }
-    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_u64(visitor)
-    }
-    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        let i = self.exact_int("an unsigned integer")?;
-        let u = u64::try_from(i).map_err(|_| Error::serialization(format!("{i} is negative")))?;
-        // The visitor checks the range of the narrower types.
-        visitor.visit_u64(u)
-    }
-    fn deserialize_i128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        let i = self.exact_int("i128")?;
-        visitor.visit_i128(i128::from(i))
-    }
-    fn deserialize_u128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        let i = self.exact_int("u128")?;
-        let u = u128::try_from(i).map_err(|_| Error::serialization(format!("{i} is negative")))?;
-        visitor.visit_u128(u)
-    }
-
-    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match &self {
-            Value::Number(n) => {
-                let exact = n
-                    .as_f64()
-                    .or_else(|| n.decimal_value().and_then(|d| d.exact_f64()))
-                    .filter(|f| f64::from(*f as f32) == *f)
-                    .ok_or_else(|| Error::serialization(format!("{n} cannot be an f32 exactly")))?;
-                visitor.visit_f32(exact as f32)
-            }
-            other => Err(invalid(other, "a number")),
-        }
-    }
-    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match &self {
-            Value::Number(n) => visitor.visit_f64(
-                n.as_f64()
-                    // A decimal that is an f64's exact value (`2^63` written as an
-                    // integer by another program) is that f64 to an f64 field.
-                    .or_else(|| n.decimal_value().and_then(|d| d.exact_f64()))
-                    .ok_or_else(|| Error::serialization(format!("{n} cannot be an f64 exactly")))?,
-            ),
-            other => Err(invalid(other, "a number")),
-        }
+    deserialize_number! {
+        deserialize_i8 => i8, "i8";
+        deserialize_i16 => i16, "i16";
+        deserialize_i32 => i32, "i32";
+        deserialize_i64 => i64, "i64";
+        deserialize_u8 => unsigned, "an unsigned integer";
+        deserialize_u16 => unsigned, "an unsigned integer";
+        deserialize_u32 => unsigned, "an unsigned integer";
+        deserialize_u64 => unsigned, "an unsigned integer";
+        deserialize_i128 => i128, "i128";
+        deserialize_u128 => u128, "u128";
+        deserialize_f32 => f32, "a number";
+        deserialize_f64 => f64, "a number";
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {

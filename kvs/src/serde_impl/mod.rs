@@ -18,7 +18,7 @@ pub(crate) mod raw;
 mod ser;
 mod types;
 
-pub(crate) use de::KeyDeserializer;
+pub(crate) use de::{KeyDeserializer, numbers};
 pub use de::{from_item, from_value};
 pub(crate) use ser::to_value_opt;
 pub use ser::{to_item, to_value};
