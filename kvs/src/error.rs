@@ -110,7 +110,7 @@ impl fmt::Display for ErrorKind {
 pub struct Error(
     // Boxed so that every `Result` of the library is small: an error is rare, and a
     // `Result` the size of its fields would be copied through every level of every
-    // serializer, deserializer and request (measured: about 8% of a typed get).
+    // serializer, deserializer and request (measured: about 5% of a typed get).
     Box<Inner>,
 );
 
