@@ -159,6 +159,14 @@ impl Decimal {
         i64::try_from(if self.negative { -m } else { m }).ok()
     }
 
+    /// The value as a whole number, its sign and magnitude, if it is an integer whose
+    /// magnitude a `u128` holds.
+    pub(crate) fn integer_parts(self) -> Option<(bool, u128)> {
+        // The coefficient has no trailing zeros: a negative exponent is a fraction.
+        let scale = 10u128.checked_pow(u32::try_from(self.exponent).ok()?)?;
+        Some((self.negative, self.magnitude().checked_mul(scale)?))
+    }
+
     /// The value's digits, for exact arithmetic.
     fn digits(&self) -> Digits {
         Digits {

@@ -92,6 +92,24 @@ impl Number {
         }
     }
 
+    /// The number as a whole number, its sign and magnitude (`true`: below zero), if it is
+    /// an integer, held as any kind of number, whose magnitude a `u128` holds: how a
+    /// field wider than an `i64` reads it.
+    pub(crate) fn integer_parts(&self) -> Option<(bool, u128)> {
+        match self.0 {
+            N::Int(i) => Some((i < 0, u128::from(i.unsigned_abs()))),
+            // Below 2^128 in magnitude and whole: the cast is exact.
+            N::Float(f)
+                if f.fract() == 0.0
+                    && f.abs() < 340_282_366_920_938_463_463_374_607_431_768_211_456.0 =>
+            {
+                Some((f < 0.0, f.abs() as u128))
+            }
+            N::Float(_) => None,
+            N::Dec(d) => d.integer_parts(),
+        }
+    }
+
     /// Whether the number is held as a decimal: neither an `i64` nor an `f64`'s shortest
     /// text says it.
     pub fn is_decimal(&self) -> bool {

@@ -66,22 +66,44 @@ pub(crate) mod numbers {
 
     signed!(i8: i8, i16: i16, i32: i32, i64: i64);
 
+    /// The number as a whole number, its sign and magnitude: integers beyond an `i64`
+    /// (a decimal, or a whole float) read into the fields wide enough to hold them.
+    fn whole(n: &Number, target: &str) -> Result<(bool, u128)> {
+        n.integer_parts().ok_or_else(|| {
+            Error::serialization(format!("{n} is not an integer that fits {target}"))
+        })
+    }
+
+    /// The magnitude of a number that must not be below zero.
+    fn not_negative(n: &Number, target: &str) -> Result<u128> {
+        match whole(n, target)? {
+            (true, m) if m != 0 => Err(Error::serialization(format!("{n} is negative"))),
+            (_, m) => Ok(m),
+        }
+    }
+
     /// Any unsigned target: the visitor checks the range of the narrower types.
     pub(crate) fn unsigned<'de, V: Visitor<'de>>(n: &Number, visitor: V) -> Result<V::Value> {
-        let i = exact_int(n, "an unsigned integer")?;
-        let u = u64::try_from(i).map_err(|_| Error::serialization(format!("{i} is negative")))?;
+        let target = "an unsigned integer";
+        let u = u64::try_from(not_negative(n, target)?).map_err(|_| {
+            Error::serialization(format!("{n} is not an integer that fits {target}"))
+        })?;
         visitor.visit_u64(u)
     }
 
     pub(crate) fn i128<'de, V: Visitor<'de>>(n: &Number, visitor: V) -> Result<V::Value> {
-        let i = exact_int(n, "i128")?;
-        visitor.visit_i128(i128::from(i))
+        let (negative, m) = whole(n, "i128")?;
+        let i = if negative {
+            0i128.checked_sub_unsigned(m)
+        } else {
+            i128::try_from(m).ok()
+        };
+        let i = i.ok_or_else(|| Error::serialization(format!("{n} does not fit i128")))?;
+        visitor.visit_i128(i)
     }
 
     pub(crate) fn u128<'de, V: Visitor<'de>>(n: &Number, visitor: V) -> Result<V::Value> {
-        let i = exact_int(n, "u128")?;
-        let u = u128::try_from(i).map_err(|_| Error::serialization(format!("{i} is negative")))?;
-        visitor.visit_u128(u)
+        visitor.visit_u128(not_negative(n, "u128")?)
     }
 
     pub(crate) fn f32<'de, V: Visitor<'de>>(n: &Number, visitor: V) -> Result<V::Value> {
@@ -490,5 +512,103 @@ impl<'de> Deserialize<'de> for Number {
 impl<'de> Deserialize<'de> for Item {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Item, D::Error> {
         BTreeMap::<String, Value>::deserialize(d).map(Item::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    fn n(text: &str) -> Value {
+        Value::Number(text.parse().expect("a number"))
+    }
+
+    fn refused<T: DeserializeOwned + fmt::Debug>(v: Value, why: &str) {
+        let e = from_value::<T>(v.clone()).expect_err(&format!("{v:?} read"));
+        assert_eq!(*e.kind(), ErrorKind::Serialization, "{e}");
+        assert!(e.message().contains(why), "{v:?}: {e}");
+    }
+
+    /// An integer held exactly is read by any field that can hold it, whether it is held
+    /// as an `i64`, a whole float or a decimal; and refused, saying why, by one that
+    /// cannot.
+    #[test]
+    fn integers_beyond_i64_read_into_fields_that_hold_them() {
+        let u64_max = n("18446744073709551615");
+        assert!(matches!(&u64_max, Value::Number(x) if x.is_decimal()));
+        assert_eq!(from_value::<u64>(u64_max.clone()).unwrap(), u64::MAX);
+        assert_eq!(
+            from_value::<u128>(u64_max.clone()).unwrap(),
+            18446744073709551615
+        );
+        assert_eq!(
+            from_value::<i128>(u64_max.clone()).unwrap(),
+            18446744073709551615
+        );
+        refused::<i64>(u64_max, "fits i64");
+        // Whole floats beyond i64: 1e19 (a u64), 2^64 (no u64), -1e19.
+        assert_eq!(
+            from_value::<u64>(Value::from(1e19)).unwrap(),
+            10_000_000_000_000_000_000
+        );
+        refused::<u64>(
+            Value::from(18446744073709551616.0),
+            "fits an unsigned integer",
+        );
+        assert_eq!(
+            from_value::<u128>(Value::from(18446744073709551616.0)).unwrap(),
+            1 << 64
+        );
+        assert_eq!(
+            from_value::<i128>(Value::from(-1e19)).unwrap(),
+            -10_000_000_000_000_000_000
+        );
+        refused::<u64>(Value::from(-1e19), "is negative");
+        refused::<u128>(Value::from(-1.0), "is negative");
+        // -0.0 is zero to an unsigned field.
+        assert_eq!(from_value::<u64>(Value::from(-0.0)).unwrap(), 0);
+        // Beyond i64, as decimals (38 digits, no float's shortest text) and floats.
+        let wide = 12345678901234567890123456789012345678i128;
+        assert_eq!(from_value::<i128>(n(&wide.to_string())).unwrap(), wide);
+        assert_eq!(from_value::<i128>(n(&(-wide).to_string())).unwrap(), -wide);
+        assert_eq!(
+            from_value::<u128>(n(&wide.to_string())).unwrap(),
+            wide as u128
+        );
+        let past_i128 = n("2.0000000000000000000000000000000000001e38");
+        assert!(matches!(&past_i128, Value::Number(x) if x.is_decimal()));
+        refused::<i128>(past_i128.clone(), "does not fit i128");
+        assert_eq!(
+            from_value::<u128>(past_i128).unwrap(),
+            200000000000000000000000000000000000010
+        );
+        refused::<u128>(n("4.0000000000000000000000000000000000001e38"), "fits u128");
+        // 1e38 is a float (its shortest text), whose value is not 10^38.
+        assert_eq!(
+            from_value::<i128>(n("1e38")).unwrap(),
+            99999999999999997748809823456034029568
+        );
+        assert_eq!(
+            from_value::<i128>(Value::from(-170141183460469231731687303715884105728.0)).unwrap(),
+            i128::MIN
+        );
+        refused::<i128>(
+            Value::from(170141183460469231731687303715884105728.0),
+            "does not fit i128",
+        );
+        assert_eq!(
+            from_value::<u128>(Value::from(3.402823669209384e38)).unwrap(),
+            3.402823669209384e38 as u128
+        );
+        refused::<u128>(Value::from(f64::MAX), "fits u128");
+        // Fractions stay refused, whatever the width.
+        refused::<u64>(n("18446744073709551614.5"), "fits an unsigned integer");
+        refused::<i128>(Value::from(2.5), "fits i128");
+        refused::<u128>(n("1e-5"), "fits u128");
+        // The narrow types are unchanged.
+        assert_eq!(from_value::<u8>(Value::from(255.0)).unwrap(), 255);
+        assert!(from_value::<u8>(Value::from(256)).is_err());
+        assert_eq!(from_value::<i64>(Value::from(-2.0)).unwrap(), -2);
     }
 }

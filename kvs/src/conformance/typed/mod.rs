@@ -89,7 +89,7 @@ pub use store_options::{typed_rt_empty_set_is_missing, typed_rt_option_none_is_m
 pub use store_projections::typed_rt_projections;
 pub use store_scalars::{
     typed_rt_bytes, typed_rt_floats_and_bools, typed_rt_small_integer_extremes, typed_rt_strings,
-    typed_rt_wide_integers,
+    typed_rt_wide_integers, typed_rt_wider_integers_read_exactly,
 };
 pub use store_shape_mismatch::typed_rt_shape_mismatch_is_serialization;
 pub use store_updates_and_conditions::{
@@ -213,6 +213,7 @@ macro_rules! __conformance_cases_typed {
         $cb!($make, typed::typed_rt_strings);
         $cb!($make, typed::typed_rt_small_integer_extremes);
         $cb!($make, typed::typed_rt_wide_integers);
+        $cb!($make, typed::typed_rt_wider_integers_read_exactly);
         $cb!($make, typed::typed_rt_floats_and_bools);
         $cb!($make, typed::typed_rt_option_none_is_missing);
         $cb!($make, typed::typed_rt_vecs);

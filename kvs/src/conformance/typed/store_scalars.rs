@@ -227,6 +227,171 @@ pub async fn typed_rt_wide_integers(kvs: Kvs) {
     }
 }
 
+/// Fields wider than an `i64`, for integers another program wrote.
+#[derive(crate::KeyValueStore, serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
+#[kvs(store = "typed_rt_wider_ints", partition_key = id)]
+struct Wider {
+    id: String,
+    u: Option<u64>,
+    // No typed paths: kvs writes no integer beyond an `i64` (`typed_u64_above_i64_max_rejected`).
+    #[kvs(opaque)]
+    i: Option<i128>,
+    #[kvs(opaque)]
+    w: Option<u128>,
+}
+
+/// Each of `Wider`'s fields alone, to read the same items field by field.
+#[derive(crate::KeyValueStore, serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
+#[kvs(store = "typed_rt_wider_ints", partition_key = id)]
+struct WiderU {
+    id: String,
+    u: Option<u64>,
+}
+
+#[derive(crate::KeyValueStore, serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
+#[kvs(store = "typed_rt_wider_ints", partition_key = id)]
+struct WiderI {
+    id: String,
+    #[kvs(opaque)]
+    i: Option<i128>,
+}
+
+#[derive(crate::KeyValueStore, serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
+#[kvs(store = "typed_rt_wider_ints", partition_key = id)]
+struct WiderW {
+    id: String,
+    #[kvs(opaque)]
+    w: Option<u128>,
+}
+
+/// The answer of a one-field read: the value, or `Serialization` naming the attribute.
+fn read_or_refused<T: Debug + PartialEq>(
+    got: crate::Result<Option<T>>,
+    want: Option<T>,
+    what: &str,
+    attribute: &str,
+) {
+    match (got, want) {
+        (Ok(Some(got)), Some(want)) => assert_eq!(got, want, "{what}"),
+        (Err(e), None) => {
+            assert!(e.is(&ErrorKind::Serialization), "{what}: {e}");
+            assert_mentions(&e, attribute);
+        }
+        (got, want) => panic!("{what}: read {got:?}, expected {want:?}"),
+    }
+}
+
+/// An integer beyond an `i64` that another program wrote, held exactly as a whole float
+/// or a decimal, is read by a `u64`, `i128` or `u128` field that holds it (SEMANTICS:
+/// a typed read fails only when the field cannot hold the value), by key and in a
+/// scan; a field that cannot hold it fails with `Serialization` naming the attribute.
+/// Numbers the backend cannot hold are left out (writing them is another case's).
+pub async fn typed_rt_wider_integers_read_exactly(kvs: Kvs) {
+    let caps = kvs.capabilities();
+    let store = fresh_typed_store::<Wider>(&kvs).await;
+    let (us, is, ws) = (
+        kvs.store_named::<WiderU>(store.name()),
+        kvs.store_named::<WiderI>(store.name()),
+        kvs.store_named::<WiderW>(store.name()),
+    );
+    let number = |text: &str| text.parse::<Number>().expect("a number");
+    // (id, the number written, what a u64, an i128 and a u128 field read; `None`: the
+    // field refuses it.)
+    let cases: [(&str, Number, Option<u64>, Option<i128>, Option<u128>); 5] = [
+        (
+            "float-1e19",
+            number("1e19"),
+            Some(10u64.pow(19)),
+            Some(10i128.pow(19)),
+            Some(10u128.pow(19)),
+        ),
+        (
+            "float-neg",
+            number("-1e19"),
+            None,
+            Some(-(10i128.pow(19))),
+            None,
+        ),
+        (
+            "float-2^64",
+            Number::from(18446744073709551616.0),
+            None,
+            Some(1 << 64),
+            Some(1 << 64),
+        ),
+        (
+            "dec-u64-max",
+            number(&u64::MAX.to_string()),
+            Some(u64::MAX),
+            Some(i128::from(u64::MAX)),
+            Some(u128::from(u64::MAX)),
+        ),
+        (
+            "dec-past-i128",
+            number("2.0000000000000000000000000000000000001e38"),
+            None,
+            None,
+            Some(200000000000000000000000000000000000010),
+        ),
+    ];
+    let mut written = 0;
+    for (id, n, u, i, w) in cases {
+        if !caps.stores_number(&n) {
+            continue;
+        }
+        written += 1;
+        let item = item! { "id" => id, "u" => n, "i" => n, "w" => n };
+        kvs.upsert(store.name(), item).await.unwrap();
+        let mk = |field: &str| format!("{id}.{field}");
+        read_or_refused(
+            us.get(id).await,
+            u.map(|u| WiderU {
+                id: id.into(),
+                u: Some(u),
+            }),
+            &mk("u"),
+            "u",
+        );
+        read_or_refused(
+            is.get(id).await,
+            i.map(|i| WiderI {
+                id: id.into(),
+                i: Some(i),
+            }),
+            &mk("i"),
+            "i",
+        );
+        read_or_refused(
+            ws.get(id).await,
+            w.map(|w| WiderW {
+                id: id.into(),
+                w: Some(w),
+            }),
+            &mk("w"),
+            "w",
+        );
+        // In a scan, the same: the one item, or the same refusal.
+        let scanned = ws
+            .scan()
+            .filter(WiderW::fields().id().eq(id))
+            .stream()
+            .try_collect::<Vec<_>>()
+            .await
+            .map(|mut v| v.pop());
+        read_or_refused(
+            scanned,
+            w.map(|w| WiderW {
+                id: id.into(),
+                w: Some(w),
+            }),
+            &mk("w in a scan"),
+            "w",
+        );
+    }
+    // Every backend holds the floats.
+    assert!(written >= 3, "{written} cases written");
+}
+
 #[derive(crate::KeyValueStore, serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 #[kvs(store = "typed_rt_floats", partition_key = id)]
 struct RtFloats {
