@@ -333,7 +333,10 @@ impl ser::SerializeMap for MapSerializer {
                 "the attribute {key:?} is written twice: a flattened field (a catch-all) holds an attribute the struct also declares"
             )));
         }
-        match value.serialize(ValueSerializer)? {
+        let value = value
+            .serialize(ValueSerializer)
+            .map_err(|e| e.context(format_args!("attribute {key:?}")))?;
+        match value {
             Some(v) => {
                 self.map.insert(key, v);
             }
@@ -358,7 +361,10 @@ impl ser::SerializeStruct for MapSerializer {
         value: &T,
     ) -> Result<()> {
         // `None` and empty sets are left out: a missing attribute.
-        if let Some(v) = value.serialize(ValueSerializer)? {
+        let value = value
+            .serialize(ValueSerializer)
+            .map_err(|e| e.context(format_args!("attribute {name:?}")))?;
+        if let Some(v) = value {
             self.map.insert(name.to_owned(), v);
         }
         Ok(())

@@ -122,7 +122,8 @@ struct Big {
     n: u64,
 }
 
-/// A u64 above `i64::MAX` is `Serialization` from `to_item` naming the number. `i64::MAX`
+/// A u64 above `i64::MAX` is `Serialization` from `to_item` naming the number and the
+/// attribute. `i64::MAX`
 /// itself round-trips, or, where the backend declares an integer range without it
 /// (doubles), is `Validation` naming the field and the edge of the range round-trips.
 pub async fn typed_u64_above_i64_max_rejected(kvs: Kvs) {
@@ -137,6 +138,8 @@ pub async fn typed_u64_above_i64_max_rejected(kvs: Kvs) {
             ErrorKind::Serialization,
         );
         assert_mentions(&err, &n.to_string());
+        // Named, as every refused attribute is.
+        assert!(err.message().starts_with("attribute \"n\""), "{err}");
     }
     let ok = Big {
         id: "ok".into(),
