@@ -31,10 +31,12 @@ pub fn document_id(key: &Key) -> String {
 /// The collection id of a store: `prefix` + the store's name, where a name of ASCII
 /// letters, digits, `_` and `-` that is not a reserved `__x__` id stays as it is, and
 /// any other is `~` followed by the name with every other byte percent-escaped (so no
-/// `/`, `.`, `..` or `__x__` can reach Firestore, and two names never share a
-/// collection).
+/// `/`, `.`, `..` or `__x__`, alone or after the prefix, can reach Firestore, and two
+/// names never share a collection).
 pub fn collection_id(prefix: &str, store: &str) -> String {
-    names::store_id(prefix, store, is_reserved(store))
+    // The whole id is what Firestore checks: prefix `_` and name `_x__` are `__x__`.
+    let reserved = is_reserved(store) || is_reserved(&format!("{prefix}{store}"));
+    names::store_id(prefix, store, reserved)
 }
 
 /// Checks a collection prefix: ASCII letters, digits, `_`, `-` and `.`, not starting
@@ -131,6 +133,15 @@ mod tests {
         assert!(check_prefix("test-").is_ok());
         assert!(check_prefix("a/b").is_err());
         assert!(check_prefix("__x").is_err());
+        // A prefix that checks and a name that is not reserved alone still make no
+        // reserved id together.
+        assert!(check_prefix("_").is_ok());
+        for (prefix, store) in [("_", "_x__"), ("_", "____"), ("_", "___")] {
+            let id = collection_id(prefix, store);
+            assert!(!is_reserved(&id), "{prefix:?} + {store:?}: {id}");
+            assert!(id.starts_with(prefix), "{id}");
+        }
+        assert_ne!(collection_id("_", "_x__"), collection_id("", "__x__"));
     }
 
     #[test]
