@@ -11,8 +11,8 @@ use futures::TryStreamExt as _;
 use super::{expect_kind, fresh_store};
 use crate::backend::TransactionScope;
 use crate::{
-    Condition, Error, ErrorKind, Item, Key, KeyAttr, Kvs, StoreSchema, TransactWrite, Updates,
-    Value, attr, item,
+    Condition, Error, ErrorKind, Item, Key, KeyAttr, Kvs, Number, StoreSchema, TransactWrite,
+    Updates, Value, attr, item,
 };
 
 /// The partition attribute of the stores of a backend whose transactions hold one
@@ -255,6 +255,50 @@ pub async fn txn_bad_update_reason_validation(kvs: Kvs) {
         ])
         .await,
         &[None, Some(ErrorKind::Validation), None],
+    );
+    assert_eq!(snapshot(&kvs, &store).await, before);
+}
+
+/// An update whose result the backend cannot hold (beyond its declared integer range,
+/// a decimal it does not hold, or beyond the portable range of numbers) gives the
+/// reason `Validation` at its position, alone and beside a failed condition; nothing is
+/// written.
+pub async fn txn_unstorable_update_result_reason_validation(kvs: Kvs) {
+    let caps = kvs.capabilities();
+    // A number and an ADD whose exact sum this backend cannot store.
+    let (start, add): (Value, Value) = match caps.integer_range {
+        Some((_, highest)) => (Value::from(highest), Value::from(1)),
+        None if !caps.exact_decimals => (Value::from(1), "1e-20".parse::<Number>().unwrap().into()),
+        None => {
+            let top: Number = "9.9999999999999999999999999999999999999e125"
+                .parse()
+                .unwrap();
+            (top.into(), top.into())
+        }
+    };
+    let before = vec![
+        item! { "id" => "c", "v" => 1 },
+        item! { "id" => "n", "n" => start },
+    ];
+    let store = store_with(&kvs, before.clone()).await;
+    expect_canceled(
+        kvs.transact([
+            store.check("c", attr("v").eq(1)),
+            store.update("n", Updates::new().add("n", add.clone())),
+        ])
+        .await,
+        &[None, Some(ErrorKind::Validation)],
+    );
+    expect_canceled(
+        kvs.transact([
+            store.check("c", attr("v").eq(2)),
+            store.update("n", Updates::new().add("n", add)),
+        ])
+        .await,
+        &[
+            Some(ErrorKind::ConditionFailed),
+            Some(ErrorKind::Validation),
+        ],
     );
     assert_eq!(snapshot(&kvs, &store).await, before);
 }
@@ -644,6 +688,10 @@ macro_rules! __conformance_cases_transactions {
         $cb!($make, transactions::txn_condition_failure_cancels_all);
         $cb!($make, transactions::txn_update_missing_reason_not_found);
         $cb!($make, transactions::txn_bad_update_reason_validation);
+        $cb!(
+            $make,
+            transactions::txn_unstorable_update_result_reason_validation
+        );
         $cb!(
             $make,
             transactions::txn_insert_existing_reason_already_exists

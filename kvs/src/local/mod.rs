@@ -642,7 +642,8 @@ fn transaction(w: &Writer<'_>, writes: &[WritePlan<'_>]) -> Result<()> {
         olds.push(w.get(write.schema, &tkey)?);
         tkeys.push(tkey);
     }
-    let effects = decide_all(writes, &olds)?;
+    // The engine holds what the portable limits allow (it declares no stricter ones).
+    let effects = decide_all(writes, &olds, &crate::backend::Capabilities::default())?;
     for (write, ((tkey, old), effect)) in writes.iter().zip(tkeys.iter().zip(&olds).zip(effects)) {
         match effect {
             WriteEffect::Put(new) => w.put(write.schema, tkey, old.as_ref(), &new)?,

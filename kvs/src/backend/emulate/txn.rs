@@ -2,20 +2,25 @@
 //! shared evaluator.
 
 use crate::backend::eval::{self, WriteEffect};
-use crate::backend::{Backend, WritePlan};
+use crate::backend::{Backend, Capabilities, WritePlan};
 use crate::{ErrorKind, Item, Result};
 
 /// Decides every write of a transaction against the items as they are (`current`, by
 /// position): each write's effect, or `TransactionCanceled` with each write's reason by
-/// position if any write cannot be done.
+/// position if any write cannot be done. A write whose new item the backend cannot hold
+/// (`caps`, where stricter than the portable limits the evaluator checks) has
+/// `Validation` for its reason, as it would alone.
 pub fn decide_all<'a>(
     writes: &[WritePlan<'a>],
     current: &[Option<Item>],
+    caps: &Capabilities,
 ) -> Result<Vec<WriteEffect<'a>>> {
     let mut effects = Vec::with_capacity(writes.len());
     let mut reasons: Vec<Option<ErrorKind>> = Vec::with_capacity(writes.len());
     for (w, old) in writes.iter().zip(current) {
-        match eval::decide(w.schema, &w.key, &w.op, w.condition, old.as_ref()) {
+        let decided = eval::decide(w.schema, &w.key, &w.op, w.condition, old.as_ref())
+            .and_then(|effect| declared(caps, &effect).map(|()| effect));
+        match decided {
             Ok(effect) => {
                 reasons.push(None);
                 effects.push(effect);
@@ -27,6 +32,16 @@ pub fn decide_all<'a>(
         return Err(super::outcome::transaction_canceled(reasons));
     }
     Ok(effects)
+}
+
+/// Checks an item a write would put against what the backend declares, where that is
+/// stricter than the portable limits the evaluator checked: the client checked what it
+/// sent, but the item an update makes is known only here.
+pub(crate) fn declared(caps: &Capabilities, effect: &WriteEffect<'_>) -> Result<()> {
+    match effect {
+        WriteEffect::Put(new) if caps.is_stricter_than_portable() => caps.check_item(new),
+        _ => Ok(()),
+    }
 }
 
 /// Each write's reason, judged on the items as they are now (read one by one); `None`
@@ -46,11 +61,13 @@ pub async fn reasons_by_reading<B: Backend + ?Sized>(
                 .transpose()?,
         );
     }
-    Ok(match decide_all(writes, &current) {
-        Ok(_) => None,
-        Err(e) => match e.reasons() {
-            Some(reasons) => Some(reasons.to_vec()),
-            None => return Err(e),
+    Ok(
+        match decide_all(writes, &current, &backend.capabilities()) {
+            Ok(_) => None,
+            Err(e) => match e.reasons() {
+                Some(reasons) => Some(reasons.to_vec()),
+                None => return Err(e),
+            },
         },
-    })
+    )
 }

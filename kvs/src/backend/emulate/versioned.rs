@@ -55,17 +55,6 @@ async fn read<B: VersionedBackend + ?Sized>(
     })
 }
 
-/// Checks a new item against the backend's declaration where it is stricter than the
-/// portable limits the evaluator checked: the client checked what it sent, but the
-/// item an update makes is known only here.
-fn declared<B: VersionedBackend + ?Sized>(backend: &B, effect: &WriteEffect<'_>) -> Result<()> {
-    let caps = backend.capabilities();
-    match effect {
-        WriteEffect::Put(new) if caps.is_stricter_than_portable() => caps.check_item(new),
-        _ => Ok(()),
-    }
-}
-
 /// One write on a [`VersionedBackend`], with the exact rules of the shared evaluator:
 /// insert, conditions, every update op, delete returning the old item.
 pub async fn write<B: VersionedBackend + ?Sized>(
@@ -89,7 +78,7 @@ pub async fn write<B: VersionedBackend + ?Sized>(
             plan.condition,
             old.as_ref(),
         )?;
-        declared(backend, &effect)?;
+        super::txn::declared(&backend.capabilities(), &effect)?;
         let change = match &effect {
             WriteEffect::Put(new) => Change::Put(new),
             WriteEffect::Delete => Change::Delete,
@@ -135,14 +124,7 @@ pub async fn transact<B: VersionedBackend + ?Sized>(
             current.push(old);
             expected.push(version);
         }
-        let effects = super::decide_all(writes, &current)?;
-        let reasons: Vec<Option<ErrorKind>> = effects
-            .iter()
-            .map(|e| declared(backend, e).err().map(|e| *e.kind()))
-            .collect();
-        if reasons.iter().any(Option::is_some) {
-            return Err(super::outcome::transaction_canceled(reasons));
-        }
+        let effects = super::decide_all(writes, &current, &backend.capabilities())?;
         let versioned: Vec<VersionedWrite<'_>> = writes
             .iter()
             .zip(expected)
