@@ -85,6 +85,28 @@ pub async fn count_query_matches_every_page(kvs: Kvs) {
     assert_eq!(count_of(on_key).await, in_a(|n| n >= 1_000 && n % 5 != 0));
     let none = q().filter(attr("m").eq(7));
     assert_eq!(count_of(none).await, 0);
+    // Bounds that are decimals no int64 or double holds (a backend that holds no
+    // decimals still compares with them exactly): the count is of the items matched,
+    // not of a rounded range.
+    // 38 significant digits, the most a decimal holds.
+    let decimal = |text: String| -> Value {
+        let n: Number = text.parse().unwrap();
+        assert!(n.is_decimal(), "{text}");
+        n.into()
+    };
+    let digits = |n: i64| n.to_string().len();
+    let just_above = |n: i64| decimal(format!("{n}.{}1", "0".repeat(37 - digits(n))));
+    let just_below = |n: i64| decimal(format!("{}.{}", n - 1, "9".repeat(38 - digits(n - 1))));
+    for (sort, expected) in [
+        (SortCondition::Gt(just_above(1_000)), in_a(|n| n > 1_000)),
+        (SortCondition::Ge(just_above(1_000)), in_a(|n| n > 1_000)),
+        (SortCondition::Lt(just_below(10)), 10),
+        (SortCondition::Le(just_below(10)), 10),
+        (SortCondition::Eq(just_above(10)), 0),
+        (SortCondition::Between(just_below(10), just_above(19)), 10),
+    ] {
+        assert_eq!(count_of(q().sort(sort.clone())).await, expected, "{sort:?}");
+    }
 }
 
 /// A count of an index holds only the items in the index, with its sort condition and
@@ -112,6 +134,16 @@ pub async fn count_index_query(kvs: Kvs) {
             (0..IN_B).filter(|n| n % 5 != 0).count() as u64,
         ),
         (kvs.query(&store, "y").index("byG"), 0),
+        // A decimal bound no int64 or double holds: only the items it matches.
+        (
+            kvs.query(&store, "x").index("byG").sort(SortCondition::Gt(
+                "1.0000000000000000000000000000000000001"
+                    .parse::<Number>()
+                    .unwrap()
+                    .into(),
+            )),
+            in_index(&|n| n % 3 == 2),
+        ),
     ];
     let consistent = kvs.capabilities().consistent_index_reads;
     for (query, expected) in cases {

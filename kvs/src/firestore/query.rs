@@ -144,6 +144,21 @@ fn doubles_around(d: Decimal) -> (f64, f64) {
     }
 }
 
+/// Whether [`sort_filters`] widens the condition (a bound is a decimal no int64 or
+/// double holds): then only a read, which checks each item, answers it exactly.
+pub(super) fn widens(sort: &SortCondition) -> bool {
+    let decimal = |v: &Value| matches!(v, Value::Number(n) if n.decimal_value().is_some());
+    match sort {
+        SortCondition::Eq(v)
+        | SortCondition::Lt(v)
+        | SortCondition::Le(v)
+        | SortCondition::Gt(v)
+        | SortCondition::Ge(v) => decimal(v),
+        SortCondition::Between(a, b) => decimal(a) || decimal(b),
+        SortCondition::BeginsWith(_) => false,
+    }
+}
+
 /// The sort condition as range filters on `path` (a superset of the condition's items;
 /// the caller checks each item against the condition itself).
 fn sort_filters(name: &str, path: &str, sort: &SortCondition) -> Result<Vec<Filter>> {
