@@ -140,8 +140,12 @@ const TAG_LEN: usize = 16;
 pub(crate) const SEALED_BLOCK: usize = 64;
 /// The shortest key [`TokenCodec`] accepts, in bytes.
 pub(crate) const MIN_KEY_LEN: usize = 16;
-/// Tokens longer than this are rejected before decoding (a cursor is a few keys).
-const MAX_TOKEN_LEN: usize = 16 * 1024;
+/// Tokens longer than this are rejected before decoding: the longest a valid cursor
+/// makes. A cursor holds the key attributes of one item, which is at most
+/// [`MAX_ITEM_SIZE`](crate::limits::MAX_ITEM_SIZE) in names and values (no key value
+/// is limited on its own); a few bytes encode each attribute, and the token adds its
+/// version, binding and check (or length, padding, nonce and tag); then base64.
+const MAX_TOKEN_LEN: usize = (crate::limits::MAX_ITEM_SIZE + 512).div_ceil(3) * 4;
 
 /// A digest of everything that defines a query except its limit and position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -612,6 +616,57 @@ mod tests {
             TokenCodec::new(None).unwrap(),
             keyed(b"a page token key of the service"),
         ]
+    }
+
+    /// The longest cursor a valid item can make (its key attributes filling the whole
+    /// item) makes a token that is read back, clear or sealed.
+    #[test]
+    fn the_longest_cursor_makes_a_token_that_opens() {
+        let half = crate::limits::MAX_ITEM_SIZE / 2 - 8;
+        // A key of two attributes, and an index key of two more, filling the item.
+        let cursor = item! {
+            "p" => "p".repeat(half / 2),
+            "s" => crate::Value::Bytes(vec![0xFF; half / 2]),
+            "g" => "g".repeat(half / 2),
+            "m" => "m".repeat(half / 2),
+        };
+        assert!(crate::limits::item_size(&cursor) <= crate::limits::MAX_ITEM_SIZE);
+        for codec in codecs() {
+            let token = codec.encode(binding("a"), &cursor);
+            assert!(token.as_str().len() > 16 * 1024);
+            assert_eq!(codec.decode(&token, binding("a")).unwrap(), cursor);
+        }
+    }
+
+    /// Keys long enough that a token of their cursor is longer than 16 KiB: following
+    /// the tokens still reads every item once (a stream and pages by hand).
+    #[tokio::test]
+    async fn long_keys_make_tokens_that_are_followed() {
+        use futures::TryStreamExt as _;
+        let kvs = crate::Kvs::memory();
+        let schema = crate::StoreSchema::new("s", crate::KeyAttr::string("pk"))
+            .sort_key(crate::KeyAttr::string("sk"));
+        kvs.ensure_store(schema).await.unwrap();
+        let base = "y".repeat(100_000);
+        for i in 0..3 {
+            kvs.upsert("s", item! { "pk" => "p", "sk" => format!("{base}{i}") })
+                .await
+                .unwrap();
+        }
+        let all: Vec<Item> = kvs
+            .query("s", "p")
+            .limit(1)
+            .stream()
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 3);
+        let first = kvs.scan("s").limit(1).await.unwrap();
+        let token = first.next_page_token.expect("more pages");
+        assert!(token.as_str().len() > 100_000);
+        let second = kvs.scan("s").limit(1).page_token(token).await.unwrap();
+        assert_eq!(second.items.len(), 1);
+        assert_ne!(second.items, first.items);
     }
 
     #[test]
