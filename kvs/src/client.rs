@@ -521,6 +521,7 @@ fn check_update(
             check_index_key_op(attr, op).map_err(at)?;
         }
         caps.check_op(op).map_err(at)?;
+        caps.check_ordered_op(schema, op).map_err(at)?;
     }
     eval::normalize_ops(ops)
 }

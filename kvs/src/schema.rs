@@ -444,6 +444,7 @@ impl StoreSchema {
                 .map_err(|e| e.context(format_args!("store {:?}", self.name)))?;
         }
         caps.check_item(item)
+            .and_then(|()| caps.check_ordered_keys(self, item))
             .map_err(|e| e.context(format_args!("store {:?}, item {key}", self.name)))?;
         Ok(key)
     }

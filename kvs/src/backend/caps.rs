@@ -71,6 +71,13 @@ pub struct Capabilities {
     /// rather than answering `StoreNotFound`. A dynamic store must still be registered
     /// or ensured on the handle first, on every backend.
     pub implicit_stores: bool,
+    /// The longest string or bytes value, in bytes, the backend orders items by (a
+    /// Firestore index compares only its first 1,500 bytes); `None` for any length. It
+    /// limits the attributes queries order by: a store's sort key and, in a store with
+    /// indexes, its partition key and its indexes' sort keys (an index query orders ties
+    /// by the table's key). A write of a longer value there is `Validation`, so that
+    /// every item written can be queried in order.
+    pub max_ordered_key_bytes: Option<usize>,
 }
 
 impl Default for Capabilities {
@@ -88,6 +95,7 @@ impl Default for Capabilities {
             max_transaction_writes: MAX_TRANSACTION_WRITES,
             consistent_index_reads: true,
             implicit_stores: false,
+            max_ordered_key_bytes: None,
         }
     }
 }
@@ -124,6 +132,7 @@ impl Capabilities {
             || !self.exact_decimals
             || self.max_depth < MAX_DEPTH
             || self.max_item_size < MAX_ITEM_SIZE
+            || self.max_ordered_key_bytes.is_some()
     }
 
     /// This declaration held to the portable limits too, where it is looser: what
@@ -170,6 +179,63 @@ impl Capabilities {
             if let Some(value) = value {
                 self.check_value(value, &mut vec![Step::Key(&attr.name)])?;
             }
+        }
+        Ok(())
+    }
+
+    /// Checks the attributes of an item of `schema` that queries order by against
+    /// [`max_ordered_key_bytes`](Self::max_ordered_key_bytes): `Validation` naming the
+    /// first that is longer.
+    pub fn check_ordered_keys(&self, schema: &StoreSchema, item: &Item) -> Result<()> {
+        let Some(max) = self.max_ordered_key_bytes else {
+            return Ok(());
+        };
+        let indexed = !schema.indexes.is_empty();
+        let ordered = schema
+            .sort_key
+            .iter()
+            .chain(indexed.then_some(&schema.partition_key))
+            .chain(schema.indexes.iter().filter_map(|i| i.sort_key.as_ref()));
+        for attr in ordered {
+            if let Some(value) = item.get(&attr.name) {
+                self.check_ordered_value(&attr.name, value, max)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `Validation` for a string or bytes value longer than `max` at attribute `name`,
+    /// one that queries order by.
+    fn check_ordered_value(&self, name: &str, value: &Value, max: usize) -> Result<()> {
+        let len = match value {
+            Value::String(s) => s.len(),
+            Value::Bytes(b) => b.len(),
+            _ => 0,
+        };
+        if len > max {
+            return Err(Error::validation(format!(
+                "attribute {name:?} is {len} bytes: queries order items by it, and this \
+                 backend orders by at most {max} bytes of a value"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks what an update op sets at the top level of an attribute that queries order
+    /// by (an index's sort key: the table's keys cannot be updated), as
+    /// [`check_ordered_keys`](Self::check_ordered_keys) checks an item.
+    pub(crate) fn check_ordered_op(&self, schema: &StoreSchema, op: &UpdateOp) -> Result<()> {
+        let (Some(max), UpdateOp::Set { path, value }) = (self.max_ordered_key_bytes, op) else {
+            return Ok(());
+        };
+        let ordered = path.is_top_level()
+            && schema
+                .indexes
+                .iter()
+                .filter_map(|i| i.sort_key.as_ref())
+                .any(|k| k.name == path.root());
+        if ordered {
+            self.check_ordered_value(path.root(), value, max)?;
         }
         Ok(())
     }

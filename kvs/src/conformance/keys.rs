@@ -920,11 +920,105 @@ pub async fn key_bytes_sort_order_is_bytewise(kvs: Kvs) {
     assert_sort_order(&kvs, KeyAttr::bytes("s"), sorted).await;
 }
 
+/// Key values as long as the backend orders by (`max_ordered_key_bytes`; 1,000 bytes
+/// where it declares no limit) are written and queried in their exact order, though
+/// they differ only in their last byte: a store's sort key, an index's sort key. Where
+/// the backend declares a limit, a value one byte longer in an attribute queries order
+/// by (the sort key; with indexes, the partition key and the index sort keys) is
+/// `Validation` naming it, from a put, an update, a batch and a transaction, and nothing
+/// is written; elsewhere it is written and read back.
+pub async fn key_ordered_values_within_declared_length(kvs: Kvs) {
+    let caps = kvs.capabilities();
+    let max = caps.max_ordered_key_bytes.unwrap_or(1000);
+    let store = fresh_store(
+        &kvs,
+        StoreSchema::new("ordered", KeyAttr::string("pk"))
+            .sort_key(KeyAttr::string("sk"))
+            .index(IndexSchema::new("byG", KeyAttr::string("g")).sort_key(KeyAttr::string("gs"))),
+    )
+    .await;
+    let long = |last: char, len: usize| format!("{}{last}", "x".repeat(len - 1));
+    // At the limit: exact order, on the table and on the index.
+    for (sk, gs) in [
+        (long('b', max), long('a', max)),
+        (long('a', max), long('b', max)),
+    ] {
+        let it = item! { "pk" => "p", "sk" => sk, "g" => "x", "gs" => gs };
+        kvs.upsert(&store, it).await.unwrap();
+    }
+    let page = kvs.query(&store, "p").await.unwrap();
+    let sks: Vec<&str> = page
+        .items
+        .iter()
+        .map(|i| i["sk"].as_str().unwrap())
+        .collect();
+    assert_eq!(sks, [long('a', max), long('b', max)]);
+    let page = kvs
+        .query(&store, "x")
+        .index("byG")
+        .descending()
+        .await
+        .unwrap();
+    let gss: Vec<&str> = page
+        .items
+        .iter()
+        .map(|i| i["gs"].as_str().unwrap())
+        .collect();
+    assert_eq!(gss, [long('b', max), long('a', max)]);
+    let before = page.items.len();
+    let over = long('z', max + 1);
+    let puts = [
+        ("sk", item! { "pk" => "p", "sk" => over.as_str() }),
+        ("pk", item! { "pk" => over.as_str(), "sk" => "s" }),
+        (
+            "gs",
+            item! { "pk" => "p", "sk" => "t", "g" => "x", "gs" => over.as_str() },
+        ),
+    ];
+    if caps.max_ordered_key_bytes.is_none() {
+        for (_, it) in puts {
+            kvs.upsert(&store, it.clone()).await.unwrap();
+            let key = Key::with_sort(it["pk"].clone(), it["sk"].clone());
+            assert_eq!(kvs.get(&store, key).await.unwrap(), Some(it));
+        }
+        return;
+    }
+    for (attribute, it) in puts {
+        let e = expect_kind(kvs.upsert(&store, it.clone()).await, ErrorKind::Validation);
+        assert_mentions(&e, attribute);
+        let e = expect_kind(
+            kvs.upsert_many(&store, vec![it.clone()]).await,
+            ErrorKind::Validation,
+        );
+        assert_mentions(&e, attribute);
+        let e = expect_kind(
+            kvs.transact([crate::TransactWrite::put(&store, it)]).await,
+            ErrorKind::Validation,
+        );
+        assert_mentions(&e, attribute);
+    }
+    let e = expect_kind(
+        kvs.update(&store, Key::with_sort("p", long('a', max)))
+            .set("gs", over.as_str())
+            .await,
+        ErrorKind::Validation,
+    );
+    assert_mentions(&e, "gs");
+    // Nothing was written: the two items as they were.
+    let all: Vec<Item> = kvs.scan(&store).await.unwrap().items;
+    assert_eq!(all.len(), before);
+    assert!(
+        all.iter()
+            .all(|i| i["gs"].as_str().is_some_and(|g| g.len() == max))
+    );
+}
+
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_cases_keys {
     ($cb:path, $make:tt) => {
         $cb!($make, keys::key_put_then_get);
+        $cb!($make, keys::key_ordered_values_within_declared_length);
         $cb!($make, keys::key_empty_string_rejected);
         $cb!($make, keys::key_string_keys_are_exact);
         $cb!($make, keys::key_number_keys_round_trip);

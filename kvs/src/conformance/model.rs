@@ -762,6 +762,7 @@ fn check_read_key(schema: &StoreSchema, caps: &Capabilities, key: &Key) -> crate
 fn check_item(schema: &StoreSchema, caps: &Capabilities, item: &Item) -> crate::Result<Key> {
     let key = schema.check_item(item)?;
     caps.check_item(item)?;
+    caps.check_ordered_keys(schema, item)?;
     Ok(key)
 }
 
@@ -825,6 +826,7 @@ fn check_update(
             return Err(crate::Error::validation("an empty set in a list"));
         }
         caps.check_op(op)?;
+        caps.check_ordered_op(schema, op)?;
     }
     Ok(())
 }
@@ -886,6 +888,7 @@ impl Model {
         )?;
         if let WriteEffect::Put(new) = &effect {
             self.caps.check_item(new)?;
+            self.caps.check_ordered_keys(&self.schema, new)?;
         }
         Ok(effect)
     }

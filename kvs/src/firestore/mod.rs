@@ -317,6 +317,8 @@ fn capabilities() -> Capabilities {
         consistent_index_reads: true,
         // A collection exists without being created: a store never ensured is empty.
         implicit_stores: true,
+        // An index orders by the first 1,500 bytes of a value.
+        max_ordered_key_bytes: Some(query::MAX_QUERY_VALUE),
         ..Capabilities::default()
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::backend::eval::{self, WriteEffect};
 use crate::backend::{Backend, Capabilities, WritePlan};
-use crate::{ErrorKind, Item, Result};
+use crate::{ErrorKind, Item, Result, StoreSchema};
 
 /// Decides every write of a transaction against the items as they are (`current`, by
 /// position): each write's effect, or `TransactionCanceled` with each write's reason by
@@ -19,7 +19,7 @@ pub fn decide_all<'a>(
     let mut reasons: Vec<Option<ErrorKind>> = Vec::with_capacity(writes.len());
     for (w, old) in writes.iter().zip(current) {
         let decided = eval::decide(w.schema, &w.key, &w.op, w.condition, old.as_ref())
-            .and_then(|effect| declared(caps, &effect).map(|()| effect));
+            .and_then(|effect| declared(caps, w.schema, &effect).map(|()| effect));
         match decided {
             Ok(effect) => {
                 reasons.push(None);
@@ -37,9 +37,16 @@ pub fn decide_all<'a>(
 /// Checks an item a write would put against what the backend declares, where that is
 /// stricter than the portable limits the evaluator checked: the client checked what it
 /// sent, but the item an update makes is known only here.
-pub(crate) fn declared(caps: &Capabilities, effect: &WriteEffect<'_>) -> Result<()> {
+pub(crate) fn declared(
+    caps: &Capabilities,
+    schema: &StoreSchema,
+    effect: &WriteEffect<'_>,
+) -> Result<()> {
     match effect {
-        WriteEffect::Put(new) if caps.is_stricter_than_portable() => caps.check_item(new),
+        WriteEffect::Put(new) if caps.is_stricter_than_portable() => {
+            caps.check_item(new)?;
+            caps.check_ordered_keys(schema, new)
+        }
         _ => Ok(()),
     }
 }

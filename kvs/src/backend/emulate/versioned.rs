@@ -78,7 +78,7 @@ pub async fn write<B: VersionedBackend + ?Sized>(
             plan.condition,
             old.as_ref(),
         )?;
-        super::txn::declared(&backend.capabilities(), &effect)?;
+        super::txn::declared(&backend.capabilities(), plan.schema, &effect)?;
         let change = match &effect {
             WriteEffect::Put(new) => Change::Put(new),
             WriteEffect::Delete => Change::Delete,

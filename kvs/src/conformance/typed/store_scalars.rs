@@ -297,7 +297,7 @@ pub async fn typed_rt_wider_integers_read_exactly(kvs: Kvs) {
     let number = |text: &str| text.parse::<Number>().expect("a number");
     // (id, the number written, what a u64, an i128 and a u128 field read; `None`: the
     // field refuses it.)
-    let cases: [(&str, Number, Option<u64>, Option<i128>, Option<u128>); 5] = [
+    let cases = [
         (
             "float-1e19",
             number("1e19"),
