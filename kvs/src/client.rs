@@ -16,7 +16,9 @@ use crate::backend::{
 };
 use crate::builders::{Delete, Put, Query, Scan, Update};
 use crate::limits::DEFAULT_PAGE_LIMIT;
-use crate::page::{QueryBinding, TokenCodec, bind_condition, bind_sort, check_cursor, cursor_of};
+use crate::page::{
+    QueryBinding, TokenCodec, bind_condition, bind_sort, check_cursor, check_cursor_held, cursor_of,
+};
 use crate::request::*;
 use crate::{
     Condition, Error, ErrorKind, Item, Key, KeyAttr, Page, Result, SortCondition, StoreSchema,
@@ -1073,6 +1075,7 @@ impl QueryRequest {
             Some(token) => {
                 let cursor = kvs.inner.tokens.decode(token, binding)?;
                 check_cursor(&schema, index, Some(&self.partition), &cursor)?;
+                check_cursor_held(&kvs.capabilities(), &schema, &cursor)?;
                 Some(cursor)
             }
             None => None,
@@ -1128,6 +1131,7 @@ impl ScanRequest {
             Some(token) => {
                 let cursor = kvs.inner.tokens.decode(token, binding)?;
                 check_cursor(&schema, None, None, &cursor)?;
+                check_cursor_held(&kvs.capabilities(), &schema, &cursor)?;
                 Some(cursor)
             }
             None => None,

@@ -529,6 +529,25 @@ pub(crate) fn check_cursor(
     Ok(())
 }
 
+/// Checks that a decoded cursor holds values the backend could have stored (`caps`): a
+/// number it cannot hold, or a key value longer than it orders by, is in no item it
+/// holds, so the token was not made from one (a clear token can be forged, as its check
+/// value is no secret).
+pub(crate) fn check_cursor_held(
+    caps: &crate::backend::Capabilities,
+    schema: &StoreSchema,
+    cursor: &Item,
+) -> Result<()> {
+    if caps.is_stricter_than_portable()
+        && (caps.check_item(cursor).is_err() || caps.check_ordered_keys(schema, cursor).is_err())
+    {
+        return Err(Error::invalid_page_token(
+            "invalid page token: its position holds a value this backend cannot store",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
@@ -965,6 +984,40 @@ mod tests {
         assert!(check_cursor(&s, Some(index), Some(&one), &cursor).is_ok());
         let two = Value::from(2);
         assert!(refused(check_cursor(&s, Some(index), Some(&two), &cursor)));
+    }
+
+    /// A cursor with a value the backend cannot store (a decimal where it holds none, a
+    /// key value longer than it orders by) is refused as a forged token; one it can
+    /// store passes.
+    #[test]
+    fn a_cursor_the_backend_cannot_hold_is_refused() {
+        let s = StoreSchema::new("s", KeyAttr::string("pk")).sort_key(KeyAttr::number("sk"));
+        let mut caps = crate::backend::Capabilities::default();
+        caps.exact_decimals = false;
+        let decimal: crate::Number = "1.0000000000000000000000000000000000001".parse().unwrap();
+        let held = item! { "pk" => "p", "sk" => 1.5 };
+        assert!(check_cursor_held(&caps, &s, &held).is_ok());
+        assert!(refused(check_cursor_held(
+            &caps,
+            &s,
+            &item! { "pk" => "p", "sk" => decimal }
+        )));
+        assert!(
+            check_cursor_held(
+                &Default::default(),
+                &s,
+                &item! { "pk" => "p", "sk" => decimal }
+            )
+            .is_ok()
+        );
+        let s = StoreSchema::new("s", KeyAttr::string("pk")).sort_key(KeyAttr::string("sk"));
+        caps.max_ordered_key_bytes = Some(3);
+        assert!(check_cursor_held(&caps, &s, &item! { "pk" => "p", "sk" => "abc" }).is_ok());
+        assert!(refused(check_cursor_held(
+            &caps,
+            &s,
+            &item! { "pk" => "p", "sk" => "abcd" }
+        )));
     }
 
     #[test]
