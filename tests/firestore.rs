@@ -250,9 +250,10 @@ async fn documents_written_by_other_programs_are_read() {
 
 /// Keys far beyond Firestore's 1,500-byte document ids get a hashed id, and the item is
 /// still found by get, query, scan, update, delete and batches; ids never exceed the
-/// limit. Key values Firestore cannot query or order by (over 1,499 bytes: it refuses
-/// them in queries and orders by their first 1,500 bytes) make a query `Unsupported`,
-/// never a wrong answer; everything else works on them.
+/// limit. Over 1,499 bytes Firestore refuses a value in a query and orders by its first
+/// 1,500 bytes: such a partition value makes a query `Unsupported`, never a wrong
+/// answer, and everything else works on it; such a sort value is not written
+/// (`Validation`).
 #[tokio::test]
 async fn long_keys_find_their_document() {
     let Some((db, backend, kvs)) = setup().await else {
@@ -328,8 +329,8 @@ async fn long_keys_find_their_document() {
     assert_eq!(left.items.len(), 1);
     assert_eq!(left.items[0]["n"], Value::from(10));
 
-    // Longer key values: stored, read and scanned, but a query that would need
-    // Firestore to compare or order them is `Unsupported`, saying why.
+    // A longer partition value (the store has no index): stored, read and scanned, but
+    // a query that would need Firestore to compare it is `Unsupported`, saying why.
     let huge = "h".repeat(3000);
     let k = Key::with_sort(huge.as_str(), "a");
     kvs.upsert("long", item! { "pk" => huge.as_str(), "sk" => "a" })
@@ -339,12 +340,16 @@ async fn long_keys_find_their_document() {
     let err = kvs.query("long", huge.as_str()).await.unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::Unsupported, "{err}");
     assert!(err.message().contains("1499 bytes"), "{err}");
-    kvs.upsert("long", item! { "pk" => "short", "sk" => "z".repeat(2000) })
+    // A longer sort value, which queries would order by, is not written: the backend
+    // declares the longest (`max_ordered_key_bytes`), so every item can be queried.
+    let err = kvs
+        .upsert("long", item! { "pk" => "short", "sk" => "z".repeat(2000) })
         .await
-        .unwrap();
-    let err = kvs.query("long", "short").await.unwrap_err();
-    assert_eq!(err.kind(), &ErrorKind::Unsupported, "{err}");
-    assert_eq!(kvs.scan("long").await.unwrap().items.len(), 4);
+        .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Validation, "{err}");
+    assert!(err.message().contains("\"sk\" is 2000 bytes"), "{err}");
+    assert_eq!(kvs.query("long", "short").await.unwrap().items.len(), 0);
+    assert_eq!(kvs.scan("long").await.unwrap().items.len(), 3);
 }
 
 /// A transaction's condition check writes nothing: the document keeps its update time
