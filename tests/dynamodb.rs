@@ -324,3 +324,32 @@ async fn store_schemas_read_back_the_tables_under_the_prefix() {
     assert_eq!(backend.store_schema("missing").await.unwrap(), None);
     assert_eq!(backend.store_schema("plain").await.unwrap(), Some(plain));
 }
+
+/// "Using a store or index that was never defined is `StoreNotFound`, naming it": a
+/// handle that registered an index the table does not have (never ensured with it)
+/// queries it, and DynamoDB's `ValidationException` is `StoreNotFound`, as the local
+/// engine answers.
+#[tokio::test]
+async fn querying_an_index_the_table_lacks_is_store_not_found() {
+    use kvs::{ErrorKind, IndexSchema, KeyAttr, Kvs, Options, StoreSchema, item};
+    let endpoint = dynamo::start_dynoxide().await;
+    let client = dynamo::client(&endpoint);
+    let backend = kvs::dynamodb::DynamoDbBackend::new(&client).with_table_prefix("rc-");
+    let plain = StoreSchema::new("s", KeyAttr::string("id"));
+    let indexed = plain
+        .clone()
+        .index(IndexSchema::new("byG", KeyAttr::string("g")));
+    let a = Kvs::new(backend.clone());
+    a.ensure_store(plain).await.unwrap();
+    let wishful = Kvs::builder(backend.clone())
+        .options(Options::new().store(indexed))
+        .build()
+        .unwrap();
+    wishful
+        .upsert("s", item! { "id" => "w", "g" => "x" })
+        .await
+        .unwrap();
+    let e = wishful.query("s", "x").index("byG").await.unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::StoreNotFound, "{e}");
+    assert!(e.message().contains("byG"), "{e}");
+}

@@ -932,3 +932,191 @@ async fn an_emulated_update_that_keeps_losing_is_conflict() {
     assert_eq!(err.kind(), &ErrorKind::Conflict, "{err}");
     assert!(server.calls("GetItem") > 1, "read again after losing");
 }
+
+fn tokens_of(server: &FakeDynamo) -> Vec<String> {
+    server
+        .requests("TransactWriteItems")
+        .iter()
+        .map(|b| {
+            b["ClientRequestToken"]
+                .as_str()
+                .expect("a token")
+                .to_owned()
+        })
+        .collect()
+}
+
+/// A transaction holding an ADD whose first request broke after it was sent (the
+/// outcome unknown: DynamoDB may have applied it), then throttled on the resends under
+/// that token, is never sent under a new token (which DynamoDB would apply again): it
+/// is answered under its own token, or its outcome is unknown (`Unavailable`).
+#[tokio::test]
+async fn ambiguous_then_throttled_transaction_is_not_sent_under_a_new_token() {
+    let server = FakeDynamo::start(|op, _, call| {
+        assert_eq!(op, "TransactWriteItems");
+        match call {
+            0 => Reply::Close,
+            1 | 2 => Reply::throttled(),
+            _ => Reply::ok(json!({})),
+        }
+    })
+    .await;
+    let kvs = kvs_on(&server);
+    let result = kvs
+        .transact([TransactWrite::update(
+            TABLE,
+            "c",
+            kvs::Updates::new().add("n", 1),
+        )])
+        .await;
+    let tokens = tokens_of(&server);
+    assert!(
+        tokens.iter().all(|t| *t == tokens[0]),
+        "an ADD transaction whose first request may have been applied was sent under \
+         another token: {tokens:?} (result {result:?})"
+    );
+    // Answered under its own token, or the outcome is unknown.
+    if let Err(e) = result {
+        assert_eq!(e.kind(), &ErrorKind::Unavailable, "{e}");
+    }
+}
+
+/// The same with TransactionInProgressException on the resends (what DynamoDB answers
+/// while the first request under the token is still being applied).
+#[tokio::test]
+async fn ambiguous_then_in_progress_transaction_is_not_sent_under_a_new_token() {
+    let server = FakeDynamo::start(|op, _, call| {
+        if op == "GetItem" {
+            return Reply::ok(json!({ "Item": { "id": { "S": "c" }, "n": { "N": "1" } } }));
+        }
+        assert_eq!(op, "TransactWriteItems");
+        match call {
+            0 => Reply::Close,
+            1 | 2 => Reply::error(
+                400,
+                "TransactionInProgressException",
+                "the transaction with this token is in progress",
+            ),
+            _ => Reply::ok(json!({})),
+        }
+    })
+    .await;
+    let kvs = kvs_on(&server);
+    let result = kvs
+        .transact([TransactWrite::update(
+            TABLE,
+            "c",
+            kvs::Updates::new().add("n", 1),
+        )])
+        .await;
+    let tokens = tokens_of(&server);
+    assert!(
+        tokens.iter().all(|t| *t == tokens[0]),
+        "an ADD transaction whose first request may have been applied was sent under \
+         another token: {tokens:?} (result {result:?})"
+    );
+    // Answered under its own token, or the outcome is unknown.
+    if let Err(e) = result {
+        assert_eq!(e.kind(), &ErrorKind::Unavailable, "{e}");
+    }
+}
+
+/// A conditional SET (optimistic concurrency: version 1 -> 2 if version is 1) whose
+/// request broke after it was sent (and was applied) is not sent again: resent, its
+/// condition would fail on the item it wrote itself, and the caller would be told
+/// `ConditionFailed` ("nothing changed") for a write that was made. A conditional write
+/// is not idempotent (a put and a delete say so too); the outcome is unknown:
+/// `Unavailable`.
+#[tokio::test]
+async fn conditional_update_is_not_resent_after_an_ambiguous_failure() {
+    let server = FakeDynamo::start(|op, _, call| {
+        assert_eq!(op, "UpdateItem");
+        match call {
+            // Applied, then the connection broke.
+            0 => Reply::Close,
+            _ => Reply::Json {
+                status: 400,
+                body: json!({
+                    "__type": "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
+                    "message": "The conditional request failed",
+                    "Item": { "id": { "S": "c" }, "version": { "N": "2" } },
+                }),
+            },
+        }
+    })
+    .await;
+    let kvs = kvs_on(&server);
+    let result = kvs
+        .update(TABLE, "c")
+        .set("version", 2)
+        .when(kvs::attr("version").eq(1))
+        .await;
+    let err = result.unwrap_err();
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::Unavailable,
+        "a write that may have been made is reported as {err}"
+    );
+}
+
+/// A transaction's update with an emulated op (DELETE of set elements) reads the item
+/// first; read as missing, its ops were computed on no item, so it is sent under a
+/// guard no item meets (to exist and not to exist): were the item created between the
+/// read and the transaction, the transaction still fails (a lost race, read again),
+/// rather than writing the placeholder the request needs over an attribute. (The fake
+/// server accepts whatever it is sent: the guard on the wire is what is checked.)
+#[tokio::test]
+async fn transaction_update_read_as_missing_is_guarded_to_fail() {
+    let server = FakeDynamo::start(|op, _, _| match op {
+        "GetItem" => Reply::ok(json!({})),
+        "TransactWriteItems" => Reply::ok(json!({})),
+        other => panic!("unexpected {other}"),
+    })
+    .await;
+    let kvs = kvs_on(&server);
+    let _ = kvs
+        .transact([TransactWrite::update(
+            TABLE,
+            "c",
+            kvs::Updates::new().delete(
+                "tags",
+                Value::StringSet(std::collections::BTreeSet::from(["x".to_owned()])),
+            ),
+        )])
+        .await;
+    let body = &server.requests("TransactWriteItems")[0];
+    let update = &body["TransactItems"][0]["Update"];
+    let condition = update["ConditionExpression"].as_str().unwrap_or("");
+    let names = &update["ExpressionAttributeNames"];
+    let pk = names
+        .as_object()
+        .and_then(|m| m.iter().find(|(_, v)| *v == "id"))
+        .map(|(k, _)| k.clone())
+        .expect("the key attribute is named");
+    assert!(
+        condition.contains(&format!("attribute_exists({pk})"))
+            && condition.contains(&format!("NOT (attribute_exists({pk}))")),
+        "an update read as missing was sent under {condition:?}, which an item created \
+         meanwhile could meet"
+    );
+}
+
+/// An unconditional delete whose first request broke after it was sent (it may have
+/// deleted the item) is not sent again: a resend would find no item and answer that
+/// there was none; the outcome is unknown (`Unavailable`).
+#[tokio::test]
+async fn delete_is_not_resent_after_an_ambiguous_failure() {
+    let server = FakeDynamo::start(|op, _, call| {
+        assert_eq!(op, "DeleteItem");
+        match call {
+            0 => Reply::Close,
+            _ => Reply::ok(json!({})),
+        }
+    })
+    .await;
+    let kvs = kvs_on(&server);
+    let result = kvs.delete(TABLE, "c").await;
+    let err = result.expect_err("a delete whose outcome is unknown answered");
+    assert_eq!(err.kind(), &ErrorKind::Unavailable, "{err}");
+    assert_eq!(server.calls("DeleteItem"), 1, "not sent again");
+}

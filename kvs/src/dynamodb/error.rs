@@ -77,6 +77,14 @@ where
                 Some("ConditionalCheckFailedException") => {
                     what(ErrorKind::ConditionFailed, &detail)
                 }
+                // A query of an index the table lacks (a handle that registered it, the
+                // table never ensured with it): an index never defined, as on the other
+                // backends. DynamoDB says so only in the message.
+                Some("ValidationException")
+                    if detail.contains("does not have the specified index") =>
+                {
+                    what(ErrorKind::StoreNotFound, &detail)
+                }
                 Some("ValidationException") | Some("ItemCollectionSizeLimitExceededException") => {
                     what(ErrorKind::Validation, &detail)
                 }

@@ -445,7 +445,10 @@ impl DynamoDbBackend {
     /// emulated ops computed by the shared evaluator and written under the condition
     /// that the values they read did not change, and a lost race tried again.
     async fn update_item(&self, write: &WritePlan<'_>, ops: &[UpdateOp]) -> Result<RawItem> {
-        let idempotent = ops.iter().all(UpdateOp::is_idempotent);
+        // A conditional update is not sent again after an ambiguous failure either, as
+        // a put or delete is not: applied, its condition may fail on what it wrote and
+        // report `ConditionFailed` for a write that was made.
+        let idempotent = write.condition.is_none() && ops.iter().all(UpdateOp::is_idempotent);
         // Read first where an op is emulated; and after a conflict, since a native ADD's
         // i64 range guard also fails on a number that is no integer but lies near the
         // bounds, which only the value read tells apart (then guarded as unchanged).
@@ -551,7 +554,10 @@ impl DynamoDbBackend {
             ..Guards::default()
         };
         retry_conflicts(&self.conflicts, || {
-            self.backoff.run(write.condition.is_none(), || async {
+            // Never sent again after an ambiguous failure: a delete answers with the item
+            // it removed, and a resend after one that was applied would find none and
+            // answer that there was no item.
+            self.backoff.run(false, || async {
                 let mut expr = Expr::default();
                 let condition_expression = condition_expression(&mut expr, &guards, write.schema)?;
                 let (names, values) = expr.into_maps();
@@ -631,12 +637,31 @@ impl DynamoDbBackend {
             }
         }
         let mut throttled = 1;
+        let mut ambiguous = false;
         loop {
             // A new token for each request (DynamoDB refuses a token reused with other
             // parameters, and an attempt after a conflict builds its writes afresh);
             // within a request the token makes a resent transaction apply at most once.
             let token = request_token();
-            match self.send_transaction(writes, &items, &token).await {
+            match self
+                .send_transaction(writes, &items, &token, &mut ambiguous)
+                .await
+            {
+                // Once a request may have been applied, only its own token can tell: a
+                // new one would apply the writes again (an ADD twice). Not resolved under
+                // that token (throttled, or still in progress, past the budget), the
+                // outcome is unknown.
+                Err(e) if ambiguous && !e.is(&ErrorKind::TransactionCanceled) => {
+                    return Err(Error::new(
+                        ErrorKind::Unavailable,
+                        format!(
+                            "the outcome of the transaction is unknown: a request may have \
+                             been applied, and resending it did not tell ({})",
+                            e.message()
+                        ),
+                    )
+                    .with_source(e));
+                }
                 Err(e) if e.is(&ErrorKind::Throttled) && throttled < self.backoff.attempts => {
                     tokio::time::sleep(self.backoff.delay(throttled)).await;
                     throttled += 1;
@@ -647,12 +672,14 @@ impl DynamoDbBackend {
     }
 
     /// Sends a transaction (resending it, under the same token, after a failure that
-    /// changed nothing or was ambiguous) and says how it came out.
+    /// changed nothing or was ambiguous) and says how it came out; sets `ambiguous` once
+    /// a request failed in a way that may have applied it.
     async fn send_transaction(
         &self,
         writes: &[WritePlan<'_>],
         items: &[TransactWriteItem],
         token: &str,
+        ambiguous: &mut bool,
     ) -> Result<()> {
         let tables = writes
             .iter()
@@ -684,6 +711,7 @@ impl DynamoDbBackend {
                 }
                 Err(other) => {
                     let e = sdk_error("TransactWriteItems", &tables, other);
+                    *ambiguous |= e.is_retryable(true) && !e.is_retryable(false);
                     // The token makes a resent transaction apply at most once.
                     if e.is_retryable(true) && attempt < self.backoff.attempts {
                         tokio::time::sleep(self.backoff.delay(attempt)).await;
@@ -797,8 +825,12 @@ impl DynamoDbBackend {
                     None
                 };
                 let update = if ops.iter().any(emulated) && current.is_none() {
-                    // Missing: the existence guard fails and says NotFound; SET a
-                    // placeholder so that the expression is valid.
+                    // Missing when read: the write must fail whatever happened since, as
+                    // its ops were not computed on any item (guarded to exist and not to
+                    // exist). The item read with the failure says which: still missing,
+                    // NotFound; written meanwhile, a lost race (Conflict, read again).
+                    // SET a placeholder so that the expression is valid.
+                    guards.existence = Some(exists(w.schema).and(!exists(w.schema)));
                     let mut update = String::from("SET ");
                     expr.path(&mut update, ops[0].path());
                     update.push_str(" = ");
