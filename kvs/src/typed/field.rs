@@ -30,7 +30,7 @@ pub enum Element {}
     label = "a key field",
     note = "to change a key, insert an item under the new key and delete the old one (in a transaction)"
 )]
-pub trait Writable {}
+pub trait Writable: Place {}
 
 // Not recommended: an error on a key field says why, without listing the roles.
 #[diagnostic::do_not_recommend]
@@ -39,6 +39,27 @@ impl Writable for Plain {}
 impl Writable for Entry {}
 #[diagnostic::do_not_recommend]
 impl Writable for Element {}
+
+/// What a role's place holds for an absent value (`None`, an empty set), as serde
+/// writes the whole model: a field leaves it out (a missing attribute); a list position
+/// or a map entry holds null. Updates write, and conditions compare, the same.
+pub trait Place {
+    /// Whether an absent value is null here (else a missing attribute).
+    const ABSENT_IS_NULL: bool;
+}
+
+impl Place for Plain {
+    const ABSENT_IS_NULL: bool = false;
+}
+impl Place for KeyRole {
+    const ABSENT_IS_NULL: bool = false;
+}
+impl Place for Entry {
+    const ABSENT_IS_NULL: bool = true;
+}
+impl Place for Element {
+    const ABSENT_IS_NULL: bool = true;
+}
 
 /// The typed path of a field of model `M` whose value is a `T`.
 ///
@@ -217,7 +238,23 @@ fn compare_value<T: serde::Serialize>(value: &T) -> crate::Result<Value> {
 
 /// Conditions on a field. Values must be of the field's type (or widen to it); for an
 /// `Option<T>` field, of `T`.
-impl<M, T: FieldType, R> Field<M, T, R> {
+impl<M, T: FieldType, R: Place> Field<M, T, R> {
+    /// An equality: `f` on the value, or where the value is absent (an empty set) and
+    /// this place leaves it out, `absent` (whether the attribute is missing).
+    fn equality(
+        &self,
+        f: impl FnOnce(Path, Value) -> Condition,
+        absent: impl FnOnce(Path) -> Condition,
+        v: impl IntoFieldValue<T::Compare>,
+    ) -> Cond<M> {
+        let path = self.path.clone();
+        Cond::from_result(field_value(&v.into_field()).map(|v| match v {
+            Some(v) => f(path, v),
+            None if R::ABSENT_IS_NULL => f(path, Value::Null),
+            None => absent(path),
+        }))
+    }
+
     fn cond(
         &self,
         f: impl FnOnce(Path, Value) -> Condition,
@@ -228,13 +265,16 @@ impl<M, T: FieldType, R> Field<M, T, R> {
     }
 
     /// The field equals `value`.
+    ///
+    /// An empty set is written as a missing attribute, so a `Set` field equals an empty
+    /// set where it is missing.
     pub fn eq(&self, value: impl IntoFieldValue<T::Compare>) -> Cond<M> {
-        self.cond(Path::eq, value)
+        self.equality(Path::eq, Path::not_exists, value)
     }
 
-    /// The field is missing or differs from `value`.
+    /// The field is missing or differs from `value` (for an empty set: is present).
     pub fn ne(&self, value: impl IntoFieldValue<T::Compare>) -> Cond<M> {
-        self.cond(Path::ne, value)
+        self.equality(Path::ne, Path::exists, value)
     }
 
     /// The field is less than `value`.
@@ -277,13 +317,28 @@ impl<M, T: FieldType, R> Field<M, T, R> {
         values: impl IntoIterator<Item = V>,
     ) -> Cond<M> {
         let path = self.path.clone();
-        Cond::from_result(
-            values
+        let values = values
+            .into_iter()
+            .map(|v| field_value(&v.into_field()))
+            .collect::<crate::Result<Vec<_>>>();
+        Cond::from_result(values.map(|vs| {
+            // An absent value (an empty set) is a missing attribute here, or null.
+            let missing = !R::ABSENT_IS_NULL && vs.iter().any(Option::is_none);
+            let present: Vec<Value> = vs
                 .into_iter()
-                .map(|v| compare_value(&v.into_field()))
-                .collect::<crate::Result<Vec<_>>>()
-                .map(|vs| path.is_in(vs)),
-        )
+                .filter_map(|v| match v {
+                    Some(v) => Some(v),
+                    None if R::ABSENT_IS_NULL => Some(Value::Null),
+                    None => None,
+                })
+                .collect();
+            match (missing, present.is_empty()) {
+                // An empty set among the values: the field missing, or one of the others.
+                (true, true) => path.not_exists(),
+                (true, false) => path.clone().not_exists().or(path.is_in(present)),
+                (false, _) => path.is_in(present),
+            }
+        }))
     }
 
     /// The (string) field starts with `prefix`.

@@ -41,7 +41,9 @@ mod query;
 mod store;
 mod traits;
 
-pub use field::{Cond, Element, Entry, Field, IntoCond, KeyRole, Plain, TypedPath, Writable};
+pub use field::{
+    Cond, Element, Entry, Field, IntoCond, KeyRole, Place, Plain, TypedPath, Writable,
+};
 pub use model::{
     ExpiryField, IntoKey, KeyFrom, Model, NoSortKey, VersionAttr, VersionField, VersionedModel,
     into_key_value,

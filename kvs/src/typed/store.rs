@@ -517,8 +517,11 @@ impl<M: Model> TypedUpdate<M> {
         self
     }
 
-    /// SET the field to `value`. Setting an `Option` field to `None` (or a set to empty)
-    /// removes the attribute, as `None` is written as a missing attribute.
+    /// SET the field to `value`: what the same value in the whole model would be
+    /// written as. Setting an `Option` field to `None` (or a set to empty) removes the
+    /// attribute, as `None` is written as a missing attribute; in a list position or a
+    /// map entry, it writes null, as serde writes `None` there (the list keeps its
+    /// length, the map its key).
     pub fn set<F>(self, field: F, value: impl IntoFieldValue<F::Value>) -> Self
     where
         F: TypedPath<Model = M>,
@@ -528,6 +531,10 @@ impl<M: Model> TypedUpdate<M> {
         let op = field_value(&value.into_field()).map(|v| {
             Some(match v {
                 Some(value) => UpdateOp::Set { path, value },
+                None if <F::Role as crate::typed::Place>::ABSENT_IS_NULL => UpdateOp::Set {
+                    path,
+                    value: Value::Null,
+                },
                 None => UpdateOp::Remove { path },
             })
         });

@@ -74,7 +74,8 @@ pub use serde_scalars::{
     typed_u64_above_i64_max_rejected,
 };
 pub use store_collections::{
-    typed_rt_maps, typed_rt_nested_structs, typed_rt_remove_entries_and_positions, typed_rt_sets,
+    typed_rt_conditions_on_empty_sets, typed_rt_maps, typed_rt_nested_structs,
+    typed_rt_remove_entries_and_positions, typed_rt_set_absent_in_lists_and_maps, typed_rt_sets,
     typed_rt_vecs,
 };
 pub use store_enums_and_renames::{
@@ -238,6 +239,8 @@ macro_rules! __conformance_cases_typed {
             typed::typed_rt_conditional_puts_and_consistent_queries
         );
         $cb!($make, typed::typed_rt_remove_entries_and_positions);
+        $cb!($make, typed::typed_rt_set_absent_in_lists_and_maps);
+        $cb!($make, typed::typed_rt_conditions_on_empty_sets);
         $cb!($make, typed::typed_rt_type_of_and_exists);
         $cb!($make, typed::typed_rt_version_checked_on_every_write);
         $cb!($make, typed::typed_rt_version_upsert_many_names_stale_keys);

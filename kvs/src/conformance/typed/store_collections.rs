@@ -552,3 +552,130 @@ pub async fn typed_rt_remove_entries_and_positions(kvs: Kvs) {
     assert_eq!(updated.grid, vec![vec![1, 3]]);
     assert_eq!(store.get("e").await.unwrap(), Some(updated));
 }
+
+#[derive(crate::KeyValueStore, serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
+#[kvs(store = "typed_rt_absent", partition_key = id)]
+struct RtAbsent {
+    id: String,
+    slots: Vec<Option<i64>>,
+    opt_map: BTreeMap<String, Option<i64>>,
+    sets: Vec<Set<String>>,
+    maybe: Option<i64>,
+}
+
+/// SET of an absent value (`None`, an empty set) writes what the whole model would: in
+/// a list position or a map entry, null (the list keeps its length, the map its key,
+/// and they read back as `None`); a field, a missing attribute.
+pub async fn typed_rt_set_absent_in_lists_and_maps(kvs: Kvs) {
+    let store = fresh_typed_store::<RtAbsent>(&kvs).await;
+    let f = RtAbsent::fields();
+    let start = RtAbsent {
+        id: "a".into(),
+        slots: vec![Some(1), Some(2), Some(3)],
+        opt_map: BTreeMap::from([("a".to_owned(), Some(1)), ("b".to_owned(), Some(2))]),
+        sets: vec![Set::from(["x".to_owned()]), Set::from(["y".to_owned()])],
+        maybe: Some(7),
+    };
+    typed_round_trip(&store, &start).await;
+    let updated = store
+        .update("a")
+        .set(f.slots().at(1), None::<i64>)
+        .set(f.opt_map().entry("a"), None::<i64>)
+        .set(f.opt_map().entry("c"), None::<i64>)
+        .set(f.sets().at(0), Set::<String>::new())
+        .set(f.maybe(), None::<i64>)
+        .await
+        .unwrap();
+    let expected = RtAbsent {
+        slots: vec![Some(1), None, Some(3)],
+        opt_map: BTreeMap::from([
+            ("a".to_owned(), None),
+            ("b".to_owned(), Some(2)),
+            ("c".to_owned(), None),
+        ]),
+        sets: vec![Set::new(), Set::from(["y".to_owned()])],
+        maybe: None,
+        ..start.clone()
+    };
+    assert_eq!(updated, expected);
+    assert_eq!(store.get("a").await.unwrap(), Some(expected.clone()));
+    // As the whole model is written.
+    let whole = crate::to_item(&expected).unwrap();
+    let stored = kvs.get(store.name(), "a").await.unwrap().expect("the item");
+    assert_eq!(stored, whole);
+    assert_eq!(
+        stored["slots"],
+        Value::list([Value::from(1), Value::Null, Value::from(3)])
+    );
+    assert!(stored.get("maybe").is_none());
+}
+
+/// A typed condition comparing a `Set` field with an empty set means what the model
+/// reads: a missing attribute (an empty set is written as one) equals the empty set;
+/// `ne` and `is_in` agree; in a list position, where an empty set is null, the same.
+pub async fn typed_rt_conditions_on_empty_sets(kvs: Kvs) {
+    let store = fresh_typed_store::<RtAbsent>(&kvs).await;
+    let f = RtAbsent::fields();
+    let x = || Set::from(["x".to_owned()]);
+    let empty = RtAbsent {
+        id: "empty".into(),
+        slots: Vec::new(),
+        opt_map: BTreeMap::new(),
+        sets: vec![Set::new(), x()],
+        maybe: None,
+    };
+    let full = RtAbsent {
+        id: "full".into(),
+        sets: vec![x(), Set::new()],
+        ..empty.clone()
+    };
+    typed_round_trip(&store, &empty).await;
+    typed_round_trip(&store, &full).await;
+    // The model reads the first element of `empty` as an empty set.
+    assert_eq!(
+        store.get("empty").await.unwrap().unwrap().sets[0],
+        Set::new()
+    );
+    let ids = |items: Vec<RtAbsent>| sorted_ids(&items, |v| v.id.clone());
+    for (cond, expected) in [
+        (f.sets().at(0).eq(Set::new()), vec!["empty"]),
+        (f.sets().at(0).ne(Set::new()), vec!["full"]),
+        (f.sets().at(1).eq(Set::new()), vec!["full"]),
+        (f.sets().at(0).is_in([Set::new()]), vec!["empty"]),
+        (
+            f.sets().at(0).is_in([Set::new(), x()]),
+            vec!["empty", "full"],
+        ),
+    ] {
+        let page = store.scan().filter(cond.clone()).await.unwrap();
+        assert_eq!(ids(page.items), expected, "{cond:?}");
+    }
+    let tagged = fresh_typed_store::<RtSets>(&kvs).await;
+    let t = RtSets::fields();
+    let none = RtSets {
+        id: "none".into(),
+        tags: Set::new(),
+        nums: Set::new(),
+        small: Set::new(),
+        blobs: Set::new(),
+    };
+    let some = RtSets {
+        id: "some".into(),
+        tags: x(),
+        ..none.clone()
+    };
+    typed_round_trip(&tagged, &none).await;
+    typed_round_trip(&tagged, &some).await;
+    let ids = |items: Vec<RtSets>| sorted_ids(&items, |v| v.id.clone());
+    for (cond, expected) in [
+        (t.tags().eq(Set::new()), vec!["none"]),
+        (t.tags().ne(Set::new()), vec!["some"]),
+        (t.tags().eq(x()), vec!["some"]),
+        (t.tags().is_in([Set::new()]), vec!["none"]),
+        (t.tags().is_in([Set::new(), x()]), vec!["none", "some"]),
+        (t.tags().is_in([x()]), vec!["some"]),
+    ] {
+        let page = tagged.scan().filter(cond.clone()).await.unwrap();
+        assert_eq!(ids(page.items), expected, "{cond:?}");
+    }
+}
