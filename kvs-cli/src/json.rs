@@ -19,7 +19,7 @@ pub fn to_typed(value: &Value) -> Json {
     match value {
         Value::Null => one("NULL", Json::Bool(true)),
         Value::Bool(b) => one("BOOL", Json::Bool(*b)),
-        Value::Number(n) => one("N", Json::String(n.to_string())),
+        Value::Number(n) => one("N", Json::String(number_text(n))),
         Value::String(s) => one("S", Json::String(s.clone())),
         Value::Bytes(b) => one("B", Json::String(B64.encode(b))),
         Value::List(items) => one("L", Json::Array(items.iter().map(to_typed).collect())),
@@ -27,13 +27,43 @@ pub fn to_typed(value: &Value) -> Json {
         Value::StringSet(s) => one("SS", s.iter().map(|s| Json::String(s.clone())).collect()),
         Value::NumberSet(s) => one(
             "NS",
-            s.iter().map(|n| Json::String(n.to_string())).collect(),
+            s.iter().map(|n| Json::String(number_text(n))).collect(),
         ),
         Value::BytesSet(s) => one(
             "BS",
             s.iter().map(|b| Json::String(B64.encode(b))).collect(),
         ),
     }
+}
+
+/// A number's exact text, a float's always with a point or an exponent (a whole float's
+/// text can be an integer's: `1152921504606846976` for 2^60), so that [`parse_number`]
+/// gives a float back as a float, and `-0.0` with its sign.
+fn number_text(n: &Number) -> String {
+    let text = n.to_string();
+    let float = !n.is_integer() && !n.is_decimal();
+    if float && !text.contains(['.', 'e', 'E']) {
+        format!("{text}.0")
+    } else {
+        text
+    }
+}
+
+/// A number from its exact text. A number written with a point or an exponent that is
+/// exactly a float's value is that float (`2.0`, `-0.0`, `1152921504606846976.0`), as
+/// kvs's own stores keep a float apart from the equal integer; parsing alone would give
+/// the integer (`1 == 1.0`: equal, but of another kind, and `-0.0` without its sign).
+fn parse_number(text: &str) -> Result<Number, kvs::Error> {
+    let n: Number = text.parse()?;
+    if n.is_integer()
+        && text.contains(['.', 'e', 'E'])
+        && let Ok(f) = text.parse::<f64>()
+        && f.is_finite()
+        && Number::from(f) == n
+    {
+        return Ok(Number::from(f));
+    }
+    Ok(n)
 }
 
 fn typed_map(m: &BTreeMap<String, Value>) -> Map<String, Json> {
@@ -65,8 +95,7 @@ pub fn from_typed(json: &Json, at: &str) -> Result<Value, String> {
     };
     let number = |v: &Json| -> Result<Number, String> {
         let t = text(v)?;
-        t.parse::<Number>()
-            .map_err(|e| format!("{at}: {}", e.message()))
+        parse_number(&t).map_err(|e| format!("{at}: {}", e.message()))
     };
     let bytes = |v: &Json| -> Result<Vec<u8>, String> {
         B64.decode(text(v)?)
@@ -230,6 +259,52 @@ mod tests {
                 Value::Map([("k".to_owned(), Value::list([Value::Null, true.into()]))].into()),
             )
             .with("nul", Value::Null)
+    }
+
+    /// A float stays a float, of the same sign, through typed JSON (kvs's stores keep a
+    /// whole float apart from the equal integer), and an integer an integer: whole
+    /// floats, `-0.0`, floats beyond 2^53 whose text is an integer's, in sets too.
+    #[test]
+    fn typed_json_keeps_the_kind_of_every_number() {
+        let numbers = [
+            Number::from(2.0),
+            Number::from(-0.0),
+            Number::from(1_152_921_504_606_846_976.0),
+            Number::from(1e19),
+            Number::from(-2.5),
+            Number::from(2),
+            Number::from(0),
+            Number::from(i64::MIN),
+            "12345678901234567890.123456789".parse().unwrap(),
+        ];
+        for n in numbers {
+            let json = to_typed(&Value::Number(n));
+            let back = from_typed(&json, "n").unwrap();
+            let Value::Number(m) = back else {
+                panic!("{json} read as {back:?}")
+            };
+            assert_eq!(m, n, "{json}");
+            assert_eq!(
+                (m.is_integer(), m.is_decimal()),
+                (n.is_integer(), n.is_decimal()),
+                "{json}"
+            );
+            assert_eq!(
+                m.as_f64().map(f64::is_sign_negative),
+                n.as_f64().map(f64::is_sign_negative),
+                "{json}"
+            );
+        }
+        let set = Value::NumberSet([Number::from(2.0), Number::from(3)].into());
+        let Value::NumberSet(back) = from_typed(&to_typed(&set), "ns").unwrap() else {
+            panic!("a number set")
+        };
+        let kinds: Vec<bool> = back.iter().map(Number::is_integer).collect();
+        assert_eq!(kinds, [false, true]);
+        // Text from another program: an integer with a point is the equal float.
+        let typed = |t: &str| from_typed(&serde_json::json!({ "N": t }), "n").unwrap();
+        assert_eq!(typed("7"), Value::from(7));
+        assert!(!typed("7.0").as_number().unwrap().is_integer());
     }
 
     #[test]

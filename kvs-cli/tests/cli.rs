@@ -215,6 +215,10 @@ fn exact_item(i: i64) -> Item {
         .with("digits38", n("99999999999999999999999999999999999999"))
         .with("min", i64::MIN)
         .with("max", i64::MAX)
+        // Floats that equal integers, which the local store keeps as floats.
+        .with("two", 2.0)
+        .with("negz", -0.0)
+        .with("big_float", 1_152_921_504_606_846_976.0)
         .with(
             "ns",
             Value::NumberSet(
@@ -262,6 +266,17 @@ fn exact_numbers_survive_export_import_and_dynamodb() {
     assert!(exported.stdout.contains(r#"{"N":"-9223372036854775808"}"#));
     run_with_input(d, &["import", "imported.redb"], &exported.stdout).ok();
     assert_same_contents(&d.join("exact.redb"), &d.join("imported.redb"));
+    // Equal is not enough for the floats that equal integers: their kind and sign too.
+    block_on(async {
+        let kvs = Kvs::open(d.join("imported.redb")).unwrap();
+        let item = kvs.get("exact", "x-0").await.unwrap().expect("the item");
+        for name in ["two", "negz", "big_float"] {
+            let n = item[name].as_number().unwrap();
+            assert!(!n.is_integer() && !n.is_decimal(), "{name} read back as {n}");
+        }
+        assert!(item["negz"].as_f64().unwrap().is_sign_negative());
+        assert!(item["min"].as_number().unwrap().is_integer());
+    });
     // Importing twice leaves the same items.
     run_with_input(d, &["import", "imported.redb"], &exported.stdout).ok();
     assert_same_contents(&d.join("exact.redb"), &d.join("imported.redb"));
