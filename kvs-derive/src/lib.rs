@@ -50,7 +50,11 @@ pub fn derive_nested(input: TokenStream) -> TokenStream {
             }
             // A key is stored as the variant's name: only a unit-only enum that serde
             // writes so (no representation of its own, no variant written otherwise).
-            let unit_only = e.variants.iter().all(|v| v.fields.is_empty())
+            // `A {}` and `A()` have no fields either, but serde writes them as a map.
+            let unit_only = e
+                .variants
+                .iter()
+                .all(|v| matches!(v.fields, syn::Fields::Unit))
                 && !attr::serde_changes_representation(&input.attrs)
                 && !e
                     .variants
