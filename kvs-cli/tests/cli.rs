@@ -272,7 +272,10 @@ fn exact_numbers_survive_export_import_and_dynamodb() {
         let item = kvs.get("exact", "x-0").await.unwrap().expect("the item");
         for name in ["two", "negz", "big_float"] {
             let n = item[name].as_number().unwrap();
-            assert!(!n.is_integer() && !n.is_decimal(), "{name} read back as {n}");
+            assert!(
+                !n.is_integer() && !n.is_decimal(),
+                "{name} read back as {n}"
+            );
         }
         assert!(item["negz"].as_f64().unwrap().is_sign_negative());
         assert!(item["min"].as_number().unwrap().is_integer());
