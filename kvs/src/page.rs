@@ -992,8 +992,10 @@ mod tests {
     #[test]
     fn a_cursor_the_backend_cannot_hold_is_refused() {
         let s = StoreSchema::new("s", KeyAttr::string("pk")).sort_key(KeyAttr::number("sk"));
-        let mut caps = crate::backend::Capabilities::default();
-        caps.exact_decimals = false;
+        let mut caps = crate::backend::Capabilities {
+            exact_decimals: false,
+            ..Default::default()
+        };
         let decimal: crate::Number = "1.0000000000000000000000000000000000001".parse().unwrap();
         let held = item! { "pk" => "p", "sk" => 1.5 };
         assert!(check_cursor_held(&caps, &s, &held).is_ok());
