@@ -40,6 +40,16 @@ impl fmt::Display for KeyType {
     }
 }
 
+/// Now, in seconds since the Unix epoch with their fraction (0 for a clock before it):
+/// what an expiry is compared with, so that an item whose expiry lies a fraction of a
+/// second in the past is expired at once, not at the next whole second.
+pub(crate) fn now_exact() -> crate::Number {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    crate::Number::from(since.as_secs_f64())
+}
+
 /// Seconds since the Unix epoch, now (0 for a clock before it).
 pub(crate) fn now_seconds() -> i64 {
     std::time::SystemTime::now()
@@ -235,13 +245,17 @@ impl StoreSchema {
     /// Whether `item` is expired now (see [`StoreSchema::ttl`]).
     pub fn is_expired(&self, item: &Item) -> bool {
         // The clock is read only for a store whose items expire.
-        self.ttl.is_some() && self.is_expired_at(item, now_seconds())
+        self.ttl.is_some() && self.expired_at(item, &now_exact())
     }
 
     /// Whether `item` is expired at `now` (seconds since the Unix epoch).
     pub fn is_expired_at(&self, item: &Item, now: i64) -> bool {
+        self.expired_at(item, &crate::Number::from(now))
+    }
+
+    fn expired_at(&self, item: &Item, now: &crate::Number) -> bool {
         match self.ttl.as_deref().and_then(|a| item.get(a)) {
-            Some(Value::Number(at)) => *at <= crate::Number::from(now),
+            Some(Value::Number(at)) => at <= now,
             _ => false,
         }
     }
@@ -251,12 +265,16 @@ impl StoreSchema {
     /// does).
     pub fn unexpired(&self) -> Option<crate::Condition> {
         self.ttl.as_ref()?;
-        self.unexpired_at(now_seconds())
+        self.unexpired_after(now_exact())
     }
 
     /// The condition an item that is not expired at `now` meets, for a store whose items
     /// expire: its expiry attribute is not a number, or is one after `now`.
     pub fn unexpired_at(&self, now: i64) -> Option<crate::Condition> {
+        self.unexpired_after(crate::Number::from(now))
+    }
+
+    fn unexpired_after(&self, now: crate::Number) -> Option<crate::Condition> {
         let path = crate::Path::attr(self.ttl.as_deref()?);
         Some(
             !path

@@ -258,11 +258,41 @@ pub async fn expiry_on_a_key_attribute_rejected(kvs: Kvs) {
     expect_kind(result, ErrorKind::Validation);
 }
 
+/// An expiry a fraction of a second in the past has passed: the item is invisible at
+/// once to a get, a query, a scan and a count (and a write sees it as missing), not at
+/// the next whole second; one a fraction of a second ahead is still there.
+pub async fn expiry_in_the_past_by_a_fraction_of_a_second(kvs: Kvs) {
+    let store = expiring(&kvs).await;
+    let now = || crate::schema::now_exact().to_f64_lossy();
+    // Half a second into a second, so that 0.3 s ago is the same whole second (a whole
+    // second's clock would not have it expired yet).
+    while !(0.4..0.7).contains(&now().fract()) {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let t = now();
+    let past = item! { "pk" => "a", "n" => 1, "g" => "x", "exp" => t - 0.3 };
+    let ahead = item! { "pk" => "a", "n" => 2, "g" => "x", "exp" => t + 30.5 };
+    kvs.upsert_many(&store, vec![past, ahead.clone()])
+        .await
+        .expect("write");
+    assert_eq!(kvs.get(&store, key(1)).await.unwrap(), None);
+    assert_eq!(kvs.get(&store, key(2)).await.unwrap(), Some(ahead));
+    let queried: Vec<Item> = kvs.query(&store, "a").stream().try_collect().await.unwrap();
+    assert_eq!(ns(&queried), [2]);
+    let scanned = kvs.scan(&store).await.unwrap().items;
+    assert_eq!(ns(&scanned), [2]);
+    assert_eq!(kvs.query(&store, "a").count().await.unwrap(), 1);
+    // A write that needs the item finds none.
+    let e = kvs.update(&store, key(1)).set("v", 1).await;
+    expect_kind(e, ErrorKind::NotFound);
+}
+
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_cases_expiry {
     ($cb:path, $make:tt) => {
         $cb!($make, expiry::expiry_expired_items_are_invisible);
+        $cb!($make, expiry::expiry_in_the_past_by_a_fraction_of_a_second);
         $cb!($make, expiry::expiry_writes_see_expired_items_as_missing);
         $cb!($make, expiry::expiry_on_a_key_attribute_rejected);
     };
