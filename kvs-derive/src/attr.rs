@@ -47,6 +47,8 @@ pub struct FieldAttrs {
     pub skip_if: Option<proc_macro2::Span>,
     /// `#[serde(with | serialize_with | deserialize_with = ..)]`.
     pub with: Option<proc_macro2::Span>,
+    /// `#[serde(alias = ..)]`: another name the field is read from.
+    pub alias: Option<proc_macro2::Span>,
     /// `#[kvs(opaque)]`: no typed path for this field.
     pub opaque: bool,
     /// `#[kvs(catch_all)]`, with its span: the field keeps the attributes the model does
@@ -287,6 +289,9 @@ impl FieldAttrs {
                         || meta.path.is_ident("deserialize_with")
                     {
                         out.with = Some(span);
+                        skip_value(&meta)?;
+                    } else if meta.path.is_ident("alias") {
+                        out.alias = Some(span);
                         skip_value(&meta)?;
                     } else {
                         skip_value(&meta)?;

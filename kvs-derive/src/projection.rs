@@ -68,6 +68,10 @@ fn check_fields(fields: &[Field<'_>], errors: &mut Errors) {
             Some((span, "`#[serde(skip..)]`"))
         } else if let Some(span) = f.attrs.with {
             Some((span, "`#[serde(with = ..)]`"))
+        } else if let Some(span) = f.attrs.alias {
+            // The backends that project ask only for the declared names, and the others
+            // hand serde the whole item: an alias would read another attribute on some.
+            Some((span, "`#[serde(alias = ..)]`"))
         } else if let Some(span) = f.attrs.catch_all.or(f.attrs.version) {
             Some((span, "a kvs field attribute"))
         } else if f.attrs.opaque {
